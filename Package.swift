@@ -1,0 +1,54 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "textclf",
+    products: [
+        .library(name: "TextClf", targets: ["TextClf"]),
+        .library(name: "TextClfText", targets: ["TextClfText"]),
+        .library(name: "TextClfData", targets: ["TextClfData"]),
+        .executable(name: "textclf", targets: ["textclf"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries from Debian, wrapped as modules and imported internally only.
+        .systemLibrary(
+            name: "CUtf8proc", pkgConfig: "libutf8proc",
+            providers: [.apt(["libutf8proc-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+
+        .target(
+            name: "TextClfText",
+            dependencies: ["CUtf8proc"]),
+        .target(
+            name: "TextClfData",
+            dependencies: ["TextClfText"]),
+        .target(
+            name: "TextClf",
+            dependencies: ["TextClfText", "TextClfData"]),
+        .executableTarget(
+            name: "textclf",
+            dependencies: [
+                "TextClf",
+                "COpenBLAS", "CSQLite", "CUtf8proc",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(
+            name: "TextClfTextTests",
+            dependencies: ["TextClfText"]),
+        .testTarget(
+            name: "TextClfDataTests",
+            dependencies: ["TextClfData"]),
+        .testTarget(
+            name: "textclfTests",
+            dependencies: ["TextClf"]),
+    ]
+)

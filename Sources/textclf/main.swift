@@ -1,0 +1,2 @@
+import TextClf
+print("textclf")
