@@ -1,0 +1,104 @@
+// Memory-mapped file access and the shared byte-level context of the readers.
+
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The bytes of one file, viewed through a pointer, plus what every reader needs to decode
+/// fields and report errors.
+struct ByteContext {
+    /// The file's bytes.
+    let p: UnsafePointer<UInt8>
+    /// The number of bytes.
+    let count: Int
+    /// Where the content starts (3 when a UTF-8 BOM is skipped, else 0).
+    let start: Int
+    /// The path used in sources and errors.
+    let path: String
+    /// The field decoder.
+    let decoder: ByteDecoder
+
+    /// The 1-based line holding byte `offset` (counted, so only for error paths).
+    func line(at offset: Int) -> Int {
+        var line = 1
+        var i = 0
+        let end = min(offset, count)
+        while i < end {
+            guard let found = memchr(p + i, 0x0A, end - i) else { break }
+            let index = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - p
+            line += 1
+            i = index + 1
+        }
+        return line
+    }
+
+    /// The error for an undecodable byte at `offset`.
+    func encodingError(at offset: Int, field: Int? = nil, fieldName: String? = nil) -> CorpusError {
+        let byte = String(p[offset], radix: 16, uppercase: true)
+        return CorpusError(
+            .invalidEncoding, path: path, line: line(at: offset), field: field, fieldName: fieldName,
+            byteOffset: offset,
+            message: "invalid \(decoder.encoding.rawValue) byte 0x\(byte.count == 1 ? "0" + byte : byte) (use decode errors 'replace' or 'ignore', or another encoding)")
+    }
+
+    /// Decodes `start..<end`, turning a strict failure into a ``CorpusError``.
+    func decode(_ s: Int, _ e: Int, field: Int? = nil, fieldName: String? = nil) throws -> String {
+        do {
+            return try decoder.decode(p, s, e)
+        } catch {
+            throw encodingError(at: error.offset, field: field, fieldName: fieldName)
+        }
+    }
+
+    /// Checks that `start..<end` decodes under `strict`, turning a failure into a ``CorpusError``.
+    func validate(_ s: Int, _ e: Int, field: Int? = nil, fieldName: String? = nil) throws {
+        guard decoder.encoding == .utf8, decoder.errors == .strict else { return }
+        if let bad = ByteDecoder.firstInvalidUTF8(p, s, e) {
+            throw encodingError(at: bad, field: field, fieldName: fieldName)
+        }
+    }
+
+    /// The index of the next `byte` in `from..<to`, or `to` when there is none.
+    @inline(__always)
+    func find(_ byte: UInt8, from: Int, to: Int) -> Int {
+        guard from < to, let found = memchr(p + from, Int32(byte), to - from) else { return to }
+        return UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - p
+    }
+}
+
+/// Maps (or reads) a file and hands its bytes to `body`.
+///
+/// - Throws: ``CorpusError`` when the file cannot be read, and whatever `body` throws.
+func withFileBytes<R>(
+    path: String, encoding: TextEncoding, errors: DecodeErrors,
+    _ body: (ByteContext) throws -> R
+) throws -> R {
+    let data: Data
+    do {
+        data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+    } catch {
+        if !FileManager.default.fileExists(atPath: path) {
+            throw CorpusError(.fileNotFound, path: path, message: "no such file")
+        }
+        throw CorpusError(.unreadable, path: path, message: "cannot read the file: \(error.localizedDescription)")
+    }
+    let decoder = ByteDecoder(encoding: encoding, errors: errors)
+    if data.isEmpty {
+        var dummy: UInt8 = 0
+        return try withUnsafePointer(to: &dummy) { pointer in
+            try body(ByteContext(p: pointer, count: 0, start: 0, path: path, decoder: decoder))
+        }
+    }
+    return try data.withUnsafeBytes { raw in
+        let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let count = raw.count
+        let bom = encoding == .utf8 && count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF
+        return try body(ByteContext(p: p, count: count, start: bom ? 3 : 0, path: path, decoder: decoder))
+    }
+}

@@ -1,0 +1,174 @@
+// The entry point: format detection and dispatch.
+
+import Foundation
+
+/// Reads labelled documents from a TSV, CSV, JSON Lines, ARFF file or a folder-per-label tree.
+///
+/// **Format detection.** A forced ``CorpusOptions/format`` wins. Otherwise a directory is a
+/// folder-per-label corpus; `.tsv`, `.csv`, `.jsonl`/`.ndjson`/`.json` (one object per line) and
+/// `.arff` name their format; for any other name the first line decides (after blank lines and
+/// `%` comment lines): `@relation` → ARFF, `{` → JSON Lines, a tab → TSV, a comma → CSV.
+///
+/// **Delimited files (TSV/CSV).** CSV fields follow RFC 4180 (`"` quotes, `""` escapes, delimiters
+/// and newlines inside quotes; LF or CRLF line ends; text after a closing quote is kept, as
+/// Python's `csv` does). TSV fields are split on tabs with no quote processing unless
+/// ``CorpusOptions/tsvQuoting`` is set. A `\r` before a line's `\n` is dropped; blank lines are
+/// skipped. Header, when ``HeaderMode/auto``: the first row is a header when any of its fields,
+/// trimmed and lowercased, is one of ``CorpusOptions/textColumnNames`` or
+/// ``CorpusOptions/labelColumnNames``. Default columns: with a header, the first text-like and
+/// label-like names (in those lists' order of preference). Without a header, the text column is
+/// the column with the largest mean byte length over the first 1000 data rows, and the label
+/// column, among the others, the one with the fewest distinct values (ties: the leftmost). With
+/// a header but no text-like name, the text column is chosen by mean length in the same way; with
+/// a header but no label-like name there is no label column (an error unless
+/// ``CorpusOptions/labelRequired`` is `false`). Every row must have as many fields as the header (or, without a header,
+/// the first row).
+///
+/// **JSON Lines.** Text and label fields by name (`text`, `label` by default); a label may be a
+/// string, number or bool (its JSON text is kept, e.g. `1`, `true`); `null` counts as missing.
+/// Blank lines are skipped.
+///
+/// **Folders.** `DIR/<label>/<file>` like scikit-learn's `load_files`: label folders sorted by
+/// code point, files sorted within each, hidden entries and nested folders skipped; each file is
+/// one document.
+///
+/// **ARFF.** The text is the first `string` attribute and the label the last nominal attribute
+/// (or both by name / 1-based index). Values are quoted with `'` or `"` (escapes `\n \t \r \' \"
+/// \\ \%`) or unquoted; `?` is missing (empty text, missing label); `%` lines are comments;
+/// keywords are case-insensitive; a label outside the declared set is an error. Sparse rows are
+/// not supported.
+///
+/// **Encoding.** UTF-8 (a leading BOM skipped) or Latin-1, with Python's `strict`, `replace` or
+/// `ignore` error handling.
+public struct CorpusReader: Sendable {
+    /// The corpus path, as given.
+    public let path: String
+    /// The options.
+    public let options: CorpusOptions
+    /// The detected (or forced) format.
+    public let format: CorpusFormat
+
+    /// Opens a corpus and detects its format.
+    /// - Parameters:
+    ///   - path: A file or, for folder-per-label corpora, a directory.
+    ///   - options: Reading options.
+    /// - Throws: ``CorpusError`` when the path is missing, the format cannot be detected, or a
+    ///   forced format does not fit the path.
+    public init(path: String, options: CorpusOptions = .init()) throws {
+        self.path = path
+        self.options = options
+        self.format = try CorpusReader.detectFormat(path: path, forced: options.format)
+    }
+
+    /// Detects the format of `path`.
+    /// - Parameters:
+    ///   - path: A file or directory.
+    ///   - forced: A format that overrides detection, or `nil`.
+    /// - Returns: The format.
+    /// - Throws: ``CorpusError`` for a missing path or an undetectable format.
+    public static func detectFormat(path: String, forced: CorpusFormat? = nil) throws -> CorpusFormat {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CorpusError(.fileNotFound, path: path, message: "no such file or folder")
+        }
+        if isDirectory.boolValue {
+            if let forced, forced != .folder {
+                throw CorpusError(
+                    .unknownFormat, path: path, message: "is a folder, but the format '\(forced.rawValue)' needs a file")
+            }
+            return .folder
+        }
+        if let forced {
+            if forced == .folder {
+                throw CorpusError(.unknownFormat, path: path, message: "is a file, but the format 'folder' needs a folder")
+            }
+            return forced
+        }
+        switch (path as NSString).pathExtension.lowercased() {
+        case "tsv", "tab": return .tsv
+        case "csv": return .csv
+        case "jsonl", "ndjson", "json": return .jsonl
+        case "arff": return .arff
+        default: break
+        }
+        // Sniff the first meaningful line.
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CorpusError(.unreadable, path: path, message: "cannot open the file")
+        }
+        defer { try? handle.close() }
+        let head = [UInt8](handle.readData(ofLength: 1 << 16))
+        var start = head.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        var firstLine: ArraySlice<UInt8> = []
+        while start < head.count {
+            let end = head[start...].firstIndex(of: 0x0A) ?? head.count
+            let line = head[start..<end]
+            start = end + 1
+            let trimmed = line.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+            if trimmed.isEmpty || trimmed.first == 0x25 { continue }
+            firstLine = line
+            break
+        }
+        let text = String(decoding: firstLine.drop { $0 == 0x20 || $0 == 0x09 }, as: UTF8.self).lowercased()
+        if text.hasPrefix("@relation") { return .arff }
+        if text.hasPrefix("{") { return .jsonl }
+        if firstLine.contains(0x09) { return .tsv }
+        if firstLine.contains(0x2C) { return .csv }
+        if head.isEmpty {
+            throw CorpusError(.emptyCorpus, path: path, message: "the file is empty")
+        }
+        throw CorpusError(
+            .unknownFormat, path: path, line: 1,
+            message: "cannot detect the format from the first line (no '@relation', '{', tab or comma); choose a format")
+    }
+
+    /// Calls `body` with each document in order, streaming from a memory-mapped file (or one
+    /// file at a time for folders); stops at the first error `body` throws.
+    /// - Parameters:
+    ///   - body: Receives each document.
+    /// - Throws: ``CorpusError`` for bad input (naming file, line and field), or what `body` throws.
+    public func forEach(_ body: (LabeledDocument) throws -> Void) throws {
+        switch format {
+        case .folder:
+            try FolderReader.read(path: path, options: options, body)
+        case .tsv, .csv, .jsonl, .arff:
+            try withFileBytes(path: path, encoding: options.encoding, errors: options.decodeErrors) { ctx in
+                switch format {
+                case .tsv:
+                    try DelimitedReader.read(ctx: ctx, delimiter: 0x09, quoting: options.tsvQuoting, options: options, body)
+                case .csv:
+                    try DelimitedReader.read(ctx: ctx, delimiter: 0x2C, quoting: true, options: options, body)
+                case .jsonl:
+                    try JSONLReader.read(ctx: ctx, options: options, body)
+                case .arff:
+                    try ARFFReader.read(ctx: ctx, options: options, body)
+                case .folder:
+                    break
+                }
+            }
+        }
+    }
+
+    /// Reads every document into an array.
+    /// - Returns: The documents, in file order.
+    /// - Throws: ``CorpusError`` for bad input.
+    public func readAll() throws -> [LabeledDocument] {
+        var documents: [LabeledDocument] = []
+        try forEach { documents.append($0) }
+        return documents
+    }
+
+    /// Opens and reads a whole corpus in one call.
+    /// - Parameters:
+    ///   - path: A file or directory.
+    ///   - options: Reading options.
+    /// - Returns: The documents, in file order.
+    /// - Throws: ``CorpusError`` for bad input.
+    public static func readAll(path: String, options: CorpusOptions = .init()) throws -> [LabeledDocument] {
+        try CorpusReader(path: path, options: options).readAll()
+    }
+}
+
+extension CorpusError: LocalizedError {
+    /// The same text as ``description``, for Foundation's error reporting.
+    public var errorDescription: String? { description }
+}

@@ -1,1 +1,0 @@
-/// Labelled-document corpora: readers for TSV, CSV, JSONL, ARFF and folder-per-label layouts.
