@@ -18,7 +18,7 @@ public enum UnicodeClass {
     @usableFromInline static let combining: UInt8 = 16
 
     /// One byte of flags per code point (1.1 MB), built on first use.
-    @usableFromInline nonisolated(unsafe) static let table: [UInt8] = buildTable()
+    @usableFromInline static let table: [UInt8] = buildTable()
 
     /// Whether `scalar` matches Python's `\w` (Unicode patterns).
     @inlinable public static func isWord(_ scalar: UInt32) -> Bool {

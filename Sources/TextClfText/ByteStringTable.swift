@@ -1,0 +1,121 @@
+/// An interning table from byte strings to dense integer ids (0, 1, 2, …).
+///
+/// Keys live back to back in one arena and the table is open addressing with
+/// linear probing on an FNV-1a hash, as fastText's dictionary does, so looking up
+/// or inserting a token never allocates unless the table grows.
+public struct ByteStringTable: Sendable {
+    /// The bytes of every key, in id order.
+    public private(set) var arena: [UInt8] = []
+    /// `keyEnds[id]` is the arena offset one past the end of key `id`.
+    public private(set) var keyEnds: [Int] = []
+    private var hashes: [UInt64] = []
+    /// Slots hold `id + 1`; 0 marks an empty slot.
+    private var slots: [Int32]
+    private var mask: Int
+
+    /// Creates an empty table sized for about `capacity` keys.
+    public init(capacity: Int = 1024) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = [Int32](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    /// The number of keys.
+    @inlinable public var count: Int { keyEnds.count }
+
+    /// The 64-bit FNV-1a hash of `bytes`.
+    @inlinable @inline(__always)
+    public static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    /// The id of `key`, or `nil` if it is not in the table.
+    /// - Complexity: O(key length) expected.
+    public func id(of key: UnsafeBufferPointer<UInt8>) -> Int? {
+        let hash = Self.hash(key)
+        let slot = find(key, hash: hash)
+        let stored = slots[slot]
+        return stored == 0 ? nil : Int(stored - 1)
+    }
+
+    /// The id of `key`, inserting it with the next id if it is new.
+    /// - Returns: the id and whether the key was inserted.
+    /// - Complexity: amortised O(key length) expected.
+    @discardableResult
+    public mutating func insert(_ key: UnsafeBufferPointer<UInt8>) -> (id: Int, inserted: Bool) {
+        let hash = Self.hash(key)
+        let slot = find(key, hash: hash)
+        if slots[slot] != 0 { return (Int(slots[slot] - 1), false) }
+        let id = keyEnds.count
+        arena.append(contentsOf: key)
+        keyEnds.append(arena.count)
+        hashes.append(hash)
+        slots[slot] = Int32(id + 1)
+        if keyEnds.count * 2 > slots.count { grow() }
+        return (id, true)
+    }
+
+    /// The bytes of key `id`.
+    public func key(_ id: Int) -> ArraySlice<UInt8> {
+        arena[(id == 0 ? 0 : keyEnds[id - 1])..<keyEnds[id]]
+    }
+
+    /// Key `id` as a `String`.
+    public func string(_ id: Int) -> String {
+        String(decoding: key(id), as: UTF8.self)
+    }
+
+    /// Removes every key, keeping the storage.
+    public mutating func removeAll() {
+        arena.removeAll(keepingCapacity: true)
+        keyEnds.removeAll(keepingCapacity: true)
+        hashes.removeAll(keepingCapacity: true)
+        for index in slots.indices { slots[index] = 0 }
+    }
+
+    private func find(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int {
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        return arena.withUnsafeBufferPointer { arena in
+            while true {
+                let stored = slots[slot]
+                if stored == 0 { return slot }
+                let id = Int(stored - 1)
+                if hashes[id] == hash {
+                    let start = id == 0 ? 0 : keyEnds[id - 1]
+                    let length = keyEnds[id] - start
+                    if length == key.count
+                        && (length == 0
+                            || memcmp(arena.baseAddress! + start, key.baseAddress!, length) == 0)
+                    {
+                        return slot
+                    }
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        slots = [Int32](repeating: 0, count: size)
+        mask = size - 1
+        for id in 0..<hashes.count {
+            var slot = Int(truncatingIfNeeded: hashes[id]) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(id + 1)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
