@@ -15,7 +15,7 @@ let package = Package(
     targets: [
         // System libraries from Debian, wrapped as modules and imported internally only.
         .systemLibrary(
-            name: "CUtf8proc", pkgConfig: "libutf8proc",
+            name: "CUtf8proc",
             providers: [.apt(["libutf8proc-dev"])]),
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas",
@@ -41,14 +41,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // In-process timings for Benchmarks/run-text.sh.
+        .executableTarget(
+            name: "textclf-bench",
+            dependencies: ["TextClf"],
+            path: "Benchmarks/TextClfBench"),
+
+        // Locates the shared corpora and committed fixtures for the test targets.
+        .target(name: "TextClfTestSupport", path: "Sources/TextClfTestSupport"),
+
         .testTarget(
             name: "TextClfTextTests",
-            dependencies: ["TextClfText"]),
+            dependencies: ["TextClfText", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfDataTests",
-            dependencies: ["TextClfData"]),
+            dependencies: ["TextClfData", "TextClfTestSupport"]),
         .testTarget(
             name: "textclfTests",
-            dependencies: ["TextClf"]),
+            dependencies: ["TextClf", "TextClfTestSupport", "textclf"]),
     ]
 )

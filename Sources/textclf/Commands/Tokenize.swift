@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import TextClf
+
+/// `textclf tokenize`: shows exactly what the text stages do to each document.
+struct Tokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the tokens the text stages make of each document.",
+        discussion: """
+            Prints one line per document: its tokens joined by single spaces (a line break \
+            inside a token, possible only without a tokenizer stage, prints as a space; \
+            --json keeps it). With --json, one JSON object per document: \
+            {"line": N, "label": "...", "tokens": [...]} ("line" is the document's first line \
+            in the file, "path" replaces it for folder corpora). With --words, FILE holds one \
+            word per line and each line's result is printed on its own line, so stemmers can \
+            be compared with other tools word for word. FILE '-' reads standard input, one \
+            document (or word) per line.
+
+            Examples:
+              textclf tokenize ../shared/data/sst2/dev.tsv
+              textclf tokenize ../shared/data/sst2/train.tsv --text whitespace,porter,sklearn
+              textclf tokenize ../shared/data/20news/test --encoding latin-1 --limit 3 --json
+              textclf tokenize --text porter --words vocabulary.txt
+              echo "Running dogs" | textclf tokenize - --text lowercase,sklearn,snowball
+            """)
+
+    @Argument(help: ArgumentHelp(
+        "A corpus file or folder, or '-' for standard input (one document per line).",
+        valueName: "file"))
+    var input: String
+
+    @OptionGroup(title: "Text")
+    var text: TextOptions
+
+    @OptionGroup(title: "Data")
+    var data: DataOptions
+
+    @Flag(help: "Read one word per line from FILE and print one result per line.")
+    var words = false
+
+    @Flag(help: "Print one JSON object per document instead of plain lines.")
+    var json = false
+
+    @Option(help: "Stop after this many documents.")
+    var limit: Int?
+
+    func validate() throws {
+        _ = try text.analyzer()
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more (got \(limit))") }
+        if words && json { throw ValidationError("--words prints plain lines; leave out --json") }
+    }
+
+    func run() throws {
+        let worker = try text.analyzer().makeWorker()
+        // Held until the whole input has been read: bad input leaves no partial output.
+        let output = OutputBuffer(holdUntilFlush: true)
+        var remaining = limit ?? Int.max
+        if words || input == "-" {
+            try forEachLine { line, number in
+                guard remaining > 0 else { return false }
+                remaining -= 1
+                write(worker: worker, text: line, label: nil, location: .line(number), to: output)
+                return true
+            }
+            output.flush()
+            return
+        }
+        let reader = try CorpusReader(path: input, options: data.corpusOptions(labelRequired: false))
+        do {
+            try reader.forEach { document in
+                guard remaining > 0 else { throw StopReading() }
+                remaining -= 1
+                let location: Location =
+                    document.source.line.map { .line($0) } ?? .path(document.source.path)
+                write(worker: worker, text: document.text, label: document.label, location: location, to: output)
+            }
+        } catch is StopReading {}
+        output.flush()
+    }
+
+    private struct StopReading: Error {}
+
+    private enum Location {
+        case line(Int)
+        case path(String)
+    }
+
+    private func write(
+        worker: AnalyzerWorker, text: String, label: String?, location: Location, to output: OutputBuffer
+    ) {
+        worker.withTokens(of: text) { tokens in
+            if json {
+                switch location {
+                case .line(let number): output.write("{\"line\":\(number)")
+                case .path(let path):
+                    output.write("{\"path\":")
+                    output.writeJSONString(path)
+                }
+                if let label {
+                    output.write(",\"label\":")
+                    output.writeJSONString(label)
+                }
+                output.write(",\"tokens\":[")
+                var first = true
+                tokens.forEachToken { token in
+                    if !first { output.write(0x2C) }
+                    first = false
+                    output.write(0x22)
+                    output.writeJSONStringContent(token)
+                    output.write(0x22)
+                }
+                output.write("]}\n")
+            } else {
+                var first = true
+                tokens.forEachToken { token in
+                    if !first { output.write(0x20) }
+                    first = false
+                    if token.contains(0x0A) || token.contains(0x0D) {
+                        for byte in token { output.write(byte == 0x0A || byte == 0x0D ? 0x20 : byte) }
+                    } else {
+                        output.write(token)
+                    }
+                }
+                output.write(0x0A)
+            }
+        }
+    }
+
+    /// Calls `body` with each line of FILE (or standard input), decoded with the data
+    /// options' encoding, until it returns `false`.
+    private func forEachLine(_ body: (String, Int) throws -> Bool) throws {
+        let name = input == "-" ? "<stdin>" : input
+        let content: Data
+        if input == "-" {
+            content = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard FileManager.default.fileExists(atPath: input) else {
+                throw CorpusError(.fileNotFound, path: input, message: "no such file")
+            }
+            guard let data = FileManager.default.contents(atPath: input) else {
+                throw CorpusError(.unreadable, path: input, message: "cannot read the file")
+            }
+            content = data
+        }
+        var bytes = [UInt8](content)
+        if data.encoding == .utf8, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        var lineNumber = 0
+        var start = 0
+        while start < bytes.count {
+            lineNumber += 1
+            var end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+            let next = end + 1
+            if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+            let line: String
+            do {
+                line = try data.encoding.decode(Array(bytes[start..<end]), errors: data.decodeErrors)
+            } catch var error as CorpusError {
+                error.path = name
+                error.line = lineNumber
+                throw error
+            }
+            if try !body(line, lineNumber) { return }
+            start = next
+        }
+    }
+}

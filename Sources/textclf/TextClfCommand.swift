@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// The `textclf` command-line tool.
+@main
+struct TextClfCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "textclf",
+        abstract: "Text-classification pipelines: from labelled text to a measured classifier.",
+        discussion: """
+            Corpora are TSV, CSV, JSON Lines, Weka ARFF files or one folder per label; the \
+            format is detected from the path. Text stages (--text) are applied in the order \
+            written; see 'textclf help tokenize' for the list.
+
+            Examples:
+              textclf tokenize ../shared/data/sst2/dev.tsv --text whitespace,porter,sklearn
+              textclf tokenize --text porter --words words.txt
+              textclf info
+            """,
+        version: TextClfVersion.current,
+        subcommands: [Tokenize.self, Stats.self, Info.self]
+    )
+}
+
+/// The version of the tool and its file formats.
+enum TextClfVersion {
+    static let current = "0.1.0"
+}
