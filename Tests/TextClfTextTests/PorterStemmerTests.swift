@@ -5,75 +5,19 @@ import TextClfText
 
 @Suite("PorterStemmer")
 struct PorterStemmerTests {
-    /// One fixture row: a word and NLTK 3.10.4's stem of it in each mode.
-    struct Row {
-        let word: String
-        let expected: [PorterStemmer.Mode: String]
-    }
-
-    /// Reads `stemmers/words.tsv`, made by `scripts/fixtures/make_stemmer_fixtures.py`.
-    static func loadRows() throws -> [Row] {
-        let url = SharedData.fixture("stemmers/words.tsv")
-        let text = try String(contentsOf: url, encoding: .utf8)
-        // Split on "\n" as a scalar, not as a Character, so that no word can
-        // merge with its line ending into one grapheme.
-        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { String($0) }
-        if lines.last == "" { lines.removeLast() }
-        let data = lines.filter { !$0.hasPrefix("#") }
-        guard let header = data.first else { return [] }
-        let columns = Self.fields(header)
-        let modeColumns: [(PorterStemmer.Mode, Int)] = try [
-            (.nltkExtensions, "porter"), (.original, "porter-original"),
-            (.martinExtensions, "porter-martin"),
-        ].map { mode, name in
-            let index = try #require(columns.firstIndex(of: name), "no column \(name)")
-            return (mode, index)
-        }
-        return data.dropFirst().map { line in
-            let fields = Self.fields(line)
-            var expected: [PorterStemmer.Mode: String] = [:]
-            for (mode, index) in modeColumns { expected[mode] = fields[index] }
-            return Row(word: fields[0], expected: expected)
-        }
-    }
-
-    /// Splits on tabs by scalar, keeping empty fields (`"s"` stems to `""` in
-    /// ORIGINAL_ALGORITHM mode).
-    static func fields(_ line: String) -> [String] {
-        line.unicodeScalars.split(separator: "\t", omittingEmptySubsequences: false).map {
-            String($0)
-        }
-    }
-
-    /// Code-point equality: Swift's `==` on strings is canonical equivalence,
-    /// which would hide a stem that differs from NLTK's only in normalisation.
-    static func sameScalars(_ a: String, _ b: String) -> Bool {
-        a.unicodeScalars.elementsEqual(b.unicodeScalars)
-    }
-
     @Test("matches NLTK on every fixture word", arguments: PorterStemmer.Mode.allCases)
     func matchesFixture(mode: PorterStemmer.Mode) throws {
-        let rows = try Self.loadRows()
-        #expect(rows.count > 7000, "fixture has only \(rows.count) rows")
+        let fixture = try StemmerFixture.load()
+        #expect(fixture.words.count > 7000, "fixture has only \(fixture.words.count) rows")
+        let column = [.nltkExtensions: "porter", .original: "porter-original", .martinExtensions: "porter-martin"][mode]!
         let stemmer = PorterStemmer(mode: mode)
-        var mismatches: [String] = []
-        var mismatchCount = 0
-        for row in rows {
-            let expected = try #require(row.expected[mode])
-            let got = stemmer.stem(row.word)
-            if !Self.sameScalars(got, expected) {
-                mismatchCount += 1
-                if mismatches.count < 20 {
-                    mismatches.append(
-                        "word \(row.word.debugDescription): expected \(expected.debugDescription), "
-                            + "got \(got.debugDescription) [\(mode.rawValue)]")
-                }
-            }
-        }
-        #expect(
-            mismatchCount == 0,
-            "\(mismatchCount) of \(rows.count) words differ from NLTK:\n\(mismatches.joined(separator: "\n"))")
+        let (count, examples) = fixture.mismatches(column: column) { stemmer.stem($0) }
+        #expect(count == 0, "\(count) words differ from NLTK [\(mode.rawValue)]:\n\(examples.joined(separator: "\n"))")
+    }
+
+    /// Code-point equality: Swift's `==` on strings is canonical equivalence.
+    static func sameScalars(_ a: String, _ b: String) -> Bool {
+        a.unicodeScalars.elementsEqual(b.unicodeScalars)
     }
 
     /// Classic cases, each checked against NLTK 3.10.4, as (word, NLTK_EXTENSIONS,

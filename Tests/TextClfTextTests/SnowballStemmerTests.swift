@@ -5,60 +5,20 @@ import TextClfText
 
 @Suite("SnowballStemmer")
 struct SnowballStemmerTests {
-    /// (word, NLTK 3.10.4 `SnowballStemmer("english")` stem) for every fixture row.
-    static func loadRows() throws -> [(word: String, expected: String)] {
-        let url = SharedData.fixture("stemmers/words.tsv")
-        let text = try String(contentsOf: url, encoding: .utf8)
-        // Split by scalar, not by Character, so that no word can merge with a
-        // neighbouring tab or line ending into one grapheme.
-        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { String($0) }
-        if lines.last == "" { lines.removeLast() }
-        let data = lines.filter { !$0.hasPrefix("#") }
-        guard let header = data.first else { return [] }
-        let column = try #require(fields(header).firstIndex(of: "snowball"), "no snowball column")
-        return try data.dropFirst().map { line in
-            let row = fields(line)
-            try #require(row.count > column, "short row \(line.debugDescription)")
-            return (row[0], row[column])
-        }
+    @Test("matches NLTK on every fixture word")
+    func matchesFixture() throws {
+        let fixture = try StemmerFixture.load()
+        #expect(fixture.words.count > 7000, "fixture has only \(fixture.words.count) rows")
+        let stemmer = SnowballStemmer()
+        let (count, examples) = fixture.mismatches(column: "snowball") { stemmer.stem($0) }
+        #expect(count == 0, "\(count) words differ from NLTK:\n\(examples.joined(separator: "\n"))")
     }
 
-    static func fields(_ line: String) -> [String] {
-        line.unicodeScalars.split(separator: "\t", omittingEmptySubsequences: false).map {
-            String($0)
-        }
-    }
-
-    /// Code-point equality: Swift's `==` on strings is canonical equivalence,
-    /// which would hide a stem that differs from NLTK's only in normalisation.
+    /// Code-point equality: Swift's `==` on strings is canonical equivalence.
     static func sameScalars(_ a: String, _ b: String) -> Bool {
         a.unicodeScalars.elementsEqual(b.unicodeScalars)
     }
 
-    @Test("matches NLTK on every fixture word")
-    func matchesFixture() throws {
-        let rows = try Self.loadRows()
-        #expect(rows.count > 7000, "fixture has only \(rows.count) rows")
-        let stemmer = SnowballStemmer()
-        var mismatches: [String] = []
-        var mismatchCount = 0
-        for (word, expected) in rows {
-            let got = stemmer.stem(word)
-            if !Self.sameScalars(got, expected) {
-                mismatchCount += 1
-                if mismatches.count < 20 {
-                    mismatches.append(
-                        "word \(word.debugDescription): expected \(expected.debugDescription), "
-                            + "got \(got.debugDescription)")
-                }
-            }
-        }
-        let report = mismatches.joined(separator: "\n")
-        #expect(
-            mismatchCount == 0,
-            "\(mismatchCount) of \(rows.count) words differ from NLTK:\n\(report)")
-    }
 
     /// Classic Porter2 cases and NLTK quirks, each checked against NLTK 3.10.4.
     static let classicCases: [(String, String)] = [
