@@ -1,0 +1,48 @@
+extension CSRMatrix {
+    /// The contiguous rows `range`, e.g. one minibatch of a training set.
+    ///
+    /// Copies only the entries of those rows and rebases their row pointers, so slicing a
+    /// large matrix into batches costs time proportional to the batch, not the matrix.
+    /// - Parameter range: Rows to keep, within `0...rowCount`.
+    /// - Returns: A `range.count × columnCount` matrix.
+    /// - Complexity: O(`range.count` + entries in those rows).
+    public func rows(in range: Range<Int>) -> CSRMatrix {
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= rowCount,
+            "row range \(range) is outside 0..<\(rowCount) of a \(rowCount) × \(columnCount) matrix")
+        let start = rowPointers[range.lowerBound]
+        let end = rowPointers[range.upperBound]
+        let pointers = rowPointers[range.lowerBound...range.upperBound].map { $0 - start }
+        return CSRMatrix(
+            unchecked: range.count, columnCount: columnCount, rowPointers: pointers,
+            columnIndices: Array(columnIndices[start..<end]), values: Array(values[start..<end]))
+    }
+
+    /// The rows at `indices`, in that order; repeats are allowed (bootstrap samples,
+    /// shuffled minibatches).
+    /// - Parameter indices: Row numbers in `0..<rowCount`.
+    /// - Returns: An `indices.count × columnCount` matrix whose row `i` is row `indices[i]`.
+    /// - Complexity: O(`indices.count` + entries in the selected rows).
+    public func rows(_ indices: [Int]) -> CSRMatrix {
+        var pointers = [Int](repeating: 0, count: indices.count + 1)
+        for (position, row) in indices.enumerated() {
+            precondition(
+                row >= 0 && row < rowCount,
+                "row index \(row) at position \(position) is outside 0..<\(rowCount) of a \(rowCount) × \(columnCount) matrix")
+            pointers[position + 1] = pointers[position] + (rowPointers[row + 1] - rowPointers[row])
+        }
+        let total = pointers[indices.count]
+        var newIndices = [Int32]()
+        var newValues = [Float]()
+        newIndices.reserveCapacity(total)
+        newValues.reserveCapacity(total)
+        for row in indices {
+            let entries = rowPointers[row]..<rowPointers[row + 1]
+            newIndices.append(contentsOf: columnIndices[entries])
+            newValues.append(contentsOf: values[entries])
+        }
+        return CSRMatrix(
+            unchecked: indices.count, columnCount: columnCount, rowPointers: pointers,
+            columnIndices: newIndices, values: newValues)
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Writes files so that they appear whole or not at all.
+///
+/// The bytes go to a temporary file beside the target (`.<name>.tmp-<random>`, same
+/// directory so that the final `rename` stays on one file system and is atomic), which is
+/// flushed with `fsync` and then renamed over the target. On any error the temporary file
+/// is removed and an existing target is left as it was, so an interrupted `textclf`
+/// run never leaves a truncated matrix that a later run (or scipy) would half-read.
+public enum AtomicFile {
+    /// Writes `bytes` to `path` atomically.
+    /// - Parameters:
+    ///   - bytes: The whole contents.
+    ///   - path: The target; its directory must exist.
+    /// - Throws: ``TensorFileError`` when the temporary file cannot be created, written,
+    ///   flushed or renamed.
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { output in try output.write(bytes) }
+    }
+
+    /// Writes `data` to `path` atomically.
+    /// - Parameters:
+    ///   - data: The whole contents.
+    ///   - path: The target; its directory must exist.
+    /// - Throws: ``TensorFileError`` when the temporary file cannot be created, written,
+    ///   flushed or renamed.
+    public static func write(_ data: Data, to path: String) throws {
+        try write(to: path) { output in
+            try data.withUnsafeBytes { try output.write($0) }
+        }
+    }
+
+    /// Streams the contents of `path` through `body`, then moves them into place atomically.
+    ///
+    /// Large outputs should use this rather than building the whole file in memory first.
+    /// - Parameters:
+    ///   - path: The target; its directory must exist.
+    ///   - body: Writes the contents to the given output. If it throws, nothing is renamed
+    ///     and the error is rethrown unchanged.
+    /// - Throws: Whatever `body` throws, or ``TensorFileError`` for a file-system failure.
+    public static func write(to path: String, _ body: (FileOutput) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
+            .path
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else {
+            throw TensorFileError(path: path, message: "cannot create a temporary file in '\(directory)': \(errnoText())")
+        }
+        let output = FileOutput(descriptor: descriptor, path: path)
+        do {
+            try body(output)
+            try output.flush()
+            guard fsync(descriptor) == 0 else {
+                throw TensorFileError(path: path, message: "cannot flush to disk: \(errnoText())")
+            }
+            output.close()
+            guard rename(temporary, path) == 0 else {
+                throw TensorFileError(path: path, message: "cannot move the finished file into place: \(errnoText())")
+            }
+        } catch {
+            output.close()
+            unlink(temporary)
+            throw error
+        }
+        // Makes the rename itself durable; failure here loses nothing already written.
+        let directoryDescriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            _ = fsync(directoryDescriptor)
+            closeDescriptor(directoryDescriptor)
+        }
+    }
+}
+
+#if canImport(Darwin)
+    private let systemWrite = Darwin.write
+    private func closeDescriptor(_ descriptor: Int32) { _ = Darwin.close(descriptor) }
+#elseif canImport(Musl)
+    private let systemWrite = Musl.write
+    private func closeDescriptor(_ descriptor: Int32) { _ = Musl.close(descriptor) }
+#else
+    private let systemWrite = Glibc.write
+    private func closeDescriptor(_ descriptor: Int32) { _ = Glibc.close(descriptor) }
+#endif
+
+/// The text of the current `errno`.
+func errnoText() -> String { String(cString: strerror(errno)) }
+
+/// A buffered, append-only output file that can patch bytes it has already written.
+///
+/// The patching is what lets the ZIP writer stream a member of unknown checksum: it writes a
+/// placeholder local header, streams the data while checksumming, then fills the header in.
+/// Writes are gathered into a 1 MiB buffer so that many small pieces (text lines, converted
+/// chunks) cost few system calls; large writes bypass the buffer.
+public final class FileOutput {
+    private var descriptor: Int32
+    /// The target path, for error messages.
+    public let path: String
+    private var buffer: [UInt8] = []
+    private let bufferCapacity = 1 << 20
+    /// The number of bytes written so far, buffered or not: the offset of the next byte.
+    public private(set) var offset: Int = 0
+
+    init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+        buffer.reserveCapacity(bufferCapacity)
+    }
+
+    deinit { close() }
+
+    func close() {
+        if descriptor >= 0 {
+            closeDescriptor(descriptor)
+            descriptor = -1
+        }
+    }
+
+    /// Appends bytes.
+    /// - Parameter bytes: The bytes to append.
+    /// - Throws: ``TensorFileError`` when the file system refuses them (e.g. disk full).
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard !bytes.isEmpty else { return }
+        if buffer.count + bytes.count > bufferCapacity || bytes.count >= bufferCapacity / 2 { try flush() }
+        if bytes.count >= bufferCapacity / 2 {
+            try writeDirectly(bytes)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+        offset += bytes.count
+    }
+
+    /// Appends bytes.
+    /// - Parameter bytes: The bytes to append.
+    /// - Throws: ``TensorFileError`` when the file system refuses them.
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Appends the UTF-8 bytes of `text`.
+    /// - Parameter text: The text to append.
+    /// - Throws: ``TensorFileError`` when the file system refuses them.
+    public func write(_ text: String) throws {
+        var text = text
+        try text.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Overwrites bytes written earlier, without moving the end of the file.
+    /// - Parameters:
+    ///   - bytes: The replacement bytes.
+    ///   - position: Their offset from the start of the file; `position + bytes.count`
+    ///     must not exceed ``offset``.
+    /// - Throws: ``TensorFileError`` when the file system refuses them.
+    public func overwrite(_ bytes: [UInt8], at position: Int) throws {
+        precondition(position >= 0 && position + bytes.count <= offset, "overwrite past the written end of \(path)")
+        try flush()
+        try bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let count = pwrite(descriptor, raw.baseAddress! + done, raw.count - done, off_t(position + done))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw TensorFileError(path: path, message: "write failed: \(errnoText())")
+                }
+                done += count
+            }
+        }
+    }
+
+    /// Writes the buffered bytes to the file.
+    /// - Throws: ``TensorFileError`` when the file system refuses them.
+    public func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try writeDirectly($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeDirectly(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let count = systemWrite(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw TensorFileError(path: path, message: "write failed: \(errnoText())")
+            }
+            done += count
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// A numpy `.npz` archive: named ``NPYArray``s stored as `<name>.npy` ZIP members.
+///
+/// Names are numpy's keys, without the `.npy` suffix (`np.load(path)["data"]`). Writing uses
+/// STORED members only, like `np.savez` and `scipy.sparse.save_npz(..., compressed=False)`;
+/// reading also accepts DEFLATE members (`np.savez_compressed`, scipy's default
+/// `compressed=True`), checking their CRC-32.
+public struct NPZArchive: Equatable, Sendable {
+    /// The array names, in archive order.
+    public private(set) var names: [String] = []
+    private var arrays: [String: NPYArray] = [:]
+
+    /// Creates an empty archive.
+    public init() {}
+
+    /// The array called `name`, or `nil`.
+    /// - Parameter name: A key without the `.npy` suffix.
+    public subscript(name: String) -> NPYArray? {
+        get { arrays[name] }
+        set {
+            if arrays[name] == nil, newValue != nil { names.append(name) }
+            if newValue == nil { names.removeAll { $0 == name } }
+            arrays[name] = newValue
+        }
+    }
+
+    /// Reads an `.npz` file.
+    /// - Parameter path: The archive.
+    /// - Throws: ``TensorFileError`` naming the file and member when the archive is corrupt, a
+    ///   member uses a compression other than DEFLATE or is not a supported `.npy` array, or
+    ///   the file cannot be read.
+    /// - Complexity: O(file size).
+    public init(contentsOf path: String) throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+            throw TensorFileError(path: path, message: "cannot read: \(error.localizedDescription)")
+        }
+        self = try data.withUnsafeBytes { bytes in
+            let zip = try ZipReader(bytes: bytes, path: path)
+            var archive = NPZArchive()
+            for member in zip.members where !member.name.hasSuffix("/") {
+                let key = member.name.hasSuffix(".npy") ? String(member.name.dropLast(4)) : member.name
+                archive[key] = try NPZArchive.decode(member, of: zip, path: path)
+            }
+            return archive
+        }
+    }
+
+    static func decode(_ member: ZipReader.Member, of zip: ZipReader, path: String) throws -> NPYArray {
+        guard member.flags & 1 == 0 else {
+            throw TensorFileError(path: path, member: member.name, message: "encrypted members are not supported")
+        }
+        let raw = try zip.rawData(of: member)
+        switch member.method {
+        case 0:
+            do { return try NPYArray(decoding: raw, path: path) } catch let error as TensorFileError {
+                throw error.inMember(member.name)
+            }
+        case 8:
+            let inflated: [UInt8]
+            do { inflated = try Inflater.inflate(raw, expectedSize: member.size) } catch let failure as Inflater.Failure {
+                throw TensorFileError(
+                    path: path, member: member.name,
+                    message: "corrupt compressed member (\(failure.message)); re-save with scipy.sparse.save_npz(..., compressed=False)")
+            }
+            guard CRC32.checksum(inflated) == member.crc else {
+                throw TensorFileError(path: path, member: member.name, message: "CRC-32 mismatch after decompression")
+            }
+            do { return try inflated.withUnsafeBytes { try NPYArray(decoding: $0, path: path) } } catch let error as TensorFileError {
+                throw error.inMember(member.name)
+            }
+        default:
+            throw TensorFileError(path: path, member: member.name, message: "unsupported ZIP compression method \(member.method)")
+        }
+    }
+
+    /// Writes the archive atomically, members in ``names`` order.
+    /// - Parameter path: The target file.
+    /// - Throws: ``TensorFileError`` on a file-system failure or a member over 4 GiB.
+    /// - Complexity: O(total array bytes).
+    public func write(to path: String) throws {
+        try AtomicFile.write(to: path) { output in
+            let zip = ZipStoredWriter(output: output)
+            for name in names {
+                let array = arrays[name]!
+                let header = NPYArray.header(dtype: array.dtype, shape: array.shape)
+                try array.elements.withUnsafeBytes { payload in
+                    try zip.beginMember(name: name + ".npy", size: header.count + payload.count)
+                    try zip.write(header)
+                    try zip.write(payload)
+                    try zip.endMember()
+                }
+            }
+            try zip.finish()
+        }
+    }
+}
+
+/// Streams `source` converted element by element into fixed-size chunks, so that widening a
+/// large array (e.g. `Float` values to `float64`) never allocates a second full-size copy.
+func emitConverted<Source, Target>(
+    _ source: [Source], to _: Target.Type, into zip: ZipStoredWriter, _ convert: (Source) -> Target
+) throws {
+    let chunk = 1 << 15
+    var buffer = [Target]()
+    buffer.reserveCapacity(min(chunk, source.count))
+    try source.withUnsafeBufferPointer { elements in
+        var start = 0
+        while start < elements.count {
+            let end = min(start + chunk, elements.count)
+            buffer.removeAll(keepingCapacity: true)
+            for index in start..<end { buffer.append(convert(elements[index])) }
+            try buffer.withUnsafeBytes { try zip.write($0) }
+            start = end
+        }
+    }
+}
