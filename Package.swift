@@ -7,6 +7,8 @@ let package = Package(
         .library(name: "TextClf", targets: ["TextClf"]),
         .library(name: "TextClfText", targets: ["TextClfText"]),
         .library(name: "TextClfData", targets: ["TextClfData"]),
+        .library(name: "TextClfTensor", targets: ["TextClfTensor"]),
+        .library(name: "TextClfFeatures", targets: ["TextClfFeatures"]),
         .executable(name: "textclf", targets: ["textclf"]),
     ],
     dependencies: [
@@ -30,9 +32,13 @@ let package = Package(
         .target(
             name: "TextClfData",
             dependencies: ["TextClfText"]),
+        .target(name: "TextClfTensor"),
+        .target(
+            name: "TextClfFeatures",
+            dependencies: ["TextClfText", "TextClfTensor"]),
         .target(
             name: "TextClf",
-            dependencies: ["TextClfText", "TextClfData"]),
+            dependencies: ["TextClfText", "TextClfData", "TextClfTensor", "TextClfFeatures"]),
         .executableTarget(
             name: "textclf",
             dependencies: [
@@ -56,6 +62,12 @@ let package = Package(
         .testTarget(
             name: "TextClfDataTests",
             dependencies: ["TextClfData", "TextClfTestSupport"]),
+        .testTarget(
+            name: "TextClfTensorTests",
+            dependencies: ["TextClfTensor", "TextClfTestSupport"]),
+        .testTarget(
+            name: "TextClfFeaturesTests",
+            dependencies: ["TextClfFeatures", "TextClfTestSupport"]),
         .testTarget(
             name: "textclfTests",
             dependencies: ["TextClf", "TextClfTestSupport", "textclf"]),

@@ -1,6 +1,9 @@
 /// textclf: text-classification pipelines, from labelled text to a measured classifier.
 ///
 /// `import TextClf` brings in every stage: ``TextClfText`` (normalisers, tokenizers,
-/// stemmers, analyzers) and ``TextClfData`` (corpus readers).
+/// stemmers, analyzers), ``TextClfData`` (corpus readers), ``TextClfTensor`` (CSR
+/// matrices and their file formats) and ``TextClfFeatures`` (vectorizers).
 @_exported import TextClfData
+@_exported import TextClfFeatures
+@_exported import TextClfTensor
 @_exported import TextClfText

@@ -51,11 +51,21 @@ public struct Analyzer: Sendable, Hashable, Codable {
     /// The comma-separated stage names.
     public var description: String { stages.stageNames }
 
+    /// Reads the comma-separated stage names (or a list of names).
     public init(from decoder: Decoder) throws {
-        try self.init(try [TextStage](from: decoder))
+        let container = try decoder.singleValueContainer()
+        if let names = try? container.decode(String.self) {
+            try self.init(parsing: names)
+        } else {
+            try self.init(try container.decode([TextStage].self))
+        }
     }
 
-    public func encode(to encoder: Encoder) throws { try stages.encode(to: encoder) }
+    /// Saved as the comma-separated stage names, the syntax of `textclf --text`.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(stages.stageNames)
+    }
 }
 
 /// Runs an ``Analyzer`` over documents, reusing its buffers and stem caches.

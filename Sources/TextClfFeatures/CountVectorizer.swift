@@ -1,0 +1,373 @@
+import TextClfTensor
+import TextClfText
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A bound on the number of documents a term appears in, as scikit-learn's `min_df`/`max_df`:
+/// an absolute count, or a fraction of the corpus.
+public enum DocumentFrequencyBound: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+    /// At least / at most this many documents.
+    case count(Int)
+    /// At least / at most this fraction of the documents, in `0...1`.
+    case fraction(Double)
+
+    /// Parses `5` as a count and `0.5` (anything with a `.` or an exponent) as a fraction,
+    /// the way scikit-learn tells an `int` from a `float`.
+    /// - Throws: ``FeatureError/invalidOption(_:)`` for a negative count or a fraction outside `0...1`.
+    public init(parsing text: String) throws {
+        if let count = Int(text) {
+            guard count >= 0 else { throw FeatureError.invalidOption("document frequency \(text) is negative") }
+            self = .count(count)
+        } else if let fraction = Double(text), (0...1).contains(fraction) {
+            self = .fraction(fraction)
+        } else {
+            throw FeatureError.invalidOption(
+                "document frequency '\(text)' is neither a count (e.g. 5) nor a fraction in 0...1 (e.g. 0.5)")
+        }
+    }
+
+    /// The bound in documents for a corpus of `documents` documents (scikit-learn's `max_df * n_doc`).
+    public func documents(of documents: Int) -> Double {
+        switch self {
+        case .count(let count): return Double(count)
+        case .fraction(let fraction): return fraction * Double(documents)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .count(let count): return String(count)
+        case .fraction(let fraction): return String(fraction)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case documents, fraction }
+
+    /// Saved as `{"documents": 5}` or `{"fraction": 0.5}`, so that `1` and `1.0` stay distinct.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let count = try container.decodeIfPresent(Int.self, forKey: .documents) {
+            self = .count(count)
+        } else {
+            self = .fraction(try container.decode(Double.self, forKey: .fraction))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .count(let count): try container.encode(count, forKey: .documents)
+        case .fraction(let fraction): try container.encode(fraction, forKey: .fraction)
+        }
+    }
+}
+
+/// Counts terms into a sparse document-term matrix, exactly as scikit-learn's `CountVectorizer`.
+///
+/// `fit` returns a ``FittedCountVectorizer``; only a fitted vectorizer can `transform`, so
+/// transforming before fitting does not compile. One counting pass builds the vocabulary
+/// and the CSR arrays together; the columns are then pruned by ``minDF``, ``maxDF`` and
+/// ``maxFeatures`` and put in sorted term order (scikit-learn's column order).
+///
+/// Where terms tie at the ``maxFeatures`` cut-off, scikit-learn's choice depends on NumPy's
+/// unstable sort; this one keeps the terms that come first in code-point order.
+public struct CountVectorizer: Sendable, Equatable, Codable {
+    /// The text stages, n-grams included (scikit-learn's `build_analyzer()`).
+    public var analyzer: Analyzer
+    /// Record presence (1) instead of counts.
+    public var binary: Bool
+    /// Drop terms in fewer documents than this.
+    public var minDF: DocumentFrequencyBound
+    /// Drop terms in more documents than this.
+    public var maxDF: DocumentFrequencyBound
+    /// Keep only this many terms, those with the highest total count.
+    public var maxFeatures: Int?
+    /// A fixed vocabulary: its terms become the columns in the order given, and fitting
+    /// learns nothing. `nil` learns the vocabulary from the corpus.
+    public var fixedVocabulary: [String]?
+
+    /// Creates a vectorizer; the defaults are scikit-learn's.
+    public init(
+        analyzer: Analyzer = .sklearnDefault, binary: Bool = false, minDF: DocumentFrequencyBound = .count(1),
+        maxDF: DocumentFrequencyBound = .fraction(1), maxFeatures: Int? = nil, fixedVocabulary: [String]? = nil
+    ) {
+        self.analyzer = analyzer
+        self.binary = binary
+        self.minDF = minDF
+        self.maxDF = maxDF
+        self.maxFeatures = maxFeatures
+        self.fixedVocabulary = fixedVocabulary
+    }
+
+    /// Learns the vocabulary of `documents`.
+    /// - Throws: ``FeatureError`` for an empty corpus, an empty vocabulary or pruning that leaves nothing.
+    public func fit<Documents: Sequence>(_ documents: Documents) throws -> FittedCountVectorizer
+    where Documents.Element == String {
+        try fitTransform(documents).vectorizer
+    }
+
+    /// Learns the vocabulary of `documents` and returns their document-term matrix.
+    /// - Throws: ``FeatureError`` for an empty corpus, an empty vocabulary or pruning that leaves nothing.
+    /// - Complexity: O(tokens + stored entries · log(entries per row) + terms · log(terms)).
+    public func fitTransform<Documents: Sequence>(_ documents: Documents) throws -> (
+        vectorizer: FittedCountVectorizer, matrix: CSRMatrix
+    ) where Documents.Element == String {
+        let pass = try makeFittingPass()
+        for document in documents { pass.add(document) }
+        return try pass.finish()
+    }
+
+    /// A pass that learns the vocabulary from documents added one at a time, so a corpus can
+    /// be streamed from disk.
+    /// - Throws: ``FeatureError/invalidOption(_:)`` for invalid options.
+    public func makeFittingPass() throws -> FittingPass {
+        try validate()
+        return FittingPass(self)
+    }
+
+    func validate() throws {
+        if let maxFeatures, maxFeatures < 1 {
+            throw FeatureError.invalidOption("max features must be at least 1 (got \(maxFeatures))")
+        }
+        if let fixedVocabulary {
+            if fixedVocabulary.isEmpty { throw FeatureError.invalidOption("the fixed vocabulary is empty") }
+            _ = try Vocabulary(terms: fixedVocabulary)
+        }
+    }
+
+    /// Counts documents added one at a time; ``finish()`` prunes and sorts the columns.
+    public final class FittingPass {
+        let options: CountVectorizer
+        let worker: AnalyzerWorker
+        /// Terms in order of first appearance; ids are discovery order until ``finish()``.
+        var terms: ByteStringTable
+        let fixed: Vocabulary?
+        var matrix = SparseCountBuilder()
+
+        init(_ options: CountVectorizer) {
+            self.options = options
+            worker = options.analyzer.makeWorker()
+            terms = ByteStringTable(capacity: 1 << 16)
+            fixed = options.fixedVocabulary.map { try! Vocabulary(terms: $0) }
+        }
+
+        /// Counts the terms of one document as the next row.
+        public func add(_ document: String) {
+            worker.withTokens(of: document) { tokens in
+                tokens.forEachToken { token in
+                    if let fixed {
+                        if let column = fixed.column(of: token) { matrix.count(column) }
+                    } else {
+                        matrix.count(terms.insert(token).id)
+                    }
+                }
+            }
+            matrix.endRow()
+        }
+
+        /// The fitted vectorizer and the matrix of the documents added.
+        /// - Throws: ``FeatureError`` for an empty corpus, an empty vocabulary or pruning that leaves nothing.
+        public func finish() throws -> (vectorizer: FittedCountVectorizer, matrix: CSRMatrix) {
+            let rows = matrix.rowCount
+            guard rows > 0 else { throw FeatureError.emptyCorpus }
+            if options.binary { matrix.makeBinary() }
+            if let fixed {
+                let result = matrix.build(columnCount: fixed.count, columnMap: nil)
+                return (FittedCountVectorizer(options: options, vocabulary: fixed), result)
+            }
+            let termCount = terms.count
+            guard termCount > 0 else { throw FeatureError.emptyVocabulary }
+            let high = options.maxDF.documents(of: rows)
+            let low = options.minDF.documents(of: rows)
+            guard high >= low else { throw FeatureError.maxBelowMin(minDocuments: low, maxDocuments: high) }
+
+            var documentFrequency = [Int](repeating: 0, count: termCount)
+            var totalCount = [Int](repeating: 0, count: termCount)
+            matrix.forEachEntry { column, value in
+                documentFrequency[column] += 1
+                totalCount[column] += Int(value)
+            }
+            // Terms in code-point (= UTF-8 byte) order: scikit-learn's column order.
+            let sorted = terms.arena.withUnsafeBufferPointer { arena in
+                (0..<termCount).sorted { Self.precedes($0, $1, arena: arena, ends: terms.keyEnds) }
+            }
+            var keep = [Bool](repeating: false, count: termCount)
+            var kept = 0
+            for id in 0..<termCount {
+                let frequency = Double(documentFrequency[id])
+                if frequency <= high && frequency >= low {
+                    keep[id] = true
+                    kept += 1
+                }
+            }
+            if let limit = options.maxFeatures, kept > limit {
+                // Highest total count first; ties in term order (a stable sort of the sorted terms).
+                var candidates = sorted.filter { keep[$0] }
+                candidates = candidates.enumerated().sorted {
+                    totalCount[$0.element] != totalCount[$1.element]
+                        ? totalCount[$0.element] > totalCount[$1.element] : $0.offset < $1.offset
+                }.map(\.element)
+                for id in candidates[limit...] { keep[id] = false }
+                kept = limit
+            }
+            guard kept > 0 else {
+                throw FeatureError.noTermsAfterPruning(
+                    minDocuments: low, maxDocuments: high, maxFeatures: options.maxFeatures)
+            }
+            var columnMap = [Int32](repeating: -1, count: termCount)
+            var vocabularyTerms: [String] = []
+            vocabularyTerms.reserveCapacity(kept)
+            var table = ByteStringTable(capacity: kept)
+            for id in sorted where keep[id] {
+                columnMap[id] = Int32(vocabularyTerms.count)
+                let key = terms.key(id)
+                key.withUnsafeBufferPointer { _ = table.insert($0) }
+                vocabularyTerms.append(String(decoding: key, as: UTF8.self))
+            }
+            let result = matrix.build(columnCount: kept, columnMap: columnMap)
+            let vocabulary = Vocabulary(terms: vocabularyTerms, table: table)
+            return (FittedCountVectorizer(options: options, vocabulary: vocabulary), result)
+        }
+
+        static func precedes(_ a: Int, _ b: Int, arena: UnsafeBufferPointer<UInt8>, ends: [Int]) -> Bool {
+            let aStart = a == 0 ? 0 : ends[a - 1]
+            let bStart = b == 0 ? 0 : ends[b - 1]
+            let aLength = ends[a] - aStart
+            let bLength = ends[b] - bStart
+            let common = min(aLength, bLength)
+            if common > 0 {
+                let order = memcmp(arena.baseAddress! + aStart, arena.baseAddress! + bStart, common)
+                if order != 0 { return order < 0 }
+            }
+            return aLength < bLength
+        }
+    }
+}
+
+/// A ``CountVectorizer`` with its learned vocabulary.
+public struct FittedCountVectorizer: Sendable, Equatable {
+    /// The options it was fitted with.
+    public let options: CountVectorizer
+    /// The columns.
+    public let vocabulary: Vocabulary
+
+    /// Creates a fitted vectorizer from saved state.
+    public init(options: CountVectorizer, vocabulary: Vocabulary) {
+        self.options = options
+        self.vocabulary = vocabulary
+    }
+
+    /// The document-term matrix of `documents` over this vocabulary; unseen terms are dropped.
+    /// - Complexity: O(tokens + stored entries · log(entries per row)).
+    public func transform<Documents: Sequence>(_ documents: Documents) -> CSRMatrix
+    where Documents.Element == String {
+        let pass = makeTransformPass()
+        for document in documents { pass.add(document) }
+        return pass.finish()
+    }
+
+    /// A pass that transforms documents added one at a time.
+    public func makeTransformPass() -> TransformPass { TransformPass(self) }
+
+    /// Transforms documents added one at a time.
+    public final class TransformPass {
+        let vectorizer: FittedCountVectorizer
+        let worker: AnalyzerWorker
+        var matrix = SparseCountBuilder()
+
+        init(_ vectorizer: FittedCountVectorizer) {
+            self.vectorizer = vectorizer
+            worker = vectorizer.options.analyzer.makeWorker()
+        }
+
+        /// Adds one document as the next row.
+        public func add(_ document: String) {
+            let vocabulary = vectorizer.vocabulary
+            worker.withTokens(of: document) { tokens in
+                tokens.forEachToken { token in
+                    if let column = vocabulary.column(of: token) { matrix.count(column) }
+                }
+            }
+            matrix.endRow()
+        }
+
+        /// The matrix of the documents added.
+        public func finish() -> CSRMatrix {
+            if vectorizer.options.binary { matrix.makeBinary() }
+            return matrix.build(columnCount: vectorizer.vocabulary.count, columnMap: nil)
+        }
+    }
+}
+
+/// Accumulates per-row term counts in CSR arrays (columns in order of first appearance
+/// within a row), then maps and sorts the columns once at the end.
+struct SparseCountBuilder {
+    var rowPointers: [Int] = [0]
+    var columns: [Int32] = []
+    var counts: [Int32] = []
+    /// For each column id: the last row it was counted in, and its entry there.
+    private var lastRow: [Int32] = []
+    private var entry: [Int] = []
+
+    var rowCount: Int { rowPointers.count - 1 }
+
+    mutating func count(_ column: Int) {
+        if column >= lastRow.count {
+            let grown = max(column + 1, lastRow.count * 2)
+            lastRow.append(contentsOf: repeatElement(-1, count: grown - lastRow.count))
+            entry.append(contentsOf: repeatElement(0, count: grown - entry.count))
+        }
+        let row = Int32(rowPointers.count - 1)
+        if lastRow[column] == row {
+            counts[entry[column]] += 1
+        } else {
+            lastRow[column] = row
+            entry[column] = columns.count
+            columns.append(Int32(column))
+            counts.append(1)
+        }
+    }
+
+    mutating func endRow() { rowPointers.append(columns.count) }
+
+    mutating func makeBinary() {
+        for index in counts.indices { counts[index] = 1 }
+    }
+
+    func forEachEntry(_ body: (Int, Int32) -> Void) {
+        for index in columns.indices { body(Int(columns[index]), counts[index]) }
+    }
+
+    /// The CSR matrix, columns renumbered by `columnMap` (entries mapped to -1 dropped)
+    /// and sorted within each row.
+    func build(columnCount: Int, columnMap: [Int32]?) -> CSRMatrix {
+        var pointers = [Int](repeating: 0, count: rowPointers.count)
+        var outColumns: [Int32] = []
+        var outValues: [Float] = []
+        outColumns.reserveCapacity(columns.count)
+        outValues.reserveCapacity(columns.count)
+        var packed: [UInt64] = []
+        for row in 0..<rowCount {
+            packed.removeAll(keepingCapacity: true)
+            for index in rowPointers[row]..<rowPointers[row + 1] {
+                let column = columnMap.map { $0[Int(columns[index])] } ?? columns[index]
+                if column >= 0 { packed.append(UInt64(UInt32(column)) << 32 | UInt64(UInt32(counts[index]))) }
+            }
+            packed.sort()
+            for value in packed {
+                outColumns.append(Int32(truncatingIfNeeded: value >> 32))
+                outValues.append(Float(UInt32(truncatingIfNeeded: value)))
+            }
+            pointers[row + 1] = outColumns.count
+        }
+        return CSRMatrix(
+            unchecked: rowCount, columnCount: columnCount, rowPointers: pointers, columnIndices: outColumns,
+            values: outValues)
+    }
+}

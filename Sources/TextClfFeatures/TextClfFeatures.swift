@@ -1,0 +1,1 @@
+/// Vectorizers: text to sparse feature matrices.
