@@ -14,10 +14,11 @@ struct TextClfCommand: ParsableCommand {
             Examples:
               textclf tokenize ../shared/data/sst2/dev.tsv --text whitespace,porter,sklearn
               textclf tokenize --text porter --words words.txt
+              textclf vectorize ../shared/data/sst2/train.tsv --apply ../shared/data/sst2/dev.tsv --out out/sst2
               textclf info
             """,
         version: TextClfVersion.current,
-        subcommands: [Tokenize.self, Stats.self, Info.self]
+        subcommands: [Tokenize.self, Vectorize.self, Stats.self, Info.self]
     )
 }
 

@@ -1,0 +1,270 @@
+import ArgumentParser
+import Foundation
+import TextClf
+
+/// `textclf vectorize`: raw text in, a CSR matrix out, as scikit-learn would make it.
+struct Vectorize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Turn labelled text into sparse feature matrices (counts, TF-IDF or hashing).",
+        discussion: """
+            Fits the features on TRAIN and applies them to TRAIN and to each --apply file. \
+            Writes into the output folder:
+              vectorizer.json        every option and the fitted state (vocabulary, IDF, labels)
+              vocabulary.txt         one term per line; line i is column i (not for hashing)
+              NAME.npz               the CSR matrix, for scipy.sparse.load_npz
+              NAME.labels.txt        one label per line, in row order (when the file has labels)
+              NAME.svm               svmlight/libsvm text with zero-based indices (--svmlight);
+                                     its labels are class numbers, in the order of vectorizer.json's
+                                     "labels"
+            NAME is the file name without its extension (the folder name for folder corpora). \
+            Counts are saved as int64, TF-IDF and hashing as float32. Every input is read and \
+            checked before anything is written, and each file is written to a temporary name \
+            and renamed, so outputs appear whole or not at all.
+
+            Examples:
+              textclf vectorize ../shared/data/sst2/train.tsv --apply ../shared/data/sst2/dev.tsv \\
+                  --text whitespace,porter,sklearn --out out/sst2
+              textclf vectorize ../shared/data/imdb/train.jsonl --apply ../shared/data/imdb/test.jsonl \\
+                  --features tfidf --ngram 1..2 --min-df 2 --max-df 0.5 --out out/imdb
+              textclf vectorize ../shared/data/20news/train --apply ../shared/data/20news/test \\
+                  --encoding latin-1 --features hashing --hash-features 262144 --svmlight --out out/20news
+            """)
+
+    @Argument(help: ArgumentHelp("The training corpus: the features are fitted on it.", valueName: "train"))
+    var train: String
+
+    @Option(name: .customLong("apply"), help: ArgumentHelp(
+        "A corpus to transform with the fitted features (repeatable).", valueName: "file"))
+    var applyFiles: [String] = []
+
+    @Option(help: ArgumentHelp("The output folder (created if missing).", valueName: "dir"))
+    var out: String
+
+    @OptionGroup(title: "Text")
+    var text: TextOptions
+
+    @OptionGroup(title: "Features")
+    var features: FeatureOptions
+
+    @OptionGroup(title: "Data")
+    var data: DataOptions
+
+    @Flag(help: "Also write NAME.svm in svmlight/libsvm format.")
+    var svmlight = false
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    func validate() throws {
+        _ = try text.analyzer()
+        _ = try features.specification(analyzer: .sklearnDefault)
+        let names = ([train] + applyFiles).map(Self.outputName)
+        if let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw ValidationError("two inputs would both be written as '\(duplicate).npz'; rename one of them")
+        }
+    }
+
+    /// The output name of an input: the file name without extension, or the folder name.
+    static func outputName(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let name = url.lastPathComponent
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return name
+        }
+        let stem = url.deletingPathExtension().lastPathComponent
+        return stem.isEmpty ? name : stem
+    }
+
+    struct Corpus {
+        let path: String
+        let name: String
+        let format: CorpusFormat
+        let texts: [String]
+        let labels: [String]?
+    }
+
+    /// Reads a corpus; labels are kept when every document has one.
+    func read(_ path: String, trainingFormat: CorpusFormat?) throws -> Corpus {
+        let reader = try CorpusReader(path: path, options: data.corpusOptions(labelRequired: false))
+        if let trainingFormat, reader.format != trainingFormat, data.format == nil {
+            throw ValidationError(
+                "\(path) is \(reader.format.rawValue) but the training corpus is \(trainingFormat.rawValue); "
+                    + "convert it, or pass --format to read both the same way")
+        }
+        var texts: [String] = []
+        var labels: [String] = []
+        var firstUnlabelled: DocumentSource?
+        try reader.forEach { document in
+            texts.append(document.text)
+            if let label = document.label { labels.append(label) } else if firstUnlabelled == nil {
+                firstUnlabelled = document.source
+            }
+        }
+        if let firstUnlabelled, !labels.isEmpty {
+            throw CorpusError(
+                .missingLabel, path: firstUnlabelled.path, line: firstUnlabelled.line,
+                message: "missing label (other documents of this corpus have one)")
+        }
+        return Corpus(
+            path: path, name: Self.outputName(path), format: reader.format, texts: texts,
+            labels: labels.isEmpty ? nil : labels)
+    }
+
+    func run() throws {
+        let specification = try features.specification(analyzer: text.analyzer())
+        let progress = Progress(quiet: quiet)
+        let clock = ContinuousClock()
+
+        // Read and check every input before writing anything.
+        var start = clock.now
+        let training = try read(train, trainingFormat: nil)
+        let applied = try applyFiles.map { try read($0, trainingFormat: training.format) }
+        progress.line("read \(1 + applied.count) corpora in \(seconds(since: start, clock)) s")
+
+        start = clock.now
+        let fitted: FittedFeatures
+        let trainingMatrix: CSRMatrix
+        do {
+            (fitted, trainingMatrix) = try specification.fitTransform(training.texts)
+        } catch let error as FeatureError {
+            throw ValidationError("\(train): \(error)")
+        }
+        let fitSeconds = seconds(since: start, clock)
+        var matrices: [(Corpus, CSRMatrix, String)] = [(training, trainingMatrix, fitSeconds)]
+        for corpus in applied {
+            start = clock.now
+            let matrix = try fitted.transform(corpus.texts)
+            matrices.append((corpus, matrix, seconds(since: start, clock)))
+        }
+
+        let classes = training.labels.map { Array(Set($0)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        var classNumbers: [String: Int] = [:]
+        for (index, label) in (classes ?? []).enumerated() { classNumbers[label] = index }
+        if svmlight {
+            for (corpus, _, _) in matrices {
+                guard let labels = corpus.labels else {
+                    throw ValidationError("--svmlight needs labels, and \(corpus.path) has none")
+                }
+                if let unknown = labels.firstIndex(where: { classNumbers[$0] == nil }) {
+                    throw ValidationError(
+                        "\(corpus.path): document \(unknown + 1) has the label '\(labels[unknown])', which the training corpus does not have")
+                }
+            }
+        }
+
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let folder = URL(fileURLWithPath: out)
+        try AtomicFile.write(try fitted.encodedFile(labels: classes), to: folder.appendingPathComponent("vectorizer.json").path)
+        if let vocabulary = fitted.vocabulary {
+            try AtomicFile.write(to: folder.appendingPathComponent("vocabulary.txt").path) { output in
+                for term in vocabulary.terms { try output.write(term + "\n") }
+            }
+        }
+        for (corpus, matrix, elapsed) in matrices {
+            let base = folder.appendingPathComponent(corpus.name).path
+            try matrix.writeNPZ(to: base + ".npz", valueType: fitted.isInteger ? .int64 : .float32)
+            if let labels = corpus.labels {
+                try AtomicFile.write(to: base + ".labels.txt") { output in
+                    for label in labels { try output.write(label + "\n") }
+                }
+                if svmlight {
+                    try matrix.writeSVMLight(to: base + ".svm", labels: labels.map { classNumbers[$0]! })
+                }
+            }
+            progress.summary(
+                "\(corpus.name): \(matrix.rowCount) × \(matrix.columnCount), \(matrix.storedCount) stored, "
+                    + "density \(String(format: "%.6f", matrix.density)), \(elapsed) s"
+                    + (corpus.labels == nil ? " (no labels)" : ""))
+        }
+        progress.line("wrote \(out)")
+    }
+
+    private func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> String {
+        let duration = clock.now - start
+        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return String(format: "%.3f", value)
+    }
+}
+
+/// Feature options shared by `vectorize` (and later `train`).
+struct FeatureOptions: ParsableArguments {
+    @Option(help: "Feature kind: counts, tfidf or hashing.")
+    var features: FeatureKind = .counts
+
+    @Option(help: ArgumentHelp("Word n-grams of the final tokens, e.g. 1..2 (appended as the last text stage).", valueName: "min..max"))
+    var ngram: String = "1..1"
+
+    @Option(help: ArgumentHelp("Drop terms in fewer documents: a count (5) or a fraction (0.01).", valueName: "n|fraction"))
+    var minDF: String = "1"
+
+    @Option(help: ArgumentHelp("Drop terms in more documents: a count (500) or a fraction (0.5).", valueName: "n|fraction"))
+    var maxDF: String = "1.0"
+
+    @Option(help: "Keep only the terms with the highest total count (ties broken by term order).")
+    var maxFeatures: Int?
+
+    @Flag(help: "Record presence (1) instead of counts.")
+    var binary = false
+
+    @Option(help: "Row normalisation for tfidf and hashing: l2, l1 or none.")
+    var norm: TfidfTransformer.Norm = .l2
+
+    @Flag(name: .customLong("no-idf"), help: "TF-IDF without inverse document frequency.")
+    var noIDF = false
+
+    @Flag(name: .customLong("no-smooth-idf"), help: "Do not add one to document frequencies.")
+    var noSmoothIDF = false
+
+    @Flag(help: "Use 1 + ln(tf) for term frequencies.")
+    var sublinearTF = false
+
+    @Option(help: "The number of hashed columns.")
+    var hashFeatures: Int = 1 << 20
+
+    @Flag(help: "Hash without alternating signs (every occurrence adds +1).")
+    var noAlternateSign = false
+
+    func specification(analyzer: Analyzer) throws -> FeatureSpecification {
+        let parts = ngram.components(separatedBy: "..")
+        guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), low >= 1, high >= low else {
+            throw ValidationError("--ngram: expected MIN..MAX with 1 <= MIN <= MAX, e.g. 1..2 (got '\(ngram)')")
+        }
+        var stages = analyzer.stages
+        if high > 1 { stages.append(.ngrams(min: low, max: high)) }
+        if high == 1 && low != 1 { throw ValidationError("--ngram: \(ngram) is empty") }
+        let minimum: DocumentFrequencyBound
+        let maximum: DocumentFrequencyBound
+        do {
+            minimum = try DocumentFrequencyBound(parsing: minDF)
+            maximum = try DocumentFrequencyBound(parsing: maxDF)
+        } catch {
+            throw ValidationError("--min-df/--max-df: \(error)")
+        }
+        if let maxFeatures, maxFeatures < 1 { throw ValidationError("--max-features must be at least 1") }
+        if hashFeatures < 1 || hashFeatures > Int(Int32.max) {
+            throw ValidationError("--hash-features must be in 1...\(Int32.max)")
+        }
+        return FeatureSpecification(
+            kind: features,
+            counts: CountVectorizer(
+                analyzer: try Analyzer(stages), binary: binary, minDF: minimum, maxDF: maximum, maxFeatures: maxFeatures),
+            tfidf: TfidfTransformer(norm: norm, useIDF: !noIDF, smoothIDF: !noSmoothIDF, sublinearTF: sublinearTF),
+            hashFeatures: hashFeatures, alternateSign: !noAlternateSign)
+    }
+}
+
+extension FeatureKind: ExpressibleByArgument {}
+extension TfidfTransformer.Norm: ExpressibleByArgument {}
+
+/// Progress lines on standard error and summary lines on standard output, both silenced
+/// by `--quiet`.
+struct Progress {
+    let quiet: Bool
+    func line(_ message: String) {
+        if !quiet { printError(message) }
+    }
+    func summary(_ message: String) {
+        if !quiet { print(message) }
+    }
+}
