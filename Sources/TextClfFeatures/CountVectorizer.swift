@@ -113,12 +113,13 @@ public struct CountVectorizer: Sendable, Equatable, Codable {
     }
 
     /// Learns the vocabulary of `documents` and returns their document-term matrix.
+    /// - Parameter threads: Threads that analyze and count (`nil`: the machine's cores, at most 8).
     /// - Throws: ``FeatureError`` for an empty corpus, an empty vocabulary or pruning that leaves nothing.
     /// - Complexity: O(tokens + stored entries · log(entries per row) + terms · log(terms)).
-    public func fitTransform<Documents: Sequence>(_ documents: Documents) throws -> (
+    public func fitTransform<Documents: Sequence>(_ documents: Documents, threads: Int? = nil) throws -> (
         vectorizer: FittedCountVectorizer, matrix: CSRMatrix
     ) where Documents.Element == String {
-        let pass = try makeFittingPass()
+        let pass = try makeFittingPass(threads: threads)
         for document in documents { pass.add(document) }
         return try pass.finish()
     }
@@ -126,9 +127,11 @@ public struct CountVectorizer: Sendable, Equatable, Codable {
     /// A pass that learns the vocabulary from documents added one at a time, so a corpus can
     /// be streamed from disk.
     /// - Throws: ``FeatureError/invalidOption(_:)`` for invalid options.
-    public func makeFittingPass() throws -> FittingPass {
+    /// - Parameter threads: Threads that analyze and count; the result does not depend on it.
+    ///   `nil` uses the machine's cores (at most 8).
+    public func makeFittingPass(threads: Int? = nil) throws -> FittingPass {
         try validate()
-        return FittingPass(self)
+        return FittingPass(self, threads: threads ?? TermCounting.defaultThreads)
     }
 
     func validate() throws {
@@ -144,36 +147,24 @@ public struct CountVectorizer: Sendable, Equatable, Codable {
     /// Counts documents added one at a time; ``finish()`` prunes and sorts the columns.
     public final class FittingPass {
         let options: CountVectorizer
-        let worker: AnalyzerWorker
-        /// Terms in order of first appearance; ids are discovery order until ``finish()``.
-        var terms: ByteStringTable
         let fixed: Vocabulary?
-        var matrix = SparseCountBuilder()
+        var counting: TermCounting
 
-        init(_ options: CountVectorizer) {
+        init(_ options: CountVectorizer, threads: Int) {
             self.options = options
-            worker = options.analyzer.makeWorker()
-            terms = ByteStringTable(capacity: 1 << 16)
             fixed = options.fixedVocabulary.map { try! Vocabulary(terms: $0) }
+            counting = TermCounting(analyzer: options.analyzer, fixed: fixed, threads: threads)
         }
 
         /// Counts the terms of one document as the next row.
-        public func add(_ document: String) {
-            worker.withTokens(of: document) { tokens in
-                tokens.forEachToken { token in
-                    if let fixed {
-                        if let column = fixed.column(of: token) { matrix.count(column) }
-                    } else {
-                        matrix.count(terms.insert(token).id)
-                    }
-                }
-            }
-            matrix.endRow()
-        }
+        public func add(_ document: String) { counting.add(document) }
 
         /// The fitted vectorizer and the matrix of the documents added.
         /// - Throws: ``FeatureError`` for an empty corpus, an empty vocabulary or pruning that leaves nothing.
         public func finish() throws -> (vectorizer: FittedCountVectorizer, matrix: CSRMatrix) {
+            counting.flush()
+            var matrix = counting.matrix
+            let terms = counting.terms
             let rows = matrix.rowCount
             guard rows > 0 else { throw FeatureError.emptyCorpus }
             if options.binary { matrix.makeBinary() }
@@ -265,40 +256,38 @@ public struct FittedCountVectorizer: Sendable, Equatable {
 
     /// The document-term matrix of `documents` over this vocabulary; unseen terms are dropped.
     /// - Complexity: O(tokens + stored entries · log(entries per row)).
-    public func transform<Documents: Sequence>(_ documents: Documents) -> CSRMatrix
+    /// - Parameter threads: Threads that analyze and count (`nil`: the machine's cores, at most 8).
+    public func transform<Documents: Sequence>(_ documents: Documents, threads: Int? = nil) -> CSRMatrix
     where Documents.Element == String {
-        let pass = makeTransformPass()
+        let pass = makeTransformPass(threads: threads)
         for document in documents { pass.add(document) }
         return pass.finish()
     }
 
     /// A pass that transforms documents added one at a time.
-    public func makeTransformPass() -> TransformPass { TransformPass(self) }
+    /// - Parameter threads: Threads that analyze and count (`nil`: the machine's cores, at most 8).
+    public func makeTransformPass(threads: Int? = nil) -> TransformPass {
+        TransformPass(self, threads: threads ?? TermCounting.defaultThreads)
+    }
 
     /// Transforms documents added one at a time.
     public final class TransformPass {
         let vectorizer: FittedCountVectorizer
-        let worker: AnalyzerWorker
-        var matrix = SparseCountBuilder()
+        var counting: TermCounting
 
-        init(_ vectorizer: FittedCountVectorizer) {
+        init(_ vectorizer: FittedCountVectorizer, threads: Int) {
             self.vectorizer = vectorizer
-            worker = vectorizer.options.analyzer.makeWorker()
+            counting = TermCounting(
+                analyzer: vectorizer.options.analyzer, fixed: vectorizer.vocabulary, threads: threads)
         }
 
         /// Adds one document as the next row.
-        public func add(_ document: String) {
-            let vocabulary = vectorizer.vocabulary
-            worker.withTokens(of: document) { tokens in
-                tokens.forEachToken { token in
-                    if let column = vocabulary.column(of: token) { matrix.count(column) }
-                }
-            }
-            matrix.endRow()
-        }
+        public func add(_ document: String) { counting.add(document) }
 
         /// The matrix of the documents added.
         public func finish() -> CSRMatrix {
+            counting.flush()
+            var matrix = counting.matrix
             if vectorizer.options.binary { matrix.makeBinary() }
             return matrix.build(columnCount: vectorizer.vocabulary.count, columnMap: nil)
         }
@@ -336,6 +325,28 @@ struct SparseCountBuilder {
 
     mutating func endRow() { rowPointers.append(columns.count) }
 
+    /// Empties the builder, keeping its storage.
+    mutating func removeAll() {
+        rowPointers.removeAll(keepingCapacity: true)
+        rowPointers.append(0)
+        columns.removeAll(keepingCapacity: true)
+        counts.removeAll(keepingCapacity: true)
+        for index in lastRow.indices { lastRow[index] = -1 }
+    }
+
+    /// Appends the rows of `other`, its columns renumbered by `columnMap` (which must not
+    /// map two columns to one).
+    mutating func appendRows(of other: SparseCountBuilder, columnMap: [Int]?) {
+        let base = columns.count
+        if let columnMap {
+            for column in other.columns { columns.append(Int32(columnMap[Int(column)])) }
+        } else {
+            columns.append(contentsOf: other.columns)
+        }
+        counts.append(contentsOf: other.counts)
+        for row in 1..<other.rowPointers.count { rowPointers.append(base + other.rowPointers[row]) }
+    }
+
     mutating func makeBinary() {
         for index in counts.indices { counts[index] = 1 }
     }
@@ -346,28 +357,49 @@ struct SparseCountBuilder {
 
     /// The CSR matrix, columns renumbered by `columnMap` (entries mapped to -1 dropped)
     /// and sorted within each row.
+    ///
+    /// Two counting-sort passes (by column, then back by row) sort every row in
+    /// O(rows + columns + entries), instead of a comparison sort per row.
     func build(columnCount: Int, columnMap: [Int32]?) -> CSRMatrix {
-        var pointers = [Int](repeating: 0, count: rowPointers.count)
-        var outColumns: [Int32] = []
-        var outValues: [Float] = []
-        outColumns.reserveCapacity(columns.count)
-        outValues.reserveCapacity(columns.count)
-        var packed: [UInt64] = []
-        for row in 0..<rowCount {
-            packed.removeAll(keepingCapacity: true)
-            for index in rowPointers[row]..<rowPointers[row + 1] {
-                let column = columnMap.map { $0[Int(columns[index])] } ?? columns[index]
-                if column >= 0 { packed.append(UInt64(UInt32(column)) << 32 | UInt64(UInt32(counts[index]))) }
+        let rows = rowCount
+        // Pass 1: bucket the entries by (renumbered) column, rows ascending within a column.
+        var columnStarts = [Int](repeating: 0, count: columnCount + 1)
+        var mapped = [Int32](repeating: -1, count: columns.count)
+        for index in columns.indices {
+            let column = columnMap.map { $0[Int(columns[index])] } ?? columns[index]
+            mapped[index] = column
+            if column >= 0 { columnStarts[Int(column) + 1] += 1 }
+        }
+        for column in 0..<columnCount { columnStarts[column + 1] += columnStarts[column] }
+        let stored = columnStarts[columnCount]
+        var byColumnRow = [Int32](repeating: 0, count: stored)
+        var byColumnCount = [Int32](repeating: 0, count: stored)
+        var next = columnStarts
+        var rowPointersOut = [Int](repeating: 0, count: rows + 1)
+        for row in 0..<rows {
+            for index in rowPointers[row]..<rowPointers[row + 1] where mapped[index] >= 0 {
+                let column = Int(mapped[index])
+                byColumnRow[next[column]] = Int32(row)
+                byColumnCount[next[column]] = counts[index]
+                next[column] += 1
+                rowPointersOut[row + 1] += 1
             }
-            packed.sort()
-            for value in packed {
-                outColumns.append(Int32(truncatingIfNeeded: value >> 32))
-                outValues.append(Float(UInt32(truncatingIfNeeded: value)))
+        }
+        for row in 0..<rows { rowPointersOut[row + 1] += rowPointersOut[row] }
+        // Pass 2: back to rows, columns ascending within a row.
+        var outColumns = [Int32](repeating: 0, count: stored)
+        var outValues = [Float](repeating: 0, count: stored)
+        var fill = rowPointersOut
+        for column in 0..<columnCount {
+            for position in columnStarts[column]..<columnStarts[column + 1] {
+                let row = Int(byColumnRow[position])
+                outColumns[fill[row]] = Int32(column)
+                outValues[fill[row]] = Float(byColumnCount[position])
+                fill[row] += 1
             }
-            pointers[row + 1] = outColumns.count
         }
         return CSRMatrix(
-            unchecked: rowCount, columnCount: columnCount, rowPointers: pointers, columnIndices: outColumns,
+            unchecked: rows, columnCount: columnCount, rowPointers: rowPointersOut, columnIndices: outColumns,
             values: outValues)
     }
 }

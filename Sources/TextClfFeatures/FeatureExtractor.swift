@@ -65,10 +65,27 @@ public enum FittedFeatures: Sendable, Equatable {
     /// - Throws: ``FeatureError`` if a saved state does not fit.
     public func transform<Documents: Sequence>(_ documents: Documents) throws -> CSRMatrix
     where Documents.Element == String {
+        try transform { add in documents.forEach(add) }
+    }
+
+    /// The feature matrix of documents streamed from a source: `source` calls the function
+    /// it is given once per document, in row order (e.g. from ``CorpusReader``'s `forEach`),
+    /// so a corpus never has to be held in memory.
+    /// - Throws: What `source` throws, or ``FeatureError`` if a saved state does not fit.
+    public func transform(_ source: ((String) -> Void) throws -> Void) throws -> CSRMatrix {
         switch self {
-        case .counts(let counts): return counts.transform(documents)
-        case .tfidf(let counts, let tfidf): return try tfidf.transform(counts.transform(documents))
-        case .hashing(let hashing): return hashing.transform(documents)
+        case .counts(let counts):
+            let pass = counts.makeTransformPass()
+            try source(pass.add)
+            return pass.finish()
+        case .tfidf(let counts, let tfidf):
+            let pass = counts.makeTransformPass()
+            try source(pass.add)
+            return try tfidf.transform(pass.finish())
+        case .hashing(let hashing):
+            let pass = hashing.makeTransformPass()
+            try source(pass.add)
+            return pass.finish()
         }
     }
 }
@@ -104,19 +121,32 @@ public struct FeatureSpecification: Sendable, Equatable {
     public func fitTransform<Documents: Sequence>(_ documents: Documents) throws -> (
         features: FittedFeatures, matrix: CSRMatrix
     ) where Documents.Element == String {
+        try fitTransform { add in documents.forEach(add) }
+    }
+
+    /// Fits on documents streamed from a source and returns the fitted features with the
+    /// training matrix: `source` calls the function it is given once per document, in row
+    /// order, so a corpus never has to be held in memory.
+    /// - Throws: What `source` throws, or ``FeatureError`` for an empty corpus or vocabulary,
+    ///   or invalid options.
+    public func fitTransform(_ source: ((String) -> Void) throws -> Void) throws -> (
+        features: FittedFeatures, matrix: CSRMatrix
+    ) {
         switch kind {
-        case .counts:
-            let (fitted, matrix) = try counts.fitTransform(documents)
-            return (.counts(fitted), matrix)
-        case .tfidf:
-            let (fitted, matrix) = try counts.fitTransform(documents)
+        case .counts, .tfidf:
+            let pass = try counts.makeFittingPass()
+            try source(pass.add)
+            let (fitted, matrix) = try pass.finish()
+            guard kind == .tfidf else { return (.counts(fitted), matrix) }
             let transformer = tfidf.fit(matrix)
             return (.tfidf(fitted, transformer), try transformer.transform(matrix))
         case .hashing:
             let hashing = try HashingVectorizer(
                 analyzer: counts.analyzer, features: hashFeatures, alternateSign: alternateSign,
                 binary: counts.binary, norm: tfidf.norm)
-            let matrix = hashing.transform(documents)
+            let pass = hashing.makeTransformPass()
+            try source(pass.add)
+            let matrix = pass.finish()
             guard matrix.rowCount > 0 else { throw FeatureError.emptyCorpus }
             return (.hashing(hashing), matrix)
         }

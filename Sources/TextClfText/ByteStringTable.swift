@@ -9,15 +9,16 @@ public struct ByteStringTable: Sendable {
     /// `keyEnds[id]` is the arena offset one past the end of key `id`.
     public private(set) var keyEnds: [Int] = []
     private var hashes: [UInt64] = []
-    /// Slots hold `id + 1`; 0 marks an empty slot.
-    private var slots: [Int32]
+    /// Each slot packs the upper 32 bits of its key's hash (a tag checked before the key is
+    /// touched) over `id + 1`; 0 marks an empty slot.
+    private var slots: [UInt64]
     private var mask: Int
 
     /// Creates an empty table sized for about `capacity` keys.
     public init(capacity: Int = 1024) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = [Int32](repeating: 0, count: size)
+        slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
     }
 
@@ -38,9 +39,8 @@ public struct ByteStringTable: Sendable {
     /// - Complexity: O(key length) expected.
     public func id(of key: UnsafeBufferPointer<UInt8>) -> Int? {
         let hash = Self.hash(key)
-        let slot = find(key, hash: hash)
-        let stored = slots[slot]
-        return stored == 0 ? nil : Int(stored - 1)
+        let stored = slots[find(key, hash: hash)]
+        return stored == 0 ? nil : Int(truncatingIfNeeded: stored & 0xFFFF_FFFF) - 1
     }
 
     /// The id of `key`, inserting it with the next id if it is new.
@@ -50,12 +50,13 @@ public struct ByteStringTable: Sendable {
     public mutating func insert(_ key: UnsafeBufferPointer<UInt8>) -> (id: Int, inserted: Bool) {
         let hash = Self.hash(key)
         let slot = find(key, hash: hash)
-        if slots[slot] != 0 { return (Int(slots[slot] - 1), false) }
+        let stored = slots[slot]
+        if stored != 0 { return (Int(truncatingIfNeeded: stored & 0xFFFF_FFFF) - 1, false) }
         let id = keyEnds.count
         arena.append(contentsOf: key)
         keyEnds.append(arena.count)
         hashes.append(hash)
-        slots[slot] = Int32(id + 1)
+        slots[slot] = Self.slotValue(hash: hash, id: id)
         if keyEnds.count * 2 > slots.count { grow() }
         return (id, true)
     }
@@ -78,36 +79,54 @@ public struct ByteStringTable: Sendable {
         for index in slots.indices { slots[index] = 0 }
     }
 
+    @inline(__always)
+    private static func slotValue(hash: UInt64, id: Int) -> UInt64 {
+        (hash & 0xFFFF_FFFF_0000_0000) | UInt64(id + 1)
+    }
+
+    /// The slot holding `key`, or the empty slot where it would go.
+    @inline(__always)
     private func find(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int {
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        return arena.withUnsafeBufferPointer { arena in
-            while true {
-                let stored = slots[slot]
-                if stored == 0 { return slot }
-                let id = Int(stored - 1)
-                if hashes[id] == hash {
-                    let start = id == 0 ? 0 : keyEnds[id - 1]
-                    let length = keyEnds[id] - start
-                    if length == key.count
-                        && (length == 0
-                            || memcmp(arena.baseAddress! + start, key.baseAddress!, length) == 0)
-                    {
-                        return slot
+        let tag = hash & 0xFFFF_FFFF_0000_0000
+        return slots.withUnsafeBufferPointer { slots in
+            arena.withUnsafeBufferPointer { arena in
+                keyEnds.withUnsafeBufferPointer { ends in
+                    var slot = Int(truncatingIfNeeded: hash) & mask
+                    while true {
+                        let stored = slots[slot]
+                        if stored == 0 { return slot }
+                        if stored & 0xFFFF_FFFF_0000_0000 == tag {
+                            let id = Int(truncatingIfNeeded: stored & 0xFFFF_FFFF) - 1
+                            let start = id == 0 ? 0 : ends[id - 1]
+                            if ends[id] - start == key.count
+                                && (key.isEmpty || Self.equal(arena.baseAddress! + start, key))
+                            {
+                                return slot
+                            }
+                        }
+                        slot = (slot + 1) & mask
                     }
                 }
-                slot = (slot + 1) & mask
             }
         }
     }
 
+    @inline(__always)
+    private static func equal(_ stored: UnsafePointer<UInt8>, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = key.count
+        if count > 16 { return memcmp(stored, key.baseAddress!, count) == 0 }
+        for index in 0..<count where stored[index] != key[index] { return false }
+        return true
+    }
+
     private mutating func grow() {
         let size = slots.count * 2
-        slots = [Int32](repeating: 0, count: size)
+        slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
         for id in 0..<hashes.count {
             var slot = Int(truncatingIfNeeded: hashes[id]) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(id + 1)
+            slots[slot] = Self.slotValue(hash: hashes[id], id: id)
         }
     }
 }

@@ -76,27 +76,30 @@ struct Vectorize: ParsableCommand {
         return stem.isEmpty ? name : stem
     }
 
+    /// An input corpus as read: where it is, its output name, and its labels when every
+    /// document has one.
     struct Corpus {
         let path: String
         let name: String
         let format: CorpusFormat
-        let texts: [String]
         let labels: [String]?
     }
 
-    /// Reads a corpus; labels are kept when every document has one.
-    func read(_ path: String, trainingFormat: CorpusFormat?) throws -> Corpus {
+    /// Streams a corpus's texts to `add` and returns what was read; labels are kept when
+    /// every document has one.
+    func read(
+        _ path: String, trainingFormat: CorpusFormat?, into add: (String) -> Void
+    ) throws -> Corpus {
         let reader = try CorpusReader(path: path, options: data.corpusOptions(labelRequired: false))
         if let trainingFormat, reader.format != trainingFormat, data.format == nil {
             throw ValidationError(
                 "\(path) is \(reader.format.rawValue) but the training corpus is \(trainingFormat.rawValue); "
                     + "convert it, or pass --format to read both the same way")
         }
-        var texts: [String] = []
         var labels: [String] = []
         var firstUnlabelled: DocumentSource?
         try reader.forEach { document in
-            texts.append(document.text)
+            add(document.text)
             if let label = document.label { labels.append(label) } else if firstUnlabelled == nil {
                 firstUnlabelled = document.source
             }
@@ -106,36 +109,40 @@ struct Vectorize: ParsableCommand {
                 .missingLabel, path: firstUnlabelled.path, line: firstUnlabelled.line,
                 message: "missing label (other documents of this corpus have one)")
         }
-        return Corpus(
-            path: path, name: Self.outputName(path), format: reader.format, texts: texts,
-            labels: labels.isEmpty ? nil : labels)
+        return Corpus(path: path, name: Self.outputName(path), format: reader.format, labels: labels.isEmpty ? nil : labels)
     }
 
     func run() throws {
         let specification = try features.specification(analyzer: text.analyzer())
         let progress = Progress(quiet: quiet)
         let clock = ContinuousClock()
+        let started = clock.now
 
-        // Read and check every input before writing anything.
+        // Read, check and transform every input before writing anything; the texts are
+        // streamed from the files into the counting passes, never held whole.
         var start = clock.now
-        let training = try read(train, trainingFormat: nil)
-        let applied = try applyFiles.map { try read($0, trainingFormat: training.format) }
-        progress.line("read \(1 + applied.count) corpora in \(seconds(since: start, clock)) s")
-
-        start = clock.now
+        var training: Corpus?
         let fitted: FittedFeatures
         let trainingMatrix: CSRMatrix
         do {
-            (fitted, trainingMatrix) = try specification.fitTransform(training.texts)
+            (fitted, trainingMatrix) = try specification.fitTransform { add in
+                training = try read(train, trainingFormat: nil, into: add)
+            }
         } catch let error as FeatureError {
             throw ValidationError("\(train): \(error)")
         }
-        let fitSeconds = seconds(since: start, clock)
-        var matrices: [(Corpus, CSRMatrix, String)] = [(training, trainingMatrix, fitSeconds)]
-        for corpus in applied {
+        guard let training else { throw ValidationError("\(train): nothing was read") }
+        var matrices: [(Corpus, CSRMatrix, String)] = [(training, trainingMatrix, seconds(since: start, clock))]
+        progress.line("fitted \(fitted.kind.rawValue) on \(train): \(trainingMatrix.rowCount) documents, \(fitted.columnCount) columns")
+        for path in applyFiles {
             start = clock.now
-            let matrix = try fitted.transform(corpus.texts)
+            var corpus: Corpus?
+            let matrix = try fitted.transform { add in
+                corpus = try read(path, trainingFormat: training.format, into: add)
+            }
+            guard let corpus else { throw ValidationError("\(path): nothing was read") }
             matrices.append((corpus, matrix, seconds(since: start, clock)))
+            progress.line("transformed \(path): \(matrix.rowCount) documents")
         }
 
         let classes = training.labels.map { Array(Set($0)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
@@ -177,7 +184,7 @@ struct Vectorize: ParsableCommand {
                     + "density \(String(format: "%.6f", matrix.density)), \(elapsed) s"
                     + (corpus.labels == nil ? " (no labels)" : ""))
         }
-        progress.line("wrote \(out)")
+        progress.line("wrote \(out) in \(seconds(since: started, clock)) s")
     }
 
     private func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> String {
