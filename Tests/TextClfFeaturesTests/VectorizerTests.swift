@@ -100,6 +100,20 @@ struct VectorizerTests {
         #expect(try loaded.transform(fixture.apply) == apply)
     }
 
+    @Test func resultDoesNotDependOnThreadCount() throws {
+        // Enough documents for several batches and for splitting each batch across threads.
+        let documents = (0..<5000).map { index in
+            SmallFixture.shared.train[index % SmallFixture.shared.train.count] + " w\(index % 997) x\(index % 13)"
+        }
+        let vectorizer = CountVectorizer(analyzer: try Analyzer(parsing: "lowercase,sklearn,ngrams=1..2"), minDF: .count(2))
+        let (serial, serialMatrix) = try vectorizer.fitTransform(documents, threads: 1)
+        let (parallel, parallelMatrix) = try vectorizer.fitTransform(documents, threads: 3)
+        #expect(serial == parallel)
+        #expect(serialMatrix == parallelMatrix)
+        #expect(serialMatrix.rowCount == 5000)
+        #expect(serial.transform(documents, threads: 1) == parallel.transform(documents, threads: 4))
+    }
+
     @Test func murmurHashMatchesScikitLearn() {
         // sklearn.utils.murmurhash3_32(..., seed=0) (signed).
         for (text, expected) in [("hello", Int32(613_153_351)), ("abcde", -392_455_434), ("", 0)] {
