@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "TextClfData", targets: ["TextClfData"]),
         .library(name: "TextClfTensor", targets: ["TextClfTensor"]),
         .library(name: "TextClfFeatures", targets: ["TextClfFeatures"]),
+        .library(name: "TextClfNN", targets: ["TextClfNN"]),
         .executable(name: "textclf", targets: ["textclf"]),
     ],
     dependencies: [
@@ -32,13 +33,14 @@ let package = Package(
         .target(
             name: "TextClfData",
             dependencies: ["TextClfText"]),
-        .target(name: "TextClfTensor"),
+        .target(name: "TextClfTensor", dependencies: ["COpenBLAS"]),
         .target(
             name: "TextClfFeatures",
             dependencies: ["TextClfText", "TextClfTensor"]),
+        .target(name: "TextClfNN", dependencies: ["TextClfTensor"]),
         .target(
             name: "TextClf",
-            dependencies: ["TextClfText", "TextClfData", "TextClfTensor", "TextClfFeatures"]),
+            dependencies: ["TextClfText", "TextClfData", "TextClfTensor", "TextClfFeatures", "TextClfNN"]),
         .executableTarget(
             name: "textclf",
             dependencies: [
@@ -65,6 +67,9 @@ let package = Package(
         .testTarget(
             name: "TextClfTensorTests",
             dependencies: ["TextClfTensor", "TextClfTestSupport"]),
+        .testTarget(
+            name: "TextClfNNTests",
+            dependencies: ["TextClfNN", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfFeaturesTests",
             dependencies: ["TextClfFeatures", "TextClfTestSupport"]),

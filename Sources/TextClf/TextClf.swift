@@ -5,5 +5,6 @@
 /// matrices and their file formats) and ``TextClfFeatures`` (vectorizers).
 @_exported import TextClfData
 @_exported import TextClfFeatures
+@_exported import TextClfNN
 @_exported import TextClfTensor
 @_exported import TextClfText

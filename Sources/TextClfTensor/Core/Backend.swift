@@ -1,0 +1,121 @@
+/// The arithmetic a device provides. Layers, losses and optimizers call only these
+/// operations, so a new device (a GPU) plugs in by conforming to this protocol.
+///
+/// Conventions: matrices are row-major `[rows, columns]` tensors; every operation checks
+/// shapes and throws ``TensorError/shapeMismatch(operation:shapes:)`` naming them; operands
+/// must be on this backend's device. Randomness is not a backend operation: numbers come
+/// from a seeded ``RandomGenerator`` on the host, so every device sees the same numbers.
+public protocol Backend: Sendable {
+    /// The device this backend computes on.
+    var device: Device { get }
+
+    /// `c = alpha · op(a) · op(b) + beta · c`, where `op` transposes when asked (BLAS GEMM).
+    func gemm(
+        _ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool, alpha: Float, beta: Float, into c: inout Tensor
+    ) throws
+
+    /// `y = alpha · op(a) · x + beta · y` for a matrix `a` and vectors `x`, `y` (BLAS GEMV).
+    func gemv(_ a: Tensor, transpose: Bool, _ x: Tensor, alpha: Float, beta: Float, into y: inout Tensor) throws
+
+    /// An element-wise function of `x`.
+    func unary(_ operation: UnaryOperation, _ x: Tensor) -> Tensor
+
+    /// The gradient with respect to the input of ``unary(_:_:)``: `gradient · f'(input)`,
+    /// given the input and the output it produced.
+    func unaryBackward(_ operation: UnaryOperation, input: Tensor, output: Tensor, gradient: Tensor) throws -> Tensor
+
+    /// An element-wise combination of `a` and `b`. `b` has `a`'s shape, or is a row vector of
+    /// `a.columns` values broadcast over `a`'s rows, or holds one value.
+    func binary(_ operation: BinaryOperation, _ a: Tensor, _ b: Tensor) throws -> Tensor
+
+    /// `y += alpha · x`, element-wise (BLAS AXPY).
+    func axpy(_ alpha: Float, _ x: Tensor, _ y: inout Tensor) throws
+
+    /// Sums along an axis of a matrix: `0` gives the column sums `[columns]`, `1` the row
+    /// sums `[rows]`, `nil` the total `[1]`.
+    func sum(_ x: Tensor, axis: Int?) throws -> Tensor
+
+    /// The index of the largest value in each row of a matrix (the first, on ties).
+    func argmaxRows(_ x: Tensor) -> [Int]
+
+    /// Softmax of each row, computed stably (the row maximum is subtracted first).
+    func softmaxRows(_ x: Tensor) -> Tensor
+
+    /// Log-softmax of each row: `x - logsumexp(row)`, computed stably.
+    func logSoftmaxRows(_ x: Tensor) -> Tensor
+
+    /// The rows `indices` of a matrix, in that order.
+    func gatherRows(_ x: Tensor, _ indices: [Int]) throws -> Tensor
+
+    /// Adds row `i` of `rows` to row `indices[i]` of `x` (repeated indices accumulate).
+    func scatterAddRows(_ rows: Tensor, _ indices: [Int], into x: inout Tensor) throws
+
+    /// `x · w` for a sparse matrix `x` and a dense matrix `w` (`[x.columnCount, n]`).
+    func sparseMultiply(_ x: CSRMatrix, _ w: Tensor) throws -> Tensor
+
+    /// `xᵀ · g` for a sparse `x` and dense `g` (`[x.rowCount, n]`), as a row-sparse result
+    /// that holds only the rows of the columns `x` touches.
+    func sparseTransposedMultiply(_ x: CSRMatrix, _ g: Tensor) throws -> RowSparseTensor
+
+    /// Applies an in-place element-wise kernel (an optimizer step) to `tensors`, whose roles
+    /// and count the kernel defines; all have one shape.
+    func apply(_ kernel: ElementwiseKernel, to tensors: inout [Tensor]) throws
+}
+
+/// Element-wise functions of one tensor.
+public enum UnaryOperation: Sendable, Hashable {
+    case relu
+    case leakyRelu(slope: Float)
+    case tanh
+    case sigmoid
+    /// The exact GELU, `x · Φ(x)` (PyTorch's default `approximate='none'`).
+    case gelu
+    case exp
+    case log
+    case negate
+    case square
+    case sqrt
+    case abs
+    /// -1, 0 or 1.
+    case sign
+    /// `x · factor`.
+    case scale(Float)
+    /// `x + value`.
+    case shift(Float)
+}
+
+/// Element-wise functions of two tensors.
+public enum BinaryOperation: Sendable, Hashable {
+    case add, subtract, multiply, divide, maximum, minimum
+}
+
+/// A matrix that stores only some of its rows: the gradient of a weight used with sparse
+/// input, where untouched rows are zero.
+public struct RowSparseTensor: Sendable, Equatable {
+    /// The number of rows of the full matrix.
+    public let rowCount: Int
+    /// The stored rows' indices, strictly increasing.
+    public let rowIndices: [Int]
+    /// The stored rows, `[rowIndices.count, columns]`.
+    public let values: Tensor
+
+    /// Creates a row-sparse matrix.
+    public init(rowCount: Int, rowIndices: [Int], values: Tensor) {
+        precondition(values.rows == rowIndices.count || (rowIndices.isEmpty && values.count == 0))
+        self.rowCount = rowCount
+        self.rowIndices = rowIndices
+        self.values = values
+    }
+
+    /// The full matrix, zeros in the rows not stored (for tests and dense optimizers).
+    public func densified() -> Tensor {
+        let columns = values.count == 0 ? 0 : values.columns
+        var dense = [Float](repeating: 0, count: rowCount * columns)
+        values.withUnsafeBufferPointer { stored in
+            for (position, row) in rowIndices.enumerated() {
+                for column in 0..<columns { dense[row * columns + column] = stored[position * columns + column] }
+            }
+        }
+        return Tensor(shape: [rowCount, columns], device: values.device, storage: TensorStorage(dense))
+    }
+}
