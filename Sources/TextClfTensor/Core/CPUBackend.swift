@@ -1,32 +1,78 @@
 import COpenBLAS
+import Foundation
 
 /// The CPU backend: dense products through OpenBLAS, everything else through loops over
-/// contiguous buffers. The number of BLAS threads is ``threads`` (default: the cores).
+/// contiguous buffers that the optimiser vectorises. The number of BLAS threads is
+/// ``threads`` (default: the machine's cores).
+///
+/// Every operation agrees with ``ReferenceBackend`` to 1e-5 relative (the tests check this);
+/// the two differ only in summation order and in multiplying by a reciprocal where the
+/// reference divides. Results are always on ``Device/cpu``.
 public struct CPUBackend: Backend {
-    /// The one instance.
-    public static let shared = CPUBackend()
+    /// The one instance. Its first use sets the BLAS thread count (see ``threads``).
+    public static let shared: CPUBackend = {
+        _ = threadsConfigured
+        return CPUBackend()
+    }()
+
     public var device: Device { .cpu }
 
-    /// The number of threads OpenBLAS uses.
+    /// The number of threads OpenBLAS uses for ``gemm(_:transposeA:_:transposeB:alpha:beta:into:)``
+    /// and ``gemv(_:transpose:_:alpha:beta:into:)``.
+    ///
+    /// Defaults to the machine's active cores, set once on the backend's first use, unless
+    /// `OPENBLAS_NUM_THREADS` or `OMP_NUM_THREADS` is set (an explicit environment wins, so
+    /// benchmarks and shared machines can pin it). Setting it affects the whole process.
     public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        get {
+            _ = threadsConfigured
+            return Int(openblas_get_num_threads())
+        }
+        set {
+            _ = threadsConfigured
+            openblas_set_num_threads(Int32(clamping: max(1, newValue)))
+        }
     }
 
-    let fallback = ReferenceBackend.shared
+    /// Runs once: OpenBLAS builds differ in their default (some use 1, some the build
+    /// machine's count), so the backend makes it the cores this process may use.
+    private static let threadsConfigured: Void = {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["OPENBLAS_NUM_THREADS"] == nil, environment["OMP_NUM_THREADS"] == nil else { return }
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        if Int(openblas_get_num_threads()) != cores { openblas_set_num_threads(Int32(clamping: cores)) }
+    }()
+
+    /// Throws ``TensorError/shapeMismatch(operation:shapes:)`` naming `shapes` unless `condition`.
+    @inline(__always)
+    func check(_ condition: Bool, _ operation: @autoclosure () -> String, _ shapes: [Int]...) throws {
+        if !condition { throw TensorError.shapeMismatch(operation: operation(), shapes: shapes) }
+    }
+
+    /// A new CPU tensor of `shape` whose `count` values `fill` writes, all of them, without
+    /// zeroing the memory first (every caller overwrites each element).
+    @inline(__always)
+    func make(_ shape: [Int], count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let base = buffer.baseAddress, count > 0 { fill(base) }
+            initialized = count
+        }
+        return Tensor(shape: shape, device: .cpu, storage: TensorStorage(values))
+    }
 
     public func gemm(
         _ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool, alpha: Float, beta: Float, into c: inout Tensor
     ) throws {
-        guard a.rank == 2, b.rank == 2, c.rank == 2 else {
-            throw TensorError.shapeMismatch(operation: "gemm", shapes: [a.shape, b.shape, c.shape])
-        }
+        try check(a.rank == 2 && b.rank == 2 && c.rank == 2, "gemm", a.shape, b.shape, c.shape)
         let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-        guard k == k2, c.shape == [m, n] else {
-            throw TensorError.shapeMismatch(operation: "gemm", shapes: [a.shape, b.shape, c.shape])
-        }
+        try check(k == k2 && c.shape == [m, n], "gemm", a.shape, b.shape, c.shape)
         if m == 0 || n == 0 { return }
+        if k == 0 {
+            // An empty inner dimension: BLAS implementations disagree on it, so scale here.
+            scaleInPlace(&c, by: beta)
+            return
+        }
         a.withUnsafeBufferPointer { av in
             b.withUnsafeBufferPointer { bv in
                 c.withUnsafeMutableBufferPointer { cv in
@@ -40,12 +86,14 @@ public struct CPUBackend: Backend {
     }
 
     public func gemv(_ a: Tensor, transpose: Bool, _ x: Tensor, alpha: Float, beta: Float, into y: inout Tensor) throws {
-        guard a.rank == 2 else { throw TensorError.shapeMismatch(operation: "gemv", shapes: [a.shape, x.shape, y.shape]) }
+        try check(a.rank == 2, "gemv", a.shape, x.shape, y.shape)
         let (m, n) = transpose ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
-        guard x.count == n, y.count == m else {
-            throw TensorError.shapeMismatch(operation: "gemv", shapes: [a.shape, x.shape, y.shape])
+        try check(x.count == n && y.count == m, "gemv", a.shape, x.shape, y.shape)
+        if m == 0 { return }
+        if n == 0 {
+            scaleInPlace(&y, by: beta)
+            return
         }
-        if a.shape[0] == 0 || a.shape[1] == 0 { return try fallback.gemv(a, transpose: transpose, x, alpha: alpha, beta: beta, into: &y) }
         a.withUnsafeBufferPointer { av in
             x.withUnsafeBufferPointer { xv in
                 y.withUnsafeMutableBufferPointer { yv in
@@ -57,41 +105,20 @@ public struct CPUBackend: Backend {
         }
     }
 
-    // The operations below run the reference loops on this device's tensors until they get
-    // vectorised implementations of their own.
-    public func unary(_ operation: UnaryOperation, _ x: Tensor) -> Tensor {
-        fallback.unary(operation, x).to(device)
-    }
-    public func unaryBackward(_ operation: UnaryOperation, input: Tensor, output: Tensor, gradient: Tensor) throws -> Tensor {
-        try fallback.unaryBackward(operation, input: input, output: output, gradient: gradient).to(device)
-    }
-    public func binary(_ operation: BinaryOperation, _ a: Tensor, _ b: Tensor) throws -> Tensor {
-        try fallback.binary(operation, a, b).to(device)
-    }
-    public func axpy(_ alpha: Float, _ x: Tensor, _ y: inout Tensor) throws { try fallback.axpy(alpha, x, &y) }
-    public func sum(_ x: Tensor, axis: Int?) throws -> Tensor { try fallback.sum(x, axis: axis).to(device) }
-    public func argmaxRows(_ x: Tensor) -> [Int] { fallback.argmaxRows(x) }
-    public func softmaxRows(_ x: Tensor) -> Tensor { fallback.softmaxRows(x).to(device) }
-    public func logSoftmaxRows(_ x: Tensor) -> Tensor { fallback.logSoftmaxRows(x).to(device) }
-    public func gatherRows(_ x: Tensor, _ indices: [Int]) throws -> Tensor { try fallback.gatherRows(x, indices).to(device) }
-    public func scatterAddRows(_ rows: Tensor, _ indices: [Int], into x: inout Tensor) throws {
-        try fallback.scatterAddRows(rows, indices, into: &x)
-    }
-    public func sparseMultiply(_ x: CSRMatrix, _ w: Tensor) throws -> Tensor {
-        guard w.rank == 2, w.rows == x.columnCount else {
-            throw TensorError.shapeMismatch(operation: "sparseMultiply", shapes: [[x.rowCount, x.columnCount], w.shape])
+    /// `t = beta · t`, with BLAS's convention that `beta == 0` overwrites (ignoring NaN in `t`).
+    func scaleInPlace(_ t: inout Tensor, by beta: Float) {
+        if beta == 1 { return }
+        t.withUnsafeMutableBufferPointer { values in
+            if beta == 0 {
+                values.update(repeating: 0)
+            } else {
+                for index in values.indices { values[index] *= beta }
+            }
         }
-        var output = Tensor.zeros([x.rowCount, w.columns], device: device)
-        w.withUnsafeBufferPointer { wv in
-            output.withUnsafeMutableBufferPointer { ov in x.multiply(wv, columns: w.columns, into: ov) }
-        }
-        return output
     }
-    public func sparseTransposedMultiply(_ x: CSRMatrix, _ g: Tensor) throws -> RowSparseTensor {
-        let result = try fallback.sparseTransposedMultiply(x, g)
-        return RowSparseTensor(rowCount: result.rowCount, rowIndices: result.rowIndices, values: result.values.to(device))
-    }
+
     public func apply(_ kernel: ElementwiseKernel, to tensors: inout [Tensor]) throws {
+        // The kernel's arithmetic is defined once on host buffers; the CPU runs it directly.
         try ElementwiseKernel.runOnHost(kernel, &tensors)
     }
 }

@@ -52,10 +52,11 @@ public struct Tensor: Sendable, Equatable {
     @inlinable public var count: Int { storage.values.count }
     /// The number of dimensions.
     @inlinable public var rank: Int { shape.count }
-    /// The rows of a matrix (the first dimension; 1 for a scalar).
-    @inlinable public var rows: Int { shape.first ?? 1 }
-    /// The columns of a matrix (the product of the other dimensions).
-    @inlinable public var columns: Int { shape.count <= 1 ? (shape.first ?? 1) : shape.dropFirst().reduce(1, *) }
+    /// The rows of a matrix: the first dimension. A vector or a scalar is one row.
+    @inlinable public var rows: Int { shape.count >= 2 ? shape[0] : 1 }
+    /// The columns of a matrix: the product of the other dimensions. A vector's columns are
+    /// its elements; a scalar has one.
+    @inlinable public var columns: Int { shape.count >= 2 ? shape.dropFirst().reduce(1, *) : (shape.first ?? 1) }
 
     /// The values, copied to host memory, row-major.
     public var scalars: [Float] { storage.values }

@@ -1,0 +1,60 @@
+import Testing
+
+@testable import TextClfTensor
+
+/// Shapes every element-wise and row-wise comparison runs over: one cell, tall, wide,
+/// no rows, no columns, and one a little over a SIMD multiple.
+let backendShapes: [[Int]] = [[1, 1], [67, 3], [3, 131], [0, 5], [4, 0], [17, 17]]
+
+/// The same random values as a tensor on `.cpu` and on `.reference`.
+func tensorPair(
+    _ shape: [Int], low: Float = -2, high: Float = 2, seed: UInt64
+) -> (cpu: Tensor, reference: Tensor) {
+    var generator = RandomGenerator(seed: seed)
+    let cpu = Tensor.uniform(shape, low: low, high: high, generator: &generator, device: .cpu)
+    return (cpu, cpu.to(.reference))
+}
+
+/// Whether `actual` is within `tolerance` of `expected`, relative to `max(1, |expected|)`
+/// (absolute near zero, where cancellation makes relative error meaningless); NaNs and
+/// equal infinities match themselves.
+func close(_ actual: Float, _ expected: Float, tolerance: Float = 1e-5) -> Bool {
+    if actual.isNaN || expected.isNaN { return actual.isNaN && expected.isNaN }
+    if actual.isInfinite || expected.isInfinite { return actual == expected }
+    return Swift.abs(actual - expected) <= tolerance * Swift.max(1, Swift.abs(expected))
+}
+
+/// Expects a CPU result that matches the reference result value for value and shape.
+func expectAgree(
+    _ cpu: Tensor, _ reference: Tensor, tolerance: Float = 1e-5, _ what: @autoclosure () -> String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(cpu.device == .cpu, "\(what()): CPU result is on \(cpu.device)", sourceLocation: sourceLocation)
+    #expect(cpu.shape == reference.shape, "\(what()): shapes \(cpu.shape) and \(reference.shape)", sourceLocation: sourceLocation)
+    guard cpu.shape == reference.shape else { return }
+    let a = cpu.scalars
+    let b = reference.scalars
+    if let index = a.indices.first(where: { !close(a[$0], b[$0], tolerance: tolerance) }) {
+        Issue.record("\(what()): element \(index) is \(a[index]) on cpu, \(b[index]) on reference", sourceLocation: sourceLocation)
+    }
+}
+
+/// Expects values within `tolerance` (relative, as ``close(_:_:tolerance:)``) of `expected`.
+func expectValues(
+    _ tensor: Tensor, _ expected: [Float], tolerance: Float = 1e-6, sourceLocation: SourceLocation = #_sourceLocation
+) {
+    let values = tensor.scalars
+    #expect(values.count == expected.count, sourceLocation: sourceLocation)
+    for (index, (value, want)) in zip(values, expected).enumerated() where !close(value, want, tolerance: tolerance) {
+        Issue.record("element \(index): \(value), expected \(want)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Every unary operation, with parameters for the parameterised ones.
+let allUnaryOperations: [UnaryOperation] = [
+    .relu, .leakyRelu(slope: 0.01), .tanh, .sigmoid, .gelu, .exp, .log, .negate, .square, .sqrt, .abs, .sign,
+    .scale(-1.5), .shift(0.25),
+]
+
+/// Every binary operation.
+let allBinaryOperations: [BinaryOperation] = [.add, .subtract, .multiply, .divide, .maximum, .minimum]

@@ -1,0 +1,332 @@
+import Foundation
+import Testing
+
+@testable import TextClfTensor
+
+/// Every ``Backend`` operation on ``CPUBackend`` against ``ReferenceBackend`` on seeded
+/// random inputs of several shapes, to 1e-5 relative (1e-4 for products with a long inner
+/// dimension, where the summation orders differ most).
+@Suite("CPU backend agrees with the reference")
+struct BackendAgreementTests {
+    let cpu = CPUBackend.shared
+    let reference = ReferenceBackend.shared
+
+    /// (m, k, n) of `op(a) · op(b)`: one cell, empty results, an empty inner dimension, a long
+    /// inner dimension, tall and wide.
+    static let productShapes: [(Int, Int, Int)] = [(1, 1, 1), (0, 3, 4), (3, 4, 0), (5, 0, 3), (7, 513, 9), (64, 3, 2), (2, 5, 70)]
+
+    @Test("gemm, all transposes", arguments: productShapes)
+    func gemm(shape: (Int, Int, Int)) throws {
+        let (m, k, n) = shape
+        for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
+            for (alpha, beta) in [(Float(1), Float(0)), (0.5, -2)] {
+                let a = tensorPair(transposeA ? [k, m] : [m, k], seed: 1)
+                let b = tensorPair(transposeB ? [n, k] : [k, n], seed: 2)
+                let c = tensorPair([m, n], seed: 3)
+                var onCPU = c.cpu
+                var onReference = c.reference
+                try cpu.gemm(a.cpu, transposeA: transposeA, b.cpu, transposeB: transposeB, alpha: alpha, beta: beta, into: &onCPU)
+                try reference.gemm(
+                    a.reference, transposeA: transposeA, b.reference, transposeB: transposeB, alpha: alpha, beta: beta,
+                    into: &onReference)
+                expectAgree(onCPU, onReference, tolerance: k > 64 ? 1e-4 : 1e-5, "gemm \(shape) tA \(transposeA) tB \(transposeB) β \(beta)")
+            }
+        }
+    }
+
+    @Test("gemv, both transposes", arguments: productShapes)
+    func gemv(shape: (Int, Int, Int)) throws {
+        let (m, k, _) = shape
+        for transpose in [false, true] {
+            let a = tensorPair([m, k], seed: 4)
+            let x = tensorPair([transpose ? m : k], seed: 5)
+            let y = tensorPair([transpose ? k : m], seed: 6)
+            var onCPU = y.cpu
+            var onReference = y.reference
+            try cpu.gemv(a.cpu, transpose: transpose, x.cpu, alpha: 1.5, beta: 0.5, into: &onCPU)
+            try reference.gemv(a.reference, transpose: transpose, x.reference, alpha: 1.5, beta: 0.5, into: &onReference)
+            expectAgree(onCPU, onReference, tolerance: k > 64 ? 1e-4 : 1e-5, "gemv \(shape) transpose \(transpose)")
+        }
+    }
+
+    @Test("unary and its gradient", arguments: allUnaryOperations)
+    func unary(operation: UnaryOperation) throws {
+        // log and sqrt get positive inputs, so the comparison is of numbers, not of NaNs.
+        let low: Float = [UnaryOperation.log, .sqrt].contains(operation) ? 0.05 : -3
+        for (index, shape) in backendShapes.enumerated() {
+            let x = tensorPair(shape, low: low, high: 3, seed: 10 + UInt64(index))
+            let g = tensorPair(shape, seed: 20 + UInt64(index))
+            let yCPU = cpu.unary(operation, x.cpu)
+            let yReference = reference.unary(operation, x.reference)
+            expectAgree(yCPU, yReference, "\(operation) \(shape)")
+            let gradientCPU = try cpu.unaryBackward(operation, input: x.cpu, output: yCPU, gradient: g.cpu)
+            let gradientReference = try reference.unaryBackward(
+                operation, input: x.reference, output: yReference, gradient: g.reference)
+            expectAgree(gradientCPU, gradientReference, "\(operation) backward \(shape)")
+        }
+    }
+
+    @Test("binary in its three broadcast forms", arguments: allBinaryOperations)
+    func binary(operation: BinaryOperation) throws {
+        for (index, shape) in backendShapes.enumerated() {
+            let a = tensorPair(shape, seed: 30 + UInt64(index))
+            // Divisors stay away from zero so that the quotients are comparable numbers.
+            let (low, high): (Float, Float) = operation == .divide ? (0.5, 2) : (-2, 2)
+            let operands = [
+                tensorPair(shape, low: low, high: high, seed: 40),
+                tensorPair([1], low: low, high: high, seed: 41),
+                tensorPair([shape[1]], low: low, high: high, seed: 42),
+                tensorPair([1, shape[1]], low: low, high: high, seed: 43),
+            ]
+            for b in operands {
+                let onCPU = try cpu.binary(operation, a.cpu, b.cpu)
+                let onReference = try reference.binary(operation, a.reference, b.reference)
+                expectAgree(onCPU, onReference, "\(operation) \(shape) with \(b.cpu.shape)")
+            }
+        }
+    }
+
+    @Test("axpy and the axpby kernel")
+    func axpyAndKernel() throws {
+        for (index, shape) in backendShapes.enumerated() {
+            let x = tensorPair(shape, seed: 50 + UInt64(index))
+            let y = tensorPair(shape, seed: 60 + UInt64(index))
+            var onCPU = y.cpu
+            var onReference = y.reference
+            try cpu.axpy(-0.75, x.cpu, &onCPU)
+            try reference.axpy(-0.75, x.reference, &onReference)
+            expectAgree(onCPU, onReference, "axpy \(shape)")
+
+            var cpuTensors = [y.cpu, x.cpu]
+            var referenceTensors = [y.reference, x.reference]
+            try cpu.apply(.axpby(alpha: 0.3, beta: 0.9), to: &cpuTensors)
+            try reference.apply(.axpby(alpha: 0.3, beta: 0.9), to: &referenceTensors)
+            expectAgree(cpuTensors[0], referenceTensors[0], "axpby \(shape)")
+        }
+        // The caller's copies keep their values: storage is copied before writing.
+        let shared = tensorPair([3, 3], seed: 70).cpu
+        var updated = shared
+        try cpu.axpy(1, shared, &updated)
+        #expect(updated.scalars == shared.scalars.map { $0 + $0 })
+    }
+
+    @Test("sum over axis 0, 1 and nil")
+    func sums() throws {
+        for (index, shape) in backendShapes.enumerated() {
+            let x = tensorPair(shape, seed: 80 + UInt64(index))
+            for axis in [nil, 0, 1] as [Int?] {
+                expectAgree(try cpu.sum(x.cpu, axis: axis), try reference.sum(x.reference, axis: axis), "sum \(shape) axis \(String(describing: axis))")
+            }
+        }
+        #expect(throws: TensorError.self) { try cpu.sum(Tensor.zeros([2, 2], device: .cpu), axis: 2) }
+        #expect(throws: TensorError.self) { try cpu.sum(Tensor.zeros([8], device: .cpu), axis: 0) }
+    }
+
+    @Test("argmax, softmax and log-softmax of rows")
+    func rowwise() throws {
+        for (index, shape) in backendShapes.enumerated() {
+            let x = tensorPair(shape, low: -30, high: 30, seed: 90 + UInt64(index))
+            #expect(cpu.argmaxRows(x.cpu) == reference.argmaxRows(x.reference), "argmax \(shape)")
+            expectAgree(cpu.softmaxRows(x.cpu), reference.softmaxRows(x.reference), "softmax \(shape)")
+            expectAgree(cpu.logSoftmaxRows(x.cpu), reference.logSoftmaxRows(x.reference), "logSoftmax \(shape)")
+        }
+        // Ties go to the first maximum.
+        let ties = try! Tensor.matrix([[1, 3, 3], [2, 2, 2], [-1, -5, -1]], device: .cpu)
+        #expect(cpu.argmaxRows(ties) == [1, 0, 0])
+    }
+
+    @Test("gatherRows and scatterAddRows, repeated indices accumulate")
+    func gatherAndScatter() throws {
+        for (index, shape) in backendShapes.enumerated() where shape[0] > 0 {
+            let x = tensorPair(shape, seed: 100 + UInt64(index))
+            var generator = RandomGenerator(seed: 110 + UInt64(index))
+            let indices = (0..<9).map { _ in generator.nextInt(below: shape[0]) } + [0, 0]
+            expectAgree(try cpu.gatherRows(x.cpu, indices), try reference.gatherRows(x.reference, indices), "gather \(shape)")
+            expectAgree(try cpu.gatherRows(x.cpu, []), try reference.gatherRows(x.reference, []), "gather none \(shape)")
+
+            let rows = tensorPair([indices.count, shape[1]], seed: 120)
+            var onCPU = x.cpu
+            var onReference = x.reference
+            try cpu.scatterAddRows(rows.cpu, indices, into: &onCPU)
+            try reference.scatterAddRows(rows.reference, indices, into: &onReference)
+            expectAgree(onCPU, onReference, "scatter \(shape)")
+        }
+        let x = Tensor.zeros([3, 2], device: .cpu)
+        #expect(throws: TensorError.self) { try cpu.gatherRows(x, [3]) }
+        #expect(throws: TensorError.self) { try cpu.gatherRows(x, [-1]) }
+        var target = x
+        #expect(throws: TensorError.self) { try cpu.scatterAddRows(Tensor.zeros([2, 2], device: .cpu), [0], into: &target) }
+    }
+
+    @Test("sparse products, including empty rows and a reused scratch map")
+    func sparseProducts() throws {
+        var source = SplitMix64(seed: 7)
+        // A wide matrix, then a narrower one, then a wide one again: the reused column map
+        // must never leak positions from an earlier call.
+        let cases: [(rows: Int, columns: Int, n: Int, density: Double)] = [
+            (40, 500, 3, 0.02), (5, 7, 1, 0.5), (1, 1, 2, 1), (0, 9, 4, 0.5), (30, 500, 17, 0.01), (6, 5, 0, 0.5), (8, 300, 2, 0),
+        ]
+        for (index, shape) in cases.enumerated() {
+            let x = randomMatrix(rows: shape.rows, columns: shape.columns, density: shape.density, using: &source)
+            let w = tensorPair([shape.columns, shape.n], seed: 130 + UInt64(index))
+            expectAgree(try cpu.sparseMultiply(x, w.cpu), try reference.sparseMultiply(x, w.reference), "X·W \(shape)")
+
+            let g = tensorPair([shape.rows, shape.n], seed: 140 + UInt64(index))
+            let onCPU = try cpu.sparseTransposedMultiply(x, g.cpu)
+            let onReference = try reference.sparseTransposedMultiply(x, g.reference)
+            #expect(onCPU.rowCount == onReference.rowCount)
+            #expect(onCPU.rowIndices == onReference.rowIndices, "touched rows \(shape)")
+            #expect(onCPU.rowIndices == x.touchedColumns().map(Int.init))
+            expectAgree(onCPU.values, onReference.values, "Xᵀ·G \(shape)")
+            expectAgree(onCPU.densified(), onReference.densified(), "Xᵀ·G dense \(shape)")
+        }
+        let x = CSRMatrix(zeros: 2, columnCount: 3)
+        #expect(throws: TensorError.self) { try cpu.sparseMultiply(x, Tensor.zeros([4, 1], device: .cpu)) }
+        #expect(throws: TensorError.self) { try cpu.sparseTransposedMultiply(x, Tensor.zeros([3, 1], device: .cpu)) }
+    }
+
+    @Test("sparse products from several threads at once")
+    func concurrentSparse() async throws {
+        var source = SplitMix64(seed: 8)
+        let matrices = (0..<8).map { _ in randomMatrix(rows: 20, columns: 200 + Int.random(in: 0..<50, using: &source), density: 0.05, using: &source) }
+        let expected = try matrices.map { x in try reference.sparseTransposedMultiply(x, Tensor.full([20, 3], 1, device: .reference)) }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for (x, want) in zip(matrices, expected) {
+                group.addTask {
+                    var same = true
+                    for _ in 0..<20 {
+                        let got = try CPUBackend.shared.sparseTransposedMultiply(x, Tensor.full([20, 3], 1, device: .cpu))
+                        same = same && got.rowIndices == want.rowIndices && got.values.scalars == want.values.scalars
+                    }
+                    return same
+                }
+            }
+            for try await same in group { #expect(same) }
+        }
+    }
+}
+
+/// Small cases with known answers, errors and their messages, devices and threads.
+@Suite("Backends on hand-computed cases")
+struct BackendKnownValueTests {
+    @Test("softmax of [1, 2, 3] and a stable log-softmax of [1000, 0]", arguments: Device.allCases)
+    func softmax(device: Device) throws {
+        let backend = device.backend
+        expectValues(backend.softmaxRows(try Tensor.matrix([[1, 2, 3]], device: device)), [0.09003057, 0.24472847, 0.66524096])
+        expectValues(backend.logSoftmaxRows(try Tensor.matrix([[1000, 0]], device: device)), [0, -1000])
+        expectValues(backend.softmaxRows(try Tensor.matrix([[1000, 0]], device: device)), [1, 0])
+    }
+
+    @Test("gelu and its derivative at 1", arguments: Device.allCases)
+    func gelu(device: Device) throws {
+        let backend = device.backend
+        let x = try Tensor(shape: [1], values: [1], device: device)
+        let y = backend.unary(.gelu, x)
+        expectValues(y, [0.8413447])
+        // Φ(1) + φ(1) = 0.8413447 + 0.2419707.
+        expectValues(try backend.unaryBackward(.gelu, input: x, output: y, gradient: Tensor.full([1], 1, device: device)), [1.0833155])
+        expectValues(backend.unary(.sigmoid, Tensor.zeros([1], device: device)), [0.5])
+    }
+
+    @Test("gemm with transposes against a hand product", arguments: Device.allCases)
+    func gemm(device: Device) throws {
+        let backend = device.backend
+        let a = try Tensor.matrix([[1, 2], [3, 4]], device: device)
+        let b = try Tensor.matrix([[5, 6, 7], [8, 9, 10]], device: device)
+        var c = Tensor.zeros([2, 3], device: device)
+        try backend.gemm(a, transposeA: true, b, transposeB: false, alpha: 1, beta: 0, into: &c)
+        expectValues(c, [29, 33, 37, 42, 48, 54])
+
+        let d = try Tensor.matrix([[1, 0], [0, 1], [1, 1]], device: device)
+        var e = Tensor.full([2, 3], 1, device: device)
+        try backend.gemm(a, transposeA: false, d, transposeB: true, alpha: 2, beta: 1, into: &e)
+        expectValues(e, [3, 5, 7, 7, 9, 15])
+    }
+
+    @Test("binary broadcasting and sums by hand", arguments: Device.allCases)
+    func broadcasting(device: Device) throws {
+        let backend = device.backend
+        let a = try Tensor.matrix([[1, 2, 3], [4, 5, 6]], device: device)
+        expectValues(try backend.binary(.subtract, a, try Tensor(shape: [3], values: [1, 1, 2], device: device)), [0, 1, 1, 3, 4, 4])
+        expectValues(try backend.binary(.multiply, a, Tensor.full([1], 2, device: device)), [2, 4, 6, 8, 10, 12])
+        expectValues(try backend.sum(a, axis: 0), [5, 7, 9])
+        expectValues(try backend.sum(a, axis: 1), [6, 15])
+        expectValues(try backend.sum(a, axis: nil), [21])
+    }
+
+    @Test("a shape mismatch names both shapes")
+    func shapeMismatch() throws {
+        let a = Tensor.zeros([2, 3], device: .cpu)
+        let b = Tensor.zeros([4], device: .cpu)
+        for backend in Device.allCases.map(\.backend) {
+            do {
+                _ = try backend.binary(.add, a, b)
+                Issue.record("binary add accepted [2, 3] and [4]")
+            } catch let error as TensorError {
+                guard case .shapeMismatch = error else { Issue.record("unexpected \(error)"); continue }
+                #expect(error.description.contains("[2, 3]") && error.description.contains("[4]"), "\(error)")
+            }
+            var c = Tensor.zeros([2, 2], device: backend.device)
+            #expect(throws: TensorError.shapeMismatch(operation: "gemm", shapes: [[2, 3], [2, 3], [2, 2]])) {
+                try backend.gemm(a.to(backend.device), transposeA: false, a.to(backend.device), transposeB: false, alpha: 1, beta: 0, into: &c)
+            }
+            var y = Tensor.zeros([3], device: backend.device)
+            #expect(throws: TensorError.self) { try backend.axpy(1, Tensor.zeros([2], device: backend.device), &y) }
+            #expect(throws: TensorError.self) {
+                try backend.unaryBackward(.relu, input: a, output: a, gradient: Tensor.zeros([3, 2], device: backend.device))
+            }
+        }
+    }
+
+    @Test("unknown devices list the known ones")
+    func unknownDevice() throws {
+        #expect(throws: TensorError.unknownDevice("cuda")) { try Device(parsing: "cuda") }
+        let message = TensorError.unknownDevice("cuda").description
+        #expect(message.contains("cuda") && message.contains("cpu") && message.contains("reference"), "\(message)")
+        #expect(try Device(parsing: "CPU") == .cpu)
+        #expect(try Device(parsing: "reference") == .reference)
+    }
+
+    @Test("checkFinite reports the first NaN or infinity by index")
+    func checkFinite() throws {
+        try Tensor(shape: [3], values: [1, 2, 3], device: .cpu).checkFinite("weights")
+        #expect(throws: TensorError.nonFinite(what: "weights", index: 1)) {
+            try Tensor(shape: [3], values: [1, .nan, .infinity], device: .cpu).checkFinite("weights")
+        }
+        #expect(throws: TensorError.nonFinite(what: "loss", index: 2)) {
+            try Tensor(shape: [1, 3], values: [1, 2, -.infinity], device: .reference).checkFinite("loss")
+        }
+        #expect(TensorError.nonFinite(what: "loss", index: 2).description.contains("index 2"))
+    }
+
+    @Test("results stay on the backend's device and Device.current scopes defaults")
+    func devices() throws {
+        let x = try Tensor.matrix([[1, -2]], device: .cpu)
+        #expect(CPUBackend.shared.unary(.relu, x).device == .cpu)
+        #expect(CPUBackend.shared.softmaxRows(x).device == .cpu)
+        #expect(try CPUBackend.shared.sum(x, axis: nil).device == .cpu)
+        #expect(try CPUBackend.shared.gatherRows(x, [0]).device == .cpu)
+        #expect(try CPUBackend.shared.sparseTransposedMultiply(CSRMatrix(zeros: 1, columnCount: 4), x.to(.cpu)).values.device == .cpu)
+        Device.withDefault(.reference) {
+            #expect(Tensor.zeros([2]).device == .reference)
+            #expect(Device.current == .reference)
+        }
+        #expect(Device.current == .cpu)
+    }
+
+    @Test("BLAS threads default to the cores and can be set")
+    func threads() throws {
+        let initial = CPUBackend.threads
+        #expect(initial >= 1)
+        let environment = ProcessInfo.processInfo.environment
+        if environment["OPENBLAS_NUM_THREADS"] == nil && environment["OMP_NUM_THREADS"] == nil {
+            #expect(initial == ProcessInfo.processInfo.activeProcessorCount)
+        }
+        CPUBackend.threads = 1
+        #expect(CPUBackend.threads == 1)
+        CPUBackend.threads = 0
+        #expect(CPUBackend.threads == 1, "a count below one means one")
+        CPUBackend.threads = initial
+        #expect(CPUBackend.threads == initial)
+    }
+}
