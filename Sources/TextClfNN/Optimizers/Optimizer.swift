@@ -1,0 +1,112 @@
+import TextClfTensor
+
+/// Updates parameters from their gradients, the way `torch.optim` does.
+///
+/// Hyperparameters are plain properties that may change between steps (a schedule sets
+/// ``learningRate``). State (moment estimates, momentum buffers, step counts) is kept per
+/// parameter, keyed by `ObjectIdentifier(parameter)`; the optimizer holds a strong
+/// reference to every parameter it has state for, so an identifier is never reused while
+/// its state lives. Every update is one fused ``ElementwiseKernel`` run by the parameter's
+/// backend (`backend.apply(kernel, to:)`), so a GPU backend runs optimizers on the device.
+///
+/// Conventions shared by all optimizers:
+/// - A parameter with neither a dense nor a sparse gradient is skipped (as PyTorch skips
+///   `grad is None`); its state, step count included, does not advance.
+/// - The gradient used is ``Parameter/denseGradient()`` (dense + densified row-sparse),
+///   except for plain SGD with sparse-only gradients (see ``SGD``), which updates only the
+///   touched rows.
+/// - A NaN or infinite gradient value throws ``TensorError/nonFinite(what:index:)`` with
+///   `what` = `gradient of <parameter name>`, before anything is updated for that parameter.
+/// - Penalties: `l1` adds `l1 · sign(θ)` and `l2` adds `l2 · θ` to the gradient before the
+///   optimizer's own arithmetic (they are the gradients of `l1 · Σ|θ|` and `l2/2 · Σθ²`).
+///   PyTorch has no L1; `l2` equals PyTorch's coupled `weight_decay`. Penalties and
+///   `weightDecay` apply only to parameters with ``Parameter/isPenalized`` (weights, not
+///   biases) — the equivalent of a PyTorch parameter group with `weight_decay = 0` for the
+///   unpenalised ones.
+public protocol Optimizer: AnyObject {
+    /// The learning rate of the next step.
+    var learningRate: Float { get set }
+    /// Updates each parameter from its gradient (it does not clear the gradients).
+    /// - Throws: ``TensorError/nonFinite(what:index:)`` naming a parameter whose gradient
+    ///   holds NaN or infinity; ``TensorError/invalid(_:)`` for invalid hyperparameters.
+    func step(_ parameters: [Parameter]) throws
+    /// Forgets all per-parameter state, as if freshly created.
+    func resetState()
+}
+
+/// Per-parameter optimizer state: the auxiliary tensors of a kernel and the step count.
+final class OptimizerSlots {
+    let parameter: Parameter
+    var tensors: [Tensor]
+    var step = 0
+
+    init(parameter: Parameter, count: Int) {
+        self.parameter = parameter
+        tensors = (0..<count).map { _ in Tensor.zeros(parameter.value.shape, device: parameter.value.device) }
+    }
+}
+
+/// Per-parameter state storage keyed by identity.
+struct SlotTable {
+    private var table: [ObjectIdentifier: OptimizerSlots] = [:]
+
+    /// The state of `parameter`, created with `count` zero tensors on first use; a table whose
+    /// tensor count changed (a hyperparameter switched momentum on) gets the missing ones.
+    mutating func slots(for parameter: Parameter, count: Int) -> OptimizerSlots {
+        let key = ObjectIdentifier(parameter)
+        if let existing = table[key] {
+            while existing.tensors.count < count {
+                existing.tensors.append(Tensor.zeros(parameter.value.shape, device: parameter.value.device))
+            }
+            return existing
+        }
+        let created = OptimizerSlots(parameter: parameter, count: count)
+        table[key] = created
+        return created
+    }
+
+    /// The state of `parameter`, if any.
+    func existing(_ parameter: Parameter) -> OptimizerSlots? { table[ObjectIdentifier(parameter)] }
+
+    mutating func removeAll() { table.removeAll() }
+}
+
+extension Parameter {
+    /// Whether the parameter has any gradient to apply.
+    var hasGradient: Bool { gradient != nil || sparseGradient != nil }
+
+    /// The dense gradient, checked finite, with the L1/L2 penalties added when the parameter
+    /// is penalised. Does not modify ``gradient``.
+    func penalizedGradient(l1: Float, l2: Float) throws -> Tensor {
+        var result = denseGradient()
+        try result.checkFinite("gradient of \(name)")
+        guard isPenalized else { return result }
+        let backend = value.device.backend
+        for kernel in [l1 != 0 ? ElementwiseKernel.l1(strength: l1) : nil, l2 != 0 ? .l2(strength: l2) : nil].compactMap({ $0 }) {
+            var tensors = [result, value]
+            result = Tensor.zeros([0], device: value.device)  // release it, so the kernel writes in place
+            try backend.apply(kernel, to: &tensors)
+            result = tensors[0]
+        }
+        return result
+    }
+
+    /// Runs `kernel` on `[value, gradient] + slots`, in place, storing the results back.
+    func update(_ kernel: ElementwiseKernel, gradient: Tensor, slots: inout [Tensor]) throws {
+        var tensors = [value, gradient] + slots
+        // Drop the other references to the storage, so that the kernel writes without copying.
+        // (A backend checks shapes before it writes, so on error the tensors are as they were.)
+        slots = []
+        value = Tensor.zeros([0], device: value.device)
+        defer {
+            value = tensors[0]
+            slots = Array(tensors.dropFirst(2))
+        }
+        try tensors[0].device.backend.apply(kernel, to: &tensors)
+    }
+}
+
+/// Checks a hyperparameter, throwing ``TensorError/invalid(_:)`` with `message` if false.
+func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+    if !condition { throw TensorError.invalid(message()) }
+}
