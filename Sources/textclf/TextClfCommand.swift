@@ -12,9 +12,10 @@ struct TextClfCommand: ParsableCommand {
             written; see 'textclf help tokenize' for the list.
 
             Examples:
-              textclf tokenize ../shared/data/sst2/dev.tsv --text whitespace,porter,sklearn
+              textclf tokenize sst2/dev.tsv --text whitespace,porter,sklearn
               textclf tokenize --text porter --words words.txt
-              textclf vectorize ../shared/data/sst2/train.tsv --apply ../shared/data/sst2/dev.tsv --out out/sst2
+              textclf vectorize sst2/train.tsv --apply sst2/dev.tsv --out out/sst2
+              textclf stats sms/SMSSpamCollection
               textclf info
             """,
         version: TextClfVersion.current,

@@ -14,8 +14,8 @@ struct Stats: ParsableCommand {
             the most frequent tokens. --json prints the same as one JSON object.
 
             Examples:
-              textclf stats ../shared/data/sms/SMSSpamCollection
-              textclf stats ../shared/data/sst2/train.tsv --text whitespace,porter,sklearn
+              textclf stats sms/SMSSpamCollection
+              textclf stats sst2/train.tsv --text whitespace,porter,sklearn
               textclf stats corpora/reuters/ReutersGrain-train.arff --top 20 --json
             """)
 

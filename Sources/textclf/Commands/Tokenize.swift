@@ -17,9 +17,9 @@ struct Tokenize: ParsableCommand {
             document (or word) per line.
 
             Examples:
-              textclf tokenize ../shared/data/sst2/dev.tsv
-              textclf tokenize ../shared/data/sst2/train.tsv --text whitespace,porter,sklearn
-              textclf tokenize ../shared/data/20news/test --encoding latin-1 --limit 3 --json
+              textclf tokenize sst2/dev.tsv
+              textclf tokenize sst2/train.tsv --text whitespace,porter,sklearn
+              textclf tokenize 20news/test --encoding latin-1 --limit 3 --json
               textclf tokenize --text porter --words vocabulary.txt
               echo "Running dogs" | textclf tokenize - --text lowercase,sklearn,snowball
             """)

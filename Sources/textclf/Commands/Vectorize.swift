@@ -7,27 +7,32 @@ struct Vectorize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Turn labelled text into sparse feature matrices (counts, TF-IDF or hashing).",
         discussion: """
-            Fits the features on TRAIN and applies them to TRAIN and to each --apply file. \
-            Writes into the output folder:
-              vectorizer.json        every option and the fitted state (vocabulary, IDF, labels)
-              vocabulary.txt         one term per line; line i is column i (not for hashing)
-              NAME.npz               the CSR matrix, for scipy.sparse.load_npz
-              NAME.labels.txt        one label per line, in row order (when the file has labels)
-              NAME.svm               svmlight/libsvm text with zero-based indices (--svmlight);
-                                     its labels are class numbers, in the order of vectorizer.json's
-                                     "labels"
-            NAME is the file name without its extension (the folder name for folder corpora). \
-            Counts are saved as int64, TF-IDF and hashing as float32. Every input is read and \
-            checked before anything is written, and each file is written to a temporary name \
-            and renamed, so outputs appear whole or not at all.
+            Fits the features on TRAIN and applies them to TRAIN and to each --apply \
+            file. Writes into the output folder:
+
+              vectorizer.json    options and fitted state (vocabulary, IDF, labels)
+              vocabulary.txt     one term per line; line i is column i (not hashing)
+              NAME.npz           the CSR matrix, for scipy.sparse.load_npz
+              NAME.labels.txt    one label per line, in row order (if labelled)
+              NAME.svm           svmlight text, zero-based indices (--svmlight);
+                                 labels are class numbers, in the order of the
+                                 "labels" list in vectorizer.json
+
+            NAME is the file name without its extension (the folder name for folder \
+            corpora). Counts are saved as int64, TF-IDF and hashing as float32. Every \
+            input is read and transformed before anything is written, and each file \
+            is written to a temporary name and renamed, so outputs appear whole or \
+            not at all.
 
             Examples:
-              textclf vectorize ../shared/data/sst2/train.tsv --apply ../shared/data/sst2/dev.tsv \\
+              textclf vectorize sst2/train.tsv --apply sst2/dev.tsv \\
                   --text whitespace,porter,sklearn --out out/sst2
-              textclf vectorize ../shared/data/imdb/train.jsonl --apply ../shared/data/imdb/test.jsonl \\
-                  --features tfidf --ngram 1..2 --min-df 2 --max-df 0.5 --out out/imdb
-              textclf vectorize ../shared/data/20news/train --apply ../shared/data/20news/test \\
-                  --encoding latin-1 --features hashing --hash-features 262144 --svmlight --out out/20news
+              textclf vectorize imdb/train.jsonl --apply imdb/test.jsonl \\
+                  --features tfidf --ngram 1..2 --min-df 2 --max-df 0.5 \\
+                  --out out/imdb
+              textclf vectorize 20news/train --apply 20news/test \\
+                  --encoding latin-1 --features hashing --hash-features 262144 \\
+                  --svmlight --out out/20news
             """)
 
     @Argument(help: ArgumentHelp("The training corpus: the features are fitted on it.", valueName: "train"))
