@@ -38,6 +38,11 @@ public protocol Layer: Module {
     /// - Throws: ``LayerError/backwardWithoutForward(layer:)`` or a shape mismatch.
     func backward(_ gradientOutput: Tensor) throws -> Tensor?
 
+    /// ``backward(_:)``, told whether the caller needs the input gradient: the first layer of
+    /// a model does not, and skipping it saves a product as large as the forward pass.
+    /// Returns `nil` when it is not needed (or the input was sparse).
+    func backward(_ gradientOutput: Tensor, needsInputGradient: Bool) throws -> Tensor?
+
     /// State that is saved with the model but is not trained (``BatchNorm1d``'s running
     /// statistics), in a stable order with local names. Empty for most layers.
     var buffers: [(name: String, value: Tensor)] { get }
@@ -48,6 +53,12 @@ public protocol Layer: Module {
 }
 
 extension Layer {
+    /// Computes the input gradient whether or not it is needed; layers for which it is
+    /// expensive implement this requirement themselves.
+    public func backward(_ gradientOutput: Tensor, needsInputGradient: Bool) throws -> Tensor? {
+        try backward(gradientOutput)
+    }
+
     /// No buffers.
     public var buffers: [(name: String, value: Tensor)] { [] }
 

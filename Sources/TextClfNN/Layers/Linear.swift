@@ -96,6 +96,11 @@ public final class Linear: Layer {
     /// Accumulates `xᵀ · g` into the weight (row-sparse for sparse input) and the column sums
     /// of `g` into the bias; returns `g · Wᵀ`, or `nil` for sparse input.
     public func backward(_ gradientOutput: Tensor) throws -> Tensor? {
+        try backward(gradientOutput, needsInputGradient: true)
+    }
+
+    /// ``backward(_:)``, skipping the `g · Wᵀ` product when the input gradient is not needed.
+    public func backward(_ gradientOutput: Tensor, needsInputGradient: Bool) throws -> Tensor? {
         guard let input = cachedInput else { throw LayerError.backwardWithoutForward(layer: "Linear") }
         let backend = weight.value.device.backend
         guard gradientOutput.rank == 2, gradientOutput.shape == [input.shape[0], outputDimensions] else {
@@ -105,6 +110,7 @@ public final class Linear: Layer {
         switch input {
         case .dense(let x):
             try Ops.accumulateProduct(x, transposeA: true, gradientOutput, transposeB: false, into: weight)
+            guard needsInputGradient else { return nil }
             var gradientInput = Tensor.zeros(x.shape, device: weight.value.device)
             try backend.gemm(gradientOutput, transposeA: false, weight.value, transposeB: true, alpha: 1, beta: 0, into: &gradientInput)
             return gradientInput

@@ -61,12 +61,18 @@ public final class Sequential: Layer {
 
     /// Runs the layers' backward passes in reverse; `nil` when the first took sparse input.
     public func backward(_ gradientOutput: Tensor) throws -> Tensor? {
+        try backward(gradientOutput, needsInputGradient: true)
+    }
+
+    /// Runs the layers' backward passes in reverse; the first layer computes its input
+    /// gradient only when `needsInputGradient` (a training step does not need it).
+    public func backward(_ gradientOutput: Tensor, needsInputGradient: Bool) throws -> Tensor? {
         var gradient: Tensor? = gradientOutput
         for (index, layer) in layers.enumerated().reversed() {
             guard let current = gradient else {
                 throw LayerError.invalid("Sequential: layer \(index + 1) returned no input gradient, but it is not the first layer")
             }
-            gradient = try layer.backward(current)
+            gradient = try layer.backward(current, needsInputGradient: index > 0 || needsInputGradient)
         }
         return gradient
     }

@@ -125,6 +125,36 @@ public enum ElementwiseKernel: Sendable, Hashable {
             let decay = Float(1 - lr * Double(weightDecay))
             let weight1 = Float(1 - b1)
             let weight2 = Float(1 - b2)
+            if weightDecay == 0 && !amsgrad && weight1 < 0.5, let p = param.baseAddress, let gp = grad.baseAddress,
+                let mp = m.baseAddress, let vp = v.baseAddress
+            {
+                // The common case, eight lanes at a time with the scalar loop's exact operation
+                // order (the compiler cannot prove the buffers do not alias, so it would not
+                // vectorise on its own). `lerp` with a weight below ½ is `a + w·(b − a)`.
+                var start = 0
+                while start + 8 <= param.count {
+                    let g = UnsafeRawPointer(gp + start).loadUnaligned(as: SIMD8<Float>.self)
+                    let oldMean = UnsafeRawPointer(mp + start).loadUnaligned(as: SIMD8<Float>.self)
+                    let mean = oldMean + weight1 * (g - oldMean)
+                    UnsafeMutableRawPointer(mp + start).storeBytes(of: mean, as: SIMD8<Float>.self)
+                    let oldSecond = UnsafeRawPointer(vp + start).loadUnaligned(as: SIMD8<Float>.self)
+                    let second = oldSecond * beta2 + weight2 * g * g
+                    UnsafeMutableRawPointer(vp + start).storeBytes(of: second, as: SIMD8<Float>.self)
+                    let value = UnsafeRawPointer(p + start).loadUnaligned(as: SIMD8<Float>.self)
+                    let updated = value + negativeStepSize * mean / (second.squareRoot() / biasCorrection2Root + epsilon)
+                    UnsafeMutableRawPointer(p + start).storeBytes(of: updated, as: SIMD8<Float>.self)
+                    start += 8
+                }
+                for index in start..<param.count {
+                    let g = gp[index]
+                    let mean = mp[index] + weight1 * (g - mp[index])
+                    mp[index] = mean
+                    let second = vp[index] * beta2 + weight2 * g * g
+                    vp[index] = second
+                    p[index] = p[index] + negativeStepSize * mean / (second.squareRoot() / biasCorrection2Root + epsilon)
+                }
+                return
+            }
             for index in 0..<param.count {
                 var g = grad[index]
                 if weightDecay != 0 {
