@@ -37,6 +37,14 @@ public final class Adagrad: Optimizer {
 
     public func resetState() { state.removeAll() }
 
+    public func stateDictionary(for parameters: [Parameter]) -> [String: OptimizerParameterState] {
+        state.export(parameters)
+    }
+
+    public func loadStateDictionary(_ saved: [String: OptimizerParameterState], for parameters: [Parameter]) throws {
+        try state.load(saved, parameters)
+    }
+
     public func step(_ parameters: [Parameter]) throws {
         try require(learningRate >= 0 && learningRateDecay >= 0, "Adagrad: learning rate and its decay must be >= 0")
         try require(weightDecay >= 0 && initialAccumulatorValue >= 0 && epsilon >= 0, "Adagrad: weight decay, initial accumulator and epsilon must be >= 0")

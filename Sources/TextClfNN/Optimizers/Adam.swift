@@ -46,6 +46,14 @@ public class Adam: Optimizer {
 
     public func resetState() { state.removeAll() }
 
+    public func stateDictionary(for parameters: [Parameter]) -> [String: OptimizerParameterState] {
+        state.export(parameters)
+    }
+
+    public func loadStateDictionary(_ saved: [String: OptimizerParameterState], for parameters: [Parameter]) throws {
+        try state.load(saved, parameters)
+    }
+
     public func step(_ parameters: [Parameter]) throws {
         try require(learningRate >= 0, "Adam: learning rate must be >= 0 (got \(learningRate))")
         try require((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1) (got \(beta1), \(beta2))")

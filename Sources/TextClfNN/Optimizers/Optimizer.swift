@@ -32,6 +32,28 @@ public protocol Optimizer: AnyObject {
     func step(_ parameters: [Parameter]) throws
     /// Forgets all per-parameter state, as if freshly created.
     func resetState()
+    /// The per-parameter state (auxiliary tensors and step counts) of `parameters`, keyed by
+    /// parameter name, for a checkpoint that resumes exactly.
+    func stateDictionary(for parameters: [Parameter]) -> [String: OptimizerParameterState]
+    /// Restores state saved by ``stateDictionary(for:)`` onto `parameters` (matched by name).
+    /// - Throws: ``TensorError/shapeMismatch(operation:shapes:)`` if a saved tensor does not fit
+    ///   its parameter.
+    func loadStateDictionary(_ state: [String: OptimizerParameterState], for parameters: [Parameter]) throws
+}
+
+/// One parameter's optimizer state: its step count and auxiliary tensors, in the order of the
+/// optimizer's kernel (e.g. Adam's first and second moments).
+public struct OptimizerParameterState: Sendable, Equatable {
+    /// Steps taken for this parameter.
+    public var step: Int
+    /// The auxiliary tensors, each of the parameter's shape.
+    public var tensors: [Tensor]
+
+    /// Creates a saved state.
+    public init(step: Int, tensors: [Tensor]) {
+        self.step = step
+        self.tensors = tensors
+    }
 }
 
 /// Per-parameter optimizer state: the auxiliary tensors of a kernel and the step count.
@@ -69,6 +91,32 @@ struct SlotTable {
     func existing(_ parameter: Parameter) -> OptimizerSlots? { table[ObjectIdentifier(parameter)] }
 
     mutating func removeAll() { table.removeAll() }
+
+    /// The state of each of `parameters` that has any, keyed by name.
+    func export(_ parameters: [Parameter]) -> [String: OptimizerParameterState] {
+        var result: [String: OptimizerParameterState] = [:]
+        for parameter in parameters {
+            if let slots = existing(parameter) {
+                result[parameter.name] = OptimizerParameterState(step: slots.step, tensors: slots.tensors)
+            }
+        }
+        return result
+    }
+
+    /// Replaces the state of `parameters` with the saved entries of the same names.
+    mutating func load(_ saved: [String: OptimizerParameterState], _ parameters: [Parameter]) throws {
+        removeAll()
+        for parameter in parameters {
+            guard let entry = saved[parameter.name] else { continue }
+            for tensor in entry.tensors where tensor.shape != parameter.value.shape {
+                throw TensorError.shapeMismatch(
+                    operation: "optimizer state of \(parameter.name)", shapes: [parameter.value.shape, tensor.shape])
+            }
+            let slots = self.slots(for: parameter, count: 0)
+            slots.tensors = entry.tensors.map { $0.to(parameter.value.device) }
+            slots.step = entry.step
+        }
+    }
 }
 
 extension Parameter {

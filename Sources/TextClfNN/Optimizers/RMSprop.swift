@@ -42,6 +42,14 @@ public final class RMSprop: Optimizer {
 
     public func resetState() { state.removeAll() }
 
+    public func stateDictionary(for parameters: [Parameter]) -> [String: OptimizerParameterState] {
+        state.export(parameters)
+    }
+
+    public func loadStateDictionary(_ saved: [String: OptimizerParameterState], for parameters: [Parameter]) throws {
+        try state.load(saved, parameters)
+    }
+
     public func step(_ parameters: [Parameter]) throws {
         try require(learningRate >= 0 && epsilon >= 0 && weightDecay >= 0 && momentum >= 0 && alpha >= 0, "RMSprop: hyperparameters must be >= 0")
         for parameter in parameters where parameter.hasGradient {

@@ -41,6 +41,14 @@ public final class SGD: Optimizer {
 
     public func resetState() { state.removeAll() }
 
+    public func stateDictionary(for parameters: [Parameter]) -> [String: OptimizerParameterState] {
+        state.export(parameters)
+    }
+
+    public func loadStateDictionary(_ saved: [String: OptimizerParameterState], for parameters: [Parameter]) throws {
+        try state.load(saved, parameters)
+    }
+
     public func step(_ parameters: [Parameter]) throws {
         try require(learningRate >= 0, "SGD: learning rate must be >= 0 (got \(learningRate))")
         try require(momentum >= 0, "SGD: momentum must be >= 0 (got \(momentum))")
