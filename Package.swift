@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "TextClfTensor", targets: ["TextClfTensor"]),
         .library(name: "TextClfFeatures", targets: ["TextClfFeatures"]),
         .library(name: "TextClfNN", targets: ["TextClfNN"]),
+        .library(name: "TextClfMetrics", targets: ["TextClfMetrics"]),
+        .library(name: "TextClfTraining", targets: ["TextClfTraining"]),
         .executable(name: "textclf", targets: ["textclf"]),
     ],
     dependencies: [
@@ -32,7 +34,12 @@ let package = Package(
             dependencies: ["CUtf8proc"]),
         .target(
             name: "TextClfData",
-            dependencies: ["TextClfText"]),
+            dependencies: ["TextClfText", "TextClfTensor"]),
+        // Scores predictions from any source: depends on nothing but the standard library.
+        .target(name: "TextClfMetrics"),
+        .target(
+            name: "TextClfTraining",
+            dependencies: ["TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor"]),
         .target(name: "TextClfTensor", dependencies: ["COpenBLAS"]),
         .target(
             name: "TextClfFeatures",
@@ -40,7 +47,10 @@ let package = Package(
         .target(name: "TextClfNN", dependencies: ["TextClfTensor"]),
         .target(
             name: "TextClf",
-            dependencies: ["TextClfText", "TextClfData", "TextClfTensor", "TextClfFeatures", "TextClfNN"]),
+            dependencies: [
+                "TextClfText", "TextClfData", "TextClfTensor", "TextClfFeatures", "TextClfNN", "TextClfMetrics",
+                "TextClfTraining",
+            ]),
         .executableTarget(
             name: "textclf",
             dependencies: [
@@ -70,6 +80,9 @@ let package = Package(
         .testTarget(
             name: "TextClfNNTests",
             dependencies: ["TextClfNN", "TextClfTestSupport"]),
+        .testTarget(
+            name: "TextClfTrainingTests",
+            dependencies: ["TextClfTraining", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfFeaturesTests",
             dependencies: ["TextClfFeatures", "TextClfTestSupport"]),

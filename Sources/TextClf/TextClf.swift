@@ -5,6 +5,8 @@
 /// matrices and their file formats) and ``TextClfFeatures`` (vectorizers).
 @_exported import TextClfData
 @_exported import TextClfFeatures
+@_exported import TextClfMetrics
 @_exported import TextClfNN
 @_exported import TextClfTensor
 @_exported import TextClfText
+@_exported import TextClfTraining
