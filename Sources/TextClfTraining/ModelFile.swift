@@ -1,0 +1,230 @@
+import Foundation
+import TextClfFeatures
+import TextClfNN
+import TextClfTensor
+
+/// The contents of `model.json`.
+public struct ModelDocument: Sendable, Codable {
+    /// Always ``ModelFile/format``.
+    public var format: String
+    /// The layout version, ``ModelFile/version``.
+    public var version: Int
+    /// The model's layers.
+    public var architecture: ModelArchitecture
+    /// The label names in class-index order.
+    public var classes: [String]
+    /// The training settings, if trained here.
+    public var options: TrainingOptions?
+    /// Per-epoch records.
+    public var history: [EpochRecord]
+    /// The 1-based best epoch, if known.
+    public var bestEpoch: Int?
+    /// Why training ended, as a sentence.
+    public var stoppingReason: String?
+    /// The vectorizer file in the same directory (`vectorizer.json`), if saved.
+    public var vectorizer: String?
+    /// The standardizer file in the same directory (`standardizer.json`), if saved.
+    public var standardizer: String?
+    /// The resumable training state (`nil` for a finished model).
+    public var training: TrainingState?
+    /// How `model.safetensors` lays out weights, for readers in other languages.
+    public var weightLayout: String
+
+    /// Creates a document.
+    public init(
+        architecture: ModelArchitecture, classes: [String], options: TrainingOptions? = nil, history: [EpochRecord] = [],
+        bestEpoch: Int? = nil, stoppingReason: String? = nil, vectorizer: String? = nil, standardizer: String? = nil,
+        training: TrainingState? = nil
+    ) {
+        format = ModelFile.format
+        version = ModelFile.version
+        weightLayout = ModelFile.weightLayout
+        self.architecture = architecture
+        self.classes = classes
+        self.options = options
+        self.history = history
+        self.bestEpoch = bestEpoch
+        self.stoppingReason = stoppingReason
+        self.vectorizer = vectorizer
+        self.standardizer = standardizer
+        self.training = training
+    }
+}
+
+/// A model directory: `model.safetensors` (weights and buffers), `model.json` (everything
+/// else), and optionally `vectorizer.json` (``FittedFeatures/encodedFile(labels:)``),
+/// `standardizer.json` and, for a resumable checkpoint, `best.safetensors` (the best
+/// epoch's weights).
+///
+/// **Weight layout.** Tensors are named as the model's parameters and buffers
+/// (`layers.0.weight`, `layers.0.bias`, `layers.1.running_mean`, …) and stored exactly as
+/// held: `Linear` weights are `[in, out]` (`y = x · W + b`), the transpose of PyTorch's
+/// `nn.Linear.weight`. One layout only, so the file never disagrees with itself; a PyTorch
+/// loader transposes: `state[k] = torch.from_numpy(v.T) if k.endswith("weight") and v.ndim == 2`.
+///
+/// Every file is written atomically (temporary file, then rename).
+public enum ModelFile {
+    /// The `format` of `model.json`.
+    public static let format = "textclf-model"
+    /// The `version` this build reads and writes.
+    public static let version = 1
+    /// The sentence stored in `model.json`'s `weightLayout`.
+    public static let weightLayout = "Linear weights are [in, out] (y = x @ W + b), the transpose of PyTorch's nn.Linear.weight"
+
+    /// Writes `model` and `document` (plus optional vectorizer and standardizer JSON) into
+    /// `directory`, creating it if needed. The document's architecture is the model's.
+    /// - Throws: file-system errors (``TensorFileError``) or encoding errors.
+    public static func save(
+        _ model: any Classifier, document: ModelDocument, to directory: String, vectorizer: FittedFeatures? = nil,
+        standardizerJSON: Data? = nil
+    ) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var document = document
+        document.architecture = model.architecture
+        document.format = format
+        document.version = version
+        if let vectorizer {
+            try AtomicFile.write(try vectorizer.encodedFile(labels: document.classes), to: path(directory, "vectorizer.json"))
+            document.vectorizer = "vectorizer.json"
+        }
+        if let standardizerJSON {
+            try AtomicFile.write(standardizerJSON, to: path(directory, "standardizer.json"))
+            document.standardizer = "standardizer.json"
+        }
+        if let best = document.training?.bestState {
+            try Safetensors.write(best, metadata: ["format": "pt"], to: path(directory, "best.safetensors"))
+        }
+        if let last = document.training?.lastState {
+            try Safetensors.write(last, metadata: ["format": "pt"], to: path(directory, "last.safetensors"))
+        } else {
+            try? FileManager.default.removeItem(atPath: path(directory, "last.safetensors"))
+        }
+        if let optimizerState = document.training?.optimizerState {
+            // Tensor `<parameter>/<i>` is the parameter's i-th state tensor; metadata `step:<parameter>`
+            // its step count.
+            var tensors: [String: Tensor] = [:]
+            var metadata: [String: String] = ["format": "textclf-optimizer-state"]
+            for (name, entry) in optimizerState {
+                metadata["step:" + name] = String(entry.step)
+                for (index, tensor) in entry.tensors.enumerated() { tensors["\(name)/\(index)"] = tensor }
+            }
+            try Safetensors.write(tensors, metadata: metadata, to: path(directory, "optimizer.safetensors"))
+        }
+        try Safetensors.write(model.stateDictionary(), metadata: ["format": "pt"], to: path(directory, "model.safetensors"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        // model.json last: its presence marks a complete directory.
+        try AtomicFile.write(try encoder.encode(document), to: path(directory, "model.json"))
+    }
+
+    /// Reads a model directory: checks `model.json`'s format and version, rebuilds the model
+    /// from its architecture and loads `model.safetensors`, checking every tensor's name and
+    /// shape. A resumable state gets its best weights from `best.safetensors`.
+    /// - Throws: ``ModelFileError`` naming the file (and tensor) at fault.
+    public static func load(from directory: String) throws -> (model: any Classifier, document: ModelDocument) {
+        let jsonPath = path(directory, "model.json")
+        guard let data = FileManager.default.contents(atPath: jsonPath) else {
+            throw ModelFileError(path: jsonPath, message: "no such file or not readable")
+        }
+        struct Header: Decodable { var format: String?; var version: Int? }
+        guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
+            throw ModelFileError(path: jsonPath, message: "not valid JSON")
+        }
+        guard header.format == format else {
+            throw ModelFileError(path: jsonPath, message: "not a textclf model (format '\(header.format ?? "missing")')")
+        }
+        guard header.version == version else {
+            throw ModelFileError(path: jsonPath, message: "model format version \(header.version.map(String.init) ?? "missing"); this textclf reads version \(version)")
+        }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        var document: ModelDocument
+        do {
+            document = try decoder.decode(ModelDocument.self, from: data)
+        } catch {
+            throw ModelFileError(path: jsonPath, message: "bad model description: \(error)")
+        }
+        let model = document.architecture.makeModel(seed: 0)
+        let weightsPath = path(directory, "model.safetensors")
+        try loadWeights(into: model, path: weightsPath)
+        if document.training != nil {
+            let bestPath = path(directory, "best.safetensors")
+            if FileManager.default.fileExists(atPath: bestPath) {
+                let best = try Safetensors.read(path: bestPath).tensors
+                try check(best, against: model.architecture, path: bestPath)
+                document.training?.bestState = best
+            }
+            let lastPath = path(directory, "last.safetensors")
+            if FileManager.default.fileExists(atPath: lastPath) {
+                let last = try Safetensors.read(path: lastPath).tensors
+                try check(last, against: model.architecture, path: lastPath)
+                document.training?.lastState = last
+            }
+            let optimizerPath = path(directory, "optimizer.safetensors")
+            if FileManager.default.fileExists(atPath: optimizerPath) {
+                document.training?.optimizerState = try readOptimizerState(path: optimizerPath)
+            }
+        }
+        model.isTraining = false
+        return (model, document)
+    }
+
+    /// Reads a model directory to continue training it: like ``load(from:)``, but the model
+    /// holds the weights of the last completed epoch (`last.safetensors`, when the saved model
+    /// is the best epoch's), so that the run continues where it stopped.
+    /// - Throws: ``ModelFileError`` naming the file at fault, or when the directory holds no
+    ///   resumable state.
+    public static func loadForResuming(from directory: String) throws -> (model: any Classifier, document: ModelDocument) {
+        let (model, document) = try load(from: directory)
+        guard let training = document.training else {
+            throw ModelFileError(path: path(directory, "model.json"), message: "holds no training state to resume")
+        }
+        if let last = training.lastState {
+            try model.loadStateDictionary(last, source: path(directory, "last.safetensors"))
+        }
+        return (model, document)
+    }
+
+    /// Reads `optimizer.safetensors` (see ``save(_:document:to:vectorizer:standardizerJSON:)``).
+    static func readOptimizerState(path: String) throws -> [String: OptimizerParameterState] {
+        let (tensors, metadata) = try Safetensors.read(path: path)
+        var state: [String: OptimizerParameterState] = [:]
+        for (key, value) in metadata where key.hasPrefix("step:") {
+            let name = String(key.dropFirst(5))
+            guard let step = Int(value) else {
+                throw ModelFileError(path: path, message: "metadata '\(key)' is not a step count ('\(value)')")
+            }
+            var slots: [Tensor] = []
+            while let tensor = tensors["\(name)/\(slots.count)"] { slots.append(tensor) }
+            state[name] = OptimizerParameterState(step: step, tensors: slots)
+        }
+        return state
+    }
+
+    /// Loads and checks a weight file into `model`.
+    static func loadWeights(into model: any Classifier, path: String) throws {
+        let tensors = try Safetensors.read(path: path).tensors
+        try check(tensors, against: model.architecture, path: path)
+        try model.loadStateDictionary(tensors, source: path)
+    }
+
+    /// Checks that `tensors` holds exactly the architecture's tensors with their shapes.
+    static func check(_ tensors: [String: Tensor], against architecture: ModelArchitecture, path: String) throws {
+        let expected = architecture.tensorShapes()
+        for (name, shape) in expected {
+            guard let tensor = tensors[name] else { throw ModelFileError(path: path, tensor: name, message: "missing") }
+            guard tensor.shape == shape else {
+                throw ModelFileError(path: path, tensor: name, message: "shape \(tensor.shape) does not match the architecture's \(shape)")
+            }
+        }
+        let known = Set(expected.map(\.name))
+        if let extra = tensors.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ModelFileError(path: path, tensor: extra, message: "not part of the \(architecture.kind.rawValue) architecture")
+        }
+    }
+
+    private static func path(_ directory: String, _ name: String) -> String {
+        URL(fileURLWithPath: directory).appendingPathComponent(name).path
+    }
+}

@@ -1,0 +1,351 @@
+import Foundation
+import TextClfData
+import TextClfMetrics
+import TextClfNN
+import TextClfTensor
+
+/// The record of one epoch.
+public struct EpochRecord: Sendable, Hashable, Codable {
+    /// The 1-based epoch number (continuing across a resume).
+    public var epoch: Int
+    /// The mean training loss over the epoch's batches (weighted by batch size).
+    public var trainLoss: Double
+    /// The accuracy of the training predictions made during the epoch (in training mode).
+    public var trainAccuracy: Double
+    /// The validation loss, or `nil` without validation data.
+    public var validationLoss: Double?
+    /// The validation accuracy, or `nil`.
+    public var validationAccuracy: Double?
+    /// The validation macro-F1, or `nil`.
+    public var validationMacroF1: Double?
+    /// The learning rate used in the epoch.
+    public var learningRate: Float
+    /// Wall-clock seconds of the epoch.
+    public var seconds: Double
+
+    /// Creates a record.
+    public init(
+        epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double? = nil, validationAccuracy: Double? = nil,
+        validationMacroF1: Double? = nil, learningRate: Float, seconds: Double
+    ) {
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
+        self.validationMacroF1 = validationMacroF1
+        self.learningRate = learningRate
+        self.seconds = seconds
+    }
+}
+
+/// Why training ended.
+public enum StoppingReason: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// All requested epochs ran.
+    case completed
+    /// Early stopping: no improvement of the monitor for `patience` epochs.
+    case earlyStopping(epoch: Int, bestEpoch: Int)
+    /// The loss (or a gradient) became NaN or infinite at `step` of `epoch`.
+    case diverged(epoch: Int, step: Int, detail: String)
+    /// ``Trainer/shouldStop`` was set (e.g. by SIGINT) after `step` of `epoch`.
+    case cancelled(epoch: Int, step: Int)
+
+    /// A sentence for logs and `model.json`.
+    public var description: String {
+        switch self {
+        case .completed: return "completed all epochs"
+        case .earlyStopping(let epoch, let best):
+            return "early stopping after epoch \(epoch): no improvement since epoch \(best)"
+        case .diverged(let epoch, let step, let detail):
+            return "diverged at epoch \(epoch), step \(step): \(detail); kept the best model so far"
+        case .cancelled(let epoch, let step): return "cancelled during epoch \(epoch) after step \(step)"
+        }
+    }
+}
+
+/// Progress after one optimizer step, for a progress bar.
+public struct StepProgress: Sendable, Hashable {
+    /// The 1-based epoch.
+    public var epoch: Int
+    /// The 1-based step within the epoch.
+    public var step: Int
+    /// Steps in the epoch.
+    public var stepsPerEpoch: Int
+    /// The 1-based step counted over the whole run.
+    public var globalStep: Int
+    /// This batch's loss.
+    public var loss: Double
+}
+
+/// The state that lets a run continue: everything but the model weights (which live in the
+/// model, or in `model.safetensors` of a checkpoint directory).
+///
+/// **What resume restores**: the epoch count, the history, the early-stopping counters and
+/// the best epoch's weights (``bestState``), the optimizer's learning rate (through the
+/// schedule, which is a function of the epoch) and the random streams: every random
+/// draw is derived from ``TrainingOptions/seed`` and the epoch number (shuffling via
+/// `DataLoader.batches(epoch:)`, dropout via ``Classifier/prepareEpoch(_:seed:)``), so the
+/// "RNG position" is the epoch count; and the optimizer's internal state (moments, momentum
+/// buffers, step counts: ``optimizerState``), so that a resumed run continues bit-identically.
+public struct TrainingState: Sendable, Codable {
+    /// Epochs fully completed.
+    public var epochsCompleted: Int
+    /// Their records.
+    public var history: [EpochRecord]
+    /// The early-stopping rule with its counters.
+    public var earlyStopping: EarlyStopping
+    /// The best epoch's tensors by name, or `nil` (not encoded in JSON; saved as a safetensors file).
+    public var bestState: [String: Tensor]?
+    /// Optimizer steps taken.
+    public var globalStep: Int
+    /// The optimizer's per-parameter state, or `nil` (not encoded in JSON; saved as a
+    /// safetensors file).
+    public var optimizerState: [String: OptimizerParameterState]?
+    /// The weights after the last completed epoch, when the model holds the best epoch's
+    /// instead (not encoded in JSON; saved as `last.safetensors`). Resuming starts from these.
+    public var lastState: [String: Tensor]?
+
+    enum CodingKeys: String, CodingKey { case epochsCompleted, history, earlyStopping, globalStep }
+
+    /// Creates a state.
+    public init(epochsCompleted: Int, history: [EpochRecord], earlyStopping: EarlyStopping, bestState: [String: Tensor]?, globalStep: Int) {
+        self.epochsCompleted = epochsCompleted
+        self.history = history
+        self.earlyStopping = earlyStopping
+        self.bestState = bestState
+        self.globalStep = globalStep
+    }
+}
+
+/// Thread-safe cancellation flag, settable from a signal handler's dispatch source or another thread.
+public final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    /// Creates an unset flag.
+    public init() {}
+    /// Whether cancellation was requested.
+    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    /// Requests (or clears) cancellation.
+    public func set(_ newValue: Bool = true) { lock.lock(); value = newValue; lock.unlock() }
+}
+
+/// The outcome of ``Trainer/fit(train:validation:)``.
+public struct TrainingResult: Sendable {
+    /// Every epoch's record (including those before a resume).
+    public var history: [EpochRecord]
+    /// The 1-based best epoch by the monitor, or `nil`.
+    public var bestEpoch: Int?
+    /// Why training ended.
+    public var stoppingReason: StoppingReason
+    /// Whether the best epoch's weights were restored into the model.
+    public var restoredBest: Bool
+}
+
+/// Trains a ``Classifier``: epochs of mini-batches with the configured optimizer, schedule,
+/// clipping, class weights, early stopping and divergence checks.
+///
+/// No I/O happens in the loop: the best model is kept as an in-memory copy of its tensors.
+/// Progress goes to ``onStep``, ``onEpoch`` and ``onLog``; the CLI draws from them.
+public final class Trainer {
+    /// The model being trained.
+    public let model: any Classifier
+    /// The settings.
+    public let options: TrainingOptions
+    /// The optimizer (built from ``options``).
+    public let optimizer: any Optimizer
+    /// The state (epochs done, history, early stopping, best weights).
+    public private(set) var state: TrainingState
+    /// Why the last ``fit(train:validation:)`` ended, or `nil` before one.
+    public private(set) var stoppingReason: StoppingReason?
+    /// Called after every optimizer step.
+    public var onStep: ((StepProgress) -> Void)?
+    /// Called after every epoch.
+    public var onEpoch: ((EpochRecord) -> Void)?
+    /// Receives log lines (`step 500: mean training loss 0.41`, every ``TrainingOptions/logEvery`` steps).
+    public var onLog: ((String) -> Void)?
+    /// Checked after each batch; set it (from any thread) to stop with a resumable state.
+    public let cancellation = CancellationFlag()
+
+    /// Whether a stop was requested; setting it requests one.
+    public var shouldStop: Bool {
+        get { cancellation.isSet }
+        set { cancellation.set(newValue) }
+    }
+
+    /// Creates a trainer for a fresh run, or one continuing `resuming` (the model must already
+    /// hold the resumed weights).
+    public init(model: any Classifier, options: TrainingOptions, resuming: TrainingState? = nil) {
+        self.model = model
+        self.options = options
+        optimizer = options.makeOptimizer()
+        state = resuming ?? TrainingState(
+            epochsCompleted: 0, history: [],
+            earlyStopping: EarlyStopping(patience: options.patience, minDelta: options.minDelta, higherIsBetter: options.monitor.higherIsBetter),
+            bestState: nil, globalStep: 0)
+    }
+
+    /// The learning rate of 0-based epoch `epoch`.
+    public func learningRate(epoch: Int) -> Float {
+        options.schedule?.makeSchedule(learningRate: options.learningRate).learningRate(at: epoch) ?? options.learningRate
+    }
+
+    /// Trains until ``TrainingOptions/epochs`` epochs are complete, early stopping, divergence
+    /// or cancellation. The best epoch's weights are restored at the end when known.
+    /// - Throws: errors other than divergence (bad labels, shape mismatches).
+    @discardableResult
+    public func fit(train: Dataset, validation: Dataset? = nil) throws -> TrainingResult {
+        let classes = model.classCount
+        let classWeights = options.classWeights?.weights(labels: train.labels, classes: classes)
+        // The shuffling seed is stream 2 of the run's seed (stream 0: weights, 1: dropout).
+        var shuffleStream = RandomGenerator(seed: options.seed).fork(stream: 2)
+        let loader = try DataLoader(
+            dataset: train, batchSize: options.batchSize, shuffle: options.shuffle && options.overfitBatches == nil,
+            seed: shuffleStream.nextUInt64(), dropLast: options.dropLast,
+            balanced: options.balancedSampling, prefetch: false)
+        let stepsPerEpoch = min(loader.batchesPerEpoch, options.overfitBatches ?? Int.max)
+        var reason: StoppingReason = .completed
+        if let saved = state.optimizerState {
+            try optimizer.loadStateDictionary(saved, for: model.parameters)
+        }
+        defer { state.optimizerState = optimizer.stateDictionary(for: model.parameters) }
+        epochs: while state.epochsCompleted < options.epochs {
+            let epochIndex = state.epochsCompleted
+            let epoch = epochIndex + 1
+            let start = Date()
+            let rate = learningRate(epoch: epochIndex)
+            optimizer.learningRate = rate
+            model.prepareEpoch(epochIndex, seed: options.seed)
+            model.isTraining = true
+            var lossSum = 0.0, correct = 0, seen = 0, windowLoss = 0.0, windowSteps = 0
+            var step = 0
+            for batch in loader.batches(epoch: epochIndex) {
+                if step >= stepsPerEpoch { break }
+                step += 1
+                do {
+                    model.zeroGradients()
+                    let logits = try model.forward(input(batch.features))
+                    let loss = try model.loss(logits: logits, labels: batch.labels, classWeights: classWeights)
+                    guard loss.value.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
+                    _ = try model.backward(loss.gradient, needsInputGradient: false)
+                    if let clip = options.clipNorm { try clipGradientNorm(model.parameters, maxNorm: clip) }
+                    try optimizer.step(model.parameters)
+                    let predictions = LogisticRegression.predictionsOf(logits)
+                    for (p, t) in zip(predictions, batch.labels) where p == t { correct += 1 }
+                    lossSum += Double(loss.value) * Double(batch.count)
+                    seen += batch.count
+                    windowLoss += Double(loss.value)
+                    windowSteps += 1
+                    state.globalStep += 1
+                    onStep?(StepProgress(epoch: epoch, step: step, stepsPerEpoch: stepsPerEpoch, globalStep: state.globalStep, loss: Double(loss.value)))
+                    if let every = options.logEvery, every > 0, state.globalStep % every == 0 {
+                        onLog?("step \(state.globalStep): mean training loss \(String(format: "%.4g", windowLoss / Double(windowSteps)))")
+                        windowLoss = 0
+                        windowSteps = 0
+                    }
+                } catch let error as TensorError {
+                    guard case .nonFinite = error else { throw error }
+                    reason = .diverged(epoch: epoch, step: step, detail: "\(error)")
+                    break epochs
+                }
+                if shouldStop {
+                    reason = .cancelled(epoch: epoch, step: step)
+                    break epochs
+                }
+            }
+            var record = EpochRecord(
+                epoch: epoch, trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
+                trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : 0, learningRate: rate, seconds: 0)
+            if let validation {
+                let evaluation = try evaluate(validation, classWeights: classWeights)
+                record.validationLoss = evaluation.loss
+                record.validationAccuracy = evaluation.metrics.accuracy
+                record.validationMacroF1 = evaluation.metrics.macro.f1
+            }
+            record.seconds = Date().timeIntervalSince(start)
+            state.history.append(record)
+            state.epochsCompleted = epoch
+            onEpoch?(record)
+            let monitored = monitoredValue(record)
+            if !monitored.isFinite && options.monitor == .valLoss {
+                reason = .diverged(epoch: epoch, step: step, detail: "validation loss is \(monitored)")
+                break
+            }
+            switch state.earlyStopping.update(monitored, epoch: epoch) {
+            case .improved: state.bestState = model.stateDictionary()
+            case .noImprovement: break
+            case .stop:
+                reason = .earlyStopping(epoch: epoch, bestEpoch: state.earlyStopping.bestEpoch ?? epoch)
+                break epochs
+            }
+        }
+        model.isTraining = false
+        var restored = false
+        // A cancelled run keeps its current weights, so that the checkpoint resumes where it stopped.
+        state.lastState = nil
+        if case .cancelled = reason {} else if options.restoreBest || isDivergence(reason), let best = state.bestState {
+            if !isDivergence(reason) { state.lastState = model.stateDictionary() }
+            try model.loadStateDictionary(best, source: "best epoch in memory")
+            restored = true
+        }
+        stoppingReason = reason
+        return TrainingResult(history: state.history, bestEpoch: state.earlyStopping.bestEpoch, stoppingReason: reason, restoredBest: restored)
+    }
+
+    private func isDivergence(_ reason: StoppingReason) -> Bool {
+        if case .diverged = reason { return true }
+        return false
+    }
+
+    /// The value early stopping watches: validation metrics when present, else training ones.
+    private func monitoredValue(_ record: EpochRecord) -> Double {
+        switch options.monitor {
+        case .valLoss: return record.validationLoss ?? record.trainLoss
+        case .valAccuracy: return record.validationAccuracy ?? record.trainAccuracy
+        case .valF1: return record.validationMacroF1 ?? record.trainAccuracy
+        }
+    }
+
+    /// The mean loss (weighted by class weights as in training) and metrics of the model on
+    /// `dataset`, in evaluation mode, in batches of ``TrainingOptions/batchSize``.
+    public func evaluate(_ dataset: Dataset, classWeights: [Float]? = nil) throws -> (loss: Double, metrics: ClassificationMetrics) {
+        let wasTraining = model.isTraining
+        model.isTraining = false
+        defer { model.isTraining = wasTraining }
+        var predictions: [Int] = []
+        predictions.reserveCapacity(dataset.count)
+        var lossSum = 0.0, weightSum = 0.0
+        var start = 0
+        let size = max(options.batchSize, 256)
+        while start < dataset.count {
+            let end = min(start + size, dataset.count)
+            let labels = Array(dataset.labels[start..<end])
+            let logits = try model.forward(input(dataset.features.rows(in: start..<end)))
+            predictions += LogisticRegression.predictionsOf(logits)
+            let batchWeight = classWeights.map { w in labels.reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(labels.count)
+            do {
+                let loss = try model.loss(logits: logits, labels: labels, classWeights: classWeights)
+                lossSum += Double(loss.value) * batchWeight
+            } catch let error as TensorError {
+                guard case .nonFinite = error else { throw error }
+                lossSum = .nan
+            }
+            weightSum += batchWeight
+            start = end
+        }
+        let metrics = ClassificationMetrics(predictions: predictions, truth: dataset.labels, classCount: model.classCount)
+        return (weightSum > 0 ? lossSum / weightSum : .nan, metrics)
+    }
+}
+
+/// A `Features` value as layer input.
+func input(_ features: Features) -> LayerInput {
+    switch features {
+    case .sparse(let matrix): return .sparse(matrix)
+    case .dense(let tensor): return .dense(tensor)
+    }
+}
+
+extension LogisticRegression {
+    /// Class indices from logits of any classifier (see ``Classifier/predictions(logits:)``).
+    static func predictionsOf(_ logits: Tensor) -> [Int] { predictions(logits: logits) }
+}

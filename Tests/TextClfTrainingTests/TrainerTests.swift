@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+import TextClfData
+import TextClfMetrics
+import TextClfNN
+import TextClfTensor
+@testable import TextClfTraining
+
+@Suite struct TrainerTests {
+    func options(_ optimizer: OptimizerKind = .adam, lr: Float = 0.05, epochs: Int = 20) -> TrainingOptions {
+        var o = TrainingOptions()
+        o.optimizer = optimizer
+        o.learningRate = lr
+        o.epochs = epochs
+        o.batchSize = 16
+        o.seed = 42
+        return o
+    }
+
+    func accuracyOf(_ model: any Classifier, _ data: Dataset) throws -> Double {
+        accuracy(predictions: try model.predict(layerInput(data.features)), truth: data.labels)
+    }
+
+    @Test(arguments: [2, 3])
+    func logisticRegressionLearns(classes: Int) throws {
+        let data = separableData(rows: 120, classes: classes)
+        for dataset in [data.sparse, data.dense] {
+            let model = LogisticRegression(features: 8, classes: classes, seed: 1)
+            let trainer = Trainer(model: model, options: options())
+            let result = try trainer.fit(train: dataset, validation: dataset)
+            #expect(result.stoppingReason == .completed)
+            #expect(try accuracyOf(model, dataset) > 0.95)
+            let p = try model.probabilities(layerInput(dataset.features))
+            #expect(p.shape == [120, classes])
+            #expect(abs(p.scalars[0..<classes].reduce(0, +) - 1) < 1e-5)
+        }
+    }
+
+    @Test(arguments: [NormalizationKind.none, .batch, .layer])
+    func mlpLearns(normalization: NormalizationKind) throws {
+        let data = separableData(rows: 120, classes: 3)
+        for dataset in [data.sparse, data.dense] {
+            let model = MLP(features: 8, hidden: [16], classes: 3, dropout: 0.1, normalization: normalization, seed: 3)
+            var o = options(lr: 0.01)
+            o.classWeights = .balanced
+            o.clipNorm = 5
+            o.schedule = ScheduleOptions(kind: .cosine, period: 20)
+            let trainer = Trainer(model: model, options: o)
+            try trainer.fit(train: dataset, validation: dataset)
+            #expect(try accuracyOf(model, dataset) > 0.95)
+            #expect(trainer.state.history.count == 20)
+            #expect(trainer.state.history.last!.validationMacroF1! > 0.95)
+        }
+    }
+
+    @Test func sameSeedSameBytes() throws {
+        let data = separableData(rows: 64, classes: 3)
+        func run() throws -> [UInt8] {
+            let model = MLP(features: 8, hidden: [8], classes: 3, dropout: 0.2, seed: 9)
+            try Trainer(model: model, options: options(epochs: 3)).fit(train: data.sparse)
+            return try Safetensors.encode(model.stateDictionary())
+        }
+        #expect(try run() == run())
+    }
+
+    @Test func earlyStoppingRule() {
+        let result = EarlyStopping.simulate([1.0, 0.8, 0.81, 0.82, 0.79], patience: 2)
+        #expect(result.stoppedAfter == 4)
+        #expect(result.bestEpoch == 2)
+        #expect(EarlyStopping.simulate([0.5, 0.6, 0.7], patience: 1, higherIsBetter: true) == (nil, 3))
+        #expect(EarlyStopping.simulate([1.0, 0.95, 0.9], patience: 1, minDelta: 0.1).stoppedAfter == 2)
+    }
+
+    @Test func earlyStoppingRestoresBest() throws {
+        let data = separableData(rows: 60, classes: 3)
+        var o = options(.sgd, lr: 0.5, epochs: 30)
+        o.patience = 2
+        o.minDelta = 10  // nothing improves by 10: stops after epoch 1 + 2
+        let model = LogisticRegression(features: 8, classes: 3, seed: 1)
+        let trainer = Trainer(model: model, options: o)
+        var snapshots: [[String: Tensor]] = []
+        trainer.onEpoch = { _ in snapshots.append(model.stateDictionary()) }
+        let result = try trainer.fit(train: data.dense, validation: data.dense)
+        #expect(result.stoppingReason == .earlyStopping(epoch: 3, bestEpoch: 1))
+        #expect(result.history.count == 3)
+        #expect(result.restoredBest)
+        #expect(model.stateDictionary() == snapshots[0])
+    }
+
+    /// A run stopped after 3 epochs, saved, loaded and resumed equals the uninterrupted run
+    /// bit for bit: weights of the last epoch, optimizer state (moments, momentum buffers, step
+    /// counts), epoch count, early-stopping counters and random streams all carry over.
+    @Test(arguments: [(OptimizerKind.sgd, false), (.adam, false), (.adam, true), (.rmsprop, true)])
+    func resumeMatchesUninterruptedRun(optimizer: OptimizerKind, restoreBest: Bool) throws {
+        let data = separableData(rows: 64, classes: 3)
+        var o = options(optimizer, lr: optimizer == .sgd ? 0.1 : 0.01, epochs: 6)
+        o.restoreBest = restoreBest
+        o.patience = 100
+        let reference = MLP(features: 8, hidden: [8], classes: 3, dropout: 0.25, seed: 5)
+        let straight = try Trainer(model: reference, options: o).fit(train: data.sparse, validation: data.sparse)
+
+        var first = o
+        first.epochs = 3
+        let model = MLP(features: 8, hidden: [8], classes: 3, dropout: 0.25, seed: 5)
+        let t1 = Trainer(model: model, options: first)
+        try t1.fit(train: data.sparse, validation: data.sparse)
+        let directory = temporaryDirectory()
+        try ModelFile.save(model, document: ModelDocument(architecture: model.architecture, classes: ["a", "b", "c"], options: first, training: t1.state), to: directory)
+        #expect(FileManager.default.fileExists(atPath: directory + "/optimizer.safetensors"))
+
+        let (loaded, document) = try ModelFile.loadForResuming(from: directory)
+        let t2 = Trainer(model: loaded, options: o, resuming: document.training)
+        let result = try t2.fit(train: data.sparse, validation: data.sparse)
+        #expect(result.history.map(\.epoch) == [1, 2, 3, 4, 5, 6])
+        #expect(result.history.map(\.trainLoss) == straight.history.map(\.trainLoss))
+        #expect(loaded.stateDictionary() == reference.stateDictionary())
+    }
+
+    @Test func divergenceStops() throws {
+        let data = separableData(rows: 60, classes: 3)
+        var o = options(.sgd, lr: 1e30, epochs: 5)
+        o.batchSize = 8
+        let model = MLP(features: 8, hidden: [8], classes: 3, seed: 2)
+        let trainer = Trainer(model: model, options: o)
+        let result = try trainer.fit(train: data.dense, validation: data.dense)
+        guard case .diverged = result.stoppingReason else {
+            Issue.record("expected divergence, got \(result.stoppingReason)")
+            return
+        }
+        #expect(result.stoppingReason.description.contains("diverged"))
+        for tensor in model.stateDictionary().values { #expect(tensor.firstNonFiniteIndex() == nil) }
+    }
+
+    @Test func overfitBatchesDrivesLossToZero() throws {
+        let data = separableData(rows: 200, classes: 3)
+        var o = options(.adam, lr: 0.05, epochs: 150)
+        o.overfitBatches = 1
+        o.batchSize = 8
+        let model = MLP(features: 8, hidden: [32], classes: 3, seed: 4)
+        let trainer = Trainer(model: model, options: o)
+        var steps = 0
+        trainer.onStep = { _ in steps += 1 }
+        let result = try trainer.fit(train: data.dense)
+        #expect(steps == 150)
+        #expect(result.history.last!.trainLoss < 0.01)
+    }
+
+    @Test func cancellationAndStepLog() throws {
+        let data = separableData(rows: 64, classes: 3)
+        var o = options(epochs: 5)
+        o.logEvery = 2
+        let trainer = Trainer(model: LogisticRegression(features: 8, classes: 3, seed: 1), options: o)
+        var lines: [String] = []
+        trainer.onLog = { lines.append($0) }
+        trainer.onStep = { progress in if progress.globalStep == 6 { trainer.shouldStop = true } }
+        let result = try trainer.fit(train: data.sparse)
+        #expect(result.stoppingReason == .cancelled(epoch: 2, step: 2))
+        #expect(lines.first?.hasPrefix("step 2: mean training loss ") == true)
+        #expect(lines.count == 3)
+    }
+
+    @Test func balancedClassWeights() {
+        #expect(ClassWeighting.balanced.weights(labels: [0, 0, 0, 1], classes: 2) == [Float(4.0 / 6), 2])
+    }
+}
