@@ -82,8 +82,8 @@ final class OutputBuffer {
 }
 
 /// Writes a message to standard error.
-func printError(_ message: String) {
+func printError(_ message: String, newline: Bool = true) {
     let error = OutputBuffer(descriptor: 2)
-    error.write(message + "\n")
+    error.write(newline ? message + "\n" : message)
     error.flush()
 }

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import TextClf
+
+/// `textclf predict`: raw text in, labels out, through a saved model's whole pipeline.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Label documents with a trained model.",
+        discussion: """
+            Reads raw text, runs it through the model's saved text stages and features, and \
+            prints one label per document. FILE is a corpus (its labels, if any, are \
+            ignored) or '-' for standard input, one document per line. --proba adds each \
+            class's probability; --json prints one object per document.
+
+            Examples:
+              textclf predict --model models/sst2 sst2/dev.tsv
+              echo "a gorgeous, witty film" | textclf predict --model models/sst2 - --proba
+              textclf predict --model models/imdb imdb/test.jsonl --json > predictions.jsonl
+            """)
+
+    @Option(help: ArgumentHelp("The model folder written by 'textclf train'.", valueName: "dir"))
+    var model: String
+
+    @Argument(help: ArgumentHelp("A corpus file or folder, or '-' for standard input.", valueName: "file"))
+    var input: String
+
+    @OptionGroup(title: "Data")
+    var data: DataOptions
+
+    @Flag(help: "Print each class's probability after the label.")
+    var proba = false
+
+    @Flag(help: "Print one JSON object per document: {\"label\": ..., \"probabilities\": {...}}.")
+    var json = false
+
+    @Option(help: "Documents per batch.")
+    var batchSize = 1024
+
+    func run() throws {
+        let (classifier, document) = try ModelFile.load(from: model)
+        let vectorizerPath = model + "/" + (document.vectorizer ?? "vectorizer.json")
+        let features = try FittedFeatures.load(path: vectorizerPath).features
+        guard features.columnCount == classifier.architecture.features else {
+            throw ValidationError(
+                "\(vectorizerPath) makes \(features.columnCount) features but the model expects \(classifier.architecture.features)")
+        }
+        var texts: [String] = []
+        if input == "-" {
+            let content = FileHandle.standardInput.readDataToEndOfFile()
+            let text = try data.encoding.decode([UInt8](content), errors: data.decodeErrors)
+            texts = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+            }
+            if texts.last == "" { texts.removeLast() }
+        } else {
+            try CorpusReader(path: input, options: data.corpusOptions(labelRequired: false)).forEach { texts.append($0.text) }
+        }
+        let output = OutputBuffer(holdUntilFlush: true)
+        for start in stride(from: 0, to: texts.count, by: max(1, batchSize)) {
+            let batch = Array(texts[start..<min(start + batchSize, texts.count)])
+            let probabilities = try classifier.probabilities(.sparse(try features.transform(batch)))
+            let values = probabilities.scalars
+            let classes = document.classes
+            for row in 0..<batch.count {
+                let rowValues = Array(values[(row * classes.count)..<((row + 1) * classes.count)])
+                var best = 0
+                for index in rowValues.indices where rowValues[index] > rowValues[best] { best = index }
+                if json {
+                    output.write("{\"label\":")
+                    output.writeJSONString(classes[best])
+                    output.write(",\"probabilities\":{")
+                    for (index, name) in classes.enumerated() {
+                        if index > 0 { output.write(",") }
+                        output.writeJSONString(name)
+                        output.write(":" + String(rowValues[index]))
+                    }
+                    output.write("}}\n")
+                } else if proba {
+                    output.write(classes[best] + "\t" + zip(classes, rowValues).map { "\($0)=\(String(format: "%.6f", $1))" }.joined(separator: "\t") + "\n")
+                } else {
+                    output.write(classes[best] + "\n")
+                }
+            }
+        }
+        output.flush()
+    }
+}

@@ -1,0 +1,448 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import TextClf
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `textclf train`: labelled text in, a trained and saved classifier out.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a logistic regression or an MLP on labelled text and save it.",
+        discussion: """
+            Reads TRAIN, fits the features on it (the same options as 'textclf vectorize'), \
+            trains with mini-batches, reports every epoch, and saves the model folder:
+              model.json           architecture, labels, options, per-epoch history
+              model.safetensors    weights (the best epoch's when there is validation data)
+              vectorizer.json      the fitted features, so 'predict' reads raw text
+              optimizer.safetensors, best.safetensors, last.safetensors   for --resume
+
+            Validation data comes from --validation FILE or --validation-fraction F (a \
+            stratified split of TRAIN, seeded). Early stopping (--patience) monitors it. \
+            Training into a folder that already holds a model fails unless --resume \
+            (continue: weights, optimizer state and epoch count) or --overwrite (start \
+            afresh) is given. Ctrl-C stops after the current batch and saves a resumable \
+            checkpoint. --seed makes the run reproducible bit for bit.
+
+            Examples:
+              textclf train sst2/train.tsv --validation sst2/dev.tsv --model logreg \\
+                  --text whitespace,porter,sklearn --lr 0.01 --batch-size 16 --epochs 2 \\
+                  --out models/sst2
+              textclf train imdb/train.jsonl --test imdb/test.jsonl --model mlp \\
+                  --features tfidf --hidden 64 --dropout 0.4 --validation-fraction 0.1 \\
+                  --patience 2 --out models/imdb
+              textclf train imdb/train.jsonl --out models/imdb --resume --epochs 8
+            """)
+
+    @Argument(help: ArgumentHelp("The training corpus.", valueName: "train"))
+    var train: String
+
+    @Option(help: "The model: logreg or mlp.")
+    var model: ModelChoice = .logreg
+
+    @Option(help: ArgumentHelp("The model folder to write.", valueName: "dir"))
+    var out: String
+
+    @Option(help: ArgumentHelp("A labelled corpus to validate on after each epoch.", valueName: "file"))
+    var validation: String?
+
+    @Option(help: ArgumentHelp("Hold out this fraction of TRAIN (stratified) for validation.", valueName: "fraction"))
+    var validationFraction: Double?
+
+    @Option(help: ArgumentHelp("A labelled corpus to evaluate the final model on.", valueName: "file"))
+    var test: String?
+
+    @OptionGroup(title: "Text")
+    var text: TextOptions
+
+    @OptionGroup(title: "Features")
+    var features: FeatureOptions
+
+    @OptionGroup(title: "Data")
+    var data: DataOptions
+
+    @OptionGroup(title: "Training")
+    var training: TrainingArguments
+
+    @Flag(help: "Continue training the model in --out from its last state.")
+    var resume = false
+
+    @Flag(help: "Replace a model already in --out.")
+    var overwrite = false
+
+    @Flag(help: "Print nothing but errors and the final summary.")
+    var quiet = false
+
+    enum ModelChoice: String, ExpressibleByArgument, CaseIterable { case logreg, mlp }
+
+    func validate() throws {
+        _ = try text.analyzer()
+        _ = try features.specification(analyzer: .sklearnDefault)
+        try training.check()
+        if validation != nil && validationFraction != nil {
+            throw ValidationError("give either --validation or --validation-fraction, not both")
+        }
+        if let fraction = validationFraction, !(fraction > 0 && fraction < 1) {
+            throw ValidationError("--validation-fraction must be between 0 and 1 (got \(fraction))")
+        }
+        if training.patience != nil && validation == nil && validationFraction == nil {
+            throw ValidationError("--patience needs validation data: --validation FILE or --validation-fraction F")
+        }
+        if resume && overwrite { throw ValidationError("give either --resume or --overwrite, not both") }
+        let existing = FileManager.default.fileExists(atPath: out + "/model.json")
+        if existing && !resume && !overwrite {
+            throw ValidationError(
+                "\(out) already holds a model; pass --resume to continue training it or --overwrite to start afresh")
+        }
+        if resume && !existing { throw ValidationError("--resume: \(out) holds no model to continue") }
+        if model == .logreg && (training.hidden != nil || training.dropout != 0 || training.batchNorm || training.layerNorm) {
+            throw ValidationError("--hidden, --dropout, --batch-norm and --layer-norm apply to --model mlp")
+        }
+    }
+
+    struct Labelled {
+        var texts: [String] = []
+        var labels: [String] = []
+        var sources: [DocumentSource] = []
+    }
+
+    func read(_ path: String) throws -> Labelled {
+        var corpus = Labelled()
+        try CorpusReader(path: path, options: data.corpusOptions(labelRequired: true)).forEach { document in
+            corpus.texts.append(document.text)
+            corpus.labels.append(document.label ?? "")
+            corpus.sources.append(document.source)
+        }
+        return corpus
+    }
+
+    /// Class indices of `corpus`'s labels; an unknown label is an error naming its line.
+    func encode(_ corpus: Labelled, _ encoder: LabelEncoder, path: String) throws -> [Int] {
+        try zip(corpus.labels, corpus.sources).map { label, source in
+            do { return try encoder.encode(label) } catch {
+                throw CorpusError(
+                    .invalidValue, path: source.path, line: source.line,
+                    message: "label '\(label)' does not occur in the training data (\(encoder.classes.joined(separator: ", ")))")
+            }
+        }
+    }
+
+    func run() throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let progress = Progress(quiet: quiet)
+        CPUBackend.threads = training.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let device = try Device(parsing: training.device)
+
+        var trainingCorpus = try read(train)
+        var validationCorpus = try validation.map(read)
+        if let fraction = validationFraction {
+            let provisional = LabelEncoder(labels: trainingCorpus.labels)
+            let parts = try Splits.stratified(
+                labels: try provisional.encode(trainingCorpus.labels), fractions: [1 - fraction, fraction],
+                seed: training.seed)
+            let pick = { (indices: [Int]) -> Labelled in
+                Labelled(
+                    texts: indices.map { trainingCorpus.texts[$0] }, labels: indices.map { trainingCorpus.labels[$0] },
+                    sources: indices.map { trainingCorpus.sources[$0] })
+            }
+            validationCorpus = pick(parts[1])
+            trainingCorpus = pick(parts[0])
+        }
+        let testCorpus = try test.map(read)
+
+        // Features and labels: fitted afresh, or the saved ones when resuming.
+        var resumed: (model: any Classifier, document: ModelDocument)?
+        let fitted: FittedFeatures
+        let encoder: LabelEncoder
+        let trainingMatrix: CSRMatrix
+        if resume {
+            resumed = try ModelFile.loadForResuming(from: out)
+            fitted = try FittedFeatures.load(path: out + "/vectorizer.json").features
+            encoder = LabelEncoder(classes: resumed!.document.classes)
+            trainingMatrix = try fitted.transform(trainingCorpus.texts)
+        } else {
+            let specification = try features.specification(analyzer: text.analyzer())
+            do {
+                (fitted, trainingMatrix) = try specification.fitTransform(trainingCorpus.texts)
+            } catch let error as FeatureError {
+                throw ValidationError("\(train): \(error)")
+            }
+            encoder = LabelEncoder(labels: trainingCorpus.labels)
+        }
+        guard encoder.count >= 2 else {
+            throw ValidationError("\(train): the training data has only one label ('\(encoder.classes.first ?? "")'); a classifier needs two or more")
+        }
+        let trainingSet = try Dataset(features: .sparse(trainingMatrix), labels: encode(trainingCorpus, encoder, path: train))
+        let validationSet = try validationCorpus.map {
+            try Dataset(features: .sparse(fitted.transform($0.texts)), labels: encode($0, encoder, path: validation ?? train))
+        }
+        let testSet = try testCorpus.map { try Dataset(features: .sparse(fitted.transform($0.texts)), labels: encode($0, encoder, path: test!)) }
+        progress.line(
+            "data: \(trainingSet.count) training, \(validationSet?.count ?? 0) validation, \(testSet?.count ?? 0) test "
+                + "documents; \(fitted.columnCount) features; \(encoder.count) classes")
+
+        let options = training.options()
+        let classifier: any Classifier
+        if let resumed {
+            classifier = resumed.model
+        } else if model == .logreg {
+            classifier = LogisticRegression(
+                features: fitted.columnCount, classes: encoder.count, initializer: training.initializerKind, device: device,
+                seed: training.seed)
+        } else {
+            classifier = MLP(
+                features: fitted.columnCount, hidden: training.hiddenSizes, classes: encoder.count,
+                activation: training.activationKind, dropout: training.dropout, normalization: training.normalization,
+                initializer: training.initializerKind, device: device, seed: training.seed)
+        }
+        let trainer = Trainer(model: classifier, options: options, resuming: resumed?.document.training)
+        let bar = ProgressBar(enabled: !quiet)
+        trainer.onStep = { step in bar.update(step) }
+        trainer.onEpoch = { record in
+            bar.clear()
+            progress.line(Self.describe(record))
+        }
+        trainer.onLog = { line in
+            bar.clear()
+            progress.line(line)
+        }
+        let cancellation = trainer.cancellation
+        let interrupt = InterruptHandler { cancellation.set() }
+        let result = try trainer.fit(train: trainingSet, validation: validationSet)
+        interrupt.cancel()
+        bar.clear()
+
+        let document = ModelDocument(
+            architecture: classifier.architecture, classes: encoder.classes, options: options, history: result.history,
+            bestEpoch: result.bestEpoch, stoppingReason: result.stoppingReason.description, training: trainer.state)
+        try ModelFile.save(classifier, document: document, to: out, vectorizer: fitted)
+
+        print("\(result.stoppingReason.description); best epoch \(result.bestEpoch.map(String.init) ?? "-")")
+        if let best = result.bestEpoch.flatMap({ epoch in result.history.first { $0.epoch == epoch } }) ?? result.history.last {
+            let accuracy = best.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-"
+            let f1 = best.validationMacroF1.map { String(format: "%.4f", $0) } ?? "-"
+            print("validation: accuracy \(accuracy), macro-F1 \(f1) (epoch \(best.epoch))")
+        }
+        if let testSet {
+            let (loss, metrics) = try trainer.evaluate(testSet)
+            print(String(format: "test: accuracy %.4f, macro-F1 %.4f, loss %.4f (%d documents)", metrics.accuracy, metrics.macro.f1, loss, testSet.count))
+        }
+        let elapsed = clock.now - started
+        print(String(format: "saved %@ in %.2f s", out, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        if case .cancelled = result.stoppingReason {
+            print("interrupted: the checkpoint in \(out) resumes with the same command plus --resume")
+            throw ExitCode(130)
+        }
+    }
+}
+
+extension Train {
+    /// One line per epoch: losses, accuracies, macro-F1, learning rate and time.
+    static func describe(_ record: EpochRecord) -> String {
+        var line = String(format: "epoch %d: train loss %.4f, accuracy %.4f", record.epoch, record.trainLoss, record.trainAccuracy)
+        if let loss = record.validationLoss, let accuracy = record.validationAccuracy {
+            line += String(format: "; validation loss %.4f, accuracy %.4f", loss, accuracy)
+            if let f1 = record.validationMacroF1 { line += String(format: ", macro-F1 %.4f", f1) }
+        }
+        line += String(format: "; lr %g; %.2f s", Double(record.learningRate), record.seconds)
+        return line
+    }
+}
+
+/// Training options shared by `train` (and later `cv` and `search`).
+struct TrainingArguments: ParsableArguments {
+    @Option(help: "Optimizer: sgd, adam, adamw, adagrad or rmsprop.")
+    var optimizer: OptimizerKind = .adam
+    @Option(help: "Learning rate.")
+    var lr: Float = 0.01
+    @Option(help: "Momentum (sgd, rmsprop).")
+    var momentum: Float = 0
+    @Flag(help: "Nesterov momentum (sgd).")
+    var nesterov = false
+    @Option(help: "Weight decay (decoupled for adamw, as L2 otherwise), on weights only.")
+    var weightDecay: Float = 0
+    @Option(help: "L1 penalty strength on weights.")
+    var l1: Float = 0
+    @Option(help: "L2 penalty strength on weights.")
+    var l2: Float = 0
+    @Option(help: "Learning-rate schedule per epoch: none, step, exponential, cosine, inverse-time or warmup.")
+    var schedule: String = "none"
+    @Option(help: "Schedule factor (step, exponential) or decay (inverse-time).")
+    var gamma: Float = 0.5
+    @Option(help: "Epochs per step (step), or the period (cosine, warmup).")
+    var stepSize: Int = 1
+    @Option(help: "Epochs.")
+    var epochs: Int = 10
+    @Option(help: "Mini-batch size.")
+    var batchSize: Int = 32
+    @Option(help: "Stop after this many epochs without improvement of --monitor (needs validation data).")
+    var patience: Int?
+    @Option(help: "What early stopping and the best model watch: val-loss, val-accuracy or val-f1.")
+    var monitor: String = "val-loss"
+    @Option(help: "The smallest change that counts as an improvement.")
+    var minDelta: Double = 0
+    @Option(help: ArgumentHelp("MLP hidden layer sizes, comma-separated.", valueName: "sizes"))
+    var hidden: String?
+    @Option(help: "MLP activation: relu, leaky-relu, tanh or sigmoid.")
+    var activation: String = "relu"
+    @Option(help: "MLP dropout probability after each hidden layer.")
+    var dropout: Float = 0
+    @Flag(help: "MLP batch normalisation after each hidden layer.")
+    var batchNorm = false
+    @Flag(help: "MLP layer normalisation after each hidden layer.")
+    var layerNorm = false
+    @Option(help: "Weight initialiser: pytorch, xavier-uniform, xavier-normal, kaiming-uniform, kaiming-normal or zeros.")
+    var initializer: String = "pytorch"
+    @Option(help: "Class weights in the loss: none or balanced.")
+    var classWeight: String = "none"
+    @Option(help: "Clip the gradients' total norm to this value.")
+    var clipNorm: Float?
+    @Option(help: "Seed for initialisation, shuffling and dropout.")
+    var seed: UInt64 = 0
+    @Option(help: "BLAS threads (default: the cores).")
+    var threads: Int?
+    @Option(help: "Device: cpu or reference.")
+    var device: String = "cpu"
+    @Option(help: "Log the mean training loss every N steps.")
+    var logEvery: Int?
+    @Option(help: "Train on the first N batches only, to check that the loss goes to about 0.")
+    var overfitBatches: Int?
+
+    func check() throws {
+        guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be at least 1") }
+        guard lr > 0 else { throw ValidationError("--lr must be positive (got \(lr))") }
+        guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
+        if batchNorm && layerNorm { throw ValidationError("give --batch-norm or --layer-norm, not both") }
+        _ = try hiddenSizesChecked()
+        _ = try monitorValue()
+        _ = try scheduleOptions()
+        guard ActivationKind(rawValue: activation) != nil else {
+            throw ValidationError("--activation: unknown '\(activation)' (relu, leaky-relu, tanh, sigmoid)")
+        }
+        guard InitializerKind(rawValue: initializer) != nil else {
+            throw ValidationError("--initializer: unknown '\(initializer)' (\(InitializerKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard ["none", "balanced"].contains(classWeight) else { throw ValidationError("--class-weight: none or balanced") }
+        _ = try Device(parsing: device)
+    }
+
+    func hiddenSizesChecked() throws -> [Int] {
+        guard let hidden else { return [64] }
+        let sizes = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("--hidden: expected positive sizes separated by commas, e.g. 64,32 (got '\(hidden)')")
+        }
+        return sizes.map { $0! }
+    }
+
+    var hiddenSizes: [Int] { (try? hiddenSizesChecked()) ?? [64] }
+    var activationKind: ActivationKind { ActivationKind(rawValue: activation) ?? .relu }
+    var normalization: NormalizationKind { batchNorm ? .batch : (layerNorm ? .layer : .none) }
+    var initializerKind: InitializerKind { InitializerKind(rawValue: initializer) ?? .pytorchDefault }
+
+    func monitorValue() throws -> Monitor {
+        switch monitor {
+        case "val-loss": return .valLoss
+        case "val-accuracy": return .valAccuracy
+        case "val-f1": return .valF1
+        default: throw ValidationError("--monitor: val-loss, val-accuracy or val-f1 (got '\(monitor)')")
+        }
+    }
+
+    func scheduleOptions() throws -> ScheduleOptions? {
+        if schedule == "none" { return nil }
+        guard let kind = ScheduleOptions.Kind(rawValue: schedule) else {
+            throw ValidationError("--schedule: none, \(ScheduleOptions.Kind.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(schedule)')")
+        }
+        return ScheduleOptions(kind: kind, stepSize: stepSize, gamma: gamma, period: stepSize, decay: gamma)
+    }
+
+    func options() -> TrainingOptions {
+        var options = TrainingOptions()
+        options.optimizer = optimizer
+        options.learningRate = lr
+        options.momentum = momentum
+        options.nesterov = nesterov
+        options.weightDecay = weightDecay
+        options.l1 = l1
+        options.l2 = l2
+        options.schedule = try? scheduleOptions()
+        options.clipNorm = clipNorm
+        options.classWeights = classWeight == "balanced" ? .balanced : nil
+        options.patience = patience
+        options.monitor = (try? monitorValue()) ?? .valLoss
+        options.minDelta = minDelta
+        options.overfitBatches = overfitBatches
+        options.seed = seed
+        options.logEvery = logEvery
+        options.epochs = epochs
+        options.batchSize = batchSize
+        return options
+    }
+}
+
+extension OptimizerKind: ExpressibleByArgument {}
+
+/// Stops training cleanly on Ctrl-C: the first SIGINT sets the trainer's flag (it stops after
+/// the current batch and the command saves a checkpoint); a second one ends the process.
+final class InterruptHandler {
+    private let source: DispatchSourceSignal
+
+    init(_ onInterrupt: @escaping @Sendable () -> Void) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let counter = InterruptCounter()
+        source.setEventHandler {
+            if counter.increment() > 1 { exit(130) }
+            printError("\ninterrupted: stopping after the current batch and saving a checkpoint (Ctrl-C again to quit now)")
+            onInterrupt()
+        }
+        source.resume()
+    }
+
+    func cancel() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}
+
+final class InterruptCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        count += 1
+        return count
+    }
+}
+
+/// A one-line progress bar on standard error, drawn only on a terminal.
+final class ProgressBar {
+    private let enabled: Bool
+    private var lastDraw = DispatchTime.now().uptimeNanoseconds
+    private var drawn = false
+
+    init(enabled: Bool) { self.enabled = enabled && isatty(2) == 1 }
+
+    func update(_ step: StepProgress) {
+        guard enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - lastDraw > 100_000_000 || step.step == step.stepsPerEpoch else { return }
+        lastDraw = now
+        let width = 30
+        let filled = step.stepsPerEpoch == 0 ? width : width * step.step / step.stepsPerEpoch
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        printError(String(format: "\repoch %d [%@] %d/%d loss %.4f", step.epoch, bar, step.step, step.stepsPerEpoch, step.loss), newline: false)
+        drawn = true
+    }
+
+    func clear() {
+        guard drawn else { return }
+        printError("\r" + String(repeating: " ", count: 78) + "\r", newline: false)
+        drawn = false
+    }
+}
