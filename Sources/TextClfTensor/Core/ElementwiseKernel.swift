@@ -1,3 +1,4 @@
+import CTextClfKernels
 import Foundation
 
 /// In-place element-wise kernels that a backend runs over tensors of one shape: the fused
@@ -128,23 +129,11 @@ public enum ElementwiseKernel: Sendable, Hashable {
             if weightDecay == 0 && !amsgrad && weight1 < 0.5, let p = param.baseAddress, let gp = grad.baseAddress,
                 let mp = m.baseAddress, let vp = v.baseAddress
             {
-                // The common case, eight lanes at a time with the scalar loop's exact operation
-                // order (the compiler cannot prove the buffers do not alias, so it would not
-                // vectorise on its own). `lerp` with a weight below ½ is `a + w·(b − a)`.
-                var start = 0
-                while start + 8 <= param.count {
-                    let g = UnsafeRawPointer(gp + start).loadUnaligned(as: SIMD8<Float>.self)
-                    let oldMean = UnsafeRawPointer(mp + start).loadUnaligned(as: SIMD8<Float>.self)
-                    let mean = oldMean + weight1 * (g - oldMean)
-                    UnsafeMutableRawPointer(mp + start).storeBytes(of: mean, as: SIMD8<Float>.self)
-                    let oldSecond = UnsafeRawPointer(vp + start).loadUnaligned(as: SIMD8<Float>.self)
-                    let second = oldSecond * beta2 + weight2 * g * g
-                    UnsafeMutableRawPointer(vp + start).storeBytes(of: second, as: SIMD8<Float>.self)
-                    let value = UnsafeRawPointer(p + start).loadUnaligned(as: SIMD8<Float>.self)
-                    let updated = value + negativeStepSize * mean / (second.squareRoot() / biasCorrection2Root + epsilon)
-                    UnsafeMutableRawPointer(p + start).storeBytes(of: updated, as: SIMD8<Float>.self)
-                    start += 8
-                }
+                // The common case, in a C loop the compiler vectorises (see CTextClfKernels),
+                // with the scalar definition's operation order.
+                textclf_adam_step(
+                    p, gp, mp, vp, param.count, weight1, beta2, weight2, negativeStepSize, biasCorrection2Root, epsilon)
+                let start = param.count
                 for index in start..<param.count {
                     let g = gp[index]
                     let mean = mp[index] + weight1 * (g - mp[index])

@@ -1,0 +1,13 @@
+#ifndef TEXTCLF_KERNELS_H
+#define TEXTCLF_KERNELS_H
+
+/// Adam's update without weight decay or AMSGrad, in place, over `count` elements:
+///   m = m + weight1 * (g - m);  v = v * beta2 + weight2 * g * g;
+///   param = param + negative_step * m / (sqrt(v) / bias_correction2_root + epsilon)
+/// with the operation order of textclf's scalar definition (no contraction into FMA), so
+/// the result is the same as the scalar loop's. The buffers must not overlap.
+void textclf_adam_step(float *restrict param, const float *restrict grad, float *restrict m,
+                       float *restrict v, long count, float weight1, float beta2, float weight2,
+                       float negative_step, float bias_correction2_root, float epsilon);
+
+#endif
