@@ -24,7 +24,9 @@ struct Train: ParsableCommand {
             Training into a folder that already holds a model fails unless --resume \
             (continue: weights, optimizer state and epoch count) or --overwrite (start \
             afresh) is given. Ctrl-C stops after the current batch and saves a resumable \
-            checkpoint. --seed makes the run reproducible bit for bit.
+            checkpoint; resuming re-runs the interrupted epoch from its start, with the \
+            weights and optimizer state as they were at the interruption. --seed makes \
+            the run reproducible bit for bit.
 
             Examples:
               textclf train sst2/train.tsv --validation sst2/dev.tsv --model logreg \\
@@ -221,7 +223,9 @@ struct Train: ParsableCommand {
         try ModelFile.save(classifier, document: document, to: out, vectorizer: fitted)
 
         print("\(result.stoppingReason.description); best epoch \(result.bestEpoch.map(String.init) ?? "-")")
-        if let best = result.bestEpoch.flatMap({ epoch in result.history.first { $0.epoch == epoch } }) ?? result.history.last {
+        if validationSet != nil,
+            let best = result.bestEpoch.flatMap({ epoch in result.history.first { $0.epoch == epoch } }) ?? result.history.last
+        {
             let accuracy = best.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-"
             let f1 = best.validationMacroF1.map { String(format: "%.4f", $0) } ?? "-"
             print("validation: accuracy \(accuracy), macro-F1 \(f1) (epoch \(best.epoch))")
@@ -298,6 +302,8 @@ struct TrainingArguments: ParsableArguments {
     var initializer: String = "pytorch"
     @Option(help: "Class weights in the loss: none or balanced.")
     var classWeight: String = "none"
+    @Flag(help: "Sample training rows so that every class is equally likely (with replacement).")
+    var balancedSampling = false
     @Option(help: "Clip the gradients' total norm to this value.")
     var clipNorm: Float?
     @Option(help: "Seed for initialisation, shuffling and dropout.")
@@ -380,6 +386,7 @@ struct TrainingArguments: ParsableArguments {
         options.logEvery = logEvery
         options.epochs = epochs
         options.batchSize = batchSize
+        options.balancedSampling = balancedSampling
         return options
     }
 }
