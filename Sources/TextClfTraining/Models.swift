@@ -211,14 +211,8 @@ extension Classifier {
     /// Runs the layers' backward passes in reverse; the first layer skips its input gradient
     /// unless asked (training never needs it).
     public func backward(_ gradientOutput: Tensor, needsInputGradient: Bool) throws -> Tensor? {
-        var gradient: Tensor? = gradientOutput
-        for (index, layer) in layers.enumerated().reversed() {
-            guard let current = gradient else {
-                throw LayerError.invalid("\(type(of: self)): layer \(index + 1) returned no input gradient")
-            }
-            gradient = try layer.backward(current, needsInputGradient: index > 0 || needsInputGradient)
-        }
-        return gradient
+        try Sequential.backward(
+            through: layers, gradientOutput, needsInputGradient: needsInputGradient, owner: "\(type(of: self))")
     }
 
     /// Class probabilities `[rows, K]` in evaluation mode (the mode is restored afterwards).

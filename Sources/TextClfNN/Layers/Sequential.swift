@@ -67,10 +67,19 @@ public final class Sequential: Layer {
     /// Runs the layers' backward passes in reverse; the first layer computes its input
     /// gradient only when `needsInputGradient` (a training step does not need it).
     public func backward(_ gradientOutput: Tensor, needsInputGradient: Bool) throws -> Tensor? {
+        try Self.backward(through: layers, gradientOutput, needsInputGradient: needsInputGradient, owner: "Sequential")
+    }
+
+    /// The backward pass of a chain of layers, last to first; shared by every container of
+    /// layers (``Sequential`` and the classifiers built on one).
+    /// - Parameter owner: The container's name, for the error when a middle layer returns no gradient.
+    public static func backward(
+        through layers: [any Layer], _ gradientOutput: Tensor, needsInputGradient: Bool, owner: String
+    ) throws -> Tensor? {
         var gradient: Tensor? = gradientOutput
         for (index, layer) in layers.enumerated().reversed() {
             guard let current = gradient else {
-                throw LayerError.invalid("Sequential: layer \(index + 1) returned no input gradient, but it is not the first layer")
+                throw LayerError.invalid("\(owner): layer \(index + 1) returned no input gradient, but it is not the first layer")
             }
             gradient = try layer.backward(current, needsInputGradient: index > 0 || needsInputGradient)
         }
