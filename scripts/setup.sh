@@ -29,4 +29,14 @@ step "Corpus report (textclf stats)"
 echo
 "$textclf" stats "$test" --text lowercase,sklearn,stopwords,porter
 
+step "Train an MLP on TF-IDF features and evaluate it on the test split (textclf train)"
+"$textclf" train "$train" --test "$test" --model mlp --text lowercase,sklearn,stopwords,porter \
+    --features tfidf --hidden 32 --dropout 0.2 --lr 0.003 --epochs 20 --batch-size 32 \
+    --validation-fraction 0.15 --patience 3 --monitor val-f1 --class-weight balanced --seed 1 \
+    --out models/reuters-grain --overwrite
+
+step "Predict with the saved model (textclf predict)"
+printf '%s\n' "wheat and corn exports rose as grain prices fell" "the company reported higher quarterly profits" \
+    | "$textclf" predict --model models/reuters-grain - --proba
+
 printf '\nDone. The binary is %s; try "%s --help".\n' "$textclf" "$textclf"
