@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels"]),
         .target(
             name: "TextClfFeatures",
-            dependencies: ["TextClfText", "TextClfTensor"]),
+            dependencies: ["TextClfText", "TextClfTensor", "CSQLite"]),
         .target(name: "TextClfNN", dependencies: ["TextClfTensor"]),
         .target(
             name: "TextClf",

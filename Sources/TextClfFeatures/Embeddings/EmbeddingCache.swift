@@ -1,0 +1,612 @@
+import CSQLite
+import Foundation
+
+/// One cached embedding file, as ``EmbeddingCache/list()`` reports it.
+public struct CacheEntryInfo: Sendable, Equatable {
+    /// The entry's key: absolute path, requested format and bad-line policy.
+    public let key: String
+    /// The absolute path of the embedding file.
+    public let path: String
+    /// The file's size in bytes when cached.
+    public let size: Int
+    /// The file's modification time (seconds since 1970) when cached.
+    public let mtime: Double
+    /// The sampled content hash (see ``EmbeddingCache``).
+    public let contentHash: String
+    /// The format that was parsed.
+    public let format: String
+    /// The number of words.
+    public let count: Int
+    /// The vector dimension.
+    public let dimension: Int
+    /// The bytes of the words and vectors blobs together.
+    public let bytes: Int
+    /// When the entry was written (seconds since 1970).
+    public let created: Double
+}
+
+/// A cached matrix of averaged document vectors (see ``EmbeddingCache/storeAveraged(key:rows:dimension:vectors:report:)``).
+public struct AveragedMatrix: Sendable, Equatable {
+    /// The number of rows.
+    public let rows: Int
+    /// The number of columns.
+    public let dimension: Int
+    /// The values, row-major.
+    public let vectors: [Float]
+}
+
+/// An on-disk SQLite cache of parsed embedding files, `embeddings.sqlite` in ``directory``.
+///
+/// **Keys and freshness.** An entry's key is the file's absolute (symlink-resolved) path
+/// plus the requested format and bad-line policy. Beside it the entry stores the file's size,
+/// mtime and a *sampled content hash*: a 64-bit FNV-1a-style hash (over 8-byte words) of the
+/// size, the first and last 1 MiB and 32 blocks of 64 KiB evenly spread between them (the
+/// whole file when it is at most 4 MiB). A load re-checks size, mtime and the sampled hash
+/// (about 4 MiB read, whatever the file's size); any difference rebuilds the entry with a
+/// message. An edit that keeps size and mtime and touches only unsampled bytes is not seen.
+///
+/// **Integrity.** Words are stored as one `\n`-separated UTF-8 blob, vectors as one
+/// little-endian float32 blob, with a checksum of both that every load verifies. Each write
+/// is one `BEGIN IMMEDIATE … COMMIT` transaction in WAL mode, so a killed writer never leaves
+/// a half entry visible. A corrupt entry is reported and rebuilt; a database file that SQLite
+/// finds corrupt or not a database is moved aside (`embeddings.sqlite.corrupt-<time>`) and
+/// recreated. Cache failures never fail a load: the file is parsed instead.
+///
+/// Every call opens its own connection (busy timeout 30 s), so the cache can be used from
+/// several threads or processes at once.
+public struct EmbeddingCache: Sendable {
+    /// The cache directory.
+    public let directory: String
+
+    /// The database file.
+    public var databasePath: String { directory + "/embeddings.sqlite" }
+
+    /// Creates a cache in `directory`, else `$TEXTCLF_CACHE_DIR`, else `~/.cache/textclf`.
+    /// The directory is created on first use.
+    public init(directory: String? = nil) {
+        self.directory = directory ?? Self.defaultDirectory()
+    }
+
+    /// `$TEXTCLF_CACHE_DIR`, else `~/.cache/textclf`.
+    public static func defaultDirectory() -> String {
+        if let value = ProcessInfo.processInfo.environment["TEXTCLF_CACHE_DIR"], !value.isEmpty { return value }
+        return NSHomeDirectory() + "/.cache/textclf"
+    }
+
+    // MARK: Embeddings
+
+    /// Loads the embedding file at `path`, from the cache when a fresh, intact entry exists,
+    /// else by parsing it and storing the result.
+    /// - Parameters:
+    ///   - format: the format to read; `nil` detects it.
+    ///   - skipBadLines: skip malformed lines instead of throwing.
+    ///   - report: receives human-readable messages (rebuilds, corruption, skipped lines).
+    /// - Returns: the store and whether it came from the cache.
+    /// - Throws: ``EmbeddingError`` when the file cannot be read or parsed; never for cache trouble.
+    public func load(
+        path: String, format: EmbeddingFormat? = nil, skipBadLines: Bool = false,
+        report: (String) -> Void = { _ in }
+    ) throws(EmbeddingError) -> (store: EmbeddingStore, cached: Bool) {
+        let absolute = Self.absolutePath(path)
+        let data = try EmbeddingFile.map(absolute)
+        let info = try Self.fileInfo(absolute)
+        let contentHash = data.withUnsafeBytes { Self.sampledHash($0) }
+        let key = "\(absolute)|\(format?.rawValue ?? "auto")|\(skipBadLines ? "skip" : "strict")"
+
+        // Phase 1: look for a fresh, intact entry.
+        let found: EmbeddingStore?? = withDatabase(report: report) { db throws(SQLiteError) -> EmbeddingStore? in
+            try readEntry(db, key: key, path: absolute, size: info.size, mtime: info.mtime, hash: contentHash, report: report)
+        }
+        if let found = found ?? nil { return (found, true) }
+
+        // Phase 2: parse, then store in one transaction.
+        let parsed = try EmbeddingFile.parse(data, path: absolute, format: format, skipBadLines: skipBadLines)
+        if parsed.skippedLines > 0 {
+            report("\(absolute): skipped \(parsed.skippedLines) bad line(s); first: \(parsed.skippedErrors[0])")
+        }
+        let store = parsed.store
+        guard !store.words.contains(where: { $0.utf8.contains(0x0A) }) else {
+            report("\(absolute): a word contains a newline; not caching it")
+            return (store, false)
+        }
+        let words = Self.wordsBlob(store.words)
+        let checksum = Self.checksum(words: words, vectors: store.vectors)
+        _ = withDatabase(report: report) { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) in
+                let statement = try db.prepare(
+                    """
+                    INSERT OR REPLACE INTO embeddings(key, path, size, mtime, content_hash, format, count, dimension,
+                        words, vectors, checksum, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+                    """)
+                statement.bind(1, key)
+                statement.bind(2, absolute)
+                statement.bind(3, info.size)
+                statement.bind(4, info.mtime)
+                statement.bind(5, contentHash)
+                statement.bind(6, parsed.format.rawValue)
+                statement.bind(7, store.count)
+                statement.bind(8, store.dimension)
+                statement.bind(9, words)
+                statement.bind(10, floats: store.vectors)
+                statement.bind(11, checksum)
+                statement.bind(12, Date().timeIntervalSince1970)
+                try statement.run()
+            }
+        }
+        return (store, false)
+    }
+
+    func readEntry(
+        _ db: Connection, key: String, path: String, size: Int, mtime: Double, hash: String,
+        report: (String) -> Void
+    ) throws(SQLiteError) -> EmbeddingStore? {
+        let statement = try db.prepare(
+            "SELECT size, mtime, content_hash, count, dimension, words, vectors, checksum FROM embeddings WHERE key = ?")
+        statement.bind(1, key)
+        guard try statement.step() else { return nil }
+        if statement.int(0) != size || statement.double(1) != mtime || statement.text(2) != hash {
+            var what: [String] = []
+            if statement.int(0) != size { what.append("size") }
+            if statement.double(1) != mtime { what.append("mtime") }
+            if statement.text(2) != hash { what.append("content") }
+            report("\(path) changed since it was cached (\(what.joined(separator: ", "))); rebuilding the cache entry")
+            return nil
+        }
+        let count = statement.int(3)
+        let dimension = statement.int(4)
+        let wordsBlob = statement.blob(5)
+        let vectors = statement.floats(6)
+        func corrupt(_ why: String) {
+            report("the cache entry for \(path) in \(databasePath) is corrupt (\(why)); rebuilding it")
+        }
+        guard let vectors else {
+            corrupt("vector blob is not a whole number of float32 values")
+            return nil
+        }
+        guard Self.checksum(words: wordsBlob, vectors: vectors) == statement.text(7) else {
+            corrupt("checksum mismatch")
+            return nil
+        }
+        guard count > 0, dimension > 0, vectors.count == count * dimension else {
+            corrupt("\(vectors.count) values for \(count) × \(dimension)")
+            return nil
+        }
+        let words = wordsBlob.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        guard words.count == count, let store = try? EmbeddingStore(words: words, dimension: dimension, vectors: vectors)
+        else {
+            corrupt("word list does not match")
+            return nil
+        }
+        return store
+    }
+
+    /// The cached embedding entries, oldest first.
+    public func list() throws(EmbeddingError) -> [CacheEntryInfo] {
+        try checked { db throws(SQLiteError) in
+            let statement = try db.prepare(
+                """
+                SELECT key, path, size, mtime, content_hash, format, count, dimension,
+                    length(words) + length(vectors), created FROM embeddings ORDER BY created
+                """)
+            var entries: [CacheEntryInfo] = []
+            while try statement.step() {
+                entries.append(
+                    CacheEntryInfo(
+                        key: statement.text(0), path: statement.text(1), size: statement.int(2),
+                        mtime: statement.double(3), contentHash: statement.text(4), format: statement.text(5),
+                        count: statement.int(6), dimension: statement.int(7), bytes: statement.int(8),
+                        created: statement.double(9)))
+            }
+            return entries
+        }
+    }
+
+    /// The keys of the cached averaged matrices.
+    public func listAveraged() throws(EmbeddingError) -> [String] {
+        try checked { db throws(SQLiteError) in
+            let statement = try db.prepare("SELECT key FROM averaged ORDER BY created")
+            var keys: [String] = []
+            while try statement.step() { keys.append(statement.text(0)) }
+            return keys
+        }
+    }
+
+    /// Removes every entry (embeddings and averaged matrices) and compacts the database.
+    public func clear() throws(EmbeddingError) {
+        try checked { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) in
+                try db.exec("DELETE FROM embeddings; DELETE FROM averaged;")
+            }
+            try db.exec("VACUUM")
+        }
+    }
+
+    // MARK: Averaged matrices
+
+    /// Stores a row-major `rows × dimension` matrix under `key`, replacing any entry, in one
+    /// transaction with a checksum.
+    public func storeAveraged(
+        key: String, rows: Int, dimension: Int, vectors: [Float], report: (String) -> Void = { _ in }
+    ) throws(EmbeddingError) {
+        guard rows >= 0, dimension >= 0, vectors.count == rows * dimension else {
+            throw .cache("\(vectors.count) values do not make a \(rows) × \(dimension) matrix")
+        }
+        let checksum = Self.checksum(words: [], vectors: vectors)
+        try checked(report: report) { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) in
+                let statement = try db.prepare(
+                    "INSERT OR REPLACE INTO averaged(key, rows, dimension, vectors, checksum, created) VALUES (?,?,?,?,?,?)")
+                statement.bind(1, key)
+                statement.bind(2, rows)
+                statement.bind(3, dimension)
+                statement.bind(4, floats: vectors)
+                statement.bind(5, checksum)
+                statement.bind(6, Date().timeIntervalSince1970)
+                try statement.run()
+            }
+        }
+    }
+
+    /// The matrix stored under `key`, or `nil` when absent, corrupt (reported and deleted) or
+    /// when the cache cannot be read (reported).
+    public func loadAveraged(key: String, report: (String) -> Void = { _ in }) -> AveragedMatrix? {
+        let result: AveragedMatrix?? = withDatabase(report: report) { db throws(SQLiteError) -> AveragedMatrix? in
+            let statement = try db.prepare("SELECT rows, dimension, vectors, checksum FROM averaged WHERE key = ?")
+            statement.bind(1, key)
+            guard try statement.step() else { return nil }
+            let rows = statement.int(0)
+            let dimension = statement.int(1)
+            let bytes = statement.blob(2)
+            let vectors = bytes.count % 4 == 0 ? Self.floats(bytes) : []
+            guard bytes.count % 4 == 0, Self.checksum(words: [], vectors: vectors) == statement.text(3),
+                vectors.count == rows * dimension
+            else {
+                report("the cached averaged matrix '\(key)' in \(databasePath) is corrupt; discarding it")
+                statement.finish()
+                try db.transaction { () throws(SQLiteError) in
+                    let delete = try db.prepare("DELETE FROM averaged WHERE key = ?")
+                    delete.bind(1, key)
+                    try delete.run()
+                }
+                return nil
+            }
+            return AveragedMatrix(rows: rows, dimension: dimension, vectors: vectors)
+        }
+        return result ?? nil
+    }
+
+    // MARK: Connections and recovery
+
+    /// Runs `body` on a fresh connection. A corrupt database is moved aside, recreated and
+    /// `body` retried once; other failures are reported and give `nil`.
+    func withDatabase<T>(report: (String) -> Void, _ body: (Connection) throws(SQLiteError) -> T) -> T? {
+        do {
+            return try run(report: report, body)
+        } catch {
+            report("embedding cache \(databasePath) unavailable (\(error)); continuing without it")
+            return nil
+        }
+    }
+
+    /// Like ``withDatabase(report:_:)`` but throws when the cache cannot be used.
+    func checked<T>(report: (String) -> Void = { _ in }, _ body: (Connection) throws(SQLiteError) -> T) throws(EmbeddingError) -> T {
+        do {
+            return try run(report: report, body)
+        } catch {
+            throw .cache("\(databasePath): \(error)")
+        }
+    }
+
+    private func run<T>(report: (String) -> Void, _ body: (Connection) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        do {
+            let db = try open()
+            return try body(db)
+        } catch where error.isCorruption {
+            let aside = moveAside()
+            report(
+                "the embedding cache \(databasePath) is damaged (\(error.message)); moved it aside to \(aside) and created a new one"
+            )
+            let db = try open()
+            return try body(db)
+        }
+    }
+
+    func open() throws(SQLiteError) -> Connection {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot create \(directory): \(error)")
+        }
+        let db = try Connection(path: databasePath)
+        // Large pages and memory-mapped reads make multi-megabyte blobs cheap to read back.
+        try db.exec("PRAGMA page_size=65536")
+        try db.exec("PRAGMA mmap_size=1073741824")
+        try db.exec("PRAGMA journal_mode=WAL")
+        try db.exec("PRAGMA synchronous=NORMAL")
+        // Readers skip the write lock when the tables already exist.
+        let existing = try db.prepare(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('embeddings', 'averaged')")
+        let ready = try existing.step() && existing.int(0) == 2
+        existing.finish()
+        if ready { return db }
+        try db.transaction { () throws(SQLiteError) in
+            try db.exec(
+                """
+                CREATE TABLE IF NOT EXISTS embeddings(key TEXT PRIMARY KEY, path TEXT, size INTEGER, mtime REAL,
+                    content_hash TEXT, format TEXT, count INTEGER, dimension INTEGER, words BLOB, vectors BLOB,
+                    checksum TEXT, created REAL);
+                CREATE TABLE IF NOT EXISTS averaged(key TEXT PRIMARY KEY, rows INTEGER, dimension INTEGER,
+                    vectors BLOB, checksum TEXT, created REAL);
+                """)
+        }
+        return db
+    }
+
+    /// Renames the database (and its WAL and shared-memory files) to `…corrupt-<time>`.
+    func moveAside() -> String {
+        let stamp = String(format: "%.3f", Date().timeIntervalSince1970)
+        let aside = databasePath + ".corrupt-" + stamp
+        _ = rename(databasePath, aside)
+        for suffix in ["-wal", "-shm"] { _ = rename(databasePath + suffix, aside + suffix) }
+        return aside
+    }
+
+    /// Leaves an uncommitted partial row behind a closed connection, as a writer killed
+    /// mid-transaction would (for tests).
+    func simulateInterruptedWrite(key: String) throws(SQLiteError) {
+        let db = try open()
+        try db.exec("BEGIN IMMEDIATE")
+        let statement = try db.prepare("INSERT INTO embeddings(key, path, size) VALUES (?, 'partial', 1)")
+        statement.bind(1, key)
+        try statement.run()
+        statement.finish()
+        db.close()
+    }
+
+    // MARK: Hashing and blobs
+
+    static func absolutePath(_ path: String) -> String {
+        if let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        return URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    static func fileInfo(_ path: String) throws(EmbeddingError) -> (size: Int, mtime: Double) {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        let mtime = Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
+        return (Int(status.st_size), mtime)
+    }
+
+    /// A 64-bit FNV-1a variant over little-endian 8-byte words (tail bytes one by one), with
+    /// an extra xor-shift per word for mixing.
+    static func hash64(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0xCBF2_9CE4_8422_2325) -> UInt64 {
+        var hash = seed
+        let count = bytes.count
+        guard count > 0, let base = bytes.baseAddress else { return hash }
+        var offset = 0
+        while offset + 8 <= count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            hash = (hash ^ word) &* 0x0000_0100_0000_01B3
+            hash ^= hash >> 29
+            offset += 8
+        }
+        while offset < count {
+            hash = (hash ^ UInt64(base.load(fromByteOffset: offset, as: UInt8.self))) &* 0x0000_0100_0000_01B3
+            offset += 1
+        }
+        return hash
+    }
+
+    /// The sampled content hash described in the type's documentation.
+    static func sampledHash(_ bytes: UnsafeRawBufferPointer) -> String {
+        let size = bytes.count
+        let mib = 1 << 20
+        var hash = 0xCBF2_9CE4_8422_2325 ^ UInt64(size) &* 0x9E37_79B9_7F4A_7C15
+        if size <= 4 * mib {
+            hash = hash64(bytes, seed: hash)
+        } else {
+            hash = hash64(UnsafeRawBufferPointer(rebasing: bytes[0..<mib]), seed: hash)
+            let block = 64 << 10
+            let span = size - 2 * mib - block
+            for index in 0..<32 {
+                let start = mib + span * index / 31
+                hash = hash64(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + block)]), seed: hash)
+            }
+            hash = hash64(UnsafeRawBufferPointer(rebasing: bytes[(size - mib)..<size]), seed: hash)
+        }
+        return "sampled-fnv1a64w:" + String(hash, radix: 16)
+    }
+
+    static func checksum(words: [UInt8], vectors: [Float]) -> String {
+        let a = words.withUnsafeBytes { hash64($0) }
+        let b = vectors.withUnsafeBytes { hash64($0, seed: a) }
+        return "fnv1a64w:" + String(b, radix: 16) + ":\(words.count):\(vectors.count)"
+    }
+
+    static func wordsBlob(_ words: [String]) -> [UInt8] {
+        var blob: [UInt8] = []
+        blob.reserveCapacity(words.reduce(0) { $0 + $1.utf8.count + 1 })
+        for (index, word) in words.enumerated() {
+            if index > 0 { blob.append(0x0A) }
+            blob.append(contentsOf: word.utf8)
+        }
+        return blob
+    }
+
+    static func floats(_ bytes: [UInt8]) -> [Float] {
+        let count = bytes.count / 4
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            bytes.withUnsafeBytes { raw in
+                for index in 0..<count {
+                    buffer[index] = Float(
+                        bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
+                }
+            }
+            initialized = count
+        }
+    }
+}
+
+// MARK: - A thin SQLite wrapper
+
+/// An SQLite failure: the extended result code and message.
+struct SQLiteError: Error, CustomStringConvertible {
+    let code: Int32
+    let message: String
+    /// Whether the database file is damaged or not a database.
+    var isCorruption: Bool { code & 0xFF == SQLITE_CORRUPT || code & 0xFF == SQLITE_NOTADB }
+    var description: String { "\(message) (SQLite code \(code))" }
+}
+
+/// `SQLITE_TRANSIENT`: SQLite copies bound values.
+private var transient: sqlite3_destructor_type { unsafeBitCast(-1, to: sqlite3_destructor_type.self) }
+
+/// One SQLite connection, closed on deinit.
+final class Connection {
+    private(set) var handle: OpaquePointer?
+
+    init(path: String) throws(SQLiteError) {
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        guard code == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close_v2(handle)
+            handle = nil
+            throw SQLiteError(code: code, message: message)
+        }
+        sqlite3_extended_result_codes(handle, 1)
+        sqlite3_busy_timeout(handle, 30_000)
+    }
+
+    deinit { close() }
+
+    /// Closes the connection; an open transaction is rolled back.
+    func close() {
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
+
+    func error(_ code: Int32) -> SQLiteError {
+        SQLiteError(code: code, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed")
+    }
+
+    /// Runs SQL statements, retrying while the database is busy beyond the busy handler
+    /// (a WAL snapshot that went stale).
+    func exec(_ sql: String) throws(SQLiteError) {
+        var attempts = 0
+        while true {
+            let code = sqlite3_exec(handle, sql, nil, nil, nil)
+            if code == SQLITE_OK { return }
+            if (code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED) && attempts < 200 {
+                attempts += 1
+                usleep(10_000)
+                continue
+            }
+            throw error(code)
+        }
+    }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back on error.
+    func transaction(_ body: () throws(SQLiteError) -> Void) throws(SQLiteError) {
+        try exec("BEGIN IMMEDIATE")
+        do {
+            try body()
+            try exec("COMMIT")
+        } catch {
+            sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+            throw error
+        }
+    }
+
+    func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+        var statement: OpaquePointer?
+        let code = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+        guard code == SQLITE_OK, let statement else { throw error(code) }
+        return Statement(statement, connection: self)
+    }
+}
+
+/// One prepared statement, finalized on deinit.
+final class Statement {
+    private var handle: OpaquePointer?
+    let connection: Connection
+
+    init(_ handle: OpaquePointer, connection: Connection) {
+        self.handle = handle
+        self.connection = connection
+    }
+
+    deinit { finish() }
+
+    func finish() {
+        if let handle { sqlite3_finalize(handle) }
+        handle = nil
+    }
+
+    func bind(_ index: Int32, _ value: String) { sqlite3_bind_text(handle, index, value, -1, transient) }
+    func bind(_ index: Int32, _ value: Int) { sqlite3_bind_int64(handle, index, Int64(value)) }
+    func bind(_ index: Int32, _ value: Double) { sqlite3_bind_double(handle, index, value) }
+    func bind(_ index: Int32, _ value: [UInt8]) {
+        value.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64($0.count), transient) }
+    }
+    /// Binds `values` as a little-endian float32 blob.
+    func bind(_ index: Int32, floats values: [Float]) {
+        #if _endian(little)
+        values.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64($0.count), transient) }
+        #else
+        let swapped = values.map { $0.bitPattern.littleEndian }
+        swapped.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64($0.count), transient) }
+        #endif
+    }
+
+    /// Steps once: `true` when a row is ready, `false` when done.
+    func step() throws(SQLiteError) -> Bool {
+        let code = sqlite3_step(handle)
+        if code == SQLITE_ROW { return true }
+        if code == SQLITE_DONE { return false }
+        throw connection.error(code)
+    }
+
+    /// Steps to completion.
+    func run() throws(SQLiteError) {
+        while try step() {}
+    }
+
+    func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+    func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    func text(_ column: Int32) -> String {
+        guard let pointer = sqlite3_column_text(handle, column) else { return "" }
+        return String(cString: pointer)
+    }
+    /// A little-endian float32 blob as `Float`s, or `nil` when its length is not a multiple of 4.
+    func floats(_ column: Int32) -> [Float]? {
+        let pointer = sqlite3_column_blob(handle, column)
+        let bytes = Int(sqlite3_column_bytes(handle, column))
+        guard bytes % 4 == 0 else { return nil }
+        guard bytes > 0, let pointer else { return [] }
+        return [Float](unsafeUninitializedCapacity: bytes / 4) { buffer, initialized in
+            #if _endian(little)
+            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: pointer, byteCount: bytes)
+            #else
+            for index in 0..<(bytes / 4) {
+                buffer[index] = Float(bitPattern: UInt32(littleEndian: pointer.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
+            }
+            #endif
+            initialized = bytes / 4
+        }
+    }
+
+    func blob(_ column: Int32) -> [UInt8] {
+        let pointer = sqlite3_column_blob(handle, column)
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let pointer else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+}

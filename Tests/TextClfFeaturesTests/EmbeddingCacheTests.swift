@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+import TextClfTestSupport
+
+@testable import TextClfFeatures
+
+/// A fresh temporary directory, removed by the caller.
+func makeTemporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("textclf-emb-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// A GloVe text of `words` words × `dimension`, values from `seed`.
+func syntheticGlove(words: Int, dimension: Int, seed: Int) -> String {
+    var lines: [String] = []
+    lines.reserveCapacity(words)
+    var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 | 1
+    for row in 0..<words {
+        var line = "word\(row)"
+        for _ in 0..<dimension {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let value = Int(state >> 44) - (1 << 19)
+            line += " " + String(format: "%.5f", Double(value) / 100_000)
+        }
+        lines.append(line)
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
+
+/// Collects messages from any thread.
+final class Messages: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ message: String) { lock.withLock { items.append(message) } }
+    var all: [String] { lock.withLock { items } }
+    func contains(_ text: String) -> Bool { all.contains { $0.contains(text) } }
+}
+
+@Suite("Embedding cache")
+struct EmbeddingCacheTests {
+    @Test("first load parses, second comes from the cache and is equal")
+    func cachedLoad() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("vectors.txt")
+        try syntheticGlove(words: 300, dimension: 8, seed: 1).write(to: file, atomically: true, encoding: .utf8)
+        let cache = EmbeddingCache(directory: directory.appendingPathComponent("cache").path)
+        let first = try cache.load(path: file.path)
+        #expect(!first.cached)
+        let second = try cache.load(path: file.path)
+        #expect(second.cached)
+        #expect(first.store == second.store)
+        #expect(second.store == (try EmbeddingFile.parse(path: file.path)).store)
+        #expect(second.store.index(of: "word299") == 299)
+        let entries = try cache.list()
+        #expect(entries.count == 1)
+        #expect(entries.first?.count == 300 && entries.first?.dimension == 8 && entries.first?.format == "glove")
+        try cache.clear()
+        #expect(try cache.list().isEmpty)
+        #expect(!(try cache.load(path: file.path)).cached)
+    }
+
+    @Test("a changed file at the same path, same size and mtime, is rebuilt")
+    func changedFile() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("vectors.txt")
+        try "a 1.5 2.5\nb 3.5 4.5\n".write(to: file, atomically: false, encoding: .utf8)
+        var status = stat()
+        #expect(stat(file.path, &status) == 0)
+        let cache = EmbeddingCache(directory: directory.path)
+        #expect(!(try cache.load(path: file.path)).cached)
+        #expect((try cache.load(path: file.path)).cached)
+        try "a 1.5 2.5\nb 3.5 9.5\n".write(to: file, atomically: false, encoding: .utf8)
+        var times = [status.st_mtim, status.st_mtim]
+        #expect(utimensat(AT_FDCWD, file.path, &times, 0) == 0)
+        let messages = Messages()
+        let reloaded = try cache.load(path: file.path, report: messages.add)
+        #expect(!reloaded.cached)
+        #expect(reloaded.store.vector(for: "b").map(Array.init) == [3.5, 9.5])
+        #expect(messages.contains("changed since it was cached (content)"), "\(messages.all)")
+        #expect((try cache.load(path: file.path)).store.vector(for: "b").map(Array.init) == [3.5, 9.5])
+        #expect(try cache.list().count == 1)
+    }
+
+    /// Loads `file` into a cache in `directory`, damages the database with `damage`, and
+    /// checks that the next load reports it and still gives the right vectors.
+    func checkRecovery(damage: (String) throws -> Void, expecting text: String) throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("vectors.txt")
+        try syntheticGlove(words: 2000, dimension: 50, seed: 2).write(to: file, atomically: true, encoding: .utf8)
+        let expected = try EmbeddingFile.parse(path: file.path).store
+        let cache = EmbeddingCache(directory: directory.path)
+        _ = try cache.load(path: file.path)
+        try damage(cache.databasePath)
+        let messages = Messages()
+        let loaded = try cache.load(path: file.path, report: messages.add)
+        #expect(!loaded.cached)
+        #expect(loaded.store == expected)
+        #expect(messages.contains(text), "\(messages.all)")
+        let again = try cache.load(path: file.path)
+        #expect(again.cached && again.store == expected)
+    }
+
+    @Test("a database overwritten with garbage is moved aside and recreated")
+    func garbageDatabase() throws {
+        var asideDirectory: String?
+        try checkRecovery(
+            damage: { path in
+                asideDirectory = (path as NSString).deletingLastPathComponent
+                let garbage = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }
+                try Data(garbage).write(to: URL(fileURLWithPath: path))
+            }, expecting: "moved it aside")
+        _ = asideDirectory
+    }
+
+    @Test("a truncated database is reported and rebuilt")
+    func truncatedDatabase() throws {
+        try checkRecovery(
+            damage: { path in
+                let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+                #expect(truncate(path, off_t(size / 2)) == 0)
+            }, expecting: "damaged")
+    }
+
+    @Test("a checksum mismatch is reported and the entry rebuilt")
+    func checksumMismatch() throws {
+        try checkRecovery(
+            damage: { path in
+                let db = try Connection(path: path)
+                try db.exec("UPDATE embeddings SET vectors = zeroblob(length(vectors))")
+            }, expecting: "checksum mismatch")
+    }
+
+    @Test("two threads building the same entry both get correct vectors, one entry")
+    func concurrentBuild() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("vectors.txt")
+        try syntheticGlove(words: 3000, dimension: 20, seed: 3).write(to: file, atomically: true, encoding: .utf8)
+        let expected = try EmbeddingFile.parse(path: file.path).store
+        let cache = EmbeddingCache(directory: directory.appendingPathComponent("c").path)
+        let results = Messages()
+        let messages = Messages()
+        let path = file.path
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            do {
+                let loaded = try cache.load(path: path, report: messages.add)
+                results.add(loaded.store == expected ? "ok" : "wrong")
+            } catch {
+                results.add("error \(error)")
+            }
+        }
+        #expect(results.all == ["ok", "ok", "ok", "ok"], "\(results.all) \(messages.all)")
+        #expect(try cache.list().count == 1)
+        #expect((try cache.load(path: path)).cached)
+    }
+
+    @Test("a write interrupted mid-transaction leaves no visible entry")
+    func interruptedWrite() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("vectors.txt")
+        try syntheticGlove(words: 10, dimension: 3, seed: 4).write(to: file, atomically: true, encoding: .utf8)
+        let cache = EmbeddingCache(directory: directory.path)
+        let key = "\(EmbeddingCache.absolutePath(file.path))|auto|strict"
+        try cache.simulateInterruptedWrite(key: key)
+        #expect(try cache.list().isEmpty)
+        // A real kill: another process begins a write and dies without committing.
+        let python = "/usr/bin/python3"
+        if FileManager.default.isExecutableFile(atPath: python) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = [
+                "-c",
+                """
+                import os, sqlite3, sys
+                c = sqlite3.connect(sys.argv[1], isolation_level=None)
+                c.execute('BEGIN IMMEDIATE')
+                c.execute("INSERT INTO embeddings(key, path, size, words) VALUES (?, 'partial', 1, zeroblob(100000))", (sys.argv[2],))
+                os._exit(9)
+                """,
+                cache.databasePath, key,
+            ]
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 9)
+            #expect(try cache.list().isEmpty)
+        }
+        let loaded = try cache.load(path: file.path)
+        #expect(!loaded.cached && loaded.store.count == 10)
+        #expect((try cache.load(path: file.path)).cached)
+    }
+
+    @Test("averaged matrices round-trip and a corrupt one is discarded")
+    func averaged() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = EmbeddingCache(directory: directory.path)
+        #expect(cache.loadAveraged(key: "k") == nil)
+        let values: [Float] = [1, -2, 3.5, 0, .leastNonzeroMagnitude, 6]
+        try cache.storeAveraged(key: "k", rows: 2, dimension: 3, vectors: values)
+        #expect(cache.loadAveraged(key: "k") == AveragedMatrix(rows: 2, dimension: 3, vectors: values))
+        #expect(try cache.listAveraged() == ["k"])
+        #expect(throws: EmbeddingError.self) { try cache.storeAveraged(key: "x", rows: 2, dimension: 2, vectors: values) }
+        try Connection(path: cache.databasePath).exec("UPDATE averaged SET checksum = 'bad'")
+        let messages = Messages()
+        #expect(cache.loadAveraged(key: "k", report: messages.add) == nil)
+        #expect(messages.contains("corrupt"))
+        #expect(try cache.listAveraged().isEmpty)
+    }
+
+    @Test("skipped bad lines are reported and the policy is part of the key")
+    func skipPolicy() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = EmbeddingCache(directory: directory.path)
+        let bad = SharedData.fixture("embeddings/bad.glove.txt").path
+        #expect(throws: EmbeddingError.self) { try cache.load(path: bad) }
+        let messages = Messages()
+        let loaded = try cache.load(path: bad, skipBadLines: true, report: messages.add)
+        #expect(loaded.store.words == ["good", "fine"])
+        #expect(messages.contains("skipped 4 bad line(s)"))
+        #expect((try cache.load(path: bad, skipBadLines: true)).cached)
+        #expect(throws: EmbeddingError.self) { try cache.load(path: bad) }
+    }
+}
