@@ -10,6 +10,8 @@ public enum FeatureKind: String, Sendable, Codable, CaseIterable {
     case tfidf
     /// Hashed term counts (scikit-learn's `HashingVectorizer`).
     case hashing
+    /// Dense averages of word vectors (``EmbeddingFeatures``).
+    case glove
 }
 
 /// Everything needed to turn new text into the same columns as a training corpus: the
@@ -140,6 +142,8 @@ public struct FeatureSpecification: Sendable, Equatable {
             guard kind == .tfidf else { return (.counts(fitted), matrix) }
             let transformer = tfidf.fit(matrix)
             return (.tfidf(fitted, transformer), try transformer.transform(matrix))
+        case .glove:
+            throw FeatureError.invalidOption("word-vector features are dense: fit them with EmbeddingFeatures.fit")
         case .hashing:
             let hashing = try HashingVectorizer(
                 analyzer: counts.analyzer, features: hashFeatures, alternateSign: alternateSign,
@@ -238,6 +242,8 @@ extension FittedFeatures {
         }
         let features: FittedFeatures
         switch file.kind {
+        case .glove:
+            throw bad("holds word-vector features; they are saved in embeddings.json")
         case .counts, .tfidf:
             guard let terms = file.vocabulary else { throw bad("missing field 'vocabulary'") }
             guard terms.count == file.columns else {

@@ -25,10 +25,10 @@ public struct ByteStringTable: Sendable {
     /// The number of keys.
     @inlinable public var count: Int { keyEnds.count }
 
-    /// The 64-bit FNV-1a hash of `bytes`.
+    /// The 64-bit FNV-1a hash of `bytes`, continuing from `seed` (the FNV offset basis by default).
     @inlinable @inline(__always)
-    public static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    public static func hash(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64 = 0xCBF2_9CE4_8422_2325) -> UInt64 {
+        var hash: UInt64 = seed
         for byte in bytes {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
         }

@@ -36,13 +36,15 @@ struct Predict: ParsableCommand {
     @Option(help: "Documents per batch.")
     var batchSize = 1024
 
+    @Option(help: ArgumentHelp("The embeddings cache folder, for word-vector models.", valueName: "dir"))
+    var cacheDir: String?
+
     func run() throws {
         let (classifier, document) = try ModelFile.load(from: model)
-        let vectorizerPath = model + "/" + (document.vectorizer ?? "vectorizer.json")
-        let features = try FittedFeatures.load(path: vectorizerPath).features
-        guard features.columnCount == classifier.architecture.features else {
+        let pipeline = try FeaturePipeline.load(from: model, cacheDir: cacheDir, report: { printError($0) })
+        guard pipeline.columnCount == classifier.architecture.features else {
             throw ValidationError(
-                "\(vectorizerPath) makes \(features.columnCount) features but the model expects \(classifier.architecture.features)")
+                "\(model): the saved features make \(pipeline.columnCount) columns but the model expects \(classifier.architecture.features)")
         }
         var texts: [String] = []
         if input == "-" {
@@ -58,7 +60,12 @@ struct Predict: ParsableCommand {
         let output = OutputBuffer(holdUntilFlush: true)
         for start in stride(from: 0, to: texts.count, by: max(1, batchSize)) {
             let batch = Array(texts[start..<min(start + batchSize, texts.count)])
-            let probabilities = try classifier.probabilities(.sparse(try features.transform(batch)))
+            let input: LayerInput
+            switch try pipeline.transform(batch) {
+            case .sparse(let matrix): input = .sparse(matrix)
+            case .dense(let tensor): input = .dense(tensor)
+            }
+            let probabilities = try classifier.probabilities(input)
             let values = probabilities.scalars
             let classes = document.classes
             for row in 0..<batch.count {

@@ -77,12 +77,19 @@ struct Train: ParsableCommand {
     @Flag(help: "Print nothing but errors and the final summary.")
     var quiet = false
 
+    @Flag(help: "z-score dense features (glove) with training statistics, saved with the model.")
+    var standardize = false
+
     enum ModelChoice: String, ExpressibleByArgument, CaseIterable { case logreg, mlp }
 
     func validate() throws {
         _ = try text.analyzer()
         _ = try features.specification(analyzer: .sklearnDefault)
+        try features.checkEmbeddings()
         try training.check()
+        if standardize && features.features != .glove {
+            throw ValidationError("--standardize applies to dense features (--features glove); counts, tfidf and hashing are sparse")
+        }
         if validation != nil && validationFraction != nil {
             throw ValidationError("give either --validation or --validation-fraction, not both")
         }
@@ -157,34 +164,24 @@ struct Train: ParsableCommand {
 
         // Features and labels: fitted afresh, or the saved ones when resuming.
         var resumed: (model: any Classifier, document: ModelDocument)?
-        let fitted: FittedFeatures
-        let encoder: LabelEncoder
-        let trainingMatrix: CSRMatrix
-        if resume {
-            resumed = try ModelFile.loadForResuming(from: out)
-            fitted = try FittedFeatures.load(path: out + "/vectorizer.json").features
-            encoder = LabelEncoder(classes: resumed!.document.classes)
-            trainingMatrix = try fitted.transform(trainingCorpus.texts)
-        } else {
-            let specification = try features.specification(analyzer: text.analyzer())
-            do {
-                (fitted, trainingMatrix) = try specification.fitTransform(trainingCorpus.texts)
-            } catch let error as FeatureError {
-                throw ValidationError("\(train): \(error)")
-            }
-            encoder = LabelEncoder(labels: trainingCorpus.labels)
-        }
+        if resume { resumed = try ModelFile.loadForResuming(from: out) }
+        let encoder = resumed.map { LabelEncoder(classes: $0.document.classes) } ?? LabelEncoder(labels: trainingCorpus.labels)
         guard encoder.count >= 2 else {
             throw ValidationError("\(train): the training data has only one label ('\(encoder.classes.first ?? "")'); a classifier needs two or more")
         }
-        let trainingSet = try Dataset(features: .sparse(trainingMatrix), labels: encode(trainingCorpus, encoder, path: train))
+        let pipeline = try FeaturePipeline.make(
+            resumedFrom: resumed == nil ? nil : out, features: features, text: text.analyzer(),
+            trainingTexts: trainingCorpus.texts, standardize: standardize, seed: training.seed,
+            report: { progress.line($0) })
+        let trainingSet = try Dataset(
+            features: pipeline.transform(trainingCorpus.texts), labels: encode(trainingCorpus, encoder, path: train))
         let validationSet = try validationCorpus.map {
-            try Dataset(features: .sparse(fitted.transform($0.texts)), labels: encode($0, encoder, path: validation ?? train))
+            try Dataset(features: pipeline.transform($0.texts), labels: encode($0, encoder, path: validation ?? train))
         }
-        let testSet = try testCorpus.map { try Dataset(features: .sparse(fitted.transform($0.texts)), labels: encode($0, encoder, path: test!)) }
+        let testSet = try testCorpus.map { try Dataset(features: pipeline.transform($0.texts), labels: encode($0, encoder, path: test!)) }
         progress.line(
             "data: \(trainingSet.count) training, \(validationSet?.count ?? 0) validation, \(testSet?.count ?? 0) test "
-                + "documents; \(fitted.columnCount) features; \(encoder.count) classes")
+                + "documents; \(pipeline.columnCount) features; \(encoder.count) classes")
 
         let options = training.options()
         let classifier: any Classifier
@@ -192,11 +189,11 @@ struct Train: ParsableCommand {
             classifier = resumed.model
         } else if model == .logreg {
             classifier = LogisticRegression(
-                features: fitted.columnCount, classes: encoder.count, initializer: training.initializerKind, device: device,
+                features: pipeline.columnCount, classes: encoder.count, initializer: training.initializerKind, device: device,
                 seed: training.seed)
         } else {
             classifier = MLP(
-                features: fitted.columnCount, hidden: training.hiddenSizes, classes: encoder.count,
+                features: pipeline.columnCount, hidden: training.hiddenSizes, classes: encoder.count,
                 activation: training.activationKind, dropout: training.dropout, normalization: training.normalization,
                 initializer: training.initializerKind, device: device, seed: training.seed)
         }
@@ -217,10 +214,10 @@ struct Train: ParsableCommand {
         interrupt.cancel()
         bar.clear()
 
-        let document = ModelDocument(
+        var document = ModelDocument(
             architecture: classifier.architecture, classes: encoder.classes, options: options, history: result.history,
             bestEpoch: result.bestEpoch, stoppingReason: result.stoppingReason.description, training: trainer.state)
-        try ModelFile.save(classifier, document: document, to: out, vectorizer: fitted)
+        try pipeline.save(into: out, document: &document, classifier: classifier)
 
         print("\(result.stoppingReason.description); best epoch \(result.bestEpoch.map(String.init) ?? "-")")
         if validationSet != nil,
@@ -229,6 +226,12 @@ struct Train: ParsableCommand {
             let accuracy = best.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-"
             let f1 = best.validationMacroF1.map { String(format: "%.4f", $0) } ?? "-"
             print("validation: accuracy \(accuracy), macro-F1 \(f1) (epoch \(best.epoch))")
+            if let validationSet {
+                let metrics = try trainer.evaluate(validationSet).metrics
+                print("validation F1 per class (saved model): " + zip(encoder.classes, metrics.perClass).map {
+                    "\($0.0) \(String(format: "%.4f", $0.1.f1))"
+                }.joined(separator: ", "))
+            }
         }
         if let testSet {
             let (loss, metrics) = try trainer.evaluate(testSet)
@@ -253,6 +256,86 @@ extension Train {
         }
         line += String(format: "; lr %g; %.2f s", Double(record.learningRate), record.seconds)
         return line
+    }
+}
+
+/// The features of a model: sparse (a fitted vectorizer) or dense (averaged word vectors,
+/// optionally standardised), fitted afresh or read back from a model folder.
+struct FeaturePipeline {
+    var sparse: FittedFeatures?
+    var dense: (features: EmbeddingFeatures, store: EmbeddingStore, cache: EmbeddingCache?)?
+    var standardizer: Standardizer?
+    let report: (String) -> Void
+
+    var columnCount: Int { sparse?.columnCount ?? dense!.features.dimension }
+
+    static func make(
+        resumedFrom directory: String?, features: FeatureOptions, text: Analyzer, trainingTexts: [String], standardize: Bool,
+        seed: UInt64, report: @escaping (String) -> Void
+    ) throws -> FeaturePipeline {
+        if let directory { return try load(from: directory, cacheDir: features.cacheDir, report: report) }
+        if features.features == .glove {
+            let (fitted, store, cache) = try features.fitEmbeddings(text: text, texts: trainingTexts, seed: seed, report: report)
+            var pipeline = FeaturePipeline(sparse: nil, dense: (fitted, store, cache), standardizer: nil, report: report)
+            if standardize {
+                pipeline.standardizer = try Standardizer(fitting: try fitted.transform(trainingTexts, store: store, cache: cache, report: report).matrix)
+            }
+            return pipeline
+        }
+        let specification = try features.specification(analyzer: text)
+        do {
+            return FeaturePipeline(sparse: try specification.fitTransform(trainingTexts).features, dense: nil, standardizer: nil, report: report)
+        } catch let error as FeatureError {
+            throw ValidationError("the training corpus: \(error)")
+        }
+    }
+
+    /// The pipeline saved in a model folder (`vectorizer.json` or `embeddings.json`, and `standardizer.json`).
+    static func load(from directory: String, cacheDir: String?, report: @escaping (String) -> Void) throws -> FeaturePipeline {
+        let embeddingsPath = directory + "/embeddings.json"
+        var pipeline: FeaturePipeline
+        if FileManager.default.fileExists(atPath: embeddingsPath) {
+            let features = try EmbeddingFeatures.load(path: embeddingsPath)
+            let cache = EmbeddingCache(directory: cacheDir)
+            pipeline = FeaturePipeline(sparse: nil, dense: (features, try features.loadStore(cache: cache, report: report), cache), standardizer: nil, report: report)
+        } else {
+            pipeline = FeaturePipeline(sparse: try FittedFeatures.load(path: directory + "/vectorizer.json").features, dense: nil, standardizer: nil, report: report)
+        }
+        let standardizerPath = directory + "/standardizer.json"
+        if let data = FileManager.default.contents(atPath: standardizerPath) {
+            do { pipeline.standardizer = try JSONDecoder().decode(Standardizer.self, from: data) } catch {
+                throw ValidationError("\(standardizerPath): not a valid standardizer (\(error))")
+            }
+        }
+        return pipeline
+    }
+
+    /// The features of `texts`.
+    func transform(_ texts: [String]) throws -> Features {
+        if let sparse { return .sparse(try sparse.transform(texts)) }
+        let (features, store, cache) = dense!
+        var matrix = try features.transform(texts, store: store, cache: cache, report: report).matrix
+        if let standardizer { matrix = try standardizer.transform(matrix) }
+        return .dense(matrix)
+    }
+
+    /// Saves the model with these features beside it.
+    func save(into directory: String, document: inout ModelDocument, classifier: any Classifier) throws {
+        var standardizerJSON: Data?
+        if let standardizer {
+            standardizerJSON = try JSONEncoder().encode(standardizer)
+        } else {
+            try? FileManager.default.removeItem(atPath: directory + "/standardizer.json")
+        }
+        if let dense {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try AtomicFile.write(try dense.features.encodedFile(), to: directory + "/embeddings.json")
+            document.vectorizer = "embeddings.json"
+            try? FileManager.default.removeItem(atPath: directory + "/vectorizer.json")
+        } else {
+            try? FileManager.default.removeItem(atPath: directory + "/embeddings.json")
+        }
+        try ModelFile.save(classifier, document: document, to: directory, vectorizer: sparse, standardizerJSON: standardizerJSON)
     }
 }
 

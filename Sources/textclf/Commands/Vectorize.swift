@@ -63,6 +63,8 @@ struct Vectorize: ParsableCommand {
     func validate() throws {
         _ = try text.analyzer()
         _ = try features.specification(analyzer: .sklearnDefault)
+        try features.checkEmbeddings()
+        if features.features == .glove && svmlight { throw ValidationError("--svmlight writes sparse rows; glove features are dense (.npy)") }
         let names = ([train] + applyFiles).map(Self.outputName)
         if let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw ValidationError("two inputs would both be written as '\(duplicate).npz'; rename one of them")
@@ -118,6 +120,7 @@ struct Vectorize: ParsableCommand {
     }
 
     func run() throws {
+        if features.features == .glove { return try runEmbeddings() }
         let specification = try features.specification(analyzer: text.analyzer())
         let progress = Progress(quiet: quiet)
         let clock = ContinuousClock()
@@ -192,6 +195,42 @@ struct Vectorize: ParsableCommand {
         progress.line("wrote \(out) in \(seconds(since: started, clock)) s")
     }
 
+    /// `--features glove`: dense rows of averaged word vectors, written as `NAME.npy`.
+    private func runEmbeddings() throws {
+        let progress = Progress(quiet: quiet)
+        let clock = ContinuousClock()
+        let started = clock.now
+        var corpora: [(Corpus, [String])] = []
+        for (index, path) in ([train] + applyFiles).enumerated() {
+            var texts: [String] = []
+            let corpus = try read(path, trainingFormat: index == 0 ? nil : corpora[0].0.format) { texts.append($0) }
+            corpora.append((corpus, texts))
+        }
+        let (fitted, store, cache) = try features.fitEmbeddings(
+            text: text.analyzer(), texts: corpora[0].1, seed: 0, report: { progress.line($0) })
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var outputs: [(Corpus, Tensor, String, String)] = []
+        for (corpus, texts) in corpora {
+            let start = clock.now
+            let (matrix, averaging, cached) = try fitted.transform(texts, store: store, cache: cache, report: { progress.line($0) })
+            let note = cached ? "averages from the cache" : averaging.map { "\($0.emptyDocuments) documents without a known word, \($0.unknownTokens) of \($0.tokens) tokens unknown" } ?? ""
+            outputs.append((corpus, matrix, seconds(since: start, clock), note))
+        }
+        let folder = URL(fileURLWithPath: out)
+        try AtomicFile.write(try fitted.encodedFile(), to: folder.appendingPathComponent("embeddings.json").path)
+        for (corpus, matrix, elapsed, note) in outputs {
+            let base = folder.appendingPathComponent(corpus.name).path
+            try NPYArray(shape: matrix.shape, elements: .float32(matrix.scalars)).write(to: base + ".npy")
+            if let labels = corpus.labels {
+                try AtomicFile.write(to: base + ".labels.txt") { output in
+                    for label in labels { try output.write(label + "\n") }
+                }
+            }
+            progress.summary("\(corpus.name): \(matrix.rows) × \(matrix.columns) dense, \(elapsed) s; \(note)")
+        }
+        progress.line("wrote \(out) in \(seconds(since: started, clock)) s")
+    }
+
     private func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> String {
         let duration = clock.now - start
         let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -237,6 +276,59 @@ struct FeatureOptions: ParsableArguments {
     @Flag(help: "Hash without alternating signs (every occurrence adds +1).")
     var noAlternateSign = false
 
+    @Option(help: ArgumentHelp(
+        "Word vectors for --features glove: GloVe or word2vec text, or word2vec binary.",
+        discussion: "embeddings/fetch-glove.sh writes embeddings/glove.6B.50d.txt. The file is parsed once and cached.",
+        valueName: "file"))
+    var embeddings: String?
+
+    @Option(help: "The embeddings' format: glove, word2vec-text or word2vec-binary (default: detected).")
+    var embeddingsFormat: EmbeddingFormat?
+
+    @Flag(help: "Skip malformed lines of the embeddings file (they are counted) instead of failing.")
+    var skipBadLines = false
+
+    @Option(help: "Unknown words in glove features: skip, zero (count in the mean as zero vectors) or unk (one random vector).")
+    var oov: String = "skip"
+
+    @Option(help: "How glove features combine a document's word vectors: mean, tfidf (IDF-weighted mean) or sum.")
+    var weighting: EmbeddingAverager.Weighting = .mean
+
+    @Option(help: ArgumentHelp("The cache folder (default: $TEXTCLF_CACHE_DIR, else ~/.cache/textclf).", valueName: "dir"))
+    var cacheDir: String?
+
+    /// The unknown-word policy.
+    func unknownWords(seed: UInt64) throws -> EmbeddingAverager.UnknownWords {
+        switch oov {
+        case "skip": return .skip
+        case "zero": return .zero
+        case "unk": return .unk(seed: seed)
+        default: throw ValidationError("--oov: skip, zero or unk (got '\(oov)')")
+        }
+    }
+
+    /// Checks the word-vector options.
+    func checkEmbeddings() throws {
+        _ = try unknownWords(seed: 0)
+        if features == .glove {
+            guard let embeddings else { throw ValidationError("--features glove needs --embeddings FILE (see embeddings/fetch-glove.sh)") }
+            guard FileManager.default.fileExists(atPath: embeddings) else {
+                throw ValidationError("--embeddings: \(embeddings): no such file (embeddings/fetch-glove.sh writes embeddings/glove.6B.50d.txt)")
+            }
+        }
+    }
+
+    /// Fits word-vector features on `texts`, reporting cache messages through `report`.
+    func fitEmbeddings(text: Analyzer, texts: [String], seed: UInt64, report: (String) -> Void) throws -> (
+        EmbeddingFeatures, EmbeddingStore, EmbeddingCache
+    ) {
+        let cache = EmbeddingCache(directory: cacheDir)
+        let (fitted, store) = try EmbeddingFeatures.fit(
+            embeddings: embeddings!, format: embeddingsFormat, skipBadLines: skipBadLines, text: text, weighting: weighting,
+            unknownWords: try unknownWords(seed: seed), trainingTexts: texts, cache: cache, report: report)
+        return (fitted, store, cache)
+    }
+
     func specification(analyzer: Analyzer) throws -> FeatureSpecification {
         let parts = ngram.components(separatedBy: "..")
         guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), low >= 1, high >= low else {
@@ -267,6 +359,8 @@ struct FeatureOptions: ParsableArguments {
 }
 
 extension FeatureKind: ExpressibleByArgument {}
+extension EmbeddingFormat: ExpressibleByArgument {}
+extension EmbeddingAverager.Weighting: ExpressibleByArgument {}
 extension TfidfTransformer.Norm: ExpressibleByArgument {}
 
 /// Progress lines on standard error and summary lines on standard output, both silenced

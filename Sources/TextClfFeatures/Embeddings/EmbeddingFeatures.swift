@@ -1,0 +1,143 @@
+import Foundation
+import TextClfTensor
+import TextClfText
+
+/// Dense document features: the average (or sum, or TF-IDF-weighted mean) of the word
+/// vectors of a document's tokens. Saved as `embeddings.json`, with everything needed to
+/// turn new text into the same features: the embeddings file, the text stages, the
+/// averaging options and the fitted document frequencies.
+///
+/// The embeddings load through the ``EmbeddingCache`` (parsed once, then read back from the
+/// SQLite cache), and the averaged matrix of a corpus is cached too, keyed by the texts, the
+/// text stages, the embeddings file and the averaging options, so that a second run of the
+/// same pipeline skips the work.
+public struct EmbeddingFeatures: Sendable, Equatable, Codable {
+    /// The format name written in every `embeddings.json`.
+    public static let fileFormat = "textclf-embedding-features"
+    /// The version of the `embeddings.json` layout this build writes and reads.
+    public static let fileVersion = 1
+
+    public var format: String = fileFormat
+    public var version: Int = fileVersion
+    /// The embeddings file (absolute path).
+    public var embeddings: String
+    /// Its format, or `nil` to detect it.
+    public var embeddingsFormat: EmbeddingFormat?
+    /// Skip malformed lines of the embeddings file instead of failing.
+    public var skipBadLines: Bool
+    /// The text stages.
+    public var text: Analyzer
+    /// How token vectors are combined.
+    public var weighting: EmbeddingAverager.Weighting
+    /// What unknown tokens do.
+    public var unknownWords: EmbeddingAverager.UnknownWords
+    /// The vectors' width (the number of feature columns).
+    public var dimension: Int
+    /// Document frequencies fitted on the training texts (TF-IDF weighting only).
+    public var frequencies: DocumentFrequencies?
+
+    var averager: EmbeddingAverager {
+        EmbeddingAverager(analyzer: text, weighting: weighting, unknownWords: unknownWords)
+    }
+
+    /// Loads the embeddings (through the cache), and fits the document frequencies on
+    /// `trainingTexts` when the weighting needs them.
+    /// - Throws: ``EmbeddingError`` for an unreadable or malformed embeddings file.
+    public static func fit(
+        embeddings path: String, format: EmbeddingFormat?, skipBadLines: Bool, text: Analyzer,
+        weighting: EmbeddingAverager.Weighting, unknownWords: EmbeddingAverager.UnknownWords,
+        trainingTexts: [String], cache: EmbeddingCache, report: (String) -> Void
+    ) throws -> (features: EmbeddingFeatures, store: EmbeddingStore) {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let (store, _) = try cache.load(path: absolute, format: format, skipBadLines: skipBadLines, report: report)
+        var features = EmbeddingFeatures(
+            embeddings: absolute, embeddingsFormat: format, skipBadLines: skipBadLines, text: text, weighting: weighting,
+            unknownWords: unknownWords, dimension: store.dimension, frequencies: nil)
+        if weighting == .tfidf {
+            features.frequencies = features.averager.fitDocumentFrequencies(trainingTexts, vectors: store)
+        }
+        return (features, store)
+    }
+
+    /// Loads the embeddings these features use (through the cache).
+    /// - Throws: ``EmbeddingError``, or ``FeatureError`` when the file's width changed.
+    public func loadStore(cache: EmbeddingCache, report: (String) -> Void) throws -> EmbeddingStore {
+        let (store, _) = try cache.load(path: embeddings, format: embeddingsFormat, skipBadLines: skipBadLines, report: report)
+        guard store.dimension == dimension else {
+            throw FeatureError.invalidOption(
+                "\(embeddings) now holds \(store.dimension)-dimensional vectors, but the features were fitted with \(dimension)")
+        }
+        return store
+    }
+
+    /// The `[texts.count, dimension]` matrix of `texts`, read from the cache when this exact
+    /// work was done before, and stored there otherwise.
+    /// - Returns: The matrix, the averaging report (`nil` when read from the cache) and whether it was cached.
+    public func transform(
+        _ texts: [String], store: EmbeddingStore, cache: EmbeddingCache?, report: (String) -> Void
+    ) throws -> (matrix: Tensor, report: AveragingReport?, cached: Bool) {
+        let key = cacheKey(texts)
+        if let cache, let hit = cache.loadAveraged(key: key, report: report), hit.rows == texts.count, hit.dimension == dimension {
+            return (try Tensor(shape: [texts.count, dimension], values: hit.vectors, device: .cpu), nil, true)
+        }
+        let (values, averaging) = try averager.transform(texts, vectors: store, frequencies: frequencies)
+        if let cache {
+            try? cache.storeAveraged(key: key, rows: texts.count, dimension: dimension, vectors: values, report: report)
+        }
+        return (try Tensor(shape: [texts.count, dimension], values: values, device: .cpu), averaging, false)
+    }
+
+    /// The averaged-matrix cache key: FNV-1a 64 over the texts, the text stages, the embeddings
+    /// file's identity (path, size, modification time) and the averaging options.
+    func cacheKey(_ texts: [String]) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ string: String) {
+            var copy = string
+            copy.withUTF8 { hash = ByteStringTable.hash($0, seed: hash) }
+            hash = (hash ^ 0xFF) &* 0x0000_0100_0000_01B3
+        }
+        for text in texts { mix(text) }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: embeddings)
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+        mix(text.description)
+        mix("\(embeddings)|\(size)|\(modified)|\(weighting.rawValue)|\(unknownWords)|\(skipBadLines)")
+        if let frequencies { mix(frequencies.counts.map(String.init).joined(separator: ",")) }
+        return "avg-" + String(hash, radix: 16) + "-\(texts.count)"
+    }
+
+    /// The JSON of `embeddings.json`.
+    public func encodedFile() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// Whether the JSON at `path` is an `embeddings.json` (rather than a `vectorizer.json`).
+    public static func isEmbeddingFile(path: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: path),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return false }
+        return object["format"] as? String == fileFormat
+    }
+
+    /// Reads an `embeddings.json`, checking its format and version.
+    /// - Throws: ``FeatureError/badVectorizerFile(path:reason:)`` naming what is wrong.
+    public static func load(path: String) throws -> EmbeddingFeatures {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FeatureError.badVectorizerFile(path: path, reason: "no such file or not readable")
+        }
+        let features: EmbeddingFeatures
+        do { features = try JSONDecoder().decode(EmbeddingFeatures.self, from: data) } catch {
+            throw FeatureError.badVectorizerFile(path: path, reason: "not a valid embeddings.json (\(error))")
+        }
+        guard features.format == fileFormat else {
+            throw FeatureError.badVectorizerFile(path: path, reason: "not textclf embedding features (format '\(features.format)')")
+        }
+        guard features.version == fileVersion else {
+            throw FeatureError.badVectorizerFile(
+                path: path, reason: "embedding-features version \(features.version); this textclf reads version \(fileVersion)")
+        }
+        return features
+    }
+}

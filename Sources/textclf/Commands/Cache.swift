@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import TextClf
+
+/// `textclf cache`: what the on-disk cache holds, and clearing it.
+struct Cache: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List or clear the on-disk cache of parsed embeddings and averaged documents.",
+        discussion: """
+            The cache is a SQLite database, embeddings.sqlite, in the cache folder \
+            ($TEXTCLF_CACHE_DIR, else ~/.cache/textclf, or --cache-dir). Each embeddings file \
+            is parsed once; later loads read the cached binary copy, which is checked against \
+            the file's size, modification time and a content hash, and rebuilt when the file \
+            changed. Averaged document matrices are cached by their texts and options.
+
+            Examples:
+              textclf cache list
+              textclf cache clear --cache-dir /tmp/textclf-cache
+            """)
+
+    enum Action: String, ExpressibleByArgument, CaseIterable { case list, clear }
+
+    @Argument(help: "list or clear.")
+    var action: Action
+
+    @Option(help: ArgumentHelp("The cache folder.", valueName: "dir"))
+    var cacheDir: String?
+
+    func run() throws {
+        let cache = EmbeddingCache(directory: cacheDir)
+        switch action {
+        case .list:
+            let entries = try cache.list()
+            let averaged = try cache.listAveraged()
+            print("\(cache.databasePath)")
+            for entry in entries {
+                print(String(format: "  %@  %d words × %d, %.1f MB, %@", entry.path, entry.count, entry.dimension,
+                             Double(entry.bytes) / 1e6, entry.format))
+            }
+            print("  \(entries.count) embeddings file(s), \(averaged.count) averaged matri\(averaged.count == 1 ? "x" : "ces")")
+        case .clear:
+            try cache.clear()
+            print("cleared \(cache.databasePath)")
+        }
+    }
+}
