@@ -4,10 +4,13 @@
 //   textclf-bench analyze FILE --text STAGES [--repeat N] [--encoding latin-1]
 //   textclf-bench mlp [--steps N] [--threads T] [--device cpu|reference]
 //   textclf-bench sparse-linear NPZ [--steps N] [--threads T]
+//   textclf-bench embeddings FILE [--repeat N]
 //
 // mlp: forward + backward + Adam step of an MLP 300 -> 256 -> 256 -> 2 (ReLU) on a dense batch
 // of 256, cross-entropy; sparse-linear: the same for Linear(columns, 2) on batches of 256 CSR
 // rows of NPZ (never densified). Both print {"median_ms", "min_ms", "steps", "threads"}.
+// embeddings: parse time, first load through a fresh cache (parse + store) and cached load
+// of a GloVe/word2vec file, medians in ms.
 //
 // Reads the corpus once (not timed), then runs a fresh analyzer worker over every document
 // N times (so each run starts with a cold stem cache) and prints one JSON line: the median,
@@ -21,6 +24,40 @@ func fail(_ message: String) -> Never {
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "embeddings" {
+    guard arguments.count >= 2 else { fail("usage: textclf-bench embeddings FILE [--repeat N]") }
+    let repeats = arguments.count >= 4 && arguments[2] == "--repeat" ? Int(arguments[3]) ?? 5 : 5
+    func median(_ runs: Int, _ body: () throws -> Void) rethrows -> Double {
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return times.sorted()[times.count / 2]
+    }
+    do {
+        let path = arguments[1]
+        let parse = try median(repeats) { _ = try EmbeddingFile.parse(path: path) }
+        var firstLoads: [Double] = []
+        var cachedLoads: [Double] = []
+        for _ in 0..<repeats {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("textclf-bench-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let cache = EmbeddingCache(directory: directory.path)
+            firstLoads.append(try median(1) { _ = try cache.load(path: path) })
+            cachedLoads.append(try median(1) {
+                guard try cache.load(path: path).cached else { fail("the second load was not served by the cache") }
+            })
+        }
+        let result: [String: Any] = [
+            "path": path, "parse_ms": parse, "first_load_ms": firstLoads.sorted()[repeats / 2],
+            "cached_load_ms": cachedLoads.sorted()[repeats / 2], "repeats": repeats,
+        ]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+    } catch { fail("\(error)") }
+    exit(0)
+}
 if arguments.first == "mlp" || arguments.first == "sparse-linear" {
     do { try trainingStep(arguments) } catch { fail("\(error)") }
     exit(0)
