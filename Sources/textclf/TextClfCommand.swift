@@ -15,7 +15,10 @@ struct TextClfCommand: ParsableCommand {
               textclf tokenize sst2/dev.tsv --text whitespace,porter,sklearn
               textclf tokenize --text porter --words words.txt
               textclf vectorize sst2/train.tsv --apply sst2/dev.tsv --out out/sst2
+              textclf train sst2/train.tsv --validation sst2/dev.tsv --out models/sst2
+              textclf predict --model models/sst2 sst2/dev.tsv
               textclf stats sms/SMSSpamCollection
+              textclf cache list
               textclf info
             """,
         version: TextClfVersion.current,

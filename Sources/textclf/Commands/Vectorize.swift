@@ -5,7 +5,7 @@ import TextClf
 /// `textclf vectorize`: raw text in, a CSR matrix out, as scikit-learn would make it.
 struct Vectorize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Turn labelled text into sparse feature matrices (counts, TF-IDF or hashing).",
+        abstract: "Turn labelled text into feature matrices: counts, TF-IDF, hashing or word vectors.",
         discussion: """
             Fits the features on TRAIN and applies them to TRAIN and to each --apply \
             file. Writes into the output folder:
@@ -19,7 +19,9 @@ struct Vectorize: ParsableCommand {
                                  "labels" list in vectorizer.json
 
             NAME is the file name without its extension (the folder name for folder \
-            corpora). Counts are saved as int64, TF-IDF and hashing as float32. Every \
+            corpora). Counts are saved as int64, TF-IDF and hashing as float32. With \
+            --features glove the rows are dense averages of word vectors, written as \
+            NAME.npy (for numpy.load) with embeddings.json instead of the vectorizer files. Every \
             input is read and transformed before anything is written, and each file \
             is written to a temporary name and renamed, so outputs appear whole or \
             not at all.
