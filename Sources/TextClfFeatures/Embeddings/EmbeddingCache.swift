@@ -105,11 +105,11 @@ public struct EmbeddingCache: Sendable {
             report("\(absolute): skipped \(parsed.skippedLines) bad line(s); first: \(parsed.skippedErrors[0])")
         }
         let store = parsed.store
-        guard !store.words.contains(where: { $0.utf8.contains(0x0A) }) else {
+        guard !store.table.arena.contains(0x0A) else {
             report("\(absolute): a word contains a newline; not caching it")
             return (store, false)
         }
-        let words = Self.wordsBlob(store.words)
+        let words = store.wordsBlob
         let checksum = Self.checksum(words: words, vectors: store.vectors)
         _ = withDatabase(report: report) { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) in
@@ -171,10 +171,7 @@ public struct EmbeddingCache: Sendable {
             corrupt("\(vectors.count) values for \(count) × \(dimension)")
             return nil
         }
-        let words = wordsBlob.split(separator: 0x0A, omittingEmptySubsequences: false).map {
-            String(decoding: $0, as: UTF8.self)
-        }
-        guard words.count == count, let store = try? EmbeddingStore(words: words, dimension: dimension, vectors: vectors)
+        guard let store = try? EmbeddingStore(wordsBlob: wordsBlob, count: count, dimension: dimension, vectors: vectors)
         else {
             corrupt("word list does not match")
             return nil
@@ -428,16 +425,6 @@ public struct EmbeddingCache: Sendable {
         let a = words.withUnsafeBytes { hash64($0) }
         let b = vectors.withUnsafeBytes { hash64($0, seed: a) }
         return "fnv1a64w:" + String(b, radix: 16) + ":\(words.count):\(vectors.count)"
-    }
-
-    static func wordsBlob(_ words: [String]) -> [UInt8] {
-        var blob: [UInt8] = []
-        blob.reserveCapacity(words.reduce(0) { $0 + $1.utf8.count + 1 })
-        for (index, word) in words.enumerated() {
-            if index > 0 { blob.append(0x0A) }
-            blob.append(contentsOf: word.utf8)
-        }
-        return blob
     }
 
     static func floats(_ bytes: [UInt8]) -> [Float] {

@@ -104,7 +104,7 @@ public enum EmbeddingFile {
                 }
                 guard !parser.words.isEmpty else { return .failure(.empty(path: path)) }
                 let store = EmbeddingStore(
-                    uncheckedWords: parser.words, table: parser.table, dimension: parser.dimension,
+                    table: parser.table, dimension: parser.dimension,
                     vectors: parser.vectors)
                 return .success(
                     EmbeddingParseResult(
