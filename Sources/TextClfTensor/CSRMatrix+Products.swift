@@ -139,13 +139,14 @@ extension CSRMatrix {
     }
 }
 
-/// `target[0..<count] += scale · source[0..<count]`, the inner loop of both products.
+/// `target[0..<count] += scale · source[0..<count]`, the inner loop of the CSR products here
+/// and of the CPU backend's row-sparse products.
 ///
 /// Kept as a separate always-inlined function over raw pointers so the loop body has no bounds
 /// checks or retain/release traffic and vectorizes; the width-1 case (binary classifiers)
 /// skips the loop overhead.
 @inline(__always)
-private func multiplyAdd(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ scale: Float, _ count: Int) {
+func multiplyAdd(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ scale: Float, _ count: Int) {
     if count == 1 {
         target.pointee += scale * source.pointee
         return

@@ -49,7 +49,7 @@ public final class MLP: Classifier {
         }
         layers.append(Linear(width, classes, initializer: initializer.initializer, device: device, generator: &generator))
         self.layers = layers
-        prefixNames(layers)
+        Sequential.prefixNames(of: layers)
     }
 
     /// Cross-entropy with optional class weights.

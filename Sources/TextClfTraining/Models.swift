@@ -182,17 +182,11 @@ extension Classifier {
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
 
     /// Every layer's buffers, named `layers.<index>.<name>`.
-    public var buffers: [(name: String, value: Tensor)] {
-        layers.enumerated().flatMap { index, layer in layer.buffers.map { ("layers.\(index).\($0.name)", $0.value) } }
-    }
+    public var buffers: [(name: String, value: Tensor)] { Sequential.buffers(of: layers) }
 
     /// Sets the buffer `layers.<index>.<name>`.
     public func setBuffer(_ name: String, to value: Tensor) throws {
-        let parts = name.split(separator: ".", maxSplits: 2)
-        guard parts.count == 3, parts[0] == "layers", let index = Int(parts[1]), layers.indices.contains(index) else {
-            throw LayerError.unknownBuffer(layer: String(describing: type(of: self)), name: name)
-        }
-        try layers[index].setBuffer(String(parts[2]), to: value)
+        try Sequential.setBuffer(name, to: value, in: layers, owner: String(describing: type(of: self)))
     }
 
     /// Applies the layers in order.
@@ -278,13 +272,6 @@ extension Classifier {
     }
 }
 
-/// Names a flat layer list's parameters `layers.<index>.<local name>`.
-func prefixNames(_ layers: [any Layer]) {
-    for (index, layer) in layers.enumerated() {
-        for parameter in layer.parameters { parameter.name = "layers.\(index).\(parameter.name)" }
-    }
-}
-
 /// Logistic regression: one ``Linear`` layer on sparse or dense features.
 ///
 /// Binary (K = 2): one logit and ``BinaryCrossEntropyWithLogits`` (probability of class 1
@@ -312,7 +299,7 @@ public final class LogisticRegression: Classifier {
             features, architecture.outputCount, initializer: initializer.initializer,
             biasInitializer: initializer == .zeros ? .zeros : .pytorchDefault, device: device, generator: &generator)
         layers = [linear]
-        prefixNames(layers)
+        Sequential.prefixNames(of: layers)
     }
 
     /// Creates a model seeded with `seed` (weights from stream 0 of the seed).

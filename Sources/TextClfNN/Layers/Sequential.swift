@@ -19,26 +19,18 @@ public final class Sequential: Layer {
         self.layers = layers
         isTraining = layers.first?.isTraining ?? true
         for layer in layers { layer.isTraining = isTraining }
-        for (index, layer) in layers.enumerated() {
-            for parameter in layer.parameters { parameter.name = "layers.\(index).\(parameter.name)" }
-        }
+        Self.prefixNames(of: layers)
     }
 
     /// Every layer's parameters, in order.
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
 
     /// Every layer's buffers, named `layers.<index>.<name>`.
-    public var buffers: [(name: String, value: Tensor)] {
-        layers.enumerated().flatMap { index, layer in layer.buffers.map { ("layers.\(index).\($0.name)", $0.value) } }
-    }
+    public var buffers: [(name: String, value: Tensor)] { Self.buffers(of: layers) }
 
     /// Sets the buffer `layers.<index>.<name>`.
     public func setBuffer(_ name: String, to value: Tensor) throws {
-        let parts = name.split(separator: ".", maxSplits: 2)
-        guard parts.count == 3, parts[0] == "layers", let index = Int(parts[1]), layers.indices.contains(index) else {
-            throw LayerError.unknownBuffer(layer: "Sequential", name: name)
-        }
-        try layers[index].setBuffer(String(parts[2]), to: value)
+        try Self.setBuffer(name, to: value, in: layers, owner: "Sequential")
     }
 
     /// Applies the layers in order.
@@ -70,8 +62,32 @@ public final class Sequential: Layer {
         try Self.backward(through: layers, gradientOutput, needsInputGradient: needsInputGradient, owner: "Sequential")
     }
 
-    /// The backward pass of a chain of layers, last to first; shared by every container of
-    /// layers (``Sequential`` and the classifiers built on one).
+    // The chain-of-layers mechanics, shared by every container of layers (``Sequential`` and
+    // the classifiers of TextClfTraining, whose layer list can change between epochs).
+
+    /// Names each layer's parameters `layers.<index>.<local name>`.
+    public static func prefixNames(of layers: [any Layer]) {
+        for (index, layer) in layers.enumerated() {
+            for parameter in layer.parameters { parameter.name = "layers.\(index).\(parameter.name)" }
+        }
+    }
+
+    /// Every layer's buffers, named `layers.<index>.<name>`.
+    public static func buffers(of layers: [any Layer]) -> [(name: String, value: Tensor)] {
+        layers.enumerated().flatMap { index, layer in layer.buffers.map { ("layers.\(index).\($0.name)", $0.value) } }
+    }
+
+    /// Sets the buffer `layers.<index>.<name>` of a chain of layers.
+    /// - Throws: ``LayerError/unknownBuffer(layer:name:)`` naming `owner` for a name that is not one.
+    public static func setBuffer(_ name: String, to value: Tensor, in layers: [any Layer], owner: String) throws {
+        let parts = name.split(separator: ".", maxSplits: 2)
+        guard parts.count == 3, parts[0] == "layers", let index = Int(parts[1]), layers.indices.contains(index) else {
+            throw LayerError.unknownBuffer(layer: owner, name: name)
+        }
+        try layers[index].setBuffer(String(parts[2]), to: value)
+    }
+
+    /// The backward pass of a chain of layers, last to first.
     /// - Parameter owner: The container's name, for the error when a middle layer returns no gradient.
     public static func backward(
         through layers: [any Layer], _ gradientOutput: Tensor, needsInputGradient: Bool, owner: String

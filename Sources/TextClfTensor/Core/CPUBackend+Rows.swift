@@ -170,7 +170,7 @@ extension CPUBackend {
                                     let source = gradient + row * columns
                                     for entry in pointers[row]..<pointers[row + 1] {
                                         let position = Int(positions[Int(indices[entry])])
-                                        scaledAdd(target + position * columns, source, entries[entry], columns)
+                                        multiplyAdd(target + position * columns, source, entries[entry], columns)
                                     }
                                 }
                             }
@@ -300,23 +300,3 @@ private func addInPlace(_ target: UnsafeMutablePointer<Float>, _ source: UnsafeP
     }
 }
 
-/// `target[0..<count] += scale · source[0..<count]`; the width-1 case (binary classifiers)
-/// skips the loop set-up.
-@inline(__always)
-private func scaledAdd(_ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ scale: Float, _ count: Int) {
-    if count == 1 {
-        target.pointee += scale * source.pointee
-        return
-    }
-    var index = 0
-    while index + 8 <= count {
-        let sum = UnsafeRawPointer(target + index).loadUnaligned(as: SIMD8<Float>.self)
-            + scale * UnsafeRawPointer(source + index).loadUnaligned(as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(target + index).storeBytes(of: sum, as: SIMD8<Float>.self)
-        index += 8
-    }
-    while index < count {
-        target[index] += scale * source[index]
-        index += 1
-    }
-}

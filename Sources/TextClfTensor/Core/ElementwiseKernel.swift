@@ -133,15 +133,6 @@ public enum ElementwiseKernel: Sendable, Hashable {
                 // with the scalar definition's operation order.
                 textclf_adam_step(
                     p, gp, mp, vp, param.count, weight1, beta2, weight2, negativeStepSize, biasCorrection2Root, epsilon)
-                let start = param.count
-                for index in start..<param.count {
-                    let g = gp[index]
-                    let mean = mp[index] + weight1 * (g - mp[index])
-                    mp[index] = mean
-                    let second = vp[index] * beta2 + weight2 * g * g
-                    vp[index] = second
-                    p[index] = p[index] + negativeStepSize * mean / (second.squareRoot() / biasCorrection2Root + epsilon)
-                }
                 return
             }
             for index in 0..<param.count {

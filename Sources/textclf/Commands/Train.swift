@@ -371,7 +371,7 @@ struct TrainingArguments: ParsableArguments {
     var monitor: String = "val-loss"
     @Option(help: "The smallest change that counts as an improvement.")
     var minDelta: Double = 0
-    @Option(help: ArgumentHelp("MLP hidden layer sizes, comma-separated.", valueName: "sizes"))
+    @Option(help: ArgumentHelp("MLP hidden layer sizes, comma-separated (default: 64).", valueName: "sizes"))
     var hidden: String?
     @Option(help: "MLP activation: relu, leaky-relu, tanh or sigmoid.")
     var activation: String = "relu"
