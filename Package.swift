@@ -12,10 +12,13 @@ let package = Package(
         .library(name: "TextClfNN", targets: ["TextClfNN"]),
         .library(name: "TextClfMetrics", targets: ["TextClfMetrics"]),
         .library(name: "TextClfTraining", targets: ["TextClfTraining"]),
+        .library(name: "TextClfReport", targets: ["TextClfReport"]),
         .executable(name: "textclf", targets: ["textclf"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Pipeline files: YAML with line numbers for every node, so errors can name the line.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // System libraries from Debian, wrapped as modules and imported internally only.
@@ -37,9 +40,11 @@ let package = Package(
             dependencies: ["TextClfText", "TextClfTensor"]),
         // Scores predictions from any source: depends on nothing but the standard library.
         .target(name: "TextClfMetrics"),
+        // Text, JSON and HTML reports of scored predictions and training runs.
+        .target(name: "TextClfReport", dependencies: ["TextClfMetrics"]),
         .target(
             name: "TextClfTraining",
-            dependencies: ["TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor"]),
+            dependencies: ["TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "CSQLite"]),
         // Element-wise kernels in C: restrict pointers let the compiler vectorise them.
         .target(
             name: "CTextClfKernels",
@@ -53,7 +58,7 @@ let package = Package(
             name: "TextClf",
             dependencies: [
                 "TextClfText", "TextClfData", "TextClfTensor", "TextClfFeatures", "TextClfNN", "TextClfMetrics",
-                "TextClfTraining",
+                "TextClfTraining", "TextClfReport",
             ]),
         .executableTarget(
             name: "textclf",
@@ -61,6 +66,7 @@ let package = Package(
                 "TextClf",
                 "COpenBLAS", "CSQLite", "CUtf8proc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]),
 
         // In-process timings for Benchmarks/run-text.sh.
@@ -87,6 +93,9 @@ let package = Package(
         .testTarget(
             name: "TextClfTrainingTests",
             dependencies: ["TextClfTraining", "TextClfTestSupport"]),
+        .testTarget(
+            name: "TextClfMetricsTests",
+            dependencies: ["TextClfMetrics", "TextClfReport", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfFeaturesTests",
             dependencies: ["TextClfFeatures", "TextClfTestSupport"]),

@@ -1,0 +1,159 @@
+import CSQLite
+import Foundation
+
+// MARK: - A thin SQLite wrapper
+
+/// An SQLite failure: the extended result code and message.
+package struct SQLiteError: Error, CustomStringConvertible {
+    package let code: Int32
+    package let message: String
+    /// Whether the database file is damaged or not a database.
+    package var isCorruption: Bool { code & 0xFF == SQLITE_CORRUPT || code & 0xFF == SQLITE_NOTADB }
+    package var description: String { "\(message) (SQLite code \(code))" }
+}
+
+/// `SQLITE_TRANSIENT`: SQLite copies bound values.
+private var transient: sqlite3_destructor_type { unsafeBitCast(-1, to: sqlite3_destructor_type.self) }
+
+/// One SQLite connection, closed on deinit.
+package final class Connection {
+    package private(set) var handle: OpaquePointer?
+
+    package init(path: String) throws(SQLiteError) {
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        guard code == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close_v2(handle)
+            handle = nil
+            throw SQLiteError(code: code, message: message)
+        }
+        sqlite3_extended_result_codes(handle, 1)
+        sqlite3_busy_timeout(handle, 30_000)
+    }
+
+    deinit { close() }
+
+    /// Closes the connection; an open transaction is rolled back.
+    package func close() {
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
+
+    package func error(_ code: Int32) -> SQLiteError {
+        SQLiteError(code: code, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed")
+    }
+
+    /// Runs SQL statements, retrying while the database is busy beyond the busy handler
+    /// (a WAL snapshot that went stale).
+    package func exec(_ sql: String) throws(SQLiteError) {
+        var attempts = 0
+        while true {
+            let code = sqlite3_exec(handle, sql, nil, nil, nil)
+            if code == SQLITE_OK { return }
+            if (code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED) && attempts < 200 {
+                attempts += 1
+                usleep(10_000)
+                continue
+            }
+            throw error(code)
+        }
+    }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back on error.
+    package func transaction(_ body: () throws(SQLiteError) -> Void) throws(SQLiteError) {
+        try exec("BEGIN IMMEDIATE")
+        do {
+            try body()
+            try exec("COMMIT")
+        } catch {
+            sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+            throw error
+        }
+    }
+
+    package func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+        var statement: OpaquePointer?
+        let code = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+        guard code == SQLITE_OK, let statement else { throw error(code) }
+        return Statement(statement, connection: self)
+    }
+}
+
+/// One prepared statement, finalized on deinit.
+package final class Statement {
+    private var handle: OpaquePointer?
+    package let connection: Connection
+
+    package init(_ handle: OpaquePointer, connection: Connection) {
+        self.handle = handle
+        self.connection = connection
+    }
+
+    deinit { finish() }
+
+    package func finish() {
+        if let handle { sqlite3_finalize(handle) }
+        handle = nil
+    }
+
+    package func bind(_ index: Int32, _ value: String) { sqlite3_bind_text(handle, index, value, -1, transient) }
+    package func bind(_ index: Int32, _ value: Int) { sqlite3_bind_int64(handle, index, Int64(value)) }
+    package func bind(_ index: Int32, _ value: Double) { sqlite3_bind_double(handle, index, value) }
+    package func bind(_ index: Int32, _ value: [UInt8]) {
+        value.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64($0.count), transient) }
+    }
+    /// Binds `values` as a little-endian float32 blob.
+    package func bind(_ index: Int32, floats values: [Float]) {
+        #if _endian(little)
+        values.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64($0.count), transient) }
+        #else
+        let swapped = values.map { $0.bitPattern.littleEndian }
+        swapped.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64($0.count), transient) }
+        #endif
+    }
+
+    /// Steps once: `true` when a row is ready, `false` when done.
+    package func step() throws(SQLiteError) -> Bool {
+        let code = sqlite3_step(handle)
+        if code == SQLITE_ROW { return true }
+        if code == SQLITE_DONE { return false }
+        throw connection.error(code)
+    }
+
+    /// Steps to completion.
+    package func run() throws(SQLiteError) {
+        while try step() {}
+    }
+
+    package func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+    package func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    package func text(_ column: Int32) -> String {
+        guard let pointer = sqlite3_column_text(handle, column) else { return "" }
+        return String(cString: pointer)
+    }
+    /// A little-endian float32 blob as `Float`s, or `nil` when its length is not a multiple of 4.
+    package func floats(_ column: Int32) -> [Float]? {
+        let pointer = sqlite3_column_blob(handle, column)
+        let bytes = Int(sqlite3_column_bytes(handle, column))
+        guard bytes % 4 == 0 else { return nil }
+        guard bytes > 0, let pointer else { return [] }
+        return [Float](unsafeUninitializedCapacity: bytes / 4) { buffer, initialized in
+            #if _endian(little)
+            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: pointer, byteCount: bytes)
+            #else
+            for index in 0..<(bytes / 4) {
+                buffer[index] = Float(bitPattern: UInt32(littleEndian: pointer.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
+            }
+            #endif
+            initialized = bytes / 4
+        }
+    }
+
+    package func blob(_ column: Int32) -> [UInt8] {
+        let pointer = sqlite3_column_blob(handle, column)
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let pointer else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+}
