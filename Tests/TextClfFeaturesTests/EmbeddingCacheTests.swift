@@ -53,11 +53,21 @@ struct EmbeddingCacheTests {
         #expect(first.store == second.store)
         #expect(second.store == (try EmbeddingFile.parse(path: file.path)).store)
         #expect(second.store.index(of: "word299") == 299)
+        // The cached store is the mapped file, looked up through the file's own table.
+        #expect(second.store.isMapped && !first.store.isMapped)
+        for (row, word) in first.store.words.enumerated() {
+            #expect(second.store.index(of: word) == row)
+            #expect(second.store.vector(for: word) == first.store.vector(at: row))
+        }
+        #expect(second.store.index(of: "word300") == nil && second.store.index(of: "") == nil)
+        let stores = directory.appendingPathComponent("cache/stores").path
+        #expect(try FileManager.default.contentsOfDirectory(atPath: stores).count == 1)
         let entries = try cache.list()
         #expect(entries.count == 1)
         #expect(entries.first?.count == 300 && entries.first?.dimension == 8 && entries.first?.format == "glove")
         try cache.clear()
         #expect(try cache.list().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: stores).isEmpty)
         #expect(!(try cache.load(path: file.path)).cached)
     }
 
@@ -125,13 +135,54 @@ struct EmbeddingCacheTests {
             }, expecting: "damaged")
     }
 
-    @Test("a checksum mismatch is reported and the entry rebuilt")
+    /// The one store file in the cache folder beside `databasePath`.
+    func storeFile(besides databasePath: String) throws -> String {
+        let stores = (databasePath as NSString).deletingLastPathComponent + "/stores"
+        let names = try FileManager.default.contentsOfDirectory(atPath: stores).filter { $0.hasSuffix(".tcemb") }
+        #expect(names.count == 1, "\(names)")
+        return stores + "/" + (names.first ?? "missing")
+    }
+
+    @Test("a store file with changed bytes is reported (checksum mismatch) and rebuilt")
     func checksumMismatch() throws {
         try checkRecovery(
             damage: { path in
-                let db = try Connection(path: path)
-                try db.exec("UPDATE embeddings SET vectors = zeroblob(length(vectors))")
+                let file = try storeFile(besides: path)
+                let handle = try FileHandle(forUpdating: URL(fileURLWithPath: file))
+                try handle.seek(toOffset: 5000)
+                try handle.write(contentsOf: Data(repeating: 0x5A, count: 64))
+                try handle.close()
             }, expecting: "checksum mismatch")
+    }
+
+    @Test("a truncated store file is reported and rebuilt")
+    func truncatedStoreFile() throws {
+        try checkRecovery(
+            damage: { path in
+                let file = try storeFile(besides: path)
+                let size = try FileManager.default.attributesOfItem(atPath: file)[.size] as! Int
+                #expect(truncate(file, off_t(size - 100)) == 0)
+            }, expecting: "truncated or overwritten")
+    }
+
+    @Test("a store file overwritten with garbage is reported and rebuilt")
+    func garbageStoreFile() throws {
+        try checkRecovery(
+            damage: { path in
+                let file = try storeFile(besides: path)
+                let size = try FileManager.default.attributesOfItem(atPath: file)[.size] as! Int
+                let garbage = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }
+                try Data(garbage).write(to: URL(fileURLWithPath: file))
+            }, expecting: "bad magic")
+    }
+
+    @Test("a missing store file is reported and rebuilt")
+    func missingStoreFile() throws {
+        try checkRecovery(
+            damage: { path in
+                let file = try storeFile(besides: path)
+                #expect(unlink(file) == 0)
+            }, expecting: "cannot open")
     }
 
     @Test("two threads building the same entry both get correct vectors, one entry")
@@ -179,7 +230,7 @@ struct EmbeddingCacheTests {
                 import os, sqlite3, sys
                 c = sqlite3.connect(sys.argv[1], isolation_level=None)
                 c.execute('BEGIN IMMEDIATE')
-                c.execute("INSERT INTO embeddings(key, path, size, words) VALUES (?, 'partial', 1, zeroblob(100000))", (sys.argv[2],))
+                c.execute("INSERT INTO embedding_files(key, path, size, file) VALUES (?, 'partial', 1, 'x.tcemb')", (sys.argv[2],))
                 os._exit(9)
                 """,
                 cache.databasePath, key,

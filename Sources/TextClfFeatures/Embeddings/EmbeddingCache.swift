@@ -19,7 +19,7 @@ public struct CacheEntryInfo: Sendable, Equatable {
     public let count: Int
     /// The vector dimension.
     public let dimension: Int
-    /// The bytes of the words and vectors blobs together.
+    /// The size of the entry's store file in bytes.
     public let bytes: Int
     /// When the entry was written (seconds since 1970).
     public let created: Double
@@ -45,12 +45,16 @@ public struct AveragedMatrix: Sendable, Equatable {
 /// (about 4 MiB read, whatever the file's size); any difference rebuilds the entry with a
 /// message. An edit that keeps size and mtime and touches only unsampled bytes is not seen.
 ///
-/// **Integrity.** Words are stored as one `\n`-separated UTF-8 blob, vectors as one
-/// little-endian float32 blob, with a checksum of both that every load verifies. Each write
-/// is one `BEGIN IMMEDIATE … COMMIT` transaction in WAL mode, so a killed writer never leaves
-/// a half entry visible. A corrupt entry is reported and rebuilt; a database file that SQLite
-/// finds corrupt or not a database is moved aside (`embeddings.sqlite.corrupt-<time>`) and
-/// recreated. Cache failures never fail a load: the file is parsed instead.
+/// **Storage.** The database is the index: one row per entry names a binary store file in
+/// `stores/` (see the layout in `EmbeddingStoreFile`), which a cached load maps read-only
+/// and uses in place. The file is written to a temporary name, synced and renamed before its
+/// row is committed (one `BEGIN IMMEDIATE … COMMIT` transaction in WAL mode), so a killed
+/// writer never leaves a half entry visible. Every load checks the store file's header
+/// against its size and a checksum over all of its bytes; a damaged, truncated or missing
+/// file is reported and rebuilt. A database file that SQLite finds corrupt or not a
+/// database is moved aside (`embeddings.sqlite.corrupt-<time>`) and recreated. Cache
+/// failures never fail a load: the file is parsed instead. Averaged document matrices are
+/// small and live in the database as checksummed blobs.
 ///
 /// Every call opens its own connection (busy timeout 30 s), so the cache can be used from
 /// several threads or processes at once.
@@ -105,18 +109,25 @@ public struct EmbeddingCache: Sendable {
             report("\(absolute): skipped \(parsed.skippedLines) bad line(s); first: \(parsed.skippedErrors[0])")
         }
         let store = parsed.store
-        guard !store.table.arena.contains(0x0A) else {
-            report("\(absolute): a word contains a newline; not caching it")
-            return (store, false)
-        }
-        let words = store.wordsBlob
-        let checksum = Self.checksum(words: words, vectors: store.vectors)
+        let file = storesDirectory + "/" + Self.storeFileName(key: key, size: info.size, mtime: info.mtime, hash: contentHash)
         _ = withDatabase(report: report) { db throws(SQLiteError) in
+            do {
+                try FileManager.default.createDirectory(atPath: storesDirectory, withIntermediateDirectories: true)
+                try EmbeddingStoreFile.write(store, to: file)
+            } catch {
+                report("cannot write the embedding store \(file) (\(error)); continuing without caching it")
+                return
+            }
+            var previous: String?
             try db.transaction { () throws(SQLiteError) in
+                let old = try db.prepare("SELECT file FROM embedding_files WHERE key = ?")
+                old.bind(1, key)
+                if try old.step() { previous = old.text(0) }
+                old.finish()
                 let statement = try db.prepare(
                     """
-                    INSERT OR REPLACE INTO embeddings(key, path, size, mtime, content_hash, format, count, dimension,
-                        words, vectors, checksum, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+                    INSERT OR REPLACE INTO embedding_files(key, path, size, mtime, content_hash, format, count, dimension,
+                        file, file_size, created) VALUES (?,?,?,?,?,?,?,?,?,?,?)
                     """)
                 statement.bind(1, key)
                 statement.bind(2, absolute)
@@ -126,14 +137,28 @@ public struct EmbeddingCache: Sendable {
                 statement.bind(6, parsed.format.rawValue)
                 statement.bind(7, store.count)
                 statement.bind(8, store.dimension)
-                statement.bind(9, words)
-                statement.bind(10, floats: store.vectors)
-                statement.bind(11, checksum)
-                statement.bind(12, Date().timeIntervalSince1970)
+                statement.bind(9, (file as NSString).lastPathComponent)
+                statement.bind(10, (try? Self.fileInfo(file).size) ?? 0)
+                statement.bind(11, Date().timeIntervalSince1970)
                 try statement.run()
+            }
+            // The replaced entry's file; a process still using it keeps its mapping.
+            if let previous, !previous.isEmpty, previous != (file as NSString).lastPathComponent {
+                _ = unlink(storesDirectory + "/" + previous)
             }
         }
         return (store, false)
+    }
+
+    /// The folder of store files.
+    var storesDirectory: String { directory + "/stores" }
+
+    /// A store file's name: a hash of the entry's key and the embedding file's identity, so
+    /// that concurrent builders of one entry write the same name and a changed file a new one.
+    static func storeFileName(key: String, size: Int, mtime: Double, hash: String) -> String {
+        var identity = Array("\(key)\n\(size)\n\(mtime.bitPattern)\n\(hash)".utf8)
+        let digest = identity.withUnsafeMutableBytes { hash64(UnsafeRawBufferPointer($0)) }
+        return String(digest, radix: 16) + ".tcemb"
     }
 
     func readEntry(
@@ -141,7 +166,7 @@ public struct EmbeddingCache: Sendable {
         report: (String) -> Void
     ) throws(SQLiteError) -> EmbeddingStore? {
         let statement = try db.prepare(
-            "SELECT size, mtime, content_hash, count, dimension, words, vectors, checksum FROM embeddings WHERE key = ?")
+            "SELECT size, mtime, content_hash, count, dimension, file FROM embedding_files WHERE key = ?")
         statement.bind(1, key)
         guard try statement.step() else { return nil }
         if statement.int(0) != size || statement.double(1) != mtime || statement.text(2) != hash {
@@ -152,31 +177,14 @@ public struct EmbeddingCache: Sendable {
             report("\(path) changed since it was cached (\(what.joined(separator: ", "))); rebuilding the cache entry")
             return nil
         }
-        let count = statement.int(3)
-        let dimension = statement.int(4)
-        let wordsBlob = statement.blob(5)
-        let vectors = statement.floats(6)
-        func corrupt(_ why: String) {
-            report("the cache entry for \(path) in \(databasePath) is corrupt (\(why)); rebuilding it")
-        }
-        guard let vectors else {
-            corrupt("vector blob is not a whole number of float32 values")
+        let file = storesDirectory + "/" + statement.text(5)
+        do {
+            let mapped = try MappedEmbeddings(path: file, count: statement.int(3), dimension: statement.int(4))
+            return EmbeddingStore(mapped: mapped)
+        } catch {
+            report("the cached store \(file) for \(path) is corrupt (\(error)); rebuilding it")
             return nil
         }
-        guard Self.checksum(words: wordsBlob, vectors: vectors) == statement.text(7) else {
-            corrupt("checksum mismatch")
-            return nil
-        }
-        guard count > 0, dimension > 0, vectors.count == count * dimension else {
-            corrupt("\(vectors.count) values for \(count) × \(dimension)")
-            return nil
-        }
-        guard let store = try? EmbeddingStore(wordsBlob: wordsBlob, count: count, dimension: dimension, vectors: vectors)
-        else {
-            corrupt("word list does not match")
-            return nil
-        }
-        return store
     }
 
     /// The cached embedding entries, oldest first.
@@ -185,7 +193,7 @@ public struct EmbeddingCache: Sendable {
             let statement = try db.prepare(
                 """
                 SELECT key, path, size, mtime, content_hash, format, count, dimension,
-                    length(words) + length(vectors), created FROM embeddings ORDER BY created
+                    file_size, created FROM embedding_files ORDER BY created
                 """)
             var entries: [CacheEntryInfo] = []
             while try statement.step() {
@@ -214,9 +222,13 @@ public struct EmbeddingCache: Sendable {
     public func clear() throws(EmbeddingError) {
         try checked { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) in
-                try db.exec("DELETE FROM embeddings; DELETE FROM averaged;")
+                try db.exec("DELETE FROM embedding_files; DELETE FROM averaged;")
             }
             try db.exec("VACUUM")
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: storesDirectory)) ?? []
+            for name in files where name.hasSuffix(".tcemb") || name.contains(".tmp") {
+                _ = unlink(storesDirectory + "/" + name)
+            }
         }
     }
 
@@ -324,16 +336,17 @@ public struct EmbeddingCache: Sendable {
         try db.exec("PRAGMA synchronous=NORMAL")
         // Readers skip the write lock when the tables already exist.
         let existing = try db.prepare(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('embeddings', 'averaged')")
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('embedding_files', 'averaged')")
         let ready = try existing.step() && existing.int(0) == 2
         existing.finish()
         if ready { return db }
         try db.transaction { () throws(SQLiteError) in
             try db.exec(
                 """
-                CREATE TABLE IF NOT EXISTS embeddings(key TEXT PRIMARY KEY, path TEXT, size INTEGER, mtime REAL,
-                    content_hash TEXT, format TEXT, count INTEGER, dimension INTEGER, words BLOB, vectors BLOB,
-                    checksum TEXT, created REAL);
+                DROP TABLE IF EXISTS embeddings;
+                CREATE TABLE IF NOT EXISTS embedding_files(key TEXT PRIMARY KEY, path TEXT, size INTEGER, mtime REAL,
+                    content_hash TEXT, format TEXT, count INTEGER, dimension INTEGER, file TEXT, file_size INTEGER,
+                    created REAL);
                 CREATE TABLE IF NOT EXISTS averaged(key TEXT PRIMARY KEY, rows INTEGER, dimension INTEGER,
                     vectors BLOB, checksum TEXT, created REAL);
                 """)
@@ -355,7 +368,7 @@ public struct EmbeddingCache: Sendable {
     func simulateInterruptedWrite(key: String) throws(SQLiteError) {
         let db = try open()
         try db.exec("BEGIN IMMEDIATE")
-        let statement = try db.prepare("INSERT INTO embeddings(key, path, size) VALUES (?, 'partial', 1)")
+        let statement = try db.prepare("INSERT INTO embedding_files(key, path, size, file) VALUES (?, 'partial', 1, 'partial.tcemb')")
         statement.bind(1, key)
         try statement.run()
         statement.finish()

@@ -2,6 +2,9 @@
 extension EmbeddingStore: WordVectors {
     /// Calls `body` with all rows, row-major.
     public func withVectors<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        try vectors.withUnsafeBufferPointer(body)
+        switch backing {
+        case .memory(_, let vectors): return try vectors.withUnsafeBufferPointer(body)
+        case .mapped(let file): return try body(file.vectorBuffer)
+        }
     }
 }

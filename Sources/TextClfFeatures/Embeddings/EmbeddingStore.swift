@@ -8,25 +8,50 @@ import Musl
 import Darwin
 #endif
 
-/// Word embeddings in memory: words in file order and one row-major `Float` matrix.
+/// Word embeddings: words in file order and one row-major `Float` matrix.
 ///
-/// Lookups go through a ``ByteStringTable`` keyed by the words' UTF-8 bytes, so
-/// ``index(of:)-(UnsafeBufferPointer<UInt8>)`` never allocates.
+/// A store is either built in memory (parsed from a file) or a read-only memory mapping of
+/// a store file in the ``EmbeddingCache`` (used in place, without copying). Lookups never
+/// allocate: ``index(of:)-(UnsafeBufferPointer<UInt8>)`` hashes the token's UTF-8 bytes
+/// into an open-addressing table.
 public struct EmbeddingStore: Sendable, Equatable {
-    /// The words, in file order; row `i` of ``vectors`` belongs to `words[i]`. Made from
-    /// ``table`` on each call (the store keeps the words' bytes only, so that a cached load
-    /// does not build hundreds of thousands of strings).
-    /// - Complexity: O(total word length).
-    public var words: [String] { (0..<count).map { table.string($0) } }
+    enum Backing: Sendable {
+        case memory(table: ByteStringTable, vectors: [Float])
+        case mapped(MappedEmbeddings)
+    }
+
+    let backing: Backing
+
     /// The length of every vector.
     public let dimension: Int
-    /// The vectors, row-major: `count × dimension` values.
-    public let vectors: [Float]
-    /// The lookup table from UTF-8 bytes to row index.
-    public let table: ByteStringTable
 
     /// The number of words.
-    public var count: Int { table.count }
+    public var count: Int {
+        switch backing {
+        case .memory(let table, _): return table.count
+        case .mapped(let file): return file.count
+        }
+    }
+
+    /// The words, in file order; row `i` of ``vectors`` belongs to `words[i]`. Made on each
+    /// call (the store keeps the words' bytes only).
+    /// - Complexity: O(total word length).
+    public var words: [String] { (0..<count).map { row in withWord(row) { String(decoding: $0, as: UTF8.self) } } }
+
+    /// The vectors, row-major: `count × dimension` values. A copy for a mapped store; use
+    /// ``withVectors(_:)`` to read them in place.
+    public var vectors: [Float] {
+        switch backing {
+        case .memory(_, let vectors): return vectors
+        case .mapped(let file): return Array(file.vectorBuffer)
+        }
+    }
+
+    /// Whether the store is a mapping of a cached store file rather than parsed in memory.
+    public var isMapped: Bool {
+        if case .mapped = backing { return true }
+        return false
+    }
 
     /// Creates a store, checking that `vectors` holds `words.count × dimension` values and
     /// that no word repeats.
@@ -43,64 +68,54 @@ public struct EmbeddingStore: Sendable, Equatable {
         self.init(table: table, dimension: dimension, vectors: vectors)
     }
 
-    /// Creates a store from the words' UTF-8 bytes separated by `\n` (the cache's layout),
-    /// without making a string per word.
-    /// - Throws: ``EmbeddingError/cache(_:)`` if the word count or the vector count does not
-    ///   fit, or a word repeats.
-    init(wordsBlob: [UInt8], count: Int, dimension: Int, vectors: [Float]) throws(EmbeddingError) {
-        guard dimension > 0, vectors.count == count * dimension else {
-            throw .cache("\(vectors.count) values do not make \(count) vectors of dimension \(dimension)")
-        }
-        var table = ByteStringTable(capacity: count)
-        let duplicate: Int? = wordsBlob.withUnsafeBufferPointer { blob in
-            var start = 0
-            for index in 0...blob.count where index == blob.count || blob[index] == 0x0A {
-                if !table.insert(UnsafeBufferPointer(rebasing: blob[start..<index])).inserted { return table.count }
-                start = index + 1
-            }
-            return nil
-        }
-        if let duplicate { throw .cache("a word appears twice (row \(duplicate))") }
-        guard table.count == count else { throw .cache("\(table.count) words for \(count) vectors") }
-        self.init(table: table, dimension: dimension, vectors: vectors)
-    }
-
-    /// The words' UTF-8 bytes separated by `\n`, in row order (the cache's layout).
-    var wordsBlob: [UInt8] {
-        var blob: [UInt8] = []
-        blob.reserveCapacity(table.arena.count + count)
-        var start = 0
-        for (index, end) in table.keyEnds.enumerated() {
-            if index > 0 { blob.append(0x0A) }
-            blob.append(contentsOf: table.arena[start..<end])
-            start = end
-        }
-        return blob
-    }
-
     /// Creates a store from a table whose key `i` is the word of row `i`.
     init(table: ByteStringTable, dimension: Int, vectors: [Float]) {
-        self.table = table
+        self.backing = .memory(table: table, vectors: vectors)
         self.dimension = dimension
-        self.vectors = vectors
+    }
+
+    /// Wraps a checked store-file mapping.
+    init(mapped: MappedEmbeddings) {
+        self.backing = .mapped(mapped)
+        self.dimension = mapped.dimension
+    }
+
+    /// Calls `body` with the UTF-8 bytes of the word of `row`.
+    public func withWord<R>(_ row: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        switch backing {
+        case .memory(let table, _):
+            let key = table.key(row)
+            return try key.withUnsafeBufferPointer(body)
+        case .mapped(let file):
+            return try body(file.word(row))
+        }
+    }
+
+    /// The total number of UTF-8 bytes of all words.
+    var arenaByteCount: Int {
+        switch backing {
+        case .memory(let table, _): return table.arena.count
+        case .mapped(let file): return file.arenaBytes
+        }
     }
 
     /// The row of the word whose UTF-8 bytes are `token`, or `nil`. Does not allocate.
-    @inlinable
     public func index(of token: UnsafeBufferPointer<UInt8>) -> Int? {
-        table.id(of: token)
+        switch backing {
+        case .memory(let table, _): return table.id(of: token)
+        case .mapped(let file): return file.index(of: token)
+        }
     }
 
     /// The row of `word`, or `nil`.
     public func index(of word: String) -> Int? {
         var word = word
-        return word.withUTF8 { table.id(of: $0) }
+        return word.withUTF8 { index(of: $0) }
     }
 
     /// The vector of row `index`.
-    @inlinable
     public func vector(at index: Int) -> ArraySlice<Float> {
-        vectors[(index * dimension)..<((index + 1) * dimension)]
+        withVectors { Array($0[(index * dimension)..<((index + 1) * dimension)])[...] }
     }
 
     /// The vector of `word`, or `nil` if it has none.
@@ -108,15 +123,17 @@ public struct EmbeddingStore: Sendable, Equatable {
         index(of: word).map { vector(at: $0) }
     }
 
-    /// Stores are equal when their words, dimension and vector bits match.
+    /// Stores are equal when their words, dimension and vector bits match, however they are held.
     public static func == (lhs: EmbeddingStore, rhs: EmbeddingStore) -> Bool {
-        guard lhs.dimension == rhs.dimension, lhs.table.keyEnds == rhs.table.keyEnds, lhs.table.arena == rhs.table.arena,
-            lhs.vectors.count == rhs.vectors.count
-        else {
-            return false
+        guard lhs.dimension == rhs.dimension, lhs.count == rhs.count else { return false }
+        for row in 0..<lhs.count {
+            let same = lhs.withWord(row) { a in rhs.withWord(row) { b in a.elementsEqual(b) } }
+            if !same { return false }
         }
-        return lhs.vectors.withUnsafeBytes { a in
-            rhs.vectors.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+        return lhs.withVectors { a in
+            rhs.withVectors { b in
+                a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, 4 * a.count) == 0)
+            }
         }
     }
 }
