@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import Testing
+import TextClfFeatures
 @testable import TextClfTraining
 
 @Suite("The run log")
@@ -285,7 +286,8 @@ struct RunLogTests {
         struct Broken: Error, CustomStringConvertible { var description: String { "the data is broken" } }
         let failing = RunRecorder.begin(path: path, command: "train", arguments: [], warn: { Issue.record("\($0)") })
         #expect(throws: Broken.self) { try failing.recording { throw Broken() } }
-        let failed = try #require(try log.run(id: try #require(failing.runID)))
+        let failedID = try #require(failing.runID)
+        let failed = try #require(try log.run(id: failedID))
         #expect(failed.status == .failed)
         #expect(failed.message == "the data is broken")
 
