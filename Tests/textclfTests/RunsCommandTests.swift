@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TextClf
 import TextClfTestSupport
+@testable import textclf
 
 @Suite("textclf runs, end to end")
 struct RunsCommandTests {
@@ -185,5 +186,22 @@ struct RunsCommandTests {
         #expect(result.status == 0)
         #expect(result.standardOutput.contains("textclf runs compare 12 14 15"))
         #expect(try TextClfBinary.run(["help"]).standardOutput.contains("runs"))
+    }
+}
+
+@Suite("Recording a command's options")
+struct RunOptionValuesTests {
+    @Test func optionsOfAParsedTrainCommandByTheirCommandLineNames() throws {
+        let train = try Train.parse(["data.tsv", "--out", "m", "--lr", "0.5", "--hidden", "8,4", "--model", "mlp"])
+        let values = RunOptionValues.of(train)
+        #expect(values["train"] == "data.tsv")
+        #expect(values["out"] == "m")
+        #expect(values["lr"] == "0.5")
+        #expect(values["hidden"] == "8,4")
+        #expect(values["model"] == "mlp")
+        #expect(values["batch-size"] == "32")
+        #expect(values["resume"] == "false")
+        #expect(values["validation"] == nil)
+        #expect(values["run-log"] == nil)
     }
 }
