@@ -22,7 +22,7 @@ struct TextClfCommand: ParsableCommand {
               textclf info
             """,
         version: TextClfVersion.current,
-        subcommands: [Tokenize.self, Vectorize.self, Train.self, Predict.self, Stats.self, Cache.self, Info.self]
+        subcommands: [Tokenize.self, Vectorize.self, Train.self, Predict.self, Stats.self, Cache.self, Runs.self, Info.self]
     )
 }
 

@@ -10,6 +10,12 @@ package struct SQLiteError: Error, CustomStringConvertible {
     /// Whether the database file is damaged or not a database.
     package var isCorruption: Bool { code & 0xFF == SQLITE_CORRUPT || code & 0xFF == SQLITE_NOTADB }
     package var description: String { "\(message) (SQLite code \(code))" }
+
+    /// Creates an error with an SQLite result code (or a code of the caller's own) and a message.
+    package init(code: Int32, message: String) {
+        self.code = code
+        self.message = message
+    }
 }
 
 /// `SQLITE_TRANSIENT`: SQLite copies bound values.
@@ -71,6 +77,12 @@ package final class Connection {
             throw error
         }
     }
+
+    /// The rowid of the last row this connection inserted.
+    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// The rows changed by the last `INSERT`, `UPDATE` or `DELETE` on this connection.
+    package var changes: Int { Int(sqlite3_changes(handle)) }
 
     package func prepare(_ sql: String) throws(SQLiteError) -> Statement {
         var statement: OpaquePointer?
@@ -149,6 +161,34 @@ package final class Statement {
             initialized = bytes / 4
         }
     }
+
+    /// Binds a 64-bit integer.
+    package func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
+    /// Binds SQL `NULL`.
+    package func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
+    /// Binds `value`, or SQL `NULL` when it is `nil`.
+    package func bind(_ index: Int32, _ value: String?) {
+        if let value { bind(index, value) } else { bindNull(index) }
+    }
+    /// Binds `value`, or SQL `NULL` when it is `nil` (SQLite stores NaN as `NULL` too).
+    package func bind(_ index: Int32, _ value: Double?) {
+        if let value { bind(index, value) } else { bindNull(index) }
+    }
+    /// Binds `value`, or SQL `NULL` when it is `nil`.
+    package func bind(_ index: Int32, _ value: Int64?) {
+        if let value { bind(index, value) } else { bindNull(index) }
+    }
+
+    /// Whether the column of the current row is SQL `NULL`.
+    package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    /// The column as a 64-bit integer.
+    package func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    /// The column as text, or `nil` when it is `NULL`.
+    package func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+    /// The column as a double, or `nil` when it is `NULL`.
+    package func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
+    /// The column as a 64-bit integer, or `nil` when it is `NULL`.
+    package func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
 
     package func blob(_ column: Int32) -> [UInt8] {
         let pointer = sqlite3_column_blob(handle, column)
