@@ -35,6 +35,6 @@ enum Format {
     static func compact(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value < 0 ? "-inf" : "inf" }
-        return String(format: "%g", value)
+        return String(format: "%.4g", value)
     }
 }

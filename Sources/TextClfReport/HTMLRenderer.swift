@@ -59,7 +59,7 @@ func niceTicks(low: Double, high: Double, count: Int = 5) -> (low: Double, high:
 /// A line chart of per-epoch values as an inline SVG, with axes, ticks, a legend and an
 /// optional marked epoch.
 func lineChartSVG(title: String, epochs: [Int], series: [ChartSeries], markedEpoch: Int?, yLabel: String) -> String {
-    let width = 360.0, height = 240.0
+    let width = 344.0, height = 240.0
     let left = 52.0, right = 14.0, top = 40.0, bottom = 40.0
     let plotWidth = width - left - right, plotHeight = height - top - bottom
     let values = series.flatMap { $0.values.compactMap { $0 } }.filter(\.isFinite)
@@ -122,8 +122,8 @@ func lineChartSVG(title: String, epochs: [Int], series: [ChartSeries], markedEpo
     for line in series.reversed() {
         let labelWidth = Double(Format.width(line.name)) * 6.4 + 28
         legendX -= labelWidth
-        svg += "<g class=\"legend\"><line class=\"\(line.cssClass)\" x1=\"\(svgNumber(legendX))\" x2=\"\(svgNumber(legendX + 18))\" y1=\"31\" y2=\"31\"/>"
-        svg += "<text class=\"tick\" x=\"\(svgNumber(legendX + 22))\" y=\"31\" dominant-baseline=\"middle\">\(htmlEscape(line.name))</text></g>\n"
+        svg += "<g class=\"legend\"><line class=\"\(line.cssClass)\" x1=\"\(svgNumber(legendX))\" x2=\"\(svgNumber(legendX + 18))\" y1=\"14\" y2=\"14\"/>"
+        svg += "<text class=\"tick\" x=\"\(svgNumber(legendX + 22))\" y=\"14\" dominant-baseline=\"middle\">\(htmlEscape(line.name))</text></g>\n"
     }
     return svg + "</svg>"
 }
@@ -155,7 +155,8 @@ extension EvaluationReport {
             page += "<div class=\"charts\">\n" + charts.map { "<figure>\($0)</figure>\n" }.joined() + "</div>\n"
         }
         page += "</section>\n"
-        page += "<div class=\"columns\">\n"
+        // Side by side when both tables are small, one above the other otherwise.
+        page += classNames.count <= 6 && (classNames.map(Format.width).max() ?? 0) <= 24 ? "<div class=\"columns\">\n" : "<div>\n"
         page += "<section id=\"classes\">\n<h2>Per-class metrics</h2>\n" + perClassHTML(digits: digits) + "</section>\n"
         page += "<section id=\"confusion\">\n<h2>Confusion matrix</h2>\n" + confusionHTML() + "</section>\n"
         page += "</div>\n"
@@ -241,8 +242,9 @@ extension EvaluationReport {
         let shares = metrics.normalizedConfusion(.truth)
         let predicted = metrics.predictedCounts
         let rotate = classNames.count > 4 || classNames.contains { Format.width($0) > 10 }
-        var html = "<table class=\"heatmap\(rotate ? " rotated" : "")\">\n<thead><tr><th class=\"corner\" scope=\"col\">true ╲ predicted</th>"
-        for name in classNames { html += "<th scope=\"col\" class=\"col\"><span>\(htmlEscape(name))</span></th>" }
+        let dense = classNames.count > 12
+        var html = "<table class=\"heatmap\(rotate ? " rotated" : "")\(dense ? " dense" : "")\">\n<thead><tr><th class=\"corner\" scope=\"col\">true ╲ predicted</th>"
+        for name in classNames { html += "<th scope=\"col\" class=\"col\" title=\"\(htmlEscape(name))\"><span>\(htmlEscape(name))</span></th>" }
         html += "<th scope=\"col\" class=\"total col\"><span>total</span></th></tr></thead>\n<tbody>\n"
         for (t, name) in classNames.enumerated() {
             html += "<tr><th scope=\"row\">\(htmlEscape(name))</th>"
@@ -339,7 +341,7 @@ extension EvaluationReport {
         table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
         th, td { padding: 4px 10px; text-align: left; vertical-align: middle; }
         thead th { border-bottom: 2px solid var(--line); color: #374151; font-weight: 600; }
-        tbody th { font-weight: 500; overflow-wrap: anywhere; max-width: 280px; }
+        tbody th { font-weight: 500; white-space: nowrap; }
         td.num { text-align: right; }
         td.undefined { color: var(--muted); }
         table.metrics tbody tr:nth-child(even) { background: #f9fafb; }
@@ -349,12 +351,14 @@ extension EvaluationReport {
         td.bar span { display: block; height: 9px; border-radius: 3px; background: var(--train); opacity: .75; }
         table.metrics tr.best { background: #fff7ed; }
         table.heatmap td.cell { text-align: center; min-width: 44px; height: 34px; border: 1px solid #fff; font-weight: 500; }
+        table.heatmap.dense td.cell { min-width: 32px; height: 26px; font-size: 12px; }
+        table.heatmap.dense th.col { font-size: 12px; padding: 4px 2px; }
         table.heatmap td.diag { box-shadow: inset 0 0 0 2px #0f172a33; }
         table.heatmap td.total { text-align: center; color: var(--muted); }
         table.heatmap tr.total th { color: var(--muted); }
         table.heatmap th.corner { font-weight: 500; color: var(--muted); font-size: 12px; white-space: nowrap; vertical-align: bottom; }
         table.heatmap th.col { text-align: center; vertical-align: bottom; }
-        table.heatmap.rotated th.col span { writing-mode: vertical-rl; transform: rotate(180deg); display: inline-block; max-height: 180px;
+        table.heatmap.rotated th.col span { writing-mode: vertical-rl; transform: rotate(180deg); display: inline-block; max-height: 240px;
           overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
         table.kv th { color: #374151; font-weight: 500; padding-right: 22px; white-space: nowrap; }
         table.kv td { overflow-wrap: anywhere; }

@@ -96,8 +96,9 @@ extension EvaluationReport {
                 ["dev error", Format.fixed(reading.devError, 4), ""],
                 ["avoidable bias", Format.fixed(reading.avoidableBias, 4), reading.biasAdvice],
                 ["variance", Format.fixed(reading.variance, 4), reading.varianceAdvice],
-                ["diagnosis", reading.diagnosis.rawValue, reading.diagnosis.advice],
             ], leftAligned: [0, 2])
+            out += "  " + Format.left("diagnosis", Format.width("avoidable bias")) + "  " + reading.diagnosis.rawValue
+                + "  " + reading.diagnosis.advice + "\n"
         }
         if !options.isEmpty {
             out += "\nOptions\n" + textTable(options.map { [$0.key, $0.value] }, leftAligned: [0, 1])
