@@ -75,7 +75,9 @@ extension EvaluationReport {
     /// (`labels`, `matrix` with rows as true labels, and `normalized` by `true`, `pred` and
     /// `all`), and, when present, `training` (`epochs_run`, `best_epoch`,
     /// `stopping_reason`, `seconds`), `history` (one object per epoch), `bias_variance` and
-    /// `options` (an object of strings).
+    /// `options` (an object of strings; a repeated key keeps its last value). Class names
+    /// are keys of `classes`, so they should be distinct; `confusion_matrix.labels` keeps
+    /// their order.
     public func json() -> String {
         jsonValue().serialized() + "\n"
     }
