@@ -2,21 +2,44 @@
 ///
 /// scikit-learn's default `"warn"` yields 0 and warns; this library has no warning
 /// machinery, so ``zero`` is the default and behaves like `"warn"` without the warning.
-public enum ZeroDivision: Sendable, Hashable, Codable {
+/// The raw values are the spellings scikit-learn accepts: `"0"`, `"1"` and `"nan"`.
+public enum ZeroDivision: String, Sendable, Hashable, Codable, CaseIterable {
     /// 0 (scikit-learn's `zero_division=0` and, without the warning, `"warn"`).
-    case zero
+    case zero = "0"
     /// 1 (`zero_division=1`).
-    case one
+    case one = "1"
     /// NaN (`zero_division=np.nan`); averages then skip it, as scikit-learn's `nanmean`.
-    case nan
+    case nan = "nan"
 
-    var value: Double {
+    /// Parses `0`, `1`, `nan` or `warn` (the last as ``zero``), as written on a command line.
+    public init?(parsing text: String) {
+        switch text.lowercased() {
+        case "0", "0.0", "zero", "warn": self = .zero
+        case "1", "1.0", "one": self = .one
+        case "nan": self = .nan
+        default: return nil
+        }
+    }
+
+    /// The value a ratio with a zero denominator takes.
+    public var value: Double {
         switch self {
         case .zero: return 0
         case .one: return 1
         case .nan: return .nan
         }
     }
+}
+
+/// How ``ClassificationMetrics/normalizedConfusion(_:)`` scales the counts, as the
+/// `normalize` argument of scikit-learn's `confusion_matrix`.
+public enum ConfusionNormalization: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Each row (true class) sums to 1: the diagonal is the recall (`normalize="true"`).
+    case truth = "true"
+    /// Each column (predicted class) sums to 1: the diagonal is the precision (`normalize="pred"`).
+    case predicted = "pred"
+    /// All cells together sum to 1 (`normalize="all"`).
+    case all = "all"
 }
 
 /// Precision, recall and F1 of one class (or one average).
@@ -52,20 +75,30 @@ public func accuracy(predictions: [Int], truth: [Int]) -> Double {
 /// Accuracy, per-class precision/recall/F1/support, their macro, micro and weighted
 /// averages, and the confusion matrix of single-label predictions over classes `0..<K`.
 ///
-/// Definitions follow scikit-learn's `precision_recall_fscore_support`,
-/// `classification_report` and `confusion_matrix` with `labels=range(K)`:
+/// Every number equals scikit-learn's `classification_report(y_true, y_pred,
+/// labels=range(K), zero_division=z)` and `confusion_matrix(..., labels=range(K))`:
 /// - F1 is `2·tp / (2·tp + fp + fn)`; when that denominator is 0 it is `zeroDivision`
-///   (scikit-learn ≥ 1.3 computes it this way, so precision and recall of 0 give F1 0).
+///   (scikit-learn ≥ 1.3 computes it this way, so precision and recall of 0 give F1 0,
+///   and a class never predicted nor present gets `zeroDivision` for all three).
 /// - Macro averages are unweighted means over all K classes (classes without support
 ///   count); weighted averages weigh by support; micro averages pool the counts (for
 ///   single-label data micro precision = recall = F1 = accuracy).
-/// - With ``ZeroDivision/nan`` the NaNs are left out of the macro and weighted means.
+/// - With ``ZeroDivision/nan`` the NaNs are left out of the macro and weighted means, and a
+///   mean of nothing but NaN is NaN; when the classes left have no support at all, the
+///   weighted mean falls back to the unweighted one (scikit-learn's `_nanaverage`).
+///
+/// ```swift
+/// let m = ClassificationMetrics(predictions: [0, 1, 1], truth: [0, 1, 0], classCount: 2)
+/// m.accuracy                        // 0.666…
+/// m.perClass[1].precision           // 0.5
+/// m.normalizedConfusion(.truth)     // [[0.5, 0.5], [0, 1]]
+/// ```
 public struct ClassificationMetrics: Sendable, Hashable, Codable {
     /// The number of classes K.
     public let classCount: Int
     /// The number of examples scored.
     public let sampleCount: Int
-    /// The fraction of correct predictions.
+    /// The fraction of correct predictions (0 for no examples).
     public let accuracy: Double
     /// `confusion[t][p]`: examples of true class `t` predicted as `p` (rows: truth).
     public let confusion: [[Int]]
@@ -77,6 +110,8 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
     public let micro: PrecisionRecallF1
     /// Means weighted by support.
     public let weighted: PrecisionRecallF1
+    /// The value given to ratios with a zero denominator.
+    public let zeroDivision: ZeroDivision
 
     /// Scores `predictions` against `truth`.
     /// - Parameters:
@@ -84,7 +119,7 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
     ///   - truth: True class indices, as many as `predictions`.
     ///   - classCount: K; every index must lie in `0..<K`.
     ///   - zeroDivision: The value of a ratio whose denominator is 0.
-    /// - Precondition: equal lengths and indices in range.
+    /// - Precondition: equal lengths, `classCount > 0` and indices in range.
     public init(predictions: [Int], truth: [Int], classCount: Int, zeroDivision: ZeroDivision = .zero) {
         precondition(predictions.count == truth.count, "ClassificationMetrics: \(predictions.count) predictions for \(truth.count) labels")
         precondition(classCount > 0, "ClassificationMetrics: classCount must be > 0")
@@ -94,6 +129,17 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
                          "ClassificationMetrics: label \((0..<classCount).contains(p) ? t : p) outside 0..<\(classCount)")
             confusion[t][p] += 1
         }
+        self.init(confusion: confusion, zeroDivision: zeroDivision)
+    }
+
+    /// Scores a confusion matrix of counts, `confusion[t][p]` (rows: true class), as
+    /// ``init(predictions:truth:classCount:zeroDivision:)`` does after counting.
+    /// - Precondition: a non-empty square matrix of non-negative counts.
+    public init(confusion: [[Int]], zeroDivision: ZeroDivision = .zero) {
+        let classCount = confusion.count
+        precondition(classCount > 0, "ClassificationMetrics: the confusion matrix is empty")
+        precondition(confusion.allSatisfy { $0.count == classCount && $0.allSatisfy { $0 >= 0 } },
+                     "ClassificationMetrics: the confusion matrix must be square with non-negative counts")
         let zero = zeroDivision.value
         func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? zero : Double(a) / Double(b) }
         var perClass: [PrecisionRecallF1] = []
@@ -107,31 +153,66 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
             perClass.append(PrecisionRecallF1(
                 precision: ratio(tp, tp + fp), recall: ratio(tp, support), f1: ratio(2 * tp, 2 * tp + fp + fn), support: support))
         }
-        let n = truth.count
-        // Means that skip NaN (only produced with `.nan`), as scikit-learn's `np.nanmean`/weighted average.
-        func mean(_ values: [Double], weights: [Double]) -> Double {
-            var total = 0.0, weight = 0.0
-            for (v, w) in zip(values, weights) where !v.isNaN { total += v * w; weight += w }
-            return weight == 0 ? zero : total / weight
-        }
-        let ones = [Double](repeating: 1, count: classCount)
+        let n = confusion.reduce(0) { $0 + $1.reduce(0, +) }
         let supports = perClass.map { Double($0.support) }
-        func average(_ weights: [Double]) -> PrecisionRecallF1 {
+        func average(_ weights: [Double]?) -> PrecisionRecallF1 {
             PrecisionRecallF1(
-                precision: mean(perClass.map(\.precision), weights: weights), recall: mean(perClass.map(\.recall), weights: weights),
-                f1: mean(perClass.map(\.f1), weights: weights), support: n)
+                precision: nanAverage(perClass.map(\.precision), weights: weights),
+                recall: nanAverage(perClass.map(\.recall), weights: weights),
+                f1: nanAverage(perClass.map(\.f1), weights: weights), support: n)
         }
         self.classCount = classCount
         sampleCount = n
-        self.accuracy = TextClfMetrics.accuracy(predictions: predictions, truth: truth)
+        accuracy = n == 0 ? 0 : Double(totalTP) / Double(n)
         self.confusion = confusion
         self.perClass = perClass
-        macro = average(ones)
-        // With no support at all scikit-learn's weighted average is zero_division.
-        weighted = supports.reduce(0, +) == 0
-            ? PrecisionRecallF1(precision: zero, recall: zero, f1: zero, support: 0) : average(supports)
+        self.zeroDivision = zeroDivision
+        macro = average(nil)
+        weighted = average(supports)
         micro = PrecisionRecallF1(
             precision: ratio(totalTP, totalTP + totalFP), recall: ratio(totalTP, totalTP + totalFN),
             f1: ratio(2 * totalTP, 2 * totalTP + totalFP + totalFN), support: n)
     }
+
+    /// The confusion matrix scaled as scikit-learn's `confusion_matrix(normalize=...)`:
+    /// by row sums (``ConfusionNormalization/truth``), column sums
+    /// (``ConfusionNormalization/predicted``) or the total (``ConfusionNormalization/all``).
+    /// A row or column with no examples, 0/0, becomes zeros (scikit-learn's `nan_to_num`).
+    public func normalizedConfusion(_ normalization: ConfusionNormalization) -> [[Double]] {
+        let k = classCount
+        let rowSums = confusion.map { $0.reduce(0, +) }
+        let columnSums = (0..<k).map { p in confusion.reduce(0) { $0 + $1[p] } }
+        let total = rowSums.reduce(0, +)
+        return (0..<k).map { t in
+            (0..<k).map { p in
+                let denominator: Int
+                switch normalization {
+                case .truth: denominator = rowSums[t]
+                case .predicted: denominator = columnSums[p]
+                case .all: denominator = total
+                }
+                return denominator == 0 ? 0 : Double(confusion[t][p]) / Double(denominator)
+            }
+        }
+    }
+
+    /// The number of examples predicted as each class (the column sums of ``confusion``).
+    public var predictedCounts: [Int] {
+        (0..<classCount).map { p in confusion.reduce(0) { $0 + $1[p] } }
+    }
+}
+
+/// scikit-learn's `_nanaverage`: the (weighted) mean of the values that are not NaN; NaN when
+/// there are none; the unweighted mean when the weights left sum to 0.
+func nanAverage(_ values: [Double], weights: [Double]?) -> Double {
+    var kept: [(value: Double, weight: Double)] = []
+    for (index, value) in values.enumerated() where !value.isNaN {
+        kept.append((value, weights?[index] ?? 1))
+    }
+    guard !kept.isEmpty else { return .nan }
+    let weightSum = kept.reduce(0) { $0 + $1.weight }
+    if weightSum == 0 {
+        return kept.reduce(0) { $0 + $1.value } / Double(kept.count)
+    }
+    return kept.reduce(0) { $0 + $1.value * $1.weight } / weightSum
 }
