@@ -101,7 +101,7 @@ extension PipelineFile {
             if key.type == .ints, !items.allSatisfy({ Reader.isNumber($0, integer: true) }) {
                 throw ValidationError("\(key.optionSpelling): expected \(key.type.description), got '\(value)'")
             }
-            return "[" + items.map { scalar($0, flow: true) }.joined(separator: ", ") + "]"
+            return "[" + items.map { key.type == .ints ? $0 : scalar($0, flow: true) }.joined(separator: ", ") + "]"
         }
     }
 
