@@ -349,6 +349,38 @@ struct PipelineFileTests {
         }
     }
 
+    /// The main job's pipeline runs what `scripts/setup.sh` runs, and the SST-2 pipeline the
+    /// recipe of `Benchmarks/run-train.sh`.
+    @Test func shippedPipelinesMatchTheRecipesTheyStandFor() throws {
+        let root = SharedData.repositoryRoot.standardized.path
+        let shared = SharedData.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data").standardized.path
+        let recipes: [(String, [String])] = [
+            (
+                "reuters-grain-corn-mlp.yaml",
+                [
+                    root + "/corpora/reuters/ReutersGrain-train.arff", "--test", root + "/corpora/reuters/ReutersGrain-test.arff",
+                    "--model", "mlp", "--text", "lowercase,sklearn,stopwords,porter", "--features", "tfidf", "--hidden", "32",
+                    "--dropout", "0.2", "--lr", "0.003", "--epochs", "20", "--batch-size", "32", "--validation-fraction", "0.15",
+                    "--patience", "3", "--monitor", "val-f1", "--class-weight", "balanced", "--seed", "1",
+                    "--out", root + "/models/reuters-grain",
+                ]
+            ),
+            (
+                "sst2-logreg.yaml",
+                [
+                    shared + "/sst2/train.tsv", "--validation", shared + "/sst2/dev.tsv", "--model", "logreg",
+                    "--text", "whitespace,porter,sklearn", "--lr", "0.01", "--batch-size", "16", "--epochs", "2", "--seed", "1",
+                    "--out", root + "/models/sst2",
+                ]
+            ),
+        ]
+        for (name, recipe) in recipes {
+            let file = try PipelineFile(contentsOf: root + "/pipelines/" + name, environment: [:])
+            // --overwrite: a model trained earlier may be in the output folder.
+            #expect(try parsed(file.arguments + ["--overwrite"]) == parsed(recipe + ["--overwrite"]), "\(name)")
+        }
+    }
+
     @Test func theReadmeListsEveryKey() throws {
         let readme = try String(
             contentsOf: SharedData.repositoryRoot.appendingPathComponent("pipelines/README.md"), encoding: .utf8)
