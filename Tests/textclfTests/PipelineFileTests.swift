@@ -257,9 +257,10 @@ struct PipelineFileTests {
         let folder = try TemporaryFolder()
         let existing = try folder.write("vectors.txt", "film 0.1 0.2\n")
         let samples = Self.samples(existingFile: existing)
-        #expect(Set(samples.keys) == Set(PipelineKey.all.map(\.dotted)), "every key needs a sample")
+        let trainKeys = PipelineKey.all.filter { $0.applies(to: "train") }
+        #expect(Set(samples.keys) == Set(trainKeys.map(\.dotted)), "every key of train needs a sample")
         let out = folder.url.appendingPathComponent("out").path
-        for key in PipelineKey.all {
+        for key in trainKeys {
             guard let sample = samples[key.dotted] else { continue }
             let file = try pipeline("\(key.section):\n  \(key.name): \(sample.yaml)\n", in: folder)
             #expect(file.settings.map(\.key) == [key])
@@ -281,11 +282,12 @@ struct PipelineFileTests {
         #expect(options.count > 50)
         let covered = Set(PipelineKey.all.compactMap(\.option)).union(PipelineKey.notInPipelines.keys)
         #expect(options.subtracting(covered).isEmpty, "options with no key: \(options.subtracting(covered).sorted())")
-        let keyed = Set(PipelineKey.all.compactMap(\.option))
+        let keyed = Set(PipelineKey.all.filter { $0.applies(to: "train") }.compactMap(\.option))
         #expect(keyed.subtracting(options).isEmpty, "keys for options train lacks: \(keyed.subtracting(options).sorted())")
         for key in PipelineKey.all where key.option != nil {
             #expect((key.type == .flag) == declared.flags.contains(key.option!), "\(key.dotted): flag or option")
         }
+        #expect(!PipelineKey("evaluation", "folds", "folds", .int, "", commands: ["cv"]).applies(to: "train"))
         let dotted = PipelineKey.all.map(\.dotted)
         #expect(Set(dotted).count == dotted.count)
         #expect(PipelineKey.all.allSatisfy { PipelineKey.sections.contains($0.section) })

@@ -65,6 +65,7 @@ struct PipelineExpansion {
         var replaced = Set(user.options.map(\.name))
         for name in replaced { replaced.formUnion(PipelineKey.exclusive[name] ?? []) }
         let kept = file.settings.filter { setting in
+            guard setting.key.applies(to: name) else { return false }
             guard let option = setting.key.option else { return !user.hasPositional }
             return !replaced.contains(option)
         }

@@ -45,6 +45,9 @@ struct PipelineKey: Sendable, Equatable {
     let type: ValueType
     /// What the key sets, for the key table in `pipelines/README.md`.
     let summary: String
+    /// The subcommands whose option it is, or `nil` for all of ``PipelineExpansion/subcommands``.
+    /// Expanding for another subcommand leaves the key out.
+    let commands: [String]?
 
     /// The key as error messages write it: `optimizer.lr`.
     var dotted: String { section + "." + name }
@@ -52,13 +55,19 @@ struct PipelineKey: Sendable, Equatable {
     /// The option as the command line writes it (`--lr`), or `TRAIN` for the positional argument.
     var optionSpelling: String { option.map { "--" + $0 } ?? "TRAIN" }
 
-    init(_ section: String, _ name: String, _ option: String?, _ type: ValueType, _ summary: String) {
+    init(
+        _ section: String, _ name: String, _ option: String?, _ type: ValueType, _ summary: String, commands: [String]? = nil
+    ) {
         self.section = section
         self.name = name
         self.option = option
         self.type = type
         self.summary = summary
+        self.commands = commands
     }
+
+    /// Whether the key is an option of `command`.
+    func applies(to command: String) -> Bool { commands?.contains(command) ?? true }
 
     /// The sections, in the order pipeline files and the key table list them.
     static let sections = ["data", "text", "features", "model", "optimizer", "training", "evaluation", "output"]
@@ -173,7 +182,8 @@ struct PipelineKey: Sendable, Equatable {
     static var markdownTable: String {
         var lines = ["| key | type | option | sets |", "|---|---|---|---|"]
         for key in all {
-            lines.append("| `\(key.dotted)` | \(key.type.rawValue) | `\(key.optionSpelling)` | \(key.summary) |")
+            let only = key.commands.map { " (\($0.joined(separator: ", ")) only)" } ?? ""
+            lines.append("| `\(key.dotted)` | \(key.type.rawValue) | `\(key.optionSpelling)` | \(key.summary)\(only) |")
         }
         return lines.joined(separator: "\n") + "\n"
     }
