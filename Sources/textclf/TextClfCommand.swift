@@ -24,6 +24,9 @@ struct TextClfCommand: ParsableCommand {
         version: TextClfVersion.current,
         subcommands: [Tokenize.self, Vectorize.self, Train.self, Predict.self, Stats.self, Cache.self, Runs.self, Info.self]
     )
+
+    /// Expands `--pipeline FILE` (see ``PipelineExpansion``), then parses and runs as usual.
+    static func main() { PipelineExpansion.main(self) }
 }
 
 /// The version of the tool and its file formats.

@@ -56,6 +56,8 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("A labelled corpus to evaluate the final model on.", valueName: "file"))
     var test: String?
 
+    @OptionGroup var pipelineFile: PipelineOption
+
     @OptionGroup(title: "Text")
     var text: TextOptions
 

@@ -1,0 +1,225 @@
+import ArgumentParser
+import Foundation
+
+/// `--pipeline FILE`: the option group that `train`, `cv` and `search` declare, so that their
+/// help documents it. ``PipelineExpansion`` has already replaced the file by its arguments when
+/// the command parses; the value is kept for the command to report.
+struct PipelineOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "A pipeline file (YAML) with the run's settings; options given on the command line override it.",
+            discussion: "See pipelines/README.md for the keys. Relative paths in the file resolve against its folder.",
+            valueName: "file"))
+    var pipeline: String?
+}
+
+/// The rewrite of the command line that runs before parsing: `textclf train --pipeline FILE
+/// [options]` becomes `textclf train <the file's arguments> [options]`.
+///
+/// The file's arguments come first and the command line's after them. An option given on the
+/// command line replaces the file's value altogether (and its exclusive partner:
+/// `--validation` replaces `validation-fraction` and the other way round; `--batch-norm` and
+/// `--layer-norm` likewise); a TRAIN argument on the command line replaces `data.train`.
+struct PipelineExpansion {
+    /// The subcommands that take `--pipeline`.
+    static let subcommands = ["train", "cv", "search"]
+
+    /// The arguments to parse.
+    let arguments: [String]
+    /// The pipeline file, when there is one.
+    let file: PipelineFile?
+    /// The file's settings that made it into ``arguments``.
+    let kept: [PipelineFile.Setting]
+
+    /// Expands the pipeline named in `arguments` (the command line without the program name).
+    ///
+    /// - Parameters:
+    ///   - root: the root command, whose subcommands say which options take values.
+    ///   - environment: the variables that `${NAME}` expands to.
+    /// - Throws: ``PipelineError`` for a missing or invalid file, `ValidationError` for
+    ///   `--pipeline` given twice.
+    init(
+        arguments: [String], root: any ParsableCommand.Type,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
+        guard let name = arguments.first, Self.subcommands.contains(name),
+            let command = root.configuration.subcommands.first(where: { $0._commandName == name })
+        else {
+            self.init(unchanged: arguments)
+            return
+        }
+        let declared = CommandArguments(command)
+        let user = declared.scan(Array(arguments.dropFirst()))
+        let pipelines = user.options.filter { $0.name == "pipeline" }
+        guard let given = pipelines.first else {
+            self.init(unchanged: arguments)
+            return
+        }
+        guard pipelines.count == 1 else { throw ValidationError("--pipeline: give one pipeline file (got \(pipelines.count))") }
+        guard let path = given.value else {
+            self.init(unchanged: arguments)  // the parser reports the missing value
+            return
+        }
+        let file = try PipelineFile(contentsOf: path, environment: environment)
+
+        var replaced = Set(user.options.map(\.name))
+        for name in replaced { replaced.formUnion(PipelineKey.exclusive[name] ?? []) }
+        let kept = file.settings.filter { setting in
+            guard setting.key.applies(to: name) else { return false }
+            guard let option = setting.key.option else { return !user.hasPositional }
+            return !replaced.contains(option)
+        }
+        var rest = Array(arguments.dropFirst())
+        if !declared.names.keys.contains("pipeline") {
+            rest.removeSubrange(given.range)
+        }
+        let positional = kept.filter { $0.key.option == nil }.flatMap(\.arguments)
+        let options = kept.filter { $0.key.option != nil }.flatMap(\.arguments)
+        self.init(arguments: [name] + positional + options + rest, file: file, kept: kept)
+    }
+
+    private init(arguments: [String], file: PipelineFile?, kept: [PipelineFile.Setting]) {
+        self.arguments = arguments
+        self.file = file
+        self.kept = kept
+    }
+
+    private init(unchanged arguments: [String]) {
+        self.init(arguments: arguments, file: nil, kept: [])
+    }
+
+    /// Lines that say which of the options named in a parser's error message came from the
+    /// pipeline file, e.g. `note: --lr comes from pipelines/x.yaml:12 (optimizer.lr)`.
+    func notes(for message: String) -> [String] {
+        guard let file else { return [] }
+        return kept.compactMap { setting in
+            let spelling = setting.key.option.map { "--" + $0 } ?? "<train>"
+            guard Self.mentions(message, spelling) else { return nil }
+            return "note: \(setting.key.optionSpelling) comes from \(file.path):\(setting.line) (\(setting.key.dotted))"
+        }
+    }
+
+    static func mentions(_ message: String, _ spelling: String) -> Bool {
+        var searchStart = message.startIndex
+        while let range = message.range(of: spelling, range: searchStart..<message.endIndex) {
+            let next = range.upperBound < message.endIndex ? message[range.upperBound] : " "
+            if !(next.isLetter || next.isNumber || next == "-") { return true }
+            searchStart = range.upperBound
+        }
+        return false
+    }
+
+    /// Expands a pipeline, then parses and runs `root` as `ParsableCommand.main()` does; a
+    /// parse error that names an option from the pipeline says where the option came from.
+    static func main(_ root: any ParsableCommand.Type) -> Never {
+        let expansion: PipelineExpansion
+        do {
+            expansion = try PipelineExpansion(arguments: Array(CommandLine.arguments.dropFirst()), root: root)
+        } catch {
+            root.exit(withError: error)
+        }
+        var command: any ParsableCommand
+        do {
+            command = try root.parseAsRoot(expansion.arguments)
+        } catch {
+            let code = root.exitCode(for: error)
+            let notes = code.isSuccess ? [] : expansion.notes(for: root.message(for: error))
+            guard !notes.isEmpty else { root.exit(withError: error) }
+            printError(root.fullMessage(for: error))
+            for note in notes { printError(note) }
+            Foundation.exit(code.rawValue)
+        }
+        do {
+            try command.run()
+        } catch {
+            root.exit(withError: error)
+        }
+        root.exit()
+    }
+}
+
+/// What a command declares, read from ArgumentParser's description of it (the JSON that
+/// `--experimental-dump-help` prints): each option's names and whether it takes a value.
+struct CommandArguments {
+    /// Every option name (`lr`, `h`) to its preferred long name (`lr`, `help`).
+    var names: [String: String] = [:]
+    /// The preferred names of the options that take a value.
+    var valueOptions: Set<String> = []
+    /// The preferred names of the flags.
+    var flags: Set<String> = []
+    /// The positional arguments' names.
+    var positionals: [String] = []
+
+    private struct Dump: Decodable {
+        struct Command: Decodable { let arguments: [Argument]? }
+        struct Argument: Decodable {
+            let kind: String
+            let names: [Name]?
+            let valueName: String?
+        }
+        struct Name: Decodable {
+            let kind: String
+            let name: String
+        }
+        let command: Command
+    }
+
+    init(_ command: any ParsableCommand.Type) {
+        guard let dump = try? JSONDecoder().decode(Dump.self, from: Data(command._dumpHelp().utf8)) else { return }
+        for argument in dump.command.arguments ?? [] {
+            if argument.kind == "positional" {
+                positionals.append(argument.valueName ?? "")
+                continue
+            }
+            let names = argument.names ?? []
+            guard let preferred = names.first(where: { $0.kind == "long" })?.name ?? names.first?.name else { continue }
+            for name in names { self.names[name.name] = preferred }
+            if argument.kind == "option" { valueOptions.insert(preferred) } else { flags.insert(preferred) }
+        }
+    }
+
+    /// An option as the command line gives it.
+    struct GivenOption {
+        /// The preferred long name (or the name as written, when the command does not declare it).
+        let name: String
+        /// Its value, when it takes one and has one.
+        let value: String?
+        /// Where it sits in the scanned arguments, value included.
+        let range: Range<Int>
+    }
+
+    /// The options and whether there is a positional argument in `arguments` (after the
+    /// subcommand's name).
+    func scan(_ arguments: [String]) -> (options: [GivenOption], hasPositional: Bool) {
+        var options: [GivenOption] = []
+        var hasPositional = false
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--" {
+                hasPositional = hasPositional || index + 1 < arguments.count
+                break
+            }
+            guard argument.hasPrefix("-"), argument != "-" else {
+                hasPositional = true
+                index += 1
+                continue
+            }
+            let body = argument.drop { $0 == "-" }
+            let written = body.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = names[String(written[0])] ?? String(written[0])
+            if written.count == 2 {
+                options.append(GivenOption(name: name, value: String(written[1]), range: index..<index + 1))
+                index += 1
+            } else if valueOptions.contains(name) {
+                let hasValue = index + 1 < arguments.count
+                options.append(GivenOption(name: name, value: hasValue ? arguments[index + 1] : nil, range: index..<min(index + 2, arguments.count)))
+                index += 2
+            } else {
+                options.append(GivenOption(name: name, value: nil, range: index..<index + 1))
+                index += 1
+            }
+        }
+        return (options, hasPositional)
+    }
+}
