@@ -21,13 +21,24 @@ enum TextClfBinary {
         return nil
     }()
 
-    static func run(_ arguments: [String], standardInput: String? = nil) throws -> CommandResult {
+    /// A run log shared by the test process's commands, so that tests never write to the
+    /// user's own (`TEXTCLF_RUN_LOG` set by a test's `environment` wins).
+    static let testRunLog = FileManager.default.temporaryDirectory
+        .appendingPathComponent("textclf-test-runs-\(ProcessInfo.processInfo.processIdentifier).sqlite").path
+
+    static func run(
+        _ arguments: [String], standardInput: String? = nil, environment: [String: String] = [:]
+    ) throws -> CommandResult {
         guard let binary = url else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "the textclf binary was not built"])
         }
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        var variables = ProcessInfo.processInfo.environment
+        if variables["TEXTCLF_RUN_LOG"] == nil { variables["TEXTCLF_RUN_LOG"] = testRunLog }
+        variables.merge(environment) { _, new in new }
+        process.environment = variables
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output
