@@ -10,3 +10,4 @@
 @_exported import TextClfTensor
 @_exported import TextClfText
 @_exported import TextClfTraining
+@_exported import TextClfReport

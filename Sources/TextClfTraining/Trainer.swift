@@ -12,6 +12,9 @@ public struct EpochRecord: Sendable, Hashable, Codable {
     public var trainLoss: Double
     /// The accuracy of the training predictions made during the epoch (in training mode).
     public var trainAccuracy: Double
+    /// The macro-F1 of the same training predictions, or `nil` in records written before it
+    /// was kept.
+    public var trainMacroF1: Double?
     /// The validation loss, or `nil` without validation data.
     public var validationLoss: Double?
     /// The validation accuracy, or `nil`.
@@ -218,6 +221,9 @@ public final class Trainer {
             model.isTraining = true
             var lossSum = 0.0, correct = 0, seen = 0, windowLoss = 0.0, windowSteps = 0
             var step = 0
+            // Rows: true class; columns: predicted class (for the training macro-F1).
+            var confusion = [Int](repeating: 0, count: model.architecture.classes * model.architecture.classes)
+            let classCount = model.architecture.classes
             for batch in loader.batches(epoch: epochIndex) {
                 if step >= stepsPerEpoch { break }
                 step += 1
@@ -230,7 +236,10 @@ public final class Trainer {
                     if let clip = options.clipNorm { try clipGradientNorm(model.parameters, maxNorm: clip) }
                     try optimizer.step(model.parameters)
                     let predictions = LogisticRegression.predictionsOf(logits)
-                    for (p, t) in zip(predictions, batch.labels) where p == t { correct += 1 }
+                    for (p, t) in zip(predictions, batch.labels) {
+                        if p == t { correct += 1 }
+                        if p >= 0 && p < classCount && t >= 0 && t < classCount { confusion[t * classCount + p] += 1 }
+                    }
                     lossSum += Double(loss.value) * Double(batch.count)
                     seen += batch.count
                     windowLoss += Double(loss.value)
@@ -255,6 +264,10 @@ public final class Trainer {
             var record = EpochRecord(
                 epoch: epoch, trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
                 trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : 0, learningRate: rate, seconds: 0)
+            if seen > 0 {
+                let rows = (0..<classCount).map { Array(confusion[($0 * classCount)..<(($0 + 1) * classCount)]) }
+                record.trainMacroF1 = ClassificationMetrics(confusion: rows).macro.f1
+            }
             if let validation {
                 let evaluation = try evaluate(validation, classWeights: classWeights)
                 record.validationLoss = evaluation.loss

@@ -17,12 +17,15 @@ struct TextClfCommand: ParsableCommand {
               textclf vectorize sst2/train.tsv --apply sst2/dev.tsv --out out/sst2
               textclf train sst2/train.tsv --validation sst2/dev.tsv --out models/sst2
               textclf predict --model models/sst2 sst2/dev.tsv
+              textclf report --model models/sst2 sst2/dev.tsv --html report.html
+              textclf train --pipeline pipelines/sst2-logreg.yaml
+              textclf runs
               textclf stats sms/SMSSpamCollection
               textclf cache list
               textclf info
             """,
         version: TextClfVersion.current,
-        subcommands: [Tokenize.self, Vectorize.self, Train.self, Predict.self, Stats.self, Cache.self, Runs.self, Info.self]
+        subcommands: [Tokenize.self, Vectorize.self, Train.self, Predict.self, Report.self, Stats.self, Cache.self, Runs.self, Info.self]
     )
 
     /// Expands `--pipeline FILE` (see ``PipelineExpansion``), then parses and runs as usual.

@@ -1,0 +1,270 @@
+import ArgumentParser
+import Foundation
+import TextClf
+
+/// `textclf report`: scores a saved model on labelled data, or any predictions against the
+/// truth, as text, JSON and a self-contained HTML page.
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score a model on labelled data, or predictions against the truth: text, JSON and HTML.",
+        discussion: """
+            With --model, runs the saved model over the labelled corpus FILE and reports its \
+            classification report (laid out as scikit-learn's), the confusion matrix (rows are \
+            true labels), the training summary saved with the model (epochs, best epoch, why \
+            training stopped) and a bias/variance reading from the best epoch's training and \
+            validation error. With --predictions and --truth, scores two label files (one label \
+            per line, or the JSON lines of 'textclf predict --json'); the classes are the \
+            labels of both, sorted.
+
+            The text goes to standard output (--quiet skips it); --json FILE and --html FILE \
+            write the report as JSON (keys accuracy, classes, macro, micro, weighted, \
+            confusion_matrix, ...) and as one HTML page with the training curves, the confusion \
+            matrix as a heat map, the per-class table and the run's options. Files are written \
+            atomically.
+
+            Examples:
+              textclf report --model models/sst2 sst2/dev.tsv
+              textclf report --model models/reuters corpora/reuters/test.arff --html out/report.html --json out/report.json
+              textclf predict --model models/sst2 sst2/dev.tsv > predicted.txt
+              textclf report --predictions predicted.txt --truth dev.labels.txt --digits 4
+              textclf report --model models/sms sms.tsv --bayes-error 0.01 --zero-division 1
+            """)
+
+    @Option(help: ArgumentHelp("The model folder written by 'textclf train'.", valueName: "dir"))
+    var model: String?
+
+    @Argument(help: ArgumentHelp("The labelled corpus to score the model on (with --model).", valueName: "file"))
+    var input: String?
+
+    @Option(help: ArgumentHelp("Predicted labels: one per line, or 'textclf predict --json' lines.", valueName: "file"))
+    var predictions: String?
+
+    @Option(help: ArgumentHelp("True labels for --predictions, in the same order.", valueName: "file"))
+    var truth: String?
+
+    @OptionGroup(title: "Data")
+    var data: DataOptions
+
+    @Option(help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file"))
+    var json: String?
+
+    @Option(help: ArgumentHelp("Write the report as a self-contained HTML page to this file.", valueName: "file"))
+    var html: String?
+
+    @Option(help: "Digits after the decimal point in the text report.")
+    var digits = 2
+
+    @Option(help: "Value of a ratio with a zero denominator: 0, 1 or nan (as scikit-learn's zero_division).")
+    var zeroDivision = "0"
+
+    @Option(help: "The human-level (Bayes) error for the bias/variance reading.")
+    var bayesError = 0.0
+
+    @Option(help: "A gap larger than this reads as high bias or high variance.")
+    var tolerance = 0.05
+
+    @Option(help: "Documents per batch when running the model.")
+    var batchSize = 1024
+
+    @Option(help: ArgumentHelp("The embeddings cache folder, for word-vector models.", valueName: "dir"))
+    var cacheDir: String?
+
+    @Flag(help: "Do not print the text report.")
+    var quiet = false
+
+    func validate() throws {
+        if model != nil {
+            guard input != nil else { throw ValidationError("--model needs the labelled corpus FILE to score") }
+            guard predictions == nil, truth == nil else { throw ValidationError("give either --model FILE or --predictions with --truth") }
+        } else {
+            guard predictions != nil, truth != nil else {
+                throw ValidationError("give --model DIR FILE, or --predictions FILE with --truth FILE")
+            }
+            guard input == nil else { throw ValidationError("FILE is read with --model only") }
+        }
+        guard ZeroDivision(parsing: zeroDivision) != nil else {
+            throw ValidationError("--zero-division must be 0, 1 or nan (got '\(zeroDivision)')")
+        }
+        guard (0...15).contains(digits) else { throw ValidationError("--digits must be between 0 and 15") }
+        guard (0..<1).contains(bayesError), tolerance >= 0 else {
+            throw ValidationError("--bayes-error must be in [0, 1) and --tolerance >= 0")
+        }
+    }
+
+    func run() throws {
+        let zero = ZeroDivision(parsing: zeroDivision) ?? .zero
+        let report = try model != nil ? modelReport(zeroDivision: zero) : labelFileReport(zeroDivision: zero)
+        // Nothing is written until the whole report exists; each file is replaced atomically.
+        if let json { try AtomicFile.write(Array(report.json().utf8), to: json) }
+        if let html { try AtomicFile.write(Array(report.html(digits: max(digits, 2)).utf8), to: html) }
+        if !quiet {
+            var text = report.text(digits: digits)
+            while text.hasSuffix("\n") { text.removeLast() }
+            print(text)
+        }
+        if let json { printError("wrote \(json)") }
+        if let html { printError("wrote \(html)") }
+    }
+
+    /// Runs the saved model over the corpus and adds what `model.json` recorded of training.
+    func modelReport(zeroDivision: ZeroDivision) throws -> EvaluationReport {
+        guard let model, let input else { throw ValidationError("--model needs FILE") }
+        let (classifier, document) = try ModelFile.load(from: model)
+        let pipeline = try FeaturePipeline.load(from: model, cacheDir: cacheDir, report: { printError($0) })
+        var texts: [String] = []
+        var labels: [String] = []
+        try CorpusReader(path: input, options: data.corpusOptions(labelRequired: true)).forEach { document in
+            texts.append(document.text)
+            labels.append(document.label ?? "")
+        }
+        let classes = document.classes
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        var truthIDs: [Int] = []
+        truthIDs.reserveCapacity(labels.count)
+        for (row, label) in labels.enumerated() {
+            guard let id = index[label] else {
+                throw ValidationError(
+                    "\(input): document \(row + 1) has the label '\(label)', which the model does not know (its classes: \(classes.joined(separator: ", ")))")
+            }
+            truthIDs.append(id)
+        }
+        let predicted = try Predict.labels(of: texts, classifier: classifier, pipeline: pipeline, batchSize: batchSize)
+        let metrics = ClassificationMetrics(
+            predictions: predicted, truth: truthIDs, classCount: classes.count, zeroDivision: zeroDivision)
+
+        let history = document.history.map {
+            EpochSummary(
+                epoch: $0.epoch, trainLoss: $0.trainLoss, trainAccuracy: $0.trainAccuracy, trainMacroF1: $0.trainMacroF1,
+                validationLoss: $0.validationLoss, validationAccuracy: $0.validationAccuracy,
+                validationMacroF1: $0.validationMacroF1, learningRate: Double($0.learningRate), seconds: $0.seconds)
+        }
+        let training = document.history.isEmpty
+            ? nil
+            : TrainingSummary(
+                epochsRun: document.history.count, bestEpoch: document.bestEpoch,
+                stoppingReason: document.stoppingReason ?? "unknown",
+                seconds: document.history.reduce(0) { $0 + $1.seconds })
+        let reading = BiasVarianceReading(
+            history: history, epoch: document.bestEpoch, bayesError: bayesError, tolerance: tolerance)
+        return EvaluationReport(
+            title: "\((model as NSString).lastPathComponent) on \((input as NSString).lastPathComponent)",
+            source: "model \(model), data \(input) (\(texts.count) documents)", classNames: classes, metrics: metrics,
+            training: training, history: history, biasVariance: reading,
+            options: Self.options(of: document, model: model))
+    }
+
+    /// Scores two label files line by line.
+    func labelFileReport(zeroDivision: ZeroDivision) throws -> EvaluationReport {
+        guard let predictions, let truth else { throw ValidationError("--predictions needs --truth") }
+        let predicted = try Self.readLabels(predictions)
+        let actual = try Self.readLabels(truth)
+        guard predicted.count == actual.count else {
+            throw ValidationError("\(predictions) has \(predicted.count) labels but \(truth) has \(actual.count)")
+        }
+        guard !actual.isEmpty else { throw ValidationError("\(truth): no labels") }
+        let classes = Array(Set(predicted).union(actual)).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        let metrics = ClassificationMetrics(
+            predictions: predicted.map { index[$0]! }, truth: actual.map { index[$0]! }, classCount: classes.count,
+            zeroDivision: zeroDivision)
+        return EvaluationReport(
+            title: "\((predictions as NSString).lastPathComponent) against \((truth as NSString).lastPathComponent)",
+            source: "predictions \(predictions), truth \(truth) (\(actual.count) labels)", classNames: classes,
+            metrics: metrics)
+    }
+
+    /// One label per line (a trailing `\r` and a final empty line dropped); a line starting
+    /// with `{` is a JSON object whose `label` is taken; a tab ends the label (`--proba` output).
+    static func readLabels(_ path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("\(path): no such file or not readable")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(path): not UTF-8 text") }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+        }
+        if lines.last == "" { lines.removeLast() }
+        return try lines.enumerated().map { number, line in
+            if line.hasPrefix("{") {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    let label = object["label"]
+                else {
+                    throw ValidationError("\(path):\(number + 1): not a JSON object with a \"label\" field")
+                }
+                return label as? String ?? "\(label)"
+            }
+            let label = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            guard !label.isEmpty else { throw ValidationError("\(path):\(number + 1): empty label") }
+            return label
+        }
+    }
+
+    /// A readable value: optionals unwrapped (`nil` when absent), collections joined.
+    static func describe(_ value: Any) -> String? {
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return nil }
+            return describe(wrapped)
+        }
+        if mirror.displayStyle == .collection || mirror.displayStyle == .set {
+            return mirror.children.compactMap { describe($0.value) }.joined(separator: ",")
+        }
+        if mirror.displayStyle == .dictionary {
+            let pairs = mirror.children.compactMap { child -> String? in
+                let pair = Mirror(reflecting: child.value).children.map(\.value)
+                guard pair.count == 2, let key = describe(pair[0]), let value = describe(pair[1]) else { return nil }
+                return "\(key)=\(value)"
+            }
+            return pairs.isEmpty ? nil : pairs.sorted().joined(separator: ",")
+        }
+        return "\(value)"
+    }
+
+    /// The model's architecture and training options as ordered key/value pairs.
+    static func options(of document: ModelDocument, model: String) -> [ReportOption] {
+        var options = [ReportOption("model folder", model)]
+        let architecture = document.architecture
+        options.append(ReportOption("model", architecture.kind.rawValue))
+        options.append(ReportOption("features", String(architecture.features)))
+        if !architecture.hidden.isEmpty {
+            options.append(ReportOption("hidden", architecture.hidden.map(String.init).joined(separator: ",")))
+            options.append(ReportOption("activation", "\(architecture.activation)"))
+            options.append(ReportOption("dropout", "\(architecture.dropout)"))
+            options.append(ReportOption("normalization", "\(architecture.normalization)"))
+        }
+        options.append(ReportOption("classes", document.classes.joined(separator: ", ")))
+        if let training = document.options {
+            for child in Mirror(reflecting: training).children {
+                guard let label = child.label, let value = Self.describe(child.value) else { continue }
+                options.append(ReportOption(label, value))
+            }
+        }
+        return options
+    }
+}
+
+extension Predict {
+    /// The most probable class of each text, in batches of `batchSize`.
+    static func labels(
+        of texts: [String], classifier: any Classifier, pipeline: FeaturePipeline, batchSize: Int
+    ) throws -> [Int] {
+        var result: [Int] = []
+        result.reserveCapacity(texts.count)
+        let classes = classifier.architecture.classes
+        for start in stride(from: 0, to: texts.count, by: max(1, batchSize)) {
+            let batch = Array(texts[start..<min(start + max(1, batchSize), texts.count)])
+            let input: LayerInput
+            switch try pipeline.transform(batch) {
+            case .sparse(let matrix): input = .sparse(matrix)
+            case .dense(let tensor): input = .dense(tensor)
+            }
+            let values = try classifier.probabilities(input).scalars
+            for row in 0..<batch.count {
+                var best = 0
+                for index in 1..<classes where values[row * classes + index] > values[row * classes + best] { best = index }
+                result.append(best)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import TextClfTestSupport
+
+/// `textclf report` end to end: label files scored against scikit-learn's fixtures, and a
+/// trained model's report in text, JSON and HTML.
+@Suite("textclf report")
+struct ReportCommandTests {
+    /// The scikit-learn cases written by `scripts/fixtures/metrics_reference.py`.
+    static func cases() throws -> [[String: Any]] {
+        let data = try Data(contentsOf: SharedData.fixture("metrics/classification_reports.json"))
+        let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        return object["cases"] as! [[String: Any]]
+    }
+
+    static func number(_ value: Any?) -> Double {
+        if let value = value as? NSNumber { return value.doubleValue }
+        return .nan
+    }
+
+    static func close(_ a: Double, _ b: Double) -> Bool {
+        (a.isNaN && b.isNaN) || abs(a - b) <= 1e-9
+    }
+
+    @Test("--predictions/--truth JSON equals scikit-learn's classification_report and confusion_matrix to 1e-9")
+    func labelFilesMatchScikitLearn() throws {
+        let folder = try TemporaryFolder()
+        var checked = 0
+        for testCase in try Self.cases() {
+            let names = testCase["target_names"] as! [String]
+            let truth = (testCase["y_true"] as! [Int]).map { names[$0] }
+            let predicted = (testCase["y_pred"] as! [Int]).map { names[$0] }
+            // Label files only know the labels they hold; cases with a class in neither file
+            // (scored with labels=range(K)) are the library's to check.
+            guard Set(truth).union(predicted).count == names.count,
+                names == names.sorted(by: { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) })
+            else { continue }
+            let truthPath = try folder.write("truth.txt", truth.joined(separator: "\n") + "\n")
+            let predictedPath = try folder.write("predicted.txt", predicted.joined(separator: "\n") + "\n")
+            let jsonPath = folder.url.appendingPathComponent("report.json").path
+            let zero = testCase["zero_division"] as! String
+            let result = try TextClfBinary.run([
+                "report", "--predictions", predictedPath, "--truth", truthPath, "--zero-division", zero, "--json", jsonPath,
+            ])
+            #expect(result.status == 0, "\(result.standardError)")
+            let expectedText = (testCase["text"] as! [String: String])["2"]!
+            #expect(result.standardOutput.contains(expectedText.trimmingCharacters(in: .newlines)), "\(testCase["name"]!)")
+
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: jsonPath))) as! [String: Any]
+            let expected = testCase["report"] as! [String: Any]
+            let name = testCase["name"] as! String
+            #expect(Self.close(Self.number(report["accuracy"]), Self.number(expected["accuracy"] ?? (testCase["micro"] as! [Any])[2])), "\(name)")
+            let classes = report["classes"] as! [String: [String: Any]]
+            for (index, label) in names.enumerated() {
+                let mine = classes[label]!
+                let theirs = expected[String(index)] as! [String: Any]
+                #expect(Self.close(Self.number(mine["precision"]), Self.number(theirs["precision"])), "\(name) \(label)")
+                #expect(Self.close(Self.number(mine["recall"]), Self.number(theirs["recall"])), "\(name) \(label)")
+                #expect(Self.close(Self.number(mine["f1"]), Self.number(theirs["f1-score"])), "\(name) \(label)")
+                #expect(Self.number(mine["support"]) == Self.number(theirs["support"]), "\(name) \(label)")
+            }
+            for (key, theirs) in [("macro", "macro avg"), ("weighted", "weighted avg")] {
+                let mine = report[key] as! [String: Any]
+                let reference = expected[theirs] as! [String: Any]
+                for (field, referenceField) in [("precision", "precision"), ("recall", "recall"), ("f1", "f1-score")] {
+                    #expect(Self.close(Self.number(mine[field]), Self.number(reference[referenceField])), "\(name) \(key) \(field)")
+                }
+            }
+            let micro = testCase["micro"] as! [Any]
+            let mineMicro = report["micro"] as! [String: Any]
+            #expect(Self.close(Self.number(mineMicro["precision"]), Self.number(micro[0])), "\(name) micro")
+            #expect(Self.close(Self.number(mineMicro["f1"]), Self.number(micro[2])), "\(name) micro")
+            let confusion = report["confusion_matrix"] as! [String: Any]
+            #expect(confusion["labels"] as! [String] == names)
+            let counts = (confusion["matrix"] as! [[NSNumber]]).map { $0.map(\.intValue) }
+            #expect(counts == (testCase["confusion"] as! [String: Any])["None"] as! [[Int]], "\(name)")
+            checked += 1
+        }
+        #expect(checked >= 10, "only \(checked) fixture cases apply to label files")
+    }
+
+    @Test("label files: JSON lines from predict are read; a length mismatch and an empty label are errors naming the file")
+    func labelFileFormats() throws {
+        let folder = try TemporaryFolder()
+        let truth = try folder.write("truth.txt", "spam\nham\nham\n")
+        let json = try folder.write("predicted.jsonl", "{\"label\":\"spam\",\"probabilities\":{}}\n{\"label\":\"spam\"}\n{\"label\":\"ham\"}\n")
+        let ok = try TextClfBinary.run(["report", "--predictions", json, "--truth", truth])
+        #expect(ok.status == 0, "\(ok.standardError)")
+        #expect(ok.standardOutput.contains("    accuracy                           0.67         3"))
+        let short = try folder.write("short.txt", "spam\nham\n")
+        let mismatch = try TextClfBinary.run(["report", "--predictions", short, "--truth", truth])
+        #expect(mismatch.status != 0 && mismatch.standardError.contains("has 2 labels but \(truth) has 3"))
+        let blank = try folder.write("blank.txt", "spam\n\nham\n")
+        let empty = try TextClfBinary.run(["report", "--predictions", blank, "--truth", truth])
+        #expect(empty.status != 0 && empty.standardError.contains("\(blank):2: empty label"))
+        let missing = try TextClfBinary.run(["report", "--predictions", folder.url.path + "/nope.txt", "--truth", truth])
+        #expect(missing.status != 0 && missing.standardError.contains("nope.txt: no such file"))
+    }
+
+    @Test("--model: text, JSON and HTML of a trained model, with its training history and an unknown label named")
+    func modelReport() throws {
+        let folder = try TemporaryFolder()
+        var lines: [String] = []
+        for index in 0..<60 {
+            lines.append(index % 2 == 0 ? "pos\tgood great fine film \(index)" : "neg\tbad awful poor film \(index)")
+        }
+        let corpus = try folder.write("train.tsv", lines.joined(separator: "\n") + "\n")
+        let model = folder.url.appendingPathComponent("model").path
+        let train = try TextClfBinary.run([
+            "train", corpus, "--out", model, "--validation-fraction", "0.25", "--epochs", "3", "--quiet", "--seed", "3",
+        ])
+        #expect(train.status == 0, "\(train.standardError)")
+        let json = folder.url.appendingPathComponent("out/report.json").path
+        let html = folder.url.appendingPathComponent("out/report.html").path
+        try FileManager.default.createDirectory(atPath: folder.url.appendingPathComponent("out").path, withIntermediateDirectories: true)
+        let result = try TextClfBinary.run(["report", "--model", model, corpus, "--json", json, "--html", html])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("precision    recall  f1-score   support"))
+        #expect(result.standardOutput.contains("Confusion matrix"))
+        #expect(result.standardOutput.contains("epochs run  3"))
+        #expect(result.standardOutput.contains("Bias and variance"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+        #expect((report["history"] as? [Any])?.count == 3)
+        #expect(((report["confusion_matrix"] as? [String: Any])?["labels"] as? [String]) == ["neg", "pos"])
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.contains("<svg") && page.contains("</html>"))
+
+        let unknown = try folder.write("unknown.tsv", "meh\tgood film\n")
+        let failed = try TextClfBinary.run(["report", "--model", model, unknown])
+        #expect(failed.status != 0 && failed.standardError.contains("has the label 'meh', which the model does not know"))
+        let neither = try TextClfBinary.run(["report"])
+        #expect(neither.status != 0 && neither.standardError.contains("--predictions"))
+    }
+}
