@@ -29,11 +29,14 @@ step "Corpus report (textclf stats)"
 echo
 "$textclf" stats "$test" --text lowercase,sklearn,stopwords,porter
 
-step "Train an MLP on TF-IDF features and evaluate it on the test split (textclf train)"
-"$textclf" train "$train" --test "$test" --model mlp --text lowercase,sklearn,stopwords,porter \
-    --features tfidf --hidden 32 --dropout 0.2 --lr 0.003 --epochs 20 --batch-size 32 \
-    --validation-fraction 0.15 --patience 3 --monitor val-f1 --class-weight balanced --seed 1 \
-    --out models/reuters-grain --overwrite
+step "Train an MLP on TF-IDF features (textclf train --pipeline pipelines/reuters-grain-corn-mlp.yaml)"
+"$textclf" train --pipeline pipelines/reuters-grain-corn-mlp.yaml --overwrite
+
+step "Report on the held-out test split (textclf report)"
+mkdir -p out/reuters-grain
+"$textclf" report --model models/reuters-grain "$test" \
+    --json out/reuters-grain/report.json --html out/reuters-grain/report.html
+printf '\nHTML report: %s\n' "$(pwd)/out/reuters-grain/report.html"
 
 step "Predict with the saved model (textclf predict)"
 printf '%s\n' "wheat and corn exports rose as grain prices fell" "the company reported higher quarterly profits" \
