@@ -16,13 +16,15 @@ struct TextClfCommand: ParsableCommand {
               textclf tokenize --text porter --words words.txt
               textclf vectorize sst2/train.tsv --apply sst2/dev.tsv --out out/sst2
               textclf train sst2/train.tsv --validation sst2/dev.tsv --out models/sst2
+              textclf cv sms/SMSSpamCollection --folds 5
+              textclf search sst2/dev.tsv --space 'lr=log:1e-3..1e-1' --trials 8 --folds 3 --out runs/search
               textclf predict --model models/sst2 sst2/dev.tsv
               textclf stats sms/SMSSpamCollection
               textclf cache list
               textclf info
             """,
         version: TextClfVersion.current,
-        subcommands: [Tokenize.self, Vectorize.self, Train.self, Predict.self, Stats.self, Cache.self, Runs.self, Info.self]
+        subcommands: [Tokenize.self, Vectorize.self, Train.self, CrossValidate.self, Search.self, Predict.self, Stats.self, Cache.self, Runs.self, Info.self]
     )
 
     /// Expands `--pipeline FILE` (see ``PipelineExpansion``), then parses and runs as usual.
