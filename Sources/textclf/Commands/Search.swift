@@ -47,8 +47,8 @@ struct Search: ParsableCommand {
               textclf search sms/SMSSpamCollection --validation-fraction 0.2 --model mlp \\
                   --space 'hidden=16|32|64,32' --space 'dropout=0|0.2|0.4' --patience 2 \\
                   --epochs 10 --out runs/sms
-              textclf search train.tsv --validation dev.tsv --space 'optimizer=adam|sgd' \\
-                  --space 'text=lowercase,words|lowercase,sklearn,porter' --metric val-accuracy
+              textclf search train.tsv --validation dev.tsv --metric val-accuracy \\
+                  --space 'optimizer=adam|sgd' --space 'text=lowercase,words|lowercase,porter'
               textclf search train.tsv --validation dev.tsv --space 'lr=0.001..0.1' \\
                   --grid-points 5 --out runs/lr
               textclf search train.tsv --validation dev.tsv --space 'lr=log:1e-4..1e-1' \\
