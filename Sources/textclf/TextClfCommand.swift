@@ -17,7 +17,7 @@ struct TextClfCommand: ParsableCommand {
               textclf vectorize sst2/train.tsv --apply sst2/dev.tsv --out out/sst2
               textclf train sst2/train.tsv --validation sst2/dev.tsv --out models/sst2
               textclf cv sms/SMSSpamCollection --folds 5
-              textclf search sst2/dev.tsv --space 'lr=log:1e-3..1e-1' --trials 8 --folds 3 --out runs/search
+              textclf search sst2/dev.tsv --folds 3 --space 'lr=0.01|0.1' --out runs/lr
               textclf predict --model models/sst2 sst2/dev.tsv
               textclf stats sms/SMSSpamCollection
               textclf cache list

@@ -48,7 +48,8 @@ struct Search: ParsableCommand {
                   --space 'hidden=16|32|64,32' --space 'dropout=0|0.2|0.4' --patience 2 \\
                   --epochs 10 --out runs/sms
               textclf search train.tsv --validation dev.tsv --metric val-accuracy \\
-                  --space 'optimizer=adam|sgd' --space 'text=lowercase,words|lowercase,porter'
+                  --space 'optimizer=adam|sgd' \\
+                  --space 'text=lowercase,words|lowercase,sklearn,porter'
               textclf search train.tsv --validation dev.tsv --space 'lr=0.001..0.1' \\
                   --grid-points 5 --out runs/lr
               textclf search train.tsv --validation dev.tsv --space 'lr=log:1e-4..1e-1' \\
