@@ -16,6 +16,8 @@ struct TextClfCommand: ParsableCommand {
               textclf tokenize --text porter --words words.txt
               textclf vectorize sst2/train.tsv --apply sst2/dev.tsv --out out/sst2
               textclf train sst2/train.tsv --validation sst2/dev.tsv --out models/sst2
+              textclf cv sms/SMSSpamCollection --folds 5
+              textclf search sst2/dev.tsv --folds 3 --space 'lr=0.01|0.1' --out runs/lr
               textclf predict --model models/sst2 sst2/dev.tsv
               textclf report --model models/sst2 sst2/dev.tsv --html report.html
               textclf train --pipeline pipelines/sst2-logreg.yaml
@@ -25,7 +27,10 @@ struct TextClfCommand: ParsableCommand {
               textclf info
             """,
         version: TextClfVersion.current,
-        subcommands: [Tokenize.self, Vectorize.self, Train.self, Predict.self, Report.self, Stats.self, Cache.self, Runs.self, Info.self]
+        subcommands: [
+            Tokenize.self, Vectorize.self, Train.self, CrossValidate.self, Search.self, Predict.self, Report.self, Stats.self,
+            Cache.self, Runs.self, Info.self,
+        ]
     )
 
     /// Expands `--pipeline FILE` (see ``PipelineExpansion``), then parses and runs as usual.

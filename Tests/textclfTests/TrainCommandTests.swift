@@ -72,6 +72,33 @@ struct TrainCommandTests {
         #expect(try ModelFile.load(from: out).document.history.count == 1)
     }
 
+    @Test func theRunIsRecordedWithItsEpochsAndTestMetrics() throws {
+        let folder = try TemporaryFolder()
+        let train = try folder.write("train.tsv", Self.corpus(80, seed: 8))
+        let test = try folder.write("test.tsv", Self.corpus(20, seed: 9))
+        let log = folder.url.appendingPathComponent("runs.sqlite").path
+        let out = folder.url.appendingPathComponent("m").path
+        let result = try TextClfBinary.run(
+            ["train", train, "--validation-fraction", "0.25", "--test", test, "--epochs", "2", "--lr", "0.05", "--out", out, "--quiet"],
+            environment: ["TEXTCLF_RUN_LOG": log])
+        #expect(result.status == 0, "\(result.standardError)")
+        let runLog = try RunLog(path: log)
+        let run = try #require(try runLog.runs(command: "train").first)
+        #expect(run.status == .completed && run.modelPath == out)
+        #expect(run.options["lr"] == "0.05" && run.options["epochs"] == "2")
+        #expect(run.data?.contains("60 training documents") == true && run.data?.contains("20 test documents") == true, "\(run.data ?? "")")
+        #expect(try runLog.epochs(run: run.id).map(\.epoch) == [1, 2])
+        #expect(run.metrics[RunMetric.testAccuracy] != nil && run.metrics[RunMetric.validationMacroF1] != nil)
+        let failed = try TextClfBinary.run(
+            ["train", folder.url.appendingPathComponent("missing.tsv").path, "--out", out + "2"], environment: ["TEXTCLF_RUN_LOG": log])
+        #expect(failed.status != 0)
+        #expect(try runLog.runs(command: "train").first?.status == .failed)
+        let off = try TextClfBinary.run(
+            ["train", train, "--epochs", "1", "--out", out + "3", "--quiet", "--no-run-log"], environment: ["TEXTCLF_RUN_LOG": log])
+        #expect(off.status == 0)
+        #expect(try runLog.runs(command: "train").count == 2)
+    }
+
     @Test func unknownValidationLabelIsNamed() throws {
         let folder = try TemporaryFolder()
         let train = try folder.write("train.tsv", Self.corpus(50, seed: 5))

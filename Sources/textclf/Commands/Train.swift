@@ -82,16 +82,13 @@ struct Train: ParsableCommand {
     @Flag(help: "z-score dense features (glove) with training statistics, saved with the model.")
     var standardize = false
 
+    @OptionGroup(title: "Run log")
+    var runLog: RunLogOptions
+
     enum ModelChoice: String, ExpressibleByArgument, CaseIterable { case logreg, mlp }
 
     func validate() throws {
-        _ = try text.analyzer()
-        _ = try features.specification(analyzer: .sklearnDefault)
-        try features.checkEmbeddings()
-        try training.check()
-        if standardize && features.features != .glove {
-            throw ValidationError("--standardize applies to dense features (--features glove); counts, tfidf and hashing are sparse")
-        }
+        try TrainingJob(self).check()
         if validation != nil && validationFraction != nil {
             throw ValidationError("give either --validation or --validation-fraction, not both")
         }
@@ -108,136 +105,81 @@ struct Train: ParsableCommand {
                 "\(out) already holds a model; pass --resume to continue training it or --overwrite to start afresh")
         }
         if resume && !existing { throw ValidationError("--resume: \(out) holds no model to continue") }
-        if model == .logreg && (training.hidden != nil || training.dropout != 0 || training.batchNorm || training.layerNorm) {
-            throw ValidationError("--hidden, --dropout, --batch-norm and --layer-norm apply to --model mlp")
-        }
     }
 
-    struct Labelled {
-        var texts: [String] = []
-        var labels: [String] = []
-        var sources: [DocumentSource] = []
-    }
-
-    func read(_ path: String) throws -> Labelled {
-        var corpus = Labelled()
-        try CorpusReader(path: path, options: data.corpusOptions(labelRequired: true)).forEach { document in
-            corpus.texts.append(document.text)
-            corpus.labels.append(document.label ?? "")
-            corpus.sources.append(document.source)
+    /// Reads the training, validation and test documents, splitting off the validation part
+    /// when `--validation-fraction` is given.
+    func readCorpora() throws -> (training: LabelledCorpus, validation: LabelledCorpus?, test: LabelledCorpus?) {
+        var trainingCorpus = try LabelledCorpus.read(train, data: data)
+        var validationCorpus = try validation.map { try LabelledCorpus.read($0, data: data) }
+        if let fraction = validationFraction {
+            (trainingCorpus, validationCorpus) = try trainingCorpus.splitValidation(fraction: fraction, seed: training.seed)
         }
-        return corpus
-    }
-
-    /// Class indices of `corpus`'s labels; an unknown label is an error naming its line.
-    func encode(_ corpus: Labelled, _ encoder: LabelEncoder, path: String) throws -> [Int] {
-        try zip(corpus.labels, corpus.sources).map { label, source in
-            do { return try encoder.encode(label) } catch {
-                throw CorpusError(
-                    .invalidValue, path: source.path, line: source.line,
-                    message: "label '\(label)' does not occur in the training data (\(encoder.classes.joined(separator: ", ")))")
-            }
-        }
+        return (trainingCorpus, validationCorpus, try test.map { try LabelledCorpus.read($0, data: data) })
     }
 
     func run() throws {
+        let recorder = runLog.recorder(command: "train", options: self, modelPath: out)
+        var metrics: [String: Double] = [:]
+        do {
+            try run(recorder: recorder, metrics: &metrics)
+            recorder.finish(.completed, metrics: metrics)
+        } catch {
+            recorder.finish(throwing: error, metrics: metrics)
+            throw error
+        }
+    }
+
+    private func run(recorder: RunRecorder, metrics: inout [String: Double]) throws {
         let clock = ContinuousClock()
         let started = clock.now
         let progress = Progress(quiet: quiet)
         CPUBackend.threads = training.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let device = try Device(parsing: training.device)
 
-        var trainingCorpus = try read(train)
-        var validationCorpus = try validation.map(read)
-        if let fraction = validationFraction {
-            let provisional = LabelEncoder(labels: trainingCorpus.labels)
-            let parts = try Splits.stratified(
-                labels: try provisional.encode(trainingCorpus.labels), fractions: [1 - fraction, fraction],
-                seed: training.seed)
-            let pick = { (indices: [Int]) -> Labelled in
-                Labelled(
-                    texts: indices.map { trainingCorpus.texts[$0] }, labels: indices.map { trainingCorpus.labels[$0] },
-                    sources: indices.map { trainingCorpus.sources[$0] })
-            }
-            validationCorpus = pick(parts[1])
-            trainingCorpus = pick(parts[0])
+        let corpora = try readCorpora()
+        recorder.update(data: Self.describeData(train: train, corpora.training, validation: validation, corpora.validation, test: test, corpora.test))
+        var interrupt: InterruptHandler?
+        defer { interrupt?.cancel() }
+        let outcome = try TrainingJob(self).run(
+            training: corpora.training, validation: corpora.validation, test: corpora.test,
+            names: .init(training: train, validation: validation ?? train, test: test), resumedFrom: resume ? out : nil,
+            progress: progress, showBar: !quiet,
+            prepare: { trainer in
+                recorder.attach(to: trainer)
+                let cancellation = trainer.cancellation
+                interrupt = InterruptHandler { cancellation.set() }
+            })
+        interrupt?.cancel()
+        interrupt = nil
+        let result = outcome.result
+        metrics = RunMetric.of(result)
+        if let evaluation = outcome.test {
+            metrics[RunMetric.testAccuracy] = evaluation.metrics.accuracy
+            metrics[RunMetric.testMacroF1] = evaluation.metrics.macro.f1
+            metrics[RunMetric.testLoss] = evaluation.loss
         }
-        let testCorpus = try test.map(read)
-
-        // Features and labels: fitted afresh, or the saved ones when resuming.
-        var resumed: (model: any Classifier, document: ModelDocument)?
-        if resume { resumed = try ModelFile.loadForResuming(from: out) }
-        let encoder = resumed.map { LabelEncoder(classes: $0.document.classes) } ?? LabelEncoder(labels: trainingCorpus.labels)
-        guard encoder.count >= 2 else {
-            throw ValidationError("\(train): the training data has only one label ('\(encoder.classes.first ?? "")'); a classifier needs two or more")
-        }
-        let pipeline = try FeaturePipeline.make(
-            resumedFrom: resumed == nil ? nil : out, features: features, text: text.analyzer(),
-            trainingTexts: trainingCorpus.texts, standardize: standardize, seed: training.seed,
-            report: { progress.line($0) })
-        let trainingSet = try Dataset(
-            features: pipeline.transform(trainingCorpus.texts), labels: encode(trainingCorpus, encoder, path: train))
-        let validationSet = try validationCorpus.map {
-            try Dataset(features: pipeline.transform($0.texts), labels: encode($0, encoder, path: validation ?? train))
-        }
-        let testSet = try testCorpus.map { try Dataset(features: pipeline.transform($0.texts), labels: encode($0, encoder, path: test!)) }
-        progress.line(
-            "data: \(trainingSet.count) training, \(validationSet?.count ?? 0) validation, \(testSet?.count ?? 0) test "
-                + "documents; \(pipeline.columnCount) features; \(encoder.count) classes")
-
-        let options = training.options()
-        let classifier: any Classifier
-        if let resumed {
-            classifier = resumed.model
-        } else if model == .logreg {
-            classifier = LogisticRegression(
-                features: pipeline.columnCount, classes: encoder.count, initializer: training.initializerKind, device: device,
-                seed: training.seed)
-        } else {
-            classifier = MLP(
-                features: pipeline.columnCount, hidden: training.hiddenSizes, classes: encoder.count,
-                activation: training.activationKind, dropout: training.dropout, normalization: training.normalization,
-                initializer: training.initializerKind, device: device, seed: training.seed)
-        }
-        let trainer = Trainer(model: classifier, options: options, resuming: resumed?.document.training)
-        let bar = ProgressBar(enabled: !quiet)
-        trainer.onStep = { step in bar.update(step) }
-        trainer.onEpoch = { record in
-            bar.clear()
-            progress.line(Self.describe(record))
-        }
-        trainer.onLog = { line in
-            bar.clear()
-            progress.line(line)
-        }
-        let cancellation = trainer.cancellation
-        let interrupt = InterruptHandler { cancellation.set() }
-        let result = try trainer.fit(train: trainingSet, validation: validationSet)
-        interrupt.cancel()
-        bar.clear()
 
         var document = ModelDocument(
-            architecture: classifier.architecture, classes: encoder.classes, options: options, history: result.history,
-            bestEpoch: result.bestEpoch, stoppingReason: result.stoppingReason.description, training: trainer.state)
-        try pipeline.save(into: out, document: &document, classifier: classifier)
+            architecture: outcome.classifier.architecture, classes: outcome.encoder.classes, options: outcome.trainer.options,
+            history: result.history, bestEpoch: result.bestEpoch, stoppingReason: result.stoppingReason.description,
+            training: outcome.trainer.state)
+        try outcome.pipeline.save(into: out, document: &document, classifier: outcome.classifier)
 
         print("\(result.stoppingReason.description); best epoch \(result.bestEpoch.map(String.init) ?? "-")")
-        if validationSet != nil,
+        if let evaluation = outcome.validation,
             let best = result.bestEpoch.flatMap({ epoch in result.history.first { $0.epoch == epoch } }) ?? result.history.last
         {
             let accuracy = best.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-"
             let f1 = best.validationMacroF1.map { String(format: "%.4f", $0) } ?? "-"
             print("validation: accuracy \(accuracy), macro-F1 \(f1) (epoch \(best.epoch))")
-            if let validationSet {
-                let metrics = try trainer.evaluate(validationSet).metrics
-                print("validation F1 per class (saved model): " + zip(encoder.classes, metrics.perClass).map {
-                    "\($0.0) \(String(format: "%.4f", $0.1.f1))"
-                }.joined(separator: ", "))
-            }
+            print("validation F1 per class (saved model): " + zip(outcome.encoder.classes, evaluation.metrics.perClass).map {
+                "\($0.0) \(String(format: "%.4f", $0.1.f1))"
+            }.joined(separator: ", "))
         }
-        if let testSet {
-            let (loss, metrics) = try trainer.evaluate(testSet)
-            print(String(format: "test: accuracy %.4f, macro-F1 %.4f, loss %.4f (%d documents)", metrics.accuracy, metrics.macro.f1, loss, testSet.count))
+        if let evaluation = outcome.test {
+            print(String(
+                format: "test: accuracy %.4f, macro-F1 %.4f, loss %.4f (%d documents)", evaluation.metrics.accuracy,
+                evaluation.metrics.macro.f1, evaluation.loss, evaluation.count))
         }
         let elapsed = clock.now - started
         print(String(format: "saved %@ in %.2f s", out, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
@@ -245,6 +187,20 @@ struct Train: ParsableCommand {
             print("interrupted: the checkpoint in \(out) resumes with the same command plus --resume")
             throw ExitCode(130)
         }
+    }
+
+    /// The run log's description of the data: each file and its document count.
+    static func describeData(
+        train: String, _ training: LabelledCorpus, validation: String?, _ validationCorpus: LabelledCorpus?, test: String?,
+        _ testCorpus: LabelledCorpus?
+    ) -> String {
+        var parts = ["\(train): \(training.count) training documents"]
+        if let validationCorpus {
+            parts.append(validation.map { "\($0): \(validationCorpus.count) validation documents" }
+                ?? "\(validationCorpus.count) validation documents held out")
+        }
+        if let test, let testCorpus { parts.append("\(test): \(testCorpus.count) test documents") }
+        return parts.joined(separator: "; ")
     }
 }
 
@@ -483,13 +439,20 @@ extension OptimizerKind: ExpressibleByArgument {}
 final class InterruptHandler {
     private let source: DispatchSourceSignal
 
-    init(_ onInterrupt: @escaping @Sendable () -> Void) {
+    /// Begins handling SIGINT.
+    /// - Parameters:
+    ///   - message: what the first Ctrl-C prints.
+    ///   - onInterrupt: called on the first Ctrl-C.
+    init(
+        message: String = "interrupted: stopping after the current batch and saving a checkpoint (Ctrl-C again to quit now)",
+        _ onInterrupt: @escaping @Sendable () -> Void
+    ) {
         signal(SIGINT, SIG_IGN)
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         let counter = InterruptCounter()
         source.setEventHandler {
             if counter.increment() > 1 { exit(130) }
-            printError("\ninterrupted: stopping after the current batch and saving a checkpoint (Ctrl-C again to quit now)")
+            printError("\n" + message)
             onInterrupt()
         }
         source.resume()

@@ -24,6 +24,10 @@ struct PipelineExpansion {
     /// The subcommands that take `--pipeline`.
     static let subcommands = ["train", "cv", "search"]
 
+    /// The arguments ``main(_:)`` parsed (the subcommand's name first), once parsing is done:
+    /// `textclf search` builds each trial's `train` arguments from them.
+    nonisolated(unsafe) static var parsedArguments: [String]?
+
     /// The arguments to parse.
     let arguments: [String]
     /// The pipeline file, when there is one.
@@ -129,6 +133,7 @@ struct PipelineExpansion {
             for note in notes { printError(note) }
             Foundation.exit(code.rawValue)
         }
+        parsedArguments = expansion.arguments
         do {
             try command.run()
         } catch {

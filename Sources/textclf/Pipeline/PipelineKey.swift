@@ -75,9 +75,9 @@ struct PipelineKey: Sendable, Equatable {
     /// Every key, grouped by section in ``sections`` order.
     static let all: [PipelineKey] = [
         PipelineKey("data", "train", nil, .path, "the training corpus"),
-        PipelineKey("data", "validation", "validation", .path, "a corpus to validate on after each epoch"),
+        PipelineKey("data", "validation", "validation", .path, "a corpus to validate on after each epoch", commands: ["train", "search"]),
         PipelineKey("data", "validation-fraction", "validation-fraction", .number, "hold out this fraction of the training corpus (stratified) for validation"),
-        PipelineKey("data", "test", "test", .path, "a corpus to evaluate the final model on"),
+        PipelineKey("data", "test", "test", .path, "a corpus to evaluate the final model on", commands: ["train"]),
         PipelineKey("data", "format", "format", .string, "tsv, csv, jsonl, folder or arff (default: detected from the path)"),
         PipelineKey("data", "encoding", "encoding", .string, "utf-8 or latin-1"),
         PipelineKey("data", "decode-errors", "decode-errors", .string, "strict, replace or ignore"),
@@ -141,8 +141,9 @@ struct PipelineKey: Sendable, Equatable {
         PipelineKey("evaluation", "monitor", "monitor", .string, "what early stopping and the best epoch watch: val-loss, val-accuracy or val-f1"),
         PipelineKey("evaluation", "min-delta", "min-delta", .number, "the smallest change that counts as an improvement"),
         PipelineKey("evaluation", "log-every", "log-every", .int, "log the mean training loss every N steps"),
+        PipelineKey("evaluation", "folds", "folds", .int, "the number of cross-validation folds", commands: ["cv", "search"]),
 
-        PipelineKey("output", "dir", "out", .path, "the model folder to write"),
+        PipelineKey("output", "dir", "out", .path, "the model folder to write", commands: ["train"]),
     ]
 
     /// `textclf train` options that have no key, and why: they say how to run, not what to run.
@@ -153,6 +154,8 @@ struct PipelineKey: Sendable, Equatable {
         "quiet": "how much the run prints",
         "resume": "continue a model already in the output folder",
         "overwrite": "replace a model already in the output folder",
+        "run-log": "where the run is recorded",
+        "no-run-log": "whether the run is recorded",
     ]
 
     /// Options that exclude each other: a command-line option replaces the file's partner too.

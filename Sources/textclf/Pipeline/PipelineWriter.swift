@@ -7,7 +7,7 @@ extension PipelineFile {
     /// name): the reverse of ``arguments``. Reading the document back gives arguments that
     /// parse to the same run.
     ///
-    /// `--quiet`, `--resume`, `--overwrite` and `--pipeline` are left out (see
+    /// `--quiet`, `--resume`, `--overwrite`, `--pipeline`, `--run-log` and `--no-run-log` are left out (see
     /// ``PipelineKey/notInPipelines``). Paths are written relative to `directory`, the folder
     /// the document will be saved in, so that they resolve to the same files when it is read;
     /// without a directory they are written absolute.
@@ -49,7 +49,7 @@ extension PipelineFile {
             let parts = body.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(parts[0])
             if PipelineKey.notInPipelines[name] != nil {
-                if name == "pipeline" && parts.count == 1 { index += 1 }
+                if (name == "pipeline" || name == "run-log") && parts.count == 1 { index += 1 }
                 continue
             }
             guard let key = PipelineKey.forOption(name) else {

@@ -1,0 +1,243 @@
+import ArgumentParser
+import Foundation
+import TextClf
+
+/// Labelled documents held in memory: texts, labels and where each came from.
+struct LabelledCorpus {
+    var texts: [String] = []
+    var labels: [String] = []
+    var sources: [DocumentSource] = []
+
+    /// The number of documents.
+    var count: Int { texts.count }
+
+    /// Reads every document of the corpus at `path`; each must have a label.
+    static func read(_ path: String, data: DataOptions) throws -> LabelledCorpus {
+        var corpus = LabelledCorpus()
+        try CorpusReader(path: path, options: data.corpusOptions(labelRequired: true)).forEach { document in
+            corpus.texts.append(document.text)
+            corpus.labels.append(document.label ?? "")
+            corpus.sources.append(document.source)
+        }
+        return corpus
+    }
+
+    /// The documents at `indices`, in that order.
+    func pick(_ indices: [Int]) -> LabelledCorpus {
+        LabelledCorpus(texts: indices.map { texts[$0] }, labels: indices.map { labels[$0] }, sources: indices.map { sources[$0] })
+    }
+
+    /// Splits off a stratified, seeded validation part of `fraction`, as `textclf train
+    /// --validation-fraction` does: returns (training, validation).
+    func splitValidation(fraction: Double, seed: UInt64) throws -> (training: LabelledCorpus, validation: LabelledCorpus) {
+        let provisional = LabelEncoder(labels: labels)
+        let parts = try Splits.stratified(labels: try provisional.encode(labels), fractions: [1 - fraction, fraction], seed: seed)
+        return (pick(parts[0]), pick(parts[1]))
+    }
+
+    /// Class indices of the labels; an unknown label is an error naming its file and line.
+    func encoded(_ encoder: LabelEncoder) throws -> [Int] {
+        try zip(labels, sources).map { label, source in
+            do { return try encoder.encode(label) } catch {
+                throw CorpusError(
+                    .invalidValue, path: source.path, line: source.line,
+                    message: "label '\(label)' does not occur in the training data (\(encoder.classes.joined(separator: ", ")))")
+            }
+        }
+    }
+}
+
+extension TrainingJob {
+    /// The job a parsed `textclf train` describes.
+    init(_ train: Train) {
+        self.init(model: train.model, text: train.text, features: train.features, training: train.training, standardize: train.standardize)
+    }
+}
+
+/// Stops a group of trainers at once: Ctrl-C in `cv` and `search` reaches every trainer that
+/// is running, and one registered after the stop begins stopped.
+final class StopSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flags: [CancellationFlag] = []
+    private var stopped = false
+
+    /// Whether a stop was requested.
+    var isSet: Bool { lock.withLock { stopped } }
+
+    /// Requests a stop of every registered trainer.
+    func set() {
+        let current = lock.withLock {
+            stopped = true
+            return flags
+        }
+        for flag in current { flag.set() }
+    }
+
+    /// Makes `flag` follow this signal.
+    func register(_ flag: CancellationFlag) {
+        let already = lock.withLock {
+            flags.append(flag)
+            return stopped
+        }
+        if already { flag.set() }
+    }
+}
+
+/// One training of the `train` pipeline on documents already in memory: fit the features on
+/// the training documents, build the classifier, train it (with validation data for early
+/// stopping and the best epoch, when given) and evaluate it.
+///
+/// `textclf train` runs one job on the files it reads; `textclf cv` runs one per fold and
+/// `textclf search` one per trial (or per trial and fold), reading the files only once.
+///
+/// ```swift
+/// let job = TrainingJob(train)   // a parsed `Train`
+/// let outcome = try job.run(training: corpus, validation: nil, test: nil)
+/// outcome.result.history.count   // epochs run
+/// ```
+struct TrainingJob {
+    /// The model: logreg or mlp.
+    var model: Train.ModelChoice
+    /// The text stages.
+    var text: TextOptions
+    /// The features.
+    var features: FeatureOptions
+    /// The optimizer and training loop.
+    var training: TrainingArguments
+    /// Whether to z-score dense features.
+    var standardize: Bool
+
+    /// Checks the options together, as `textclf train` does: text stages, features, training
+    /// options, `--standardize` only for dense features, MLP options only for `--model mlp`.
+    func check() throws {
+        _ = try text.analyzer()
+        _ = try features.specification(analyzer: .sklearnDefault)
+        try features.checkEmbeddings()
+        try training.check()
+        if standardize && features.features != .glove {
+            throw ValidationError("--standardize applies to dense features (--features glove); counts, tfidf and hashing are sparse")
+        }
+        if model == .logreg && (training.hidden != nil || training.dropout != 0 || training.batchNorm || training.layerNorm) {
+            throw ValidationError("--hidden, --dropout, --batch-norm and --layer-norm apply to --model mlp")
+        }
+    }
+
+    /// The loss and metrics of the trained model on one set.
+    struct Evaluation {
+        /// The mean loss.
+        var loss: Double
+        /// Accuracy, per-class and averaged precision, recall and F1.
+        var metrics: ClassificationMetrics
+        /// The number of documents.
+        var count: Int
+    }
+
+    /// What a job produced.
+    struct Outcome {
+        /// The classes, in index order.
+        var encoder: LabelEncoder
+        /// The fitted features.
+        var pipeline: FeaturePipeline
+        /// The trained classifier (holding the best epoch's weights when there was validation data).
+        var classifier: any Classifier
+        /// The trainer, with its state.
+        var trainer: Trainer
+        /// The history, best epoch and stopping reason.
+        var result: TrainingResult
+        /// The number of training documents.
+        var trainingCount: Int
+        /// The final model on the validation data, when given.
+        var validation: Evaluation?
+        /// The final model on the test data, when given.
+        var test: Evaluation?
+        /// Wall-clock seconds of the whole job.
+        var seconds: Double
+    }
+
+    /// Where the sets came from, for error messages.
+    struct Names {
+        var training: String
+        var validation: String?
+        var test: String?
+    }
+
+    /// Runs the job.
+    /// - Parameters:
+    ///   - training: the training documents.
+    ///   - validation: documents to validate on after each epoch (early stopping, best epoch).
+    ///   - test: documents to evaluate the final model on.
+    ///   - names: the files the sets came from, for messages.
+    ///   - resumedFrom: a model folder whose features, classes, weights and training state to
+    ///     continue from (`textclf train --resume`).
+    ///   - progress: receives the feature and data lines.
+    ///   - showBar: whether to draw the per-batch progress bar.
+    ///   - stop: a stop signal the trainer follows (Ctrl-C).
+    ///   - prepare: called with the trainer before training, after the progress handlers are
+    ///     set (a run log attaches here).
+    func run(
+        training: LabelledCorpus, validation: LabelledCorpus?, test: LabelledCorpus?, names: Names,
+        resumedFrom: String? = nil, progress: Progress = Progress(quiet: true), showBar: Bool = false, stop: StopSignal? = nil,
+        prepare: (Trainer) -> Void = { _ in }
+    ) throws -> Outcome {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let device = try Device(parsing: self.training.device)
+        var resumed: (model: any Classifier, document: ModelDocument)?
+        if let resumedFrom { resumed = try ModelFile.loadForResuming(from: resumedFrom) }
+        let encoder = resumed.map { LabelEncoder(classes: $0.document.classes) } ?? LabelEncoder(labels: training.labels)
+        guard encoder.count >= 2 else {
+            throw ValidationError(
+                "\(names.training): the training data has only one label ('\(encoder.classes.first ?? "")'); a classifier needs two or more")
+        }
+        let pipeline = try FeaturePipeline.make(
+            resumedFrom: resumedFrom, features: features, text: text.analyzer(), trainingTexts: training.texts,
+            standardize: standardize, seed: self.training.seed, report: { progress.line($0) })
+        let trainingSet = try Dataset(features: pipeline.transform(training.texts), labels: training.encoded(encoder))
+        let validationSet = try validation.map { try Dataset(features: pipeline.transform($0.texts), labels: $0.encoded(encoder)) }
+        let testSet = try test.map { try Dataset(features: pipeline.transform($0.texts), labels: $0.encoded(encoder)) }
+        progress.line(
+            "data: \(trainingSet.count) training, \(validationSet?.count ?? 0) validation, \(testSet?.count ?? 0) test "
+                + "documents; \(pipeline.columnCount) features; \(encoder.count) classes")
+
+        let options = self.training.options()
+        let classifier: any Classifier
+        if let resumed {
+            classifier = resumed.model
+        } else if model == .logreg {
+            classifier = LogisticRegression(
+                features: pipeline.columnCount, classes: encoder.count, initializer: self.training.initializerKind, device: device,
+                seed: self.training.seed)
+        } else {
+            classifier = MLP(
+                features: pipeline.columnCount, hidden: self.training.hiddenSizes, classes: encoder.count,
+                activation: self.training.activationKind, dropout: self.training.dropout,
+                normalization: self.training.normalization, initializer: self.training.initializerKind, device: device,
+                seed: self.training.seed)
+        }
+        let trainer = Trainer(model: classifier, options: options, resuming: resumed?.document.training)
+        let bar = ProgressBar(enabled: showBar)
+        trainer.onStep = { step in bar.update(step) }
+        trainer.onEpoch = { record in
+            bar.clear()
+            progress.line(Train.describe(record))
+        }
+        trainer.onLog = { line in
+            bar.clear()
+            progress.line(line)
+        }
+        prepare(trainer)
+        stop?.register(trainer.cancellation)
+        let result = try trainer.fit(train: trainingSet, validation: validationSet)
+        bar.clear()
+
+        let evaluate = { (set: Dataset) throws -> Evaluation in
+            let (loss, metrics) = try trainer.evaluate(set)
+            return Evaluation(loss: loss, metrics: metrics, count: set.count)
+        }
+        let elapsed = clock.now - started
+        return Outcome(
+            encoder: encoder, pipeline: pipeline, classifier: classifier, trainer: trainer, result: result,
+            trainingCount: trainingSet.count, validation: try validationSet.map(evaluate), test: try testSet.map(evaluate),
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+}
