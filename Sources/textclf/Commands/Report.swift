@@ -101,7 +101,7 @@ struct Report: ParsableCommand {
             var text = report.text(digits: digits)
             while text.hasSuffix("\n") { text.removeLast() }
             print(text)
-            fflush(stdout)
+            fflush(nil)  // the text before the messages on standard error
         }
         if let json { printError("wrote \(json)") }
         if let html { printError("wrote \(html)") }
