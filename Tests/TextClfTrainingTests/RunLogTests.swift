@@ -130,6 +130,27 @@ struct RunLogTests {
         }
     }
 
+    @Test func aVersionOneLogIsMigratedAndKeepsItsEpochs() throws {
+        let path = temporaryDirectory() + "/runs.sqlite"
+        do {
+            let db = try Connection(path: path)
+            try db.exec(RunLog.migrations[0])
+            try db.exec("PRAGMA user_version=1")
+            try db.exec("INSERT INTO runs(command, started, status) VALUES ('train', '2026-01-01T00:00:00.000Z', 'completed')")
+            try db.exec("INSERT INTO epochs(run, epoch, train_loss, train_accuracy) VALUES (1, 1, 0.5, 0.75)")
+        }
+        let log = try RunLog(path: path)
+        let old = try log.epochs(run: 1)
+        #expect(old.count == 1 && old[0].trainAccuracy == 0.75 && old[0].trainMacroF1 == nil)
+        var record = epoch(2)
+        record.trainMacroF1 = 0.625
+        try log.recordEpoch(1, record)
+        #expect(try log.epochs(run: 1).last?.trainMacroF1 == 0.625)
+        let db = try Connection(path: path)
+        let version = try db.prepare("PRAGMA user_version")
+        #expect(try version.step() && version.int(0) == 2)
+    }
+
     @Test func aFileThatIsNotADatabaseGivesAClearErrorAndIsLeftInPlace() throws {
         let path = temporaryDirectory() + "/runs.sqlite"
         let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })

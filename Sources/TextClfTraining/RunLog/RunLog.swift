@@ -68,7 +68,7 @@ public enum RunLogError: Error, Sendable, Equatable, CustomStringConvertible {
 /// of this host whose process no longer exists reads as ``RunStatus/interrupted``.
 public final class RunLog: @unchecked Sendable {
     /// The schema version this code writes and reads.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     /// `migrations[i]` brings a database from schema version `i` to `i + 1`.
     static let migrations: [String] = [
@@ -102,7 +102,8 @@ public final class RunLog: @unchecked Sendable {
             learning_rate REAL,
             seconds REAL,
             PRIMARY KEY(run, epoch));
-        """
+        """,
+        "ALTER TABLE epochs ADD COLUMN train_macro_f1 REAL;",
     ]
 
     /// Which runs ``runs(limit:command:parent:)`` lists.
@@ -259,7 +260,8 @@ public final class RunLog: @unchecked Sendable {
                 let statement = try connection.prepare(
                     """
                     INSERT OR REPLACE INTO epochs(run, epoch, train_loss, train_accuracy, validation_loss,
-                        validation_accuracy, validation_macro_f1, learning_rate, seconds) VALUES (?,?,?,?,?,?,?,?,?)
+                        validation_accuracy, validation_macro_f1, learning_rate, seconds, train_macro_f1)
+                        VALUES (?,?,?,?,?,?,?,?,?,?)
                     """)
                 statement.bind(1, run)
                 statement.bind(2, record.epoch)
@@ -270,6 +272,7 @@ public final class RunLog: @unchecked Sendable {
                 statement.bind(7, record.validationMacroF1)
                 statement.bind(8, Double(record.learningRate))
                 statement.bind(9, record.seconds)
+                statement.bind(10, record.trainMacroF1)
                 try statement.run()
             }
         }
@@ -405,17 +408,18 @@ public final class RunLog: @unchecked Sendable {
             let statement = try connection.prepare(
                 """
                 SELECT epoch, train_loss, train_accuracy, validation_loss, validation_accuracy, validation_macro_f1,
-                    learning_rate, seconds FROM epochs WHERE run = ? ORDER BY epoch
+                    learning_rate, seconds, train_macro_f1 FROM epochs WHERE run = ? ORDER BY epoch
                 """)
             statement.bind(1, run)
             var records: [EpochRecord] = []
             while try statement.step() {
-                records.append(
-                    EpochRecord(
-                        epoch: statement.int(0), trainLoss: statement.optionalDouble(1) ?? .nan,
-                        trainAccuracy: statement.optionalDouble(2) ?? .nan, validationLoss: statement.optionalDouble(3),
-                        validationAccuracy: statement.optionalDouble(4), validationMacroF1: statement.optionalDouble(5),
-                        learningRate: Float(statement.optionalDouble(6) ?? .nan), seconds: statement.optionalDouble(7) ?? 0))
+                var record = EpochRecord(
+                    epoch: statement.int(0), trainLoss: statement.optionalDouble(1) ?? .nan,
+                    trainAccuracy: statement.optionalDouble(2) ?? .nan, validationLoss: statement.optionalDouble(3),
+                    validationAccuracy: statement.optionalDouble(4), validationMacroF1: statement.optionalDouble(5),
+                    learningRate: Float(statement.optionalDouble(6) ?? .nan), seconds: statement.optionalDouble(7) ?? 0)
+                record.trainMacroF1 = statement.optionalDouble(8)
+                records.append(record)
             }
             return records
         }
