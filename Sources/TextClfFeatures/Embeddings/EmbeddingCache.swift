@@ -156,8 +156,8 @@ public struct EmbeddingCache: Sendable {
     /// A store file's name: a hash of the entry's key and the embedding file's identity, so
     /// that concurrent builders of one entry write the same name and a changed file a new one.
     static func storeFileName(key: String, size: Int, mtime: Double, hash: String) -> String {
-        var identity = Array("\(key)\n\(size)\n\(mtime.bitPattern)\n\(hash)".utf8)
-        let digest = identity.withUnsafeMutableBytes { hash64(UnsafeRawBufferPointer($0)) }
+        let identity = Array("\(key)\n\(size)\n\(mtime.bitPattern)\n\(hash)".utf8)
+        let digest = identity.withUnsafeBytes { hash64($0) }
         return String(digest, radix: 16) + ".tcemb"
     }
 
@@ -242,7 +242,7 @@ public struct EmbeddingCache: Sendable {
         guard rows >= 0, dimension >= 0, vectors.count == rows * dimension else {
             throw .cache("\(vectors.count) values do not make a \(rows) × \(dimension) matrix")
         }
-        let checksum = Self.checksum(words: [], vectors: vectors)
+        let checksum = Self.checksum(vectors)
         try checked(report: report) { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) in
                 let statement = try db.prepare(
@@ -267,9 +267,7 @@ public struct EmbeddingCache: Sendable {
             guard try statement.step() else { return nil }
             let rows = statement.int(0)
             let dimension = statement.int(1)
-            let bytes = statement.blob(2)
-            let vectors = bytes.count % 4 == 0 ? Self.floats(bytes) : []
-            guard bytes.count % 4 == 0, Self.checksum(words: [], vectors: vectors) == statement.text(3),
+            guard let vectors = statement.floats(2), Self.checksum(vectors) == statement.text(3),
                 vectors.count == rows * dimension
             else {
                 report("the cached averaged matrix '\(key)' in \(databasePath) is corrupt; discarding it")
@@ -434,23 +432,11 @@ public struct EmbeddingCache: Sendable {
         return "sampled-fnv1a64w:" + String(hash, radix: 16)
     }
 
-    static func checksum(words: [UInt8], vectors: [Float]) -> String {
-        let a = words.withUnsafeBytes { hash64($0) }
-        let b = vectors.withUnsafeBytes { hash64($0, seed: a) }
-        return "fnv1a64w:" + String(b, radix: 16) + ":\(words.count):\(vectors.count)"
-    }
-
-    static func floats(_ bytes: [UInt8]) -> [Float] {
-        let count = bytes.count / 4
-        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            bytes.withUnsafeBytes { raw in
-                for index in 0..<count {
-                    buffer[index] = Float(
-                        bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
-                }
-            }
-            initialized = count
-        }
+    /// The checksum stored beside an averaged matrix (the `0` is an empty word list, kept so
+    /// that existing entries stay valid).
+    static func checksum(_ vectors: [Float]) -> String {
+        let hash = vectors.withUnsafeBytes { hash64($0) }
+        return "fnv1a64w:" + String(hash, radix: 16) + ":0:\(vectors.count)"
     }
 }
 

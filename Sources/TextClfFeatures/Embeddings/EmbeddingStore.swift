@@ -114,8 +114,13 @@ public struct EmbeddingStore: Sendable, Equatable {
     }
 
     /// The vector of row `index`.
+    /// - Complexity: O(1) for a store in memory; a mapped store copies the row.
     public func vector(at index: Int) -> ArraySlice<Float> {
-        withVectors { Array($0[(index * dimension)..<((index + 1) * dimension)])[...] }
+        let range = (index * dimension)..<((index + 1) * dimension)
+        switch backing {
+        case .memory(_, let vectors): return vectors[range]
+        case .mapped(let file): return Array(file.vectorBuffer[range])[...]
+        }
     }
 
     /// The vector of `word`, or `nil` if it has none.

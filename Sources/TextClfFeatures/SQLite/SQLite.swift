@@ -112,16 +112,13 @@ package final class Statement {
     package func bind(_ index: Int32, _ value: String) { sqlite3_bind_text(handle, index, value, -1, transient) }
     package func bind(_ index: Int32, _ value: Int) { sqlite3_bind_int64(handle, index, Int64(value)) }
     package func bind(_ index: Int32, _ value: Double) { sqlite3_bind_double(handle, index, value) }
-    package func bind(_ index: Int32, _ value: [UInt8]) {
-        value.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64($0.count), transient) }
-    }
     /// Binds `values` as a little-endian float32 blob.
     package func bind(_ index: Int32, floats values: [Float]) {
         #if _endian(little)
-        values.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64($0.count), transient) }
+        _ = values.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64($0.count), transient) }
         #else
         let swapped = values.map { $0.bitPattern.littleEndian }
-        swapped.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64($0.count), transient) }
+        _ = swapped.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64($0.count), transient) }
         #endif
     }
 
@@ -189,11 +186,4 @@ package final class Statement {
     package func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
     /// The column as a 64-bit integer, or `nil` when it is `NULL`.
     package func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
-
-    package func blob(_ column: Int32) -> [UInt8] {
-        let pointer = sqlite3_column_blob(handle, column)
-        let count = Int(sqlite3_column_bytes(handle, column))
-        guard count > 0, let pointer else { return [] }
-        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
-    }
 }
