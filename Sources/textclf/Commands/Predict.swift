@@ -58,37 +58,63 @@ struct Predict: ParsableCommand {
             try CorpusReader(path: input, options: data.corpusOptions(labelRequired: false)).forEach { texts.append($0.text) }
         }
         let output = OutputBuffer(holdUntilFlush: true)
-        for start in stride(from: 0, to: texts.count, by: max(1, batchSize)) {
-            let batch = Array(texts[start..<min(start + batchSize, texts.count)])
+        let classes = document.classes
+        try Self.forEachProbabilityRow(of: texts, classifier: classifier, pipeline: pipeline, batchSize: batchSize) { rowValues in
+            var best = 0
+            for index in 1..<rowValues.count
+            where rowValues[rowValues.startIndex + index] > rowValues[rowValues.startIndex + best] { best = index }
+            if json {
+                output.write("{\"label\":")
+                output.writeJSONString(classes[best])
+                output.write(",\"probabilities\":{")
+                for (index, name) in classes.enumerated() {
+                    if index > 0 { output.write(",") }
+                    output.writeJSONString(name)
+                    output.write(":" + String(rowValues[rowValues.startIndex + index]))
+                }
+                output.write("}}\n")
+            } else if proba {
+                output.write(classes[best] + "\t" + zip(classes, rowValues).map { "\($0)=\(String(format: "%.6f", $1))" }.joined(separator: "\t") + "\n")
+            } else {
+                output.write(classes[best] + "\n")
+            }
+        }
+        output.flush()
+    }
+}
+
+extension Predict {
+    /// Runs `texts` through the saved features and the classifier in batches of `batchSize`,
+    /// calling `body` with each document's class probabilities, in order.
+    static func forEachProbabilityRow(
+        of texts: [String], classifier: any Classifier, pipeline: FeaturePipeline, batchSize: Int,
+        _ body: (ArraySlice<Float>) throws -> Void
+    ) throws {
+        let classes = classifier.architecture.classes
+        let size = max(1, batchSize)
+        for start in stride(from: 0, to: texts.count, by: size) {
+            let batch = Array(texts[start..<min(start + size, texts.count)])
             let input: LayerInput
             switch try pipeline.transform(batch) {
             case .sparse(let matrix): input = .sparse(matrix)
             case .dense(let tensor): input = .dense(tensor)
             }
-            let probabilities = try classifier.probabilities(input)
-            let values = probabilities.scalars
-            let classes = document.classes
-            for row in 0..<batch.count {
-                let rowValues = Array(values[(row * classes.count)..<((row + 1) * classes.count)])
-                var best = 0
-                for index in rowValues.indices where rowValues[index] > rowValues[best] { best = index }
-                if json {
-                    output.write("{\"label\":")
-                    output.writeJSONString(classes[best])
-                    output.write(",\"probabilities\":{")
-                    for (index, name) in classes.enumerated() {
-                        if index > 0 { output.write(",") }
-                        output.writeJSONString(name)
-                        output.write(":" + String(rowValues[index]))
-                    }
-                    output.write("}}\n")
-                } else if proba {
-                    output.write(classes[best] + "\t" + zip(classes, rowValues).map { "\($0)=\(String(format: "%.6f", $1))" }.joined(separator: "\t") + "\n")
-                } else {
-                    output.write(classes[best] + "\n")
-                }
-            }
+            let values = try classifier.probabilities(input).scalars
+            for row in 0..<batch.count { try body(values[(row * classes)..<((row + 1) * classes)]) }
         }
-        output.flush()
+    }
+
+    /// The most probable class of each text (the first on ties).
+    static func labels(
+        of texts: [String], classifier: any Classifier, pipeline: FeaturePipeline, batchSize: Int
+    ) throws -> [Int] {
+        var result: [Int] = []
+        result.reserveCapacity(texts.count)
+        try forEachProbabilityRow(of: texts, classifier: classifier, pipeline: pipeline, batchSize: batchSize) { row in
+            var best = row.startIndex
+            for index in row.indices where row[index] > row[best] { best = index }
+            result.append(best - row.startIndex)
+        }
+        return result
     }
 }

@@ -243,29 +243,3 @@ struct Report: ParsableCommand {
         return options
     }
 }
-
-extension Predict {
-    /// The most probable class of each text, in batches of `batchSize`.
-    static func labels(
-        of texts: [String], classifier: any Classifier, pipeline: FeaturePipeline, batchSize: Int
-    ) throws -> [Int] {
-        var result: [Int] = []
-        result.reserveCapacity(texts.count)
-        let classes = classifier.architecture.classes
-        for start in stride(from: 0, to: texts.count, by: max(1, batchSize)) {
-            let batch = Array(texts[start..<min(start + max(1, batchSize), texts.count)])
-            let input: LayerInput
-            switch try pipeline.transform(batch) {
-            case .sparse(let matrix): input = .sparse(matrix)
-            case .dense(let tensor): input = .dense(tensor)
-            }
-            let values = try classifier.probabilities(input).scalars
-            for row in 0..<batch.count {
-                var best = 0
-                for index in 1..<classes where values[row * classes + index] > values[row * classes + best] { best = index }
-                result.append(best)
-            }
-        }
-        return result
-    }
-}
