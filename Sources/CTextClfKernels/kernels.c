@@ -1,5 +1,6 @@
 #include "textclf_kernels.h"
 #include <math.h>
+#include <string.h>
 
 // Plain C with restrict pointers so that the compiler vectorises the loop; contraction into
 // FMA is off so that every backend computes bit-identical values.
@@ -15,5 +16,41 @@ void textclf_adam_step(float *restrict param, const float *restrict grad, float 
         float second = v[i] * beta2 + weight2 * g * g;
         v[i] = second;
         param[i] = param[i] + negative_step * mean / (sqrtf(second) / bias_correction2_root + epsilon);
+    }
+}
+
+long textclf_first_nonfinite(const float *values, long count) {
+    // A value is NaN or infinite exactly when its exponent bits are all ones; adding one
+    // to the exponent field then carries into the sign bit. OR-ing those carries over a
+    // block is integer arithmetic that vectorises; only a flagged block is searched.
+    const long block = 256;
+    for (long start = 0; start < count; start += block) {
+        long end = start + block < count ? start + block : count;
+        unsigned flags = 0;
+        for (long i = start; i < end; i++) {
+            unsigned bits;
+            memcpy(&bits, values + i, sizeof bits);
+            flags |= ((bits & 0x7f800000u) + 0x00800000u) & 0x80000000u;
+        }
+        if (flags) {
+            for (long i = start; i < end; i++) {
+                if (!isfinite(values[i])) return i;
+            }
+        }
+    }
+    return -1;
+}
+
+void textclf_gather_rows(float *restrict out, const float *restrict source, const long *restrict rows,
+                         long count, long columns) {
+    // The rows are scattered (a shuffled batch), so the hardware prefetcher cannot follow
+    // them: ask for a row a few positions ahead while copying the current one.
+    const long ahead = 4;
+    for (long i = 0; i < count; i++) {
+        if (i + ahead < count) {
+            const char *next = (const char *)(source + rows[i + ahead] * columns);
+            for (long offset = 0; offset < columns * (long)sizeof(float); offset += 64) __builtin_prefetch(next + offset);
+        }
+        memcpy(out + i * columns, source + rows[i] * columns, (size_t)columns * sizeof(float));
     }
 }

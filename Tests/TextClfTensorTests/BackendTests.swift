@@ -135,6 +135,64 @@ struct BackendAgreementTests {
         #expect(cpu.argmaxRows(ties) == [1, 0, 0])
     }
 
+    @Test("softmax cross-entropy: the CPU's fused pass is bit-identical to the composed default")
+    func softmaxCrossEntropy() throws {
+        /// The protocol's default implementation, run on the CPU backend's own operations.
+        struct Composed: Backend {
+            let base = CPUBackend.shared
+            var device: Device { .cpu }
+            func gemm(_ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool, alpha: Float, beta: Float, into c: inout Tensor) throws {
+                try base.gemm(a, transposeA: transposeA, b, transposeB: transposeB, alpha: alpha, beta: beta, into: &c)
+            }
+            func gemv(_ a: Tensor, transpose: Bool, _ x: Tensor, alpha: Float, beta: Float, into y: inout Tensor) throws {
+                try base.gemv(a, transpose: transpose, x, alpha: alpha, beta: beta, into: &y)
+            }
+            func unary(_ operation: UnaryOperation, _ x: Tensor) -> Tensor { base.unary(operation, x) }
+            func unaryBackward(_ operation: UnaryOperation, input: Tensor, output: Tensor, gradient: Tensor) throws -> Tensor {
+                try base.unaryBackward(operation, input: input, output: output, gradient: gradient)
+            }
+            func binary(_ operation: BinaryOperation, _ a: Tensor, _ b: Tensor) throws -> Tensor { try base.binary(operation, a, b) }
+            func axpy(_ alpha: Float, _ x: Tensor, _ y: inout Tensor) throws { try base.axpy(alpha, x, &y) }
+            func sum(_ x: Tensor, axis: Int?) throws -> Tensor { try base.sum(x, axis: axis) }
+            func argmaxRows(_ x: Tensor) -> [Int] { base.argmaxRows(x) }
+            func softmaxRows(_ x: Tensor) -> Tensor { base.softmaxRows(x) }
+            func logSoftmaxRows(_ x: Tensor) -> Tensor { base.logSoftmaxRows(x) }
+            func gatherRows(_ x: Tensor, _ indices: [Int]) throws -> Tensor { try base.gatherRows(x, indices) }
+            func scatterAddRows(_ rows: Tensor, _ indices: [Int], into x: inout Tensor) throws { try base.scatterAddRows(rows, indices, into: &x) }
+            func sparseMultiply(_ x: CSRMatrix, _ w: Tensor) throws -> Tensor { try base.sparseMultiply(x, w) }
+            func sparseTransposedMultiply(_ x: CSRMatrix, _ g: Tensor) throws -> RowSparseTensor { try base.sparseTransposedMultiply(x, g) }
+            func apply(_ kernel: ElementwiseKernel, to tensors: inout [Tensor]) throws { try base.apply(kernel, to: &tensors) }
+        }
+        let composed = Composed()
+        for (index, shape) in [[1, 2], [64, 2], [67, 3], [5, 20], [0, 4], [33, 1]].enumerated() {
+            let x = tensorPair(shape, low: -30, high: 30, seed: 200 + UInt64(index))
+            var generator = RandomGenerator(seed: 210 + UInt64(index))
+            let targets = (0..<shape[0]).map { _ in generator.nextInt(below: shape[1]) }
+            let varied = (0..<shape[0]).map { _ in 0.25 + generator.nextFloat() * 2 }
+            let ones = [Float](repeating: 1, count: shape[0])
+            let twos = [Float](repeating: 2, count: shape[0])
+            for (weights, divisor) in [(ones, Float(max(shape[0], 1))), (ones, 1), (twos, 3), (varied, varied.reduce(0, +) + 1)] {
+                let fused = try cpu.softmaxCrossEntropy(x.cpu, targets: targets, weights: weights, divisor: divisor)
+                let plain = try composed.softmaxCrossEntropy(x.cpu, targets: targets, weights: weights, divisor: divisor)
+                let onReference = try reference.softmaxCrossEntropy(x.reference, targets: targets, weights: weights, divisor: divisor)
+                #expect(fused.value.bitPattern == plain.value.bitPattern, "value \(shape) divisor \(divisor): \(fused.value) and \(plain.value)")
+                #expect(fused.gradient.scalars.map(\.bitPattern) == plain.gradient.scalars.map(\.bitPattern), "gradient \(shape) divisor \(divisor)")
+                #expect(close(fused.value, onReference.value), "value \(shape) against the reference")
+                expectAgree(fused.gradient, onReference.gradient, "gradient \(shape) against the reference")
+            }
+        }
+        // Hand values: logits [0, ln 3] for class 1 give p = [1/4, 3/4], loss −ln(3/4).
+        let logits = try Tensor(shape: [1, 2], values: [0, Float(log(3.0))], device: .cpu)
+        let result = try cpu.softmaxCrossEntropy(logits, targets: [1], weights: [1], divisor: 1)
+        #expect(close(result.value, Float(-log(0.75))))
+        #expect(close(result.gradient.scalars[0], 0.25) && close(result.gradient.scalars[1], -0.25))
+        for (targets, weights) in [([2], [Float(1)]), ([-1], [1]), ([0, 1], [1, 1]), ([0], [])] {
+            #expect(throws: TensorError.self, "targets \(targets) weights \(weights)") {
+                try cpu.softmaxCrossEntropy(logits, targets: targets, weights: weights, divisor: 1)
+            }
+        }
+    }
+
     @Test("gatherRows and scatterAddRows, repeated indices accumulate")
     func gatherAndScatter() throws {
         for (index, shape) in backendShapes.enumerated() where shape[0] > 0 {
@@ -297,6 +355,38 @@ struct BackendKnownValueTests {
             try Tensor(shape: [1, 3], values: [1, 2, -.infinity], device: .reference).checkFinite("loss")
         }
         #expect(TensorError.nonFinite(what: "loss", index: 2).description.contains("index 2"))
+        // The check scans in blocks: a bad value in a later block, at a block's edge, or
+        // among the smallest and largest finite values and subnormals.
+        for position in [0, 255, 256, 700, 999] {
+            for bad in [Float.nan, .infinity, -.infinity, -Float.nan] {
+                var values = (0..<1000).map { Float($0 % 7) - 3 }
+                values[1] = .greatestFiniteMagnitude
+                values[2] = -.leastNonzeroMagnitude
+                values[position] = bad
+                #expect(throws: TensorError.nonFinite(what: "block", index: position)) {
+                    try Tensor(shape: [1000], values: values, device: .cpu).checkFinite("block")
+                }
+            }
+        }
+        let extremes: [Float] = [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude, -0.0, 0]
+        #expect(Tensor.zeros([0], device: .cpu).firstNonFiniteIndex() == nil)
+        #expect(try Tensor(shape: [5], values: extremes, device: .cpu).firstNonFiniteIndex() == nil)
+    }
+
+    @Test("tensors are values: copies share storage until one is written; equality compares values")
+    func copyOnWrite() throws {
+        let original = try Tensor(shape: [2, 2], values: [1, 2, 3, 4], device: .cpu)
+        var copy = original
+        copy.withUnsafeMutableBufferPointer { $0[0] = 10 }
+        #expect(original.scalars == [1, 2, 3, 4])
+        #expect(copy.scalars == [10, 2, 3, 4])
+        #expect(original != copy)
+        #expect(original == (try Tensor(shape: [2, 2], values: [1, 2, 3, 4], device: .cpu)))
+        #expect(original != (try original.reshaped([4])))
+        #expect(Tensor.placeholder.count == 0 && Tensor.placeholder.shape == [0])
+        #expect(Tensor.full([3], 2.5).scalars == [2.5, 2.5, 2.5])
+        let filled = Tensor(shape: [3], device: .cpu, uninitializedCount: 3) { for index in 0..<3 { $0[index] = Float(index) } }
+        #expect(filled.scalars == [0, 1, 2])
     }
 
     @Test("results stay on the backend's device and Device.current scopes defaults")

@@ -82,6 +82,12 @@ struct RandomTests {
         #expect(abs(rate - 0.3) < 0.01, "rate \(rate)")
         #expect(Tensor.bernoulli([100], probability: 0, generator: &generator, device: .cpu).scalars.allSatisfy { $0 == 0 })
         #expect(Tensor.bernoulli([100], probability: 1, generator: &generator, device: .cpu).scalars.allSatisfy { $0 == 1 })
+        // `value` replaces the ones with the same draws: a scaled dropout mask in one pass.
+        var plain = RandomGenerator(seed: 8), scaled = RandomGenerator(seed: 8)
+        let ones = Tensor.bernoulli([1000], probability: 0.6, generator: &plain, device: .cpu).scalars
+        let values = Tensor.bernoulli([1000], probability: 0.6, value: 2.5, generator: &scaled, device: .cpu).scalars
+        #expect(values == ones.map { $0 * 2.5 })
+        #expect(plain == scaled)
     }
 
     @Test("permutations are permutations, reproducible and uniform")

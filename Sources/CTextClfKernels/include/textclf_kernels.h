@@ -10,4 +10,12 @@ void textclf_adam_step(float *restrict param, const float *restrict grad, float 
                        float *restrict v, long count, float weight1, float beta2, float weight2,
                        float negative_step, float bias_correction2_root, float epsilon);
 
+/// The index of the first NaN or infinite value among `count`, or -1 when all are finite.
+long textclf_first_nonfinite(const float *values, long count);
+
+/// Copies row `rows[i]` of the row-major `source` (`columns` wide) to row `i` of `out`, for
+/// `i` in `0..<count`, prefetching the rows ahead. The indices must be in range.
+void textclf_gather_rows(float *restrict out, const float *restrict source, const long *restrict rows,
+                         long count, long columns);
+
 #endif

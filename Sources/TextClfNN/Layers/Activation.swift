@@ -99,7 +99,8 @@ public final class Dropout: Layer {
         let keep = 1 - probability
         let scale = probability < 1 ? 1 / keep : 0
         let backend = x.device.backend
-        let mask = backend.unary(.scale(scale), Tensor.bernoulli(x.shape, probability: keep, generator: &generator, device: x.device))
+        // The scaled mask in one pass: `scale · bernoulli` is `scale` or 0 exactly.
+        let mask = Tensor.bernoulli(x.shape, probability: keep, value: scale, generator: &generator, device: x.device)
         self.mask = mask
         return try backend.binary(.multiply, x, mask)
     }

@@ -106,6 +106,13 @@ public struct CrossEntropy: Loss {
             loss: "CrossEntropy", predictions: logits, targets: targets, classWeights: classWeights)
         try logits.checkFinite("CrossEntropy logits")
         let backend = logits.device.backend
+        let divisor = reduction == .mean ? targetWeights.totalWeight : 1
+        if labelSmoothing == 0 {
+            // Q holds only the target weights: the backend's fused operation.
+            let (value, gradient) = try backend.softmaxCrossEntropy(
+                logits, targets: targets, weights: targetWeights.weights, divisor: divisor)
+            return LossResult(value: value, gradient: gradient)
+        }
         let classes = logits.shape[1]
         let smoothing = labelSmoothing
         // Q[i, k] = (1 − ε) · w_t · [k = t] + (ε / K) · w_k: the loss is −Σ Q ∘ log p, its
@@ -118,7 +125,6 @@ public struct CrossEntropy: Loss {
             q = try backend.binary(.add, q, smoothingRow)
         }
         let logProbabilities = backend.logSoftmaxRows(logits)
-        let divisor = reduction == .mean ? targetWeights.totalWeight : 1
         let value = -(try Ops.total(backend.binary(.multiply, q, logProbabilities))) / divisor
         let totalClassWeight = classWeights?.reduce(0, +) ?? Float(classes)
         let rowSums = targetWeights.weights.map { (1 - smoothing) * $0 + smoothing / Float(classes) * totalClassWeight }

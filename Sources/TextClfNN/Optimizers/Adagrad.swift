@@ -58,7 +58,7 @@ public final class Adagrad: Optimizer {
             let kernel = ElementwiseKernel.adagrad(
                 learningRate: learningRate, learningRateDecay: learningRateDecay,
                 weightDecay: parameter.isPenalized ? weightDecay : 0, epsilon: epsilon, step: slots.step + 1)
-            try parameter.update(kernel, gradient: gradient, slots: &slots.tensors)
+            try parameter.update(kernel, gradient: gradient, slots: &slots.tensors, taking: 0..<1)
             slots.step += 1
         }
     }

@@ -65,13 +65,7 @@ public class Adam: Optimizer {
                 learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
                 weightDecay: parameter.isPenalized ? weightDecay : 0, decoupled: decoupledWeightDecay, step: slots.step + 1,
                 amsgrad: amsgrad)
-            // Take the slots out of the state while the kernel runs, so that it writes in place.
-            let count = amsgrad ? 3 : 2
-            var tensors = Array(slots.tensors.prefix(count))
-            let rest = Array(slots.tensors.dropFirst(count))
-            slots.tensors = []
-            defer { slots.tensors = tensors + rest }
-            try parameter.update(kernel, gradient: gradient, slots: &tensors)
+            try parameter.update(kernel, gradient: gradient, slots: &slots.tensors, taking: 0..<(amsgrad ? 3 : 2))
             slots.step += 1
         }
     }

@@ -129,26 +129,40 @@ extension Parameter {
         var result = denseGradient()
         try result.checkFinite("gradient of \(name)")
         guard isPenalized else { return result }
-        let backend = value.device.backend
-        for kernel in [l1 != 0 ? ElementwiseKernel.l1(strength: l1) : nil, l2 != 0 ? .l2(strength: l2) : nil].compactMap({ $0 }) {
-            var tensors = [result, value]
-            result = Tensor.zeros([0], device: value.device)  // release it, so the kernel writes in place
-            try backend.apply(kernel, to: &tensors)
-            result = tensors[0]
-        }
+        if l1 != 0 { result = try penalize(result, .l1(strength: l1)) }
+        if l2 != 0 { result = try penalize(result, .l2(strength: l2)) }
         return result
     }
 
-    /// Runs `kernel` on `[value, gradient] + slots`, in place, storing the results back.
-    func update(_ kernel: ElementwiseKernel, gradient: Tensor, slots: inout [Tensor]) throws {
-        var tensors = [value, gradient] + slots
-        // Drop the other references to the storage, so that the kernel writes without copying.
-        // (A backend checks shapes before it writes, so on error the tensors are as they were.)
-        slots = []
-        value = Tensor.zeros([0], device: value.device)
+    /// `kernel` (a penalty) run on `[gradient, value]`; `gradient` is copied first if shared.
+    private func penalize(_ gradient: Tensor, _ kernel: ElementwiseKernel) throws -> Tensor {
+        var tensors = [gradient, value]
+        try value.device.backend.apply(kernel, to: &tensors)
+        return tensors[0]
+    }
+
+    /// Runs `kernel` on `[value, gradient]` followed by the `slots` at `indices`, in place,
+    /// storing the results back.
+    ///
+    /// While the kernel runs, the parameter and those slots hold ``Tensor/placeholder``, so
+    /// the kernel's tensors are the only references to their storage and it writes without
+    /// copying. (A backend checks shapes before it writes, so on error the tensors are as they
+    /// were.)
+    func update<Indices: Collection<Int>>(
+        _ kernel: ElementwiseKernel, gradient: Tensor, slots: inout [Tensor], taking indices: Indices
+    ) throws {
+        var tensors: [Tensor] = []
+        tensors.reserveCapacity(2 + indices.count)
+        tensors.append(value)
+        tensors.append(gradient)
+        value = .placeholder
+        for index in indices {
+            tensors.append(slots[index])
+            slots[index] = .placeholder
+        }
         defer {
             value = tensors[0]
-            slots = Array(tensors.dropFirst(2))
+            for (position, index) in indices.enumerated() { slots[index] = tensors[2 + position] }
         }
         try tensors[0].device.backend.apply(kernel, to: &tensors)
     }

@@ -62,16 +62,7 @@ public final class RMSprop: Optimizer {
             var indices = [0]
             if momentum > 0 { indices.append(1) }
             if centered { indices.append(2) }
-            // Take them out of the state while the kernel runs, so that it writes in place.
-            var kept = slots.tensors
-            slots.tensors = []
-            var tensors = indices.map { kept[$0] }
-            for index in indices { kept[index] = Tensor.zeros([0], device: parameter.value.device) }
-            defer {
-                for (position, index) in indices.enumerated() { kept[index] = tensors[position] }
-                slots.tensors = kept
-            }
-            try parameter.update(kernel, gradient: gradient, slots: &tensors)
+            try parameter.update(kernel, gradient: gradient, slots: &slots.tensors, taking: indices)
             slots.step += 1
         }
     }

@@ -66,10 +66,10 @@ public final class SGD: Optimizer {
                 weightDecay: parameter.isPenalized ? weightDecay : 0, firstStep: (state.existing(parameter)?.step ?? 0) == 0)
             if momentum == 0 {
                 var none: [Tensor] = []
-                try parameter.update(kernel, gradient: gradient, slots: &none)
+                try parameter.update(kernel, gradient: gradient, slots: &none, taking: 0..<0)
             } else {
                 let slots = state.slots(for: parameter, count: 1)
-                try parameter.update(kernel, gradient: gradient, slots: &slots.tensors)
+                try parameter.update(kernel, gradient: gradient, slots: &slots.tensors, taking: 0..<1)
                 slots.step += 1
             }
         }
@@ -87,7 +87,7 @@ public final class SGD: Optimizer {
         let backend = parameter.value.device.backend
         let scaled = backend.unary(.scale(-learningRate), sparse.values.to(parameter.value.device))
         var value = parameter.value
-        parameter.value = Tensor.zeros([0], device: value.device)
+        parameter.value = .placeholder
         defer { parameter.value = value }
         try backend.scatterAddRows(scaled, sparse.rowIndices, into: &value)
     }

@@ -60,6 +60,50 @@ public protocol Backend: Sendable {
     /// Applies an in-place element-wise kernel (an optimizer step) to `tensors`, whose roles
     /// and count the kernel defines; all have one shape.
     func apply(_ kernel: ElementwiseKernel, to tensors: inout [Tensor]) throws
+
+    /// Softmax cross-entropy of `[rows, classes]` logits against one class index per row,
+    /// each row weighted by `weights[row]`, and its gradient with respect to the logits.
+    ///
+    /// With `Q[i, k] = weights[i] · [k = targets[i]]` and `P = softmaxRows(logits)`:
+    /// `value = −Σ Q ∘ logSoftmaxRows(logits) / divisor` and
+    /// `gradient = (P ∘ weights[i] − Q) · (1 / divisor)` (unscaled when `divisor` is 1).
+    /// The protocol's default composes the other operations; a backend may fuse them, with
+    /// the same arithmetic in the same order (the CPU backend's is bit-identical).
+    /// - Throws: ``TensorError/shapeMismatch(operation:shapes:)`` when the logits are not a
+    ///   matrix with one row per target and weight, or a target is not a column index.
+    func softmaxCrossEntropy(_ logits: Tensor, targets: [Int], weights: [Float], divisor: Float) throws -> (value: Float, gradient: Tensor)
+}
+
+extension Backend {
+    public func softmaxCrossEntropy(_ logits: Tensor, targets: [Int], weights: [Float], divisor: Float) throws -> (value: Float, gradient: Tensor) {
+        let (rows, classes) = try softmaxCrossEntropyShape(logits, targets: targets, weights: weights)
+        var oneHot = [Float](repeating: 0, count: rows * classes)
+        for (row, target) in targets.enumerated() { oneHot[row * classes + target] = weights[row] }
+        let q = try Tensor(shape: logits.shape, values: oneHot, device: device)
+        let value = -(try sum(binary(.multiply, q, logSoftmaxRows(logits)), axis: nil).scalar) / divisor
+        let probabilities = softmaxRows(logits)
+        let scaled: Tensor
+        if let first = weights.first, weights.allSatisfy({ $0 == first }) {
+            scaled = first == 1 ? probabilities : unary(.scale(first), probabilities)
+        } else {
+            let repeated = weights.flatMap { [Float](repeating: $0, count: classes) }
+            scaled = try binary(.multiply, probabilities, Tensor(shape: logits.shape, values: repeated, device: device))
+        }
+        var gradient = try binary(.subtract, scaled, q)
+        if divisor != 1 { gradient = unary(.scale(1 / divisor), gradient) }
+        return (value, gradient)
+    }
+
+    /// Checks the operands of ``softmaxCrossEntropy(_:targets:weights:divisor:)``; returns
+    /// the logits' rows and classes.
+    func softmaxCrossEntropyShape(_ logits: Tensor, targets: [Int], weights: [Float]) throws -> (rows: Int, classes: Int) {
+        guard logits.rank == 2, logits.shape[0] == targets.count, weights.count == targets.count,
+            targets.allSatisfy({ $0 >= 0 && $0 < logits.shape[1] })
+        else {
+            throw TensorError.shapeMismatch(operation: "softmaxCrossEntropy", shapes: [logits.shape, [targets.count], [weights.count]])
+        }
+        return (logits.shape[0], logits.shape[1])
+    }
 }
 
 /// Element-wise functions of one tensor.
@@ -116,6 +160,6 @@ public struct RowSparseTensor: Sendable, Equatable {
                 for column in 0..<columns { dense[row * columns + column] = stored[position * columns + column] }
             }
         }
-        return Tensor(shape: [rowCount, columns], device: values.device, storage: TensorStorage(dense))
+        return Tensor(shape: [rowCount, columns], device: values.device, storage: TensorStorage.copying(dense))
     }
 }

@@ -1,3 +1,4 @@
+import CTextClfKernels
 import Foundation
 
 // Reductions, row-wise operations and sparse products of the CPU backend.
@@ -84,6 +85,47 @@ extension CPUBackend {
         }
     }
 
+    /// ``Backend/softmaxCrossEntropy(_:targets:weights:divisor:)`` in one pass per row: the
+    /// exponentials are computed once and shared by the softmax and the log-softmax, with
+    /// the arithmetic of ``softmaxRows(_:)``, ``logSoftmaxRows(_:)`` and the protocol's
+    /// composition in the same order, so the value and gradient are bit-identical to it.
+    public func softmaxCrossEntropy(_ logits: Tensor, targets: [Int], weights: [Float], divisor: Float) throws -> (value: Float, gradient: Tensor) {
+        let (rows, classes) = try softmaxCrossEntropyShape(logits, targets: targets, weights: weights)
+        let count = rows * classes
+        let factor = 1 / divisor
+        var products = [Float](repeating: 0, count: count)
+        let gradient = products.withUnsafeMutableBufferPointer { products in
+            logits.withUnsafeBufferPointer { values in
+                make(logits.shape, count: count) { out in
+                    for row in 0..<rows {
+                        let source = values.baseAddress! + row * classes
+                        let target = out + row * classes
+                        let product = products.baseAddress! + row * classes
+                        let top = maximumOf(source, classes)
+                        var total: Float = 0
+                        for column in 0..<classes {
+                            let e = Foundation.exp(source[column] - top)
+                            target[column] = e
+                            total += e
+                        }
+                        let inverse = 1 / total
+                        let logTotal = Foundation.log(total) + top
+                        let weight = weights[row]
+                        let label = targets[row]
+                        for column in 0..<classes {
+                            let q: Float = column == label ? weight : 0
+                            product[column] = q * (source[column] - logTotal)
+                            let g = target[column] * inverse * weight - q
+                            target[column] = divisor != 1 ? g * factor : g
+                        }
+                    }
+                }
+            }
+        }
+        let total = count == 0 ? 0 : products.withUnsafeBufferPointer { sumOf($0.baseAddress!, count) }
+        return (-total / divisor, gradient)
+    }
+
     public func logSoftmaxRows(_ x: Tensor) -> Tensor {
         let (rows, columns) = rowsAndColumns(x)
         return x.withUnsafeBufferPointer { values in
@@ -111,8 +153,8 @@ extension CPUBackend {
         let shape = [indices.count] + x.shape.dropFirst()
         return x.withUnsafeBufferPointer { values in
             make(shape, count: indices.count * columns) { out in
-                for (position, row) in indices.enumerated() {
-                    (out + position * columns).update(from: values.baseAddress! + row * columns, count: columns)
+                indices.withUnsafeBufferPointer { rows in
+                    textclf_gather_rows(out, values.baseAddress!, rows.baseAddress!, indices.count, columns)
                 }
             }
         }
@@ -181,7 +223,7 @@ extension CPUBackend {
         }
         return RowSparseTensor(
             rowCount: x.columnCount, rowIndices: touched,
-            values: Tensor(shape: [touched.count, columns], device: .cpu, storage: TensorStorage(values)))
+            values: Tensor(shape: [touched.count, columns], device: .cpu, storage: TensorStorage.copying(values)))
     }
 }
 

@@ -53,11 +53,9 @@ public struct CPUBackend: Backend {
     /// zeroing the memory first (every caller overwrites each element).
     @inline(__always)
     func make(_ shape: [Int], count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
-        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if let base = buffer.baseAddress, count > 0 { fill(base) }
-            initialized = count
+        Tensor(shape: shape, device: .cpu, uninitializedCount: count) { base in
+            if count > 0 { fill(base) }
         }
-        return Tensor(shape: shape, device: .cpu, storage: TensorStorage(values))
     }
 
     public func gemm(

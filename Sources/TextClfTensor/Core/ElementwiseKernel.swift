@@ -11,8 +11,14 @@ import Foundation
 /// Python floats (bias corrections, decayed learning rates) are computed in `Double` and
 /// rounded to `Float` once, as PyTorch does when it passes them to a float32 kernel.
 ///
-/// Tensors a case only reads (the gradient, the parameter of a penalty) are not written.
+/// Tensors a case only reads (the gradient, the parameter of a penalty) are not written:
+/// in every case that is the tensor at ``readOnlyIndex``, which a backend may therefore
+/// pass without making its storage unique.
 public enum ElementwiseKernel: Sendable, Hashable {
+    /// The position of the one tensor each case only reads: `x` of ``axpby(alpha:beta:)``,
+    /// the parameter of the penalties, the gradient of the optimizers.
+    public static let readOnlyIndex = 1
+
     /// `[y, x]`: `y = alpha · x + beta · y`.
     case axpby(alpha: Float, beta: Float)
 

@@ -12,7 +12,7 @@ public struct ReferenceBackend: Backend {
     }
 
     func make(_ shape: [Int], _ values: [Float]) -> Tensor {
-        Tensor(shape: shape, device: device, storage: TensorStorage(values))
+        Tensor(shape: shape, device: device, storage: TensorStorage.copying(values))
     }
 
     public func gemm(
@@ -203,18 +203,17 @@ extension ElementwiseKernel {
         guard tensors.count == kernel.arity, let shape = tensors.first?.shape, tensors.allSatisfy({ $0.shape == shape }) else {
             throw TensorError.shapeMismatch(operation: "kernel \(kernel)", shapes: tensors.map(\.shape))
         }
-        // Unique storage for each tensor (a tensor passed twice gets two), then the buffers
-        // of those distinct storage objects, nested so that no pointer escapes its scope.
-        for index in tensors.indices { tensors[index].withUnsafeMutableBufferPointer { _ in } }
-        let storages = tensors.map(\.storage)
-        func nest(_ index: Int, _ buffers: [UnsafeMutableBufferPointer<Float>]) {
-            if index == storages.count {
-                kernel.run(on: buffers)
-            } else {
-                storages[index].values.withUnsafeMutableBufferPointer { nest(index + 1, buffers + [$0]) }
-            }
+        // Unique storage for each tensor the kernel writes (a tensor passed twice gets two);
+        // the one it only reads (index 1) is used where it is, uncopied. Storage never moves,
+        // and `tensors` keeps every one alive while the kernel runs.
+        var buffers: [UnsafeMutableBufferPointer<Float>] = []
+        buffers.reserveCapacity(tensors.count)
+        for index in tensors.indices where index != ElementwiseKernel.readOnlyIndex {
+            buffers.append(tensors[index].withUnsafeMutableBufferPointer { $0 })
         }
-        nest(0, [])
+        let readOnly = tensors[ElementwiseKernel.readOnlyIndex].withUnsafeBufferPointer { UnsafeMutableBufferPointer(mutating: $0) }
+        buffers.insert(readOnly, at: ElementwiseKernel.readOnlyIndex)
+        withExtendedLifetime(tensors) { kernel.run(on: buffers) }
     }
 }
 

@@ -36,15 +36,16 @@ extension Tensor {
         }
     }
 
-    /// Ones with probability `probability`, zeros otherwise (a dropout mask before scaling).
+    /// `value` (by default 1) with probability `probability`, zeros otherwise: one draw per
+    /// element, in order. A dropout mask is `bernoulli(shape, probability: 1 − p, value: 1 / (1 − p))`.
     /// - Precondition: the shape's extents are non-negative and `probability` is in `[0, 1]`.
     public static func bernoulli(
-        _ shape: [Int], probability: Float, generator: inout RandomGenerator, device: Device = Device.current
+        _ shape: [Int], probability: Float, value: Float = 1, generator: inout RandomGenerator, device: Device = Device.current
     ) -> Tensor {
         precondition((0...1).contains(probability), "bernoulli: probability \(probability) is outside [0, 1]")
         return generate(shape, device: device) { values in
             // nextFloat() < 1 always, so probability 1 gives all ones and 0 all zeros.
-            for index in values.indices { values[index] = generator.nextFloat() < probability ? 1 : 0 }
+            for index in values.indices { values[index] = generator.nextFloat() < probability ? value : 0 }
         }
     }
 
@@ -54,10 +55,9 @@ extension Tensor {
     ) -> Tensor {
         precondition(shape.allSatisfy { $0 >= 0 }, "random tensor with a negative extent: \(shape)")
         let count = shape.reduce(1, *)
-        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        return Tensor(shape: shape, device: device, uninitializedCount: count) { start in
+            var buffer = UnsafeMutableBufferPointer(start: start, count: count)
             fill(&buffer)
-            initialized = count
         }
-        return Tensor(shape: shape, device: device, storage: TensorStorage(values))
     }
 }

@@ -1,9 +1,15 @@
+import CTextClfKernels
+
 /// A dense, row-major, contiguous array of `Float` values whose storage belongs to a device.
 ///
 /// Tensors are values: copying one shares storage until either copy is mutated. All
 /// arithmetic goes through the device's ``Backend``; the tensor itself only knows its
 /// shape, its device and its storage.
-public struct Tensor: Sendable, Equatable {
+///
+/// `@unchecked Sendable`: the storage is a `ManagedBuffer`, which the standard library does
+/// not mark `Sendable`; it is only ever written through a uniquely referenced copy
+/// (``withUnsafeMutableBufferPointer(_:)``), so sharing a tensor across threads is safe.
+public struct Tensor: @unchecked Sendable, Equatable {
     /// The extent of each dimension, outermost first.
     public let shape: [Int]
     /// Where the storage lives.
@@ -18,26 +24,40 @@ public struct Tensor: Sendable, Equatable {
         }
         self.shape = shape
         self.device = device
-        storage = TensorStorage(values)
+        storage = TensorStorage.copying(values)
     }
 
     /// Creates a tensor from storage the caller guarantees fits the shape.
     @usableFromInline init(shape: [Int], device: Device, storage: TensorStorage) {
-        precondition(shape.reduce(1, *) == storage.values.count, "storage of \(storage.values.count) values for shape \(shape)")
+        precondition(shape.reduce(1, *) == storage.count, "storage of \(storage.count) values for shape \(shape)")
         self.shape = shape
         self.device = device
         self.storage = storage
     }
 
+    /// A tensor of `shape` whose `count` values (the shape's product) `fill` writes, every one
+    /// of them: the memory is not initialised first.
+    @inlinable
+    public init(shape: [Int], device: Device, uninitializedCount count: Int, _ fill: (UnsafeMutablePointer<Float>) throws -> Void) rethrows {
+        let storage = TensorStorage.allocate(count)
+        try withExtendedLifetime(storage) { try fill(storage.base) }
+        self.init(shape: shape, device: device, storage: storage)
+    }
+
     /// A tensor of zeros.
     public static func zeros(_ shape: [Int], device: Device = Device.current) -> Tensor {
-        Tensor(shape: shape, device: device, storage: TensorStorage([Float](repeating: 0, count: shape.reduce(1, *))))
+        full(shape, 0, device: device)
     }
 
     /// A tensor whose every element is `value`.
     public static func full(_ shape: [Int], _ value: Float, device: Device = Device.current) -> Tensor {
-        Tensor(shape: shape, device: device, storage: TensorStorage([Float](repeating: value, count: shape.reduce(1, *))))
+        let count = shape.reduce(1, *)
+        return Tensor(shape: shape, device: device, uninitializedCount: count) { $0.initialize(repeating: value, count: count) }
     }
+
+    /// An empty vector that allocates nothing: what an optimizer leaves in a slot while it
+    /// updates the tensor taken out of it in place.
+    public static let placeholder = Tensor(shape: [0], device: .cpu, storage: TensorStorage.empty)
 
     /// A matrix (`[rows, columns]`) from row-major values.
     public static func matrix(_ rows: [[Float]], device: Device = Device.current) throws -> Tensor {
@@ -49,7 +69,7 @@ public struct Tensor: Sendable, Equatable {
     }
 
     /// The number of elements.
-    @inlinable public var count: Int { storage.values.count }
+    @inlinable public var count: Int { storage.count }
     /// The number of dimensions.
     @inlinable public var rank: Int { shape.count }
     /// The rows of a matrix: the first dimension. A vector or a scalar is one row.
@@ -59,12 +79,12 @@ public struct Tensor: Sendable, Equatable {
     @inlinable public var columns: Int { shape.count >= 2 ? shape.dropFirst().reduce(1, *) : (shape.first ?? 1) }
 
     /// The values, copied to host memory, row-major.
-    public var scalars: [Float] { storage.values }
+    public var scalars: [Float] { withUnsafeBufferPointer { Array($0) } }
 
     /// The single value of a one-element tensor.
     public var scalar: Float {
         precondition(count == 1, "scalar of a tensor of shape \(shape)")
-        return storage.values[0]
+        return withExtendedLifetime(storage) { storage.base[0] }
     }
 
     /// The same values with another shape of the same element count.
@@ -84,7 +104,7 @@ public struct Tensor: Sendable, Equatable {
     /// Read access to the host values, for backends.
     @inlinable
     public func withUnsafeBufferPointer<Result>(_ body: (UnsafeBufferPointer<Float>) throws -> Result) rethrows -> Result {
-        try storage.values.withUnsafeBufferPointer(body)
+        try withExtendedLifetime(storage) { try body(UnsafeBufferPointer(start: storage.base, count: storage.count)) }
     }
 
     /// Write access to the host values, for backends and optimizers; copies shared storage first.
@@ -92,31 +112,70 @@ public struct Tensor: Sendable, Equatable {
     public mutating func withUnsafeMutableBufferPointer<Result>(
         _ body: (inout UnsafeMutableBufferPointer<Float>) throws -> Result
     ) rethrows -> Result {
-        if !isKnownUniquelyReferenced(&storage) { storage = TensorStorage(storage.values) }
-        return try storage.values.withUnsafeMutableBufferPointer(body)
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return try withExtendedLifetime(storage) {
+            var buffer = UnsafeMutableBufferPointer(start: storage.base, count: storage.count)
+            return try body(&buffer)
+        }
     }
 
     /// The index of the first non-finite value, or `nil` when all are finite.
     public func firstNonFiniteIndex() -> Int? {
-        withUnsafeBufferPointer { values in values.firstIndex { !$0.isFinite } }
+        withUnsafeBufferPointer { values in
+            let index = values.isEmpty ? -1 : textclf_first_nonfinite(values.baseAddress!, values.count)
+            return index < 0 ? nil : index
+        }
     }
 
     /// Throws if any value is NaN or infinite.
-    /// - Throws: ``TensorError/nonFinite(what:index:)`` naming `what`.
-    public func checkFinite(_ what: String) throws {
-        if let index = firstNonFiniteIndex() { throw TensorError.nonFinite(what: what, index: index) }
+    /// - Throws: ``TensorError/nonFinite(what:index:)`` naming `what` (evaluated only then).
+    public func checkFinite(_ what: @autoclosure () -> String) throws {
+        if let index = firstNonFiniteIndex() { throw TensorError.nonFinite(what: what(), index: index) }
     }
 
+    /// Equal shapes and equal values (shared storage is equal to itself, as arrays are).
     public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
-        lhs.shape == rhs.shape && lhs.storage.values == rhs.storage.values
+        guard lhs.shape == rhs.shape else { return false }
+        if lhs.storage === rhs.storage { return true }
+        return lhs.withUnsafeBufferPointer { a in rhs.withUnsafeBufferPointer { b in a.elementsEqual(b) } }
     }
 }
 
-/// Host memory of a tensor. Shared between tensor copies until one of them writes.
-public final class TensorStorage: @unchecked Sendable {
-    /// The values, row-major.
-    public var values: [Float]
+/// Host memory of a tensor: one allocation, the element count followed by the values, so a
+/// new tensor costs a single `malloc` and its values sit at a fixed address for as long as
+/// the storage lives. Shared between tensor copies until one of them writes.
+public final class TensorStorage: ManagedBuffer<Int, Float> {
+    /// New storage of `count` uninitialised values (`Float` needs no initialisation to be
+    /// overwritten or deallocated).
+    @inlinable
+    static func allocate(_ count: Int) -> TensorStorage {
+        unsafeDowncast(TensorStorage.create(minimumCapacity: count) { _ in count }, to: TensorStorage.self)
+    }
 
-    /// Wraps `values`.
-    public init(_ values: [Float]) { self.values = values }
+    /// The shared storage of empty tensors.
+    nonisolated(unsafe) static let empty = allocate(0)
+
+    /// New storage holding a copy of `values`.
+    @inlinable
+    static func copying(_ values: [Float]) -> TensorStorage {
+        let storage = allocate(values.count)
+        values.withUnsafeBufferPointer { source in
+            if let start = source.baseAddress { storage.base.initialize(from: start, count: source.count) }
+        }
+        return storage
+    }
+
+    /// A copy, for copy-on-write.
+    @usableFromInline
+    func copy() -> TensorStorage {
+        let storage = TensorStorage.allocate(count)
+        storage.base.initialize(from: base, count: count)
+        return storage
+    }
+
+    /// The number of values.
+    @inlinable var count: Int { header }
+
+    /// The first value; valid while the storage lives (its elements never move).
+    @inlinable var base: UnsafeMutablePointer<Float> { withUnsafeMutablePointerToElements { $0 } }
 }
