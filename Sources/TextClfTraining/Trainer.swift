@@ -219,6 +219,8 @@ public final class Trainer {
             optimizer.learningRate = rate
             model.prepareEpoch(epochIndex, seed: options.seed)
             model.isTraining = true
+            // The layers (and so the parameter list) are fixed for the epoch.
+            let parameters = model.parameters
             var lossSum = 0.0, correct = 0, seen = 0, windowLoss = 0.0, windowSteps = 0
             var step = 0
             // Rows: true class; columns: predicted class (for the training macro-F1).
@@ -228,13 +230,13 @@ public final class Trainer {
                 if step >= stepsPerEpoch { break }
                 step += 1
                 do {
-                    model.zeroGradients()
+                    for parameter in parameters { parameter.zeroGradient() }
                     let logits = try model.forward(input(batch.features))
                     let loss = try model.loss(logits: logits, labels: batch.labels, classWeights: classWeights)
                     guard loss.value.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
                     _ = try model.backward(loss.gradient, needsInputGradient: false)
-                    if let clip = options.clipNorm { try clipGradientNorm(model.parameters, maxNorm: clip) }
-                    try optimizer.step(model.parameters)
+                    if let clip = options.clipNorm { try clipGradientNorm(parameters, maxNorm: clip) }
+                    try optimizer.step(parameters)
                     let predictions = LogisticRegression.predictionsOf(logits)
                     for (p, t) in zip(predictions, batch.labels) {
                         if p == t { correct += 1 }

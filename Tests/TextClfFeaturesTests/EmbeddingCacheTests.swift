@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TextClfTestSupport
+import TextClfText
 
 @testable import TextClfFeatures
 
@@ -261,6 +262,55 @@ struct EmbeddingCacheTests {
         #expect(cache.loadAveraged(key: "k", report: messages.add) == nil)
         #expect(messages.contains("corrupt"))
         #expect(try cache.listAveraged().isEmpty)
+    }
+
+    @Test("a run whose averages are cached never loads the vectors; describe reads the index only")
+    func lazyStore() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("vectors.txt")
+        try syntheticGlove(words: 50, dimension: 6, seed: 3).write(to: file, atomically: true, encoding: .utf8)
+        let cache = EmbeddingCache(directory: directory.appendingPathComponent("cache").path)
+        #expect(cache.describe(path: file.path) == nil)
+        let texts = ["word1 word2 unknown", "word3", "nothing known here"]
+        let analyzer = try Analyzer(parsing: "lowercase,words")
+        func fit(_ weighting: EmbeddingAverager.Weighting = .mean) throws -> (EmbeddingFeatures, LazyEmbeddingStore) {
+            let (features, store) = try EmbeddingFeatures.fit(
+                embeddings: file.path, format: nil, skipBadLines: false, text: analyzer, weighting: weighting,
+                unknownWords: .skip, trainingTexts: texts, cache: cache, report: { _ in })
+            return (features, store)
+        }
+        // Cold: no entry, so fitting loads (and caches) the vectors; averaging computes.
+        let (cold, coldStore) = try fit()
+        #expect(coldStore.isLoaded && cold.dimension == 6)
+        let first = try cold.transform(texts, store: coldStore, cache: cache, report: { _ in })
+        #expect(!first.cached)
+        #expect(cache.describe(path: file.path).map { [$0.count, $0.dimension] } == [50, 6])
+        // Warm: the width comes from the index and the matrix from the cache; the store stays unloaded.
+        let (warm, warmStore) = try fit()
+        #expect(warm == cold && !warmStore.isLoaded)
+        let second = try warm.transform(texts, store: warmStore, cache: cache, report: { _ in })
+        #expect(second.cached && second.matrix == first.matrix && !warmStore.isLoaded)
+        // New texts need the vectors: loaded on demand, and equal to a direct computation.
+        let fresh = try warm.transform(["word4 word5"], store: warmStore, cache: cache, report: { _ in })
+        #expect(!fresh.cached && warmStore.isLoaded)
+        #expect(fresh.matrix.scalars == (try cold.transform(["word4 word5"], store: coldStore, cache: nil, report: { _ in })).matrix.scalars)
+        // TF-IDF weighting counts frequencies over the vocabulary, so it loads at once.
+        #expect(try fit(.tfidf).1.isLoaded)
+        // A changed file is not described (size differs), so the next fit loads and rebuilds.
+        try syntheticGlove(words: 51, dimension: 6, seed: 3).write(to: file, atomically: true, encoding: .utf8)
+        #expect(cache.describe(path: file.path) == nil)
+        #expect(try fit().1.isLoaded)
+        // A loader that fails is retried on the next call.
+        let attempts = Messages()
+        let flaky = LazyEmbeddingStore {
+            attempts.add("try")
+            if attempts.all.count == 1 { throw EmbeddingError.unreadable(path: "x", reason: "first try") }
+            return try cache.load(path: file.path).store
+        }
+        #expect(throws: EmbeddingError.self) { try flaky.load() }
+        #expect(!flaky.isLoaded)
+        #expect(try flaky.load().dimension == 6 && flaky.isLoaded && attempts.all.count == 2)
     }
 
     @Test("skipped bad lines are reported and the policy is part of the key")

@@ -64,15 +64,14 @@ public enum Features: Sendable {
                 range.lowerBound >= 0 && range.upperBound <= rowCount,
                 "row range \(range) is outside 0..<\(rowCount)")
             let columns = columnCount
-            let values = tensor.withUnsafeBufferPointer {
-                Array($0[(range.lowerBound * columns)..<(range.upperBound * columns)])
-            }
+            let count = range.count * columns
             let shape = [range.count] + tensor.shape.dropFirst()
-            do {
-                return .dense(try Tensor(shape: shape, values: values, device: tensor.device))
-            } catch {
-                preconditionFailure("slicing rows \(range) of a \(tensor.shape) tensor: \(error)")
-            }
+            return .dense(
+                tensor.withUnsafeBufferPointer { values in
+                    Tensor(shape: shape, device: tensor.device, uninitializedCount: count) { out in
+                        if count > 0 { out.initialize(from: values.baseAddress! + range.lowerBound * columns, count: count) }
+                    }
+                })
         }
     }
 }

@@ -95,7 +95,7 @@ public struct EmbeddingCache: Sendable {
         let data = try EmbeddingFile.map(absolute)
         let info = try Self.fileInfo(absolute)
         let contentHash = data.withUnsafeBytes { Self.sampledHash($0) }
-        let key = "\(absolute)|\(format?.rawValue ?? "auto")|\(skipBadLines ? "skip" : "strict")"
+        let key = Self.entryKey(absolute, format: format, skipBadLines: skipBadLines)
 
         // Phase 1: look for a fresh, intact entry.
         let found: EmbeddingStore?? = withDatabase(report: report) { db throws(SQLiteError) -> EmbeddingStore? in
@@ -148,6 +148,35 @@ public struct EmbeddingCache: Sendable {
             }
         }
         return (store, false)
+    }
+
+    /// The word count and dimension of a fresh entry for `path` (same size, mtime and sampled
+    /// hash, as ``load(path:format:skipBadLines:report:)`` requires), read from the index
+    /// alone: no store file is mapped or checked. `nil` when there is no such entry, or the
+    /// file or the cache cannot be read.
+    ///
+    /// A run whose averaged matrices are all cached needs only the width of the vectors, so it
+    /// asks this instead of loading them (see ``LazyEmbeddingStore``).
+    public func describe(path: String, format: EmbeddingFormat? = nil, skipBadLines: Bool = false) -> (count: Int, dimension: Int)? {
+        let absolute = Self.absolutePath(path)
+        guard let data = try? EmbeddingFile.map(absolute), let info = try? Self.fileInfo(absolute) else { return nil }
+        let contentHash = data.withUnsafeBytes { Self.sampledHash($0) }
+        let key = Self.entryKey(absolute, format: format, skipBadLines: skipBadLines)
+        let found: (Int, Int)?? = withDatabase(report: { _ in }) { db throws(SQLiteError) -> (Int, Int)? in
+            let statement = try db.prepare("SELECT size, mtime, content_hash, count, dimension FROM embedding_files WHERE key = ?")
+            statement.bind(1, key)
+            guard try statement.step(), statement.int(0) == info.size, statement.double(1) == info.mtime,
+                statement.text(2) == contentHash, statement.int(4) > 0
+            else { return nil }
+            return (statement.int(3), statement.int(4))
+        }
+        guard let (count, dimension) = found ?? nil else { return nil }
+        return (count, dimension)
+    }
+
+    /// An entry's key: the absolute path, the requested format and the bad-line policy.
+    static func entryKey(_ absolute: String, format: EmbeddingFormat?, skipBadLines: Bool) -> String {
+        "\(absolute)|\(format?.rawValue ?? "auto")|\(skipBadLines ? "skip" : "strict")"
     }
 
     /// The folder of store files.

@@ -40,23 +40,43 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
         EmbeddingAverager(analyzer: text, weighting: weighting, unknownWords: unknownWords)
     }
 
-    /// Loads the embeddings (through the cache), and fits the document frequencies on
+    /// Prepares the embeddings (through the cache), and fits the document frequencies on
     /// `trainingTexts` when the weighting needs them.
+    ///
+    /// The vectors themselves are loaded only when first needed: when the cache already
+    /// holds a fresh entry for the file, its width comes from the cache's index, and a run
+    /// whose averaged matrices are all cached never maps the store (see
+    /// ``LazyEmbeddingStore``). TF-IDF weighting loads them at once, to count frequencies.
     /// - Throws: ``EmbeddingError`` for an unreadable or malformed embeddings file.
     public static func fit(
         embeddings path: String, format: EmbeddingFormat?, skipBadLines: Bool, text: Analyzer,
         weighting: EmbeddingAverager.Weighting, unknownWords: EmbeddingAverager.UnknownWords,
-        trainingTexts: [String], cache: EmbeddingCache, report: (String) -> Void
-    ) throws -> (features: EmbeddingFeatures, store: EmbeddingStore) {
+        trainingTexts: [String], cache: EmbeddingCache, report: @escaping (String) -> Void
+    ) throws -> (features: EmbeddingFeatures, store: LazyEmbeddingStore) {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        let (store, _) = try cache.load(path: absolute, format: format, skipBadLines: skipBadLines, report: report)
+        let store = LazyEmbeddingStore {
+            try cache.load(path: absolute, format: format, skipBadLines: skipBadLines, report: report).store
+        }
+        let dimension: Int
+        if weighting != .tfidf, let described = cache.describe(path: absolute, format: format, skipBadLines: skipBadLines) {
+            dimension = described.dimension
+        } else {
+            dimension = try store.load().dimension
+        }
         var features = EmbeddingFeatures(
             embeddings: absolute, embeddingsFormat: format, skipBadLines: skipBadLines, text: text, weighting: weighting,
-            unknownWords: unknownWords, dimension: store.dimension, frequencies: nil)
+            unknownWords: unknownWords, dimension: dimension, frequencies: nil)
         if weighting == .tfidf {
-            features.frequencies = features.averager.fitDocumentFrequencies(trainingTexts, vectors: store)
+            features.frequencies = features.averager.fitDocumentFrequencies(trainingTexts, vectors: try store.load())
         }
         return (features, store)
+    }
+
+    /// The embeddings these features use, loaded through the cache on first use.
+    ///
+    /// Loading throws ``EmbeddingError``, or ``FeatureError`` when the file's width changed.
+    public func store(cache: EmbeddingCache, report: @escaping (String) -> Void) -> LazyEmbeddingStore {
+        LazyEmbeddingStore { [self] in try loadStore(cache: cache, report: report) }
     }
 
     /// Loads the embeddings these features use (through the cache).
@@ -71,16 +91,16 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
     }
 
     /// The `[texts.count, dimension]` matrix of `texts`, read from the cache when this exact
-    /// work was done before, and stored there otherwise.
+    /// work was done before, and stored there otherwise; `store` is loaded only then.
     /// - Returns: The matrix, the averaging report (`nil` when read from the cache) and whether it was cached.
     public func transform(
-        _ texts: [String], store: EmbeddingStore, cache: EmbeddingCache?, report: (String) -> Void
+        _ texts: [String], store: LazyEmbeddingStore, cache: EmbeddingCache?, report: (String) -> Void
     ) throws -> (matrix: Tensor, report: AveragingReport?, cached: Bool) {
         let key = cacheKey(texts)
         if let cache, let hit = cache.loadAveraged(key: key, report: report), hit.rows == texts.count, hit.dimension == dimension {
             return (try Tensor(shape: [texts.count, dimension], values: hit.vectors, device: .cpu), nil, true)
         }
-        let (values, averaging) = try averager.transform(texts, vectors: store, frequencies: frequencies)
+        let (values, averaging) = try averager.transform(texts, vectors: try store.load(), frequencies: frequencies)
         if let cache {
             try? cache.storeAveraged(key: key, rows: texts.count, dimension: dimension, vectors: values, report: report)
         }
@@ -139,5 +159,42 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
                 path: path, reason: "embedding-features version \(features.version); this textclf reads version \(fileVersion)")
         }
         return features
+    }
+}
+
+/// Word vectors loaded on first use, then kept: ``EmbeddingFeatures`` asks for them only when
+/// averaged matrices must be computed, so a run served wholly by the cache never maps,
+/// checks or parses the embeddings. Safe to share between threads (one load at a time).
+public final class LazyEmbeddingStore: @unchecked Sendable {
+    private let loader: () throws -> EmbeddingStore
+    private let lock = NSLock()
+    private var loaded: EmbeddingStore?
+
+    /// Vectors that `loader` loads on the first ``load()``; a load that throws is retried by
+    /// the next call.
+    public init(_ loader: @escaping () throws -> EmbeddingStore) { self.loader = loader }
+
+    /// Vectors already in hand.
+    public init(loaded store: EmbeddingStore) {
+        loader = { store }
+        loaded = store
+    }
+
+    /// The vectors, loaded now if this is the first call.
+    /// - Throws: whatever the loader throws.
+    public func load() throws -> EmbeddingStore {
+        lock.lock()
+        defer { lock.unlock() }
+        if let loaded { return loaded }
+        let store = try loader()
+        loaded = store
+        return store
+    }
+
+    /// Whether the vectors have been loaded.
+    public var isLoaded: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return loaded != nil
     }
 }

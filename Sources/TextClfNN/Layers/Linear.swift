@@ -69,7 +69,8 @@ public final class Linear: Layer {
     /// `weight` then `bias` (when present).
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
-    /// `x · W + b`: a GEMM for dense input, ``Backend/sparseMultiply(_:_:)`` for sparse input.
+    /// `x · W + b`: ``Backend/affine(_:_:bias:)`` for dense input, ``Backend/sparseMultiply(_:_:)``
+    /// and the bias for sparse input.
     /// - Throws: ``TensorError/shapeMismatch(operation:shapes:)`` naming the input's and the
     ///   weight's shapes when the input does not have `inputDimensions` columns.
     public func forward(_ input: LayerInput) throws -> Tensor {
@@ -80,15 +81,14 @@ public final class Linear: Layer {
             guard x.rank == 2, x.shape[1] == inputDimensions else {
                 throw TensorError.shapeMismatch(operation: "Linear(\(inputDimensions), \(outputDimensions)) input", shapes: [x.shape, weight.value.shape])
             }
-            output = Tensor.zeros([x.shape[0], outputDimensions], device: weight.value.device)
-            try backend.gemm(x, transposeA: false, weight.value, transposeB: false, alpha: 1, beta: 0, into: &output)
+            output = try backend.affine(x, weight.value, bias: bias?.value)
         case .sparse(let x):
             guard x.columnCount == inputDimensions else {
                 throw TensorError.shapeMismatch(operation: "Linear(\(inputDimensions), \(outputDimensions)) sparse input", shapes: [[x.rowCount, x.columnCount], weight.value.shape])
             }
             output = try backend.sparseMultiply(x, weight.value)
+            if let bias { output = try backend.binary(.add, output, bias.value) }
         }
-        if let bias { output = try backend.binary(.add, output, bias.value) }
         cachedInput = input
         return output
     }

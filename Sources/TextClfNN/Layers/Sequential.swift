@@ -90,14 +90,14 @@ public final class Sequential: Layer {
     /// The backward pass of a chain of layers, last to first.
     /// - Parameter owner: The container's name, for the error when a middle layer returns no gradient.
     public static func backward(
-        through layers: [any Layer], _ gradientOutput: Tensor, needsInputGradient: Bool, owner: String
+        through layers: [any Layer], _ gradientOutput: Tensor, needsInputGradient: Bool, owner: @autoclosure () -> String
     ) throws -> Tensor? {
         var gradient: Tensor? = gradientOutput
-        for (index, layer) in layers.enumerated().reversed() {
+        for index in layers.indices.reversed() {
             guard let current = gradient else {
-                throw LayerError.invalid("\(owner): layer \(index + 1) returned no input gradient, but it is not the first layer")
+                throw LayerError.invalid("\(owner()): layer \(index + 1) returned no input gradient, but it is not the first layer")
             }
-            gradient = try layer.backward(current, needsInputGradient: index > 0 || needsInputGradient)
+            gradient = try layers[index].backward(current, needsInputGradient: index > 0 || needsInputGradient)
         }
         return gradient
     }

@@ -14,6 +14,14 @@ public protocol Backend: Sendable {
         _ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool, alpha: Float, beta: Float, into c: inout Tensor
     ) throws
 
+    /// `x · w + bias` for matrices `x` (`[rows, k]`) and `w` (`[k, n]`), the bias (`[n]`)
+    /// added to every row: a dense `Linear` layer's forward pass (PyTorch's `addmm`).
+    /// The default is a GEMM and a broadcast ``binary(_:_:_:)``; the CPU backend starts the
+    /// GEMM from the repeated bias (`beta = 1`), which gives the same values without the
+    /// second pass whenever BLAS sums the inner dimension in one block.
+    /// - Throws: ``TensorError/shapeMismatch(operation:shapes:)`` naming the three shapes.
+    func affine(_ x: Tensor, _ w: Tensor, bias: Tensor?) throws -> Tensor
+
     /// `y = alpha · op(a) · x + beta · y` for a matrix `a` and vectors `x`, `y` (BLAS GEMV).
     func gemv(_ a: Tensor, transpose: Bool, _ x: Tensor, alpha: Float, beta: Float, into y: inout Tensor) throws
 
@@ -75,6 +83,21 @@ public protocol Backend: Sendable {
 }
 
 extension Backend {
+    public func affine(_ x: Tensor, _ w: Tensor, bias: Tensor?) throws -> Tensor {
+        try checkAffine(x, w, bias: bias)
+        var output = Tensor.zeros([x.shape[0], w.shape[1]], device: device)
+        try gemm(x, transposeA: false, w, transposeB: false, alpha: 1, beta: 0, into: &output)
+        guard let bias else { return output }
+        return try binary(.add, output, bias)
+    }
+
+    /// Checks the operands of ``affine(_:_:bias:)``.
+    func checkAffine(_ x: Tensor, _ w: Tensor, bias: Tensor?) throws {
+        guard x.rank == 2, w.rank == 2, x.shape[1] == w.shape[0], bias.map({ $0.count == w.shape[1] && $0.rank == 1 }) ?? true else {
+            throw TensorError.shapeMismatch(operation: "affine", shapes: [x.shape, w.shape, bias?.shape ?? []])
+        }
+    }
+
     public func softmaxCrossEntropy(_ logits: Tensor, targets: [Int], weights: [Float], divisor: Float) throws -> (value: Float, gradient: Tensor) {
         let (rows, classes) = try softmaxCrossEntropyShape(logits, targets: targets, weights: weights)
         var oneHot = [Float](repeating: 0, count: rows * classes)

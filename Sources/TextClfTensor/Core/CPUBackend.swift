@@ -83,6 +83,25 @@ public struct CPUBackend: Backend {
         }
     }
 
+    public func affine(_ x: Tensor, _ w: Tensor, bias: Tensor?) throws -> Tensor {
+        try checkAffine(x, w, bias: bias)
+        let (rows, columns) = (x.shape[0], w.shape[1])
+        guard let bias, rows > 0, columns > 0, x.shape[1] > 0 else {
+            var output = Tensor.zeros([rows, columns], device: .cpu)
+            try gemm(x, transposeA: false, w, transposeB: false, alpha: 1, beta: 0, into: &output)
+            guard let bias else { return output }
+            return try binary(.add, output, bias)
+        }
+        // Each output row starts as the bias; the GEMM then adds x · w to it (`beta = 1`).
+        var output = bias.withUnsafeBufferPointer { row in
+            make([rows, columns], count: rows * columns) { out in
+                for index in 0..<rows { (out + index * columns).initialize(from: row.baseAddress!, count: columns) }
+            }
+        }
+        try gemm(x, transposeA: false, w, transposeB: false, alpha: 1, beta: 1, into: &output)
+        return output
+    }
+
     public func gemv(_ a: Tensor, transpose: Bool, _ x: Tensor, alpha: Float, beta: Float, into y: inout Tensor) throws {
         try check(a.rank == 2, "gemv", a.shape, x.shape, y.shape)
         let (m, n) = transpose ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])

@@ -221,7 +221,7 @@ extension Train {
 /// optionally standardised), fitted afresh or read back from a model folder.
 struct FeaturePipeline {
     var sparse: FittedFeatures?
-    var dense: (features: EmbeddingFeatures, store: EmbeddingStore, cache: EmbeddingCache?)?
+    var dense: (features: EmbeddingFeatures, store: LazyEmbeddingStore, cache: EmbeddingCache?)?
     var standardizer: Standardizer?
     let report: (String) -> Void
 
@@ -255,7 +255,7 @@ struct FeaturePipeline {
         if FileManager.default.fileExists(atPath: embeddingsPath) {
             let features = try EmbeddingFeatures.load(path: embeddingsPath)
             let cache = EmbeddingCache(directory: cacheDir)
-            pipeline = FeaturePipeline(sparse: nil, dense: (features, try features.loadStore(cache: cache, report: report), cache), standardizer: nil, report: report)
+            pipeline = FeaturePipeline(sparse: nil, dense: (features, features.store(cache: cache, report: report), cache), standardizer: nil, report: report)
         } else {
             pipeline = FeaturePipeline(sparse: try FittedFeatures.load(path: directory + "/vectorizer.json").features, dense: nil, standardizer: nil, report: report)
         }

@@ -321,8 +321,8 @@ struct FeatureOptions: ParsableArguments {
     }
 
     /// Fits word-vector features on `texts`, reporting cache messages through `report`.
-    func fitEmbeddings(text: Analyzer, texts: [String], seed: UInt64, report: (String) -> Void) throws -> (
-        EmbeddingFeatures, EmbeddingStore, EmbeddingCache
+    func fitEmbeddings(text: Analyzer, texts: [String], seed: UInt64, report: @escaping (String) -> Void) throws -> (
+        EmbeddingFeatures, LazyEmbeddingStore, EmbeddingCache
     ) {
         let cache = EmbeddingCache(directory: cacheDir)
         let (fitted, store) = try EmbeddingFeatures.fit(
