@@ -34,6 +34,27 @@ struct BackendAgreementTests {
         }
     }
 
+    @Test("affine x · w + bias, with and without a bias", arguments: productShapes)
+    func affine(shape: (Int, Int, Int)) throws {
+        let (m, k, n) = shape
+        let x = tensorPair([m, k], seed: 30), w = tensorPair([k, n], seed: 31), bias = tensorPair([n], seed: 32)
+        expectAgree(
+            try cpu.affine(x.cpu, w.cpu, bias: bias.cpu), try reference.affine(x.reference, w.reference, bias: bias.reference),
+            tolerance: k > 64 ? 1e-4 : 1e-5, "affine \(shape)")
+        expectAgree(
+            try cpu.affine(x.cpu, w.cpu, bias: nil), try reference.affine(x.reference, w.reference, bias: nil),
+            tolerance: k > 64 ? 1e-4 : 1e-5, "affine without bias \(shape)")
+        // Starting the GEMM from the bias gives the bits of a GEMM followed by the addition.
+        if k <= 256 {
+            var product = Tensor.zeros([m, n], device: .cpu)
+            try cpu.gemm(x.cpu, transposeA: false, w.cpu, transposeB: false, alpha: 1, beta: 0, into: &product)
+            let separate = try cpu.binary(.add, product, bias.cpu)
+            #expect(try cpu.affine(x.cpu, w.cpu, bias: bias.cpu).scalars.map(\.bitPattern) == separate.scalars.map(\.bitPattern))
+        }
+        #expect(throws: TensorError.self) { try cpu.affine(x.cpu, w.cpu, bias: Tensor.zeros([n + 1], device: .cpu)) }
+        #expect(throws: TensorError.self) { try cpu.affine(x.cpu, Tensor.zeros([k + 1, n], device: .cpu), bias: nil) }
+    }
+
     @Test("gemv, both transposes", arguments: productShapes)
     func gemv(shape: (Int, Int, Int)) throws {
         let (m, k, _) = shape
