@@ -58,14 +58,23 @@ enum EmbeddingStoreFile {
         let layout = Layout(
             count: count, dimension: store.dimension, slotCount: Layout.slotCount(for: count),
             arenaBytes: store.arenaByteCount)
-        var body = [UInt8](repeating: 0, count: layout.fileSize - headerSize)
-        body.withUnsafeMutableBytes { raw in
-            let base = raw.baseAddress! - headerSize
+        // Every byte is written below (sections, zeroed padding and slots), so the buffer is
+        // not zero-filled first: the vectors alone are most of it.
+        let bodySize = layout.fileSize - headerSize
+        let body = [UInt8](unsafeUninitializedCapacity: bodySize) { raw, initialized in
+            let base = UnsafeMutableRawPointer(raw.baseAddress!) - headerSize
+            let vectorBytes = 4 * count * layout.dimension
             store.withVectors { vectors in
                 if !vectors.isEmpty {
                     (base + layout.vectorsOffset).copyMemory(from: vectors.baseAddress!, byteCount: 4 * vectors.count)
                 }
             }
+            (base + layout.vectorsOffset + vectorBytes).initializeMemory(
+                as: UInt8.self, repeating: 0, count: layout.endsOffset - layout.vectorsOffset - vectorBytes)
+            (base + layout.endsOffset + 8 * count).initializeMemory(
+                as: UInt8.self, repeating: 0, count: layout.slotsOffset - layout.endsOffset - 8 * count)
+            (base + layout.slotsOffset).initializeMemory(as: UInt8.self, repeating: 0, count: layout.arenaOffset - layout.slotsOffset)
+            initialized = bodySize
             let ends = (base + layout.endsOffset).bindMemory(to: UInt64.self, capacity: count)
             let slots = (base + layout.slotsOffset).bindMemory(to: UInt64.self, capacity: layout.slotCount)
             let arena = (base + layout.arenaOffset).assumingMemoryBound(to: UInt8.self)
@@ -82,6 +91,7 @@ enum EmbeddingStoreFile {
                     slots[slot] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(row + 1)
                 }
             }
+            if offset < layout.arenaBytes { (arena + offset).initialize(repeating: 0, count: layout.arenaBytes - offset) }
         }
         var header = [UInt8](repeating: 0, count: headerSize)
         header.replaceSubrange(0..<8, with: magic)
