@@ -71,13 +71,7 @@ extension CPUBackend {
                     let source = values.baseAddress! + row * columns
                     let target = out + row * columns
                     // One pass for the maximum, one for exp and its sum, one to normalise.
-                    let top = maximumOf(source, columns)
-                    var total: Float = 0
-                    for column in 0..<columns {
-                        let e = Foundation.exp(source[column] - top)
-                        target[column] = e
-                        total += e
-                    }
+                    let (_, total) = shiftedExponentials(source, into: target, columns)
                     let inverse = 1 / total
                     for column in 0..<columns { target[column] *= inverse }
                 }
@@ -101,13 +95,7 @@ extension CPUBackend {
                         let source = values.baseAddress! + row * classes
                         let target = out + row * classes
                         let product = products.baseAddress! + row * classes
-                        let top = maximumOf(source, classes)
-                        var total: Float = 0
-                        for column in 0..<classes {
-                            let e = Foundation.exp(source[column] - top)
-                            target[column] = e
-                            total += e
-                        }
+                        let (top, total) = shiftedExponentials(source, into: target, classes)
                         let inverse = 1 / total
                         let logTotal = Foundation.log(total) + top
                         let weight = weights[row]
@@ -324,6 +312,22 @@ private func maximumOf(_ values: UnsafePointer<Float>, _ count: Int) -> Float {
     var top = values[0]
     for index in 1..<count where values[index] > top { top = values[index] }
     return top
+}
+
+/// `target[i] = exp(source[i] − max)` for a row of `count` values; returns the maximum and
+/// the exponentials' sum, added in order (the shared first half of the softmax kernels).
+@inline(__always)
+private func shiftedExponentials(
+    _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, _ count: Int
+) -> (top: Float, total: Float) {
+    let top = maximumOf(source, count)
+    var total: Float = 0
+    for column in 0..<count {
+        let e = Foundation.exp(source[column] - top)
+        target[column] = e
+        total += e
+    }
+    return (top, total)
 }
 
 /// `target[0..<count] += source[0..<count]`.
