@@ -206,7 +206,9 @@ func fitBenchmark(_ arguments: [String]) throws {
     var epochs = 100, repeats = 5, threads = 1
     var index = 1
     while index + 1 < arguments.count {
-        let value = Int(arguments[index + 1]) ?? 0
+        guard let value = Int(arguments[index + 1]), value > 0 else {
+            fail("\(arguments[index]) needs a positive integer (got '\(arguments[index + 1])')")
+        }
         switch arguments[index] {
         case "--epochs": epochs = value
         case "--repeat": repeats = value

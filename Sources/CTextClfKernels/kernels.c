@@ -41,7 +41,7 @@ long textclf_first_nonfinite(const float *values, long count) {
     return -1;
 }
 
-void textclf_gather_rows(float *restrict out, const float *restrict source, const long *restrict rows,
+void textclf_gather_rows(float *restrict out, const float *restrict source, const ptrdiff_t *restrict rows,
                          long count, long columns) {
     // The rows are scattered (a shuffled batch), so the hardware prefetcher cannot follow
     // them: ask for a row a few positions ahead while copying the current one.

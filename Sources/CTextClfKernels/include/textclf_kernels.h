@@ -1,6 +1,8 @@
 #ifndef TEXTCLF_KERNELS_H
 #define TEXTCLF_KERNELS_H
 
+#include <stddef.h>
+
 /// Adam's update without weight decay or AMSGrad, in place, over `count` elements:
 ///   m = m + weight1 * (g - m);  v = v * beta2 + weight2 * g * g;
 ///   param = param + negative_step * m / (sqrt(v) / bias_correction2_root + epsilon)
@@ -15,7 +17,7 @@ long textclf_first_nonfinite(const float *values, long count);
 
 /// Copies row `rows[i]` of the row-major `source` (`columns` wide) to row `i` of `out`, for
 /// `i` in `0..<count`, prefetching the rows ahead. The indices must be in range.
-void textclf_gather_rows(float *restrict out, const float *restrict source, const long *restrict rows,
+void textclf_gather_rows(float *restrict out, const float *restrict source, const ptrdiff_t *restrict rows,
                          long count, long columns);
 
 #endif

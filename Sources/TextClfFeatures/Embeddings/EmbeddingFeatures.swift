@@ -54,22 +54,21 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
         trainingTexts: [String], cache: EmbeddingCache, report: @escaping (String) -> Void
     ) throws -> (features: EmbeddingFeatures, store: LazyEmbeddingStore) {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        let store = LazyEmbeddingStore {
-            try cache.load(path: absolute, format: format, skipBadLines: skipBadLines, report: report).store
+        func features(dimension: Int) -> EmbeddingFeatures {
+            EmbeddingFeatures(
+                embeddings: absolute, embeddingsFormat: format, skipBadLines: skipBadLines, text: text, weighting: weighting,
+                unknownWords: unknownWords, dimension: dimension, frequencies: nil)
         }
-        let dimension: Int
         if weighting != .tfidf, let described = cache.describe(path: absolute, format: format, skipBadLines: skipBadLines) {
-            dimension = described.dimension
-        } else {
-            dimension = try store.load().dimension
+            let fitted = features(dimension: described.dimension)
+            return (fitted, fitted.store(cache: cache, report: report))
         }
-        var features = EmbeddingFeatures(
-            embeddings: absolute, embeddingsFormat: format, skipBadLines: skipBadLines, text: text, weighting: weighting,
-            unknownWords: unknownWords, dimension: dimension, frequencies: nil)
+        let (store, _) = try cache.load(path: absolute, format: format, skipBadLines: skipBadLines, report: report)
+        var fitted = features(dimension: store.dimension)
         if weighting == .tfidf {
-            features.frequencies = features.averager.fitDocumentFrequencies(trainingTexts, vectors: try store.load())
+            fitted.frequencies = fitted.averager.fitDocumentFrequencies(trainingTexts, vectors: store)
         }
-        return (features, store)
+        return (fitted, LazyEmbeddingStore(loaded: store))
     }
 
     /// The embeddings these features use, loaded through the cache on first use.

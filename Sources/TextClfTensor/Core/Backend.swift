@@ -85,10 +85,31 @@ public protocol Backend: Sendable {
 extension Backend {
     public func affine(_ x: Tensor, _ w: Tensor, bias: Tensor?) throws -> Tensor {
         try checkAffine(x, w, bias: bias)
+        return try productPlusBias(x, w, bias: bias)
+    }
+
+    /// ``affine(_:_:bias:)`` as a GEMM into zeros, then a broadcast addition of the bias
+    /// (operands already checked).
+    func productPlusBias(_ x: Tensor, _ w: Tensor, bias: Tensor?) throws -> Tensor {
         var output = Tensor.zeros([x.shape[0], w.shape[1]], device: device)
         try gemm(x, transposeA: false, w, transposeB: false, alpha: 1, beta: 0, into: &output)
         guard let bias else { return output }
         return try binary(.add, output, bias)
+    }
+
+    /// The `(m, k, n)` of ``gemm(_:transposeA:_:transposeB:alpha:beta:into:)``: `op(a)` is
+    /// `[m, k]`, `op(b)` is `[k, n]` and `c` must be `[m, n]`.
+    /// - Throws: ``TensorError/shapeMismatch(operation:shapes:)`` naming the three shapes.
+    func gemmDimensions(_ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool, _ c: Tensor) throws -> (m: Int, k: Int, n: Int) {
+        guard a.rank == 2, b.rank == 2, c.rank == 2 else {
+            throw TensorError.shapeMismatch(operation: "gemm", shapes: [a.shape, b.shape, c.shape])
+        }
+        let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        guard k == k2, c.shape == [m, n] else {
+            throw TensorError.shapeMismatch(operation: "gemm", shapes: [a.shape, b.shape, c.shape])
+        }
+        return (m, k, n)
     }
 
     /// Checks the operands of ``affine(_:_:bias:)``.

@@ -61,10 +61,7 @@ public struct CPUBackend: Backend {
     public func gemm(
         _ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool, alpha: Float, beta: Float, into c: inout Tensor
     ) throws {
-        try check(a.rank == 2 && b.rank == 2 && c.rank == 2, "gemm", a.shape, b.shape, c.shape)
-        let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
-        let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-        try check(k == k2 && c.shape == [m, n], "gemm", a.shape, b.shape, c.shape)
+        let (m, k, n) = try gemmDimensions(a, transposeA: transposeA, b, transposeB: transposeB, c)
         if m == 0 || n == 0 { return }
         if k == 0 {
             // An empty inner dimension: BLAS implementations disagree on it, so scale here.
@@ -86,12 +83,7 @@ public struct CPUBackend: Backend {
     public func affine(_ x: Tensor, _ w: Tensor, bias: Tensor?) throws -> Tensor {
         try checkAffine(x, w, bias: bias)
         let (rows, columns) = (x.shape[0], w.shape[1])
-        guard let bias, rows > 0, columns > 0, x.shape[1] > 0 else {
-            var output = Tensor.zeros([rows, columns], device: .cpu)
-            try gemm(x, transposeA: false, w, transposeB: false, alpha: 1, beta: 0, into: &output)
-            guard let bias else { return output }
-            return try binary(.add, output, bias)
-        }
+        guard let bias, rows > 0, columns > 0, x.shape[1] > 0 else { return try productPlusBias(x, w, bias: bias) }
         // Each output row starts as the bias; the GEMM then adds x · w to it (`beta = 1`).
         var output = bias.withUnsafeBufferPointer { row in
             make([rows, columns], count: rows * columns) { out in

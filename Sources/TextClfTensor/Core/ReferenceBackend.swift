@@ -18,10 +18,7 @@ public struct ReferenceBackend: Backend {
     public func gemm(
         _ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool, alpha: Float, beta: Float, into c: inout Tensor
     ) throws {
-        try check(a.rank == 2 && b.rank == 2 && c.rank == 2, "gemm", a.shape, b.shape, c.shape)
-        let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
-        let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-        try check(k == k2 && c.shape == [m, n], "gemm", a.shape, b.shape, c.shape)
+        let (m, k, n) = try gemmDimensions(a, transposeA: transposeA, b, transposeB: transposeB, c)
         let av = a.scalars
         let bv = b.scalars
         c.withUnsafeMutableBufferPointer { cv in
@@ -208,11 +205,13 @@ extension ElementwiseKernel {
         // and `tensors` keeps every one alive while the kernel runs.
         var buffers: [UnsafeMutableBufferPointer<Float>] = []
         buffers.reserveCapacity(tensors.count)
-        for index in tensors.indices where index != ElementwiseKernel.readOnlyIndex {
-            buffers.append(tensors[index].withUnsafeMutableBufferPointer { $0 })
+        for index in tensors.indices {
+            if index == ElementwiseKernel.readOnlyIndex {
+                buffers.append(tensors[index].withUnsafeBufferPointer { UnsafeMutableBufferPointer(mutating: $0) })
+            } else {
+                buffers.append(tensors[index].withUnsafeMutableBufferPointer { $0 })
+            }
         }
-        let readOnly = tensors[ElementwiseKernel.readOnlyIndex].withUnsafeBufferPointer { UnsafeMutableBufferPointer(mutating: $0) }
-        buffers.insert(readOnly, at: ElementwiseKernel.readOnlyIndex)
         withExtendedLifetime(tensors) { kernel.run(on: buffers) }
     }
 }
