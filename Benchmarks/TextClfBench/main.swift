@@ -43,16 +43,20 @@ if arguments.first == "embeddings" {
     }
     do {
         let path = arguments[1]
-        let parse = try median(repeats) { _ = try EmbeddingFile.parse(path: path) }
+        // Every store stays alive until the end, so that no timing includes unmapping another.
+        var kept: [EmbeddingStore] = []
+        let parse = try median(repeats) { kept.append(try EmbeddingFile.parse(path: path).store) }
         var firstLoads: [Double] = []
         var cachedLoads: [Double] = []
         for _ in 0..<repeats {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("textclf-bench-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             let cache = EmbeddingCache(directory: directory.path)
-            firstLoads.append(try median(1) { _ = try cache.load(path: path) })
+            firstLoads.append(try median(1) { kept.append(try cache.load(path: path).store) })
             cachedLoads.append(try median(1) {
-                guard try cache.load(path: path).cached else { fail("the second load was not served by the cache") }
+                let loaded = try cache.load(path: path)
+                guard loaded.cached else { fail("the second load was not served by the cache") }
+                kept.append(loaded.store)
             })
         }
         let result: [String: Any] = [

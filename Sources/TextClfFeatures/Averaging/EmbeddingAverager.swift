@@ -126,7 +126,7 @@ public struct EmbeddingAverager: Sendable {
         let shared = Shared(vectors)
         perPart.withUnsafeMutableBufferPointer { results in
             let out = UncheckedBox(results)
-            run(parts.count) { part in
+            runInParallel(parts.count) { part in
                 let worker = analyzer.makeWorker()
                 var counts = [Int32](repeating: 0, count: slots)
                 var lastSeen = [Int32](repeating: -1, count: slots)
@@ -183,7 +183,7 @@ public struct EmbeddingAverager: Sendable {
                 let out = UncheckedBox((output, reportBuffer))
                 vectors.withVectors { table in
                     let table = UncheckedBox(table)
-                    run(parts.count) { part in
+                    runInParallel(parts.count) { part in
                         let worker = analyzer.makeWorker()
                         var report = AveragingReport()
                         var accumulator = [Double](repeating: 0, count: dimension)
@@ -300,17 +300,6 @@ public struct EmbeddingAverager: Sendable {
         let size = (count + parts - 1) / max(1, parts)
         return (0..<parts).map { min($0 * size, count)..<min(($0 + 1) * size, count) }
     }
-
-    private func run(_ parts: Int, _ body: (Int) -> Void) {
-        if parts == 1 {
-            body(0)
-        } else {
-            withoutActuallyEscaping(body) { body in
-                let box = UncheckedBox(body)
-                DispatchQueue.concurrentPerform(iterations: parts) { box.value($0) }
-            }
-        }
-    }
 }
 
 /// Errors of ``EmbeddingAverager``.
@@ -328,12 +317,6 @@ public enum AveragingError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Shares a value across worker threads; the caller guarantees that they only read it, or write
-/// disjoint parts.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
 
 /// Read-only word vectors shared across threads (``WordVectors`` requires thread-safe reads).
 struct Shared<V: WordVectors>: @unchecked Sendable {

@@ -103,17 +103,30 @@ public struct EmbeddingCache: Sendable {
         }
         if let found = found ?? nil { return (found, true) }
 
-        // Phase 2: parse, then store in one transaction.
-        let parsed = try EmbeddingFile.parse(data, path: absolute, format: format, skipBadLines: skipBadLines)
+        // Phase 2: parse straight into a temporary store file (or memory, when the folder
+        // cannot take one), move it into place, then index it in one transaction.
+        let file = storesDirectory + "/" + Self.storeFileName(key: key, size: info.size, mtime: info.mtime, hash: contentHash)
+        var canStore = true
+        do {
+            try FileManager.default.createDirectory(atPath: storesDirectory, withIntermediateDirectories: true)
+        } catch {
+            report("cannot create \(storesDirectory) (\(error)); continuing without caching \(absolute)")
+            canStore = false
+        }
+        let (parsed, built) = try EmbeddingFile.parse(
+            data, path: absolute, format: format, skipBadLines: skipBadLines
+        ) { capacity, size throws(EmbeddingError) in
+            if canStore, let image = StoreImage.file(beside: file, capacity: capacity, size: size) { return image }
+            return try StoreImage.memory(capacity: capacity)
+        }
         if parsed.skippedLines > 0 {
             report("\(absolute): skipped \(parsed.skippedLines) bad line(s); first: \(parsed.skippedErrors[0])")
         }
         let store = parsed.store
-        let file = storesDirectory + "/" + Self.storeFileName(key: key, size: info.size, mtime: info.mtime, hash: contentHash)
+        guard canStore else { return (store, false) }
         _ = withDatabase(report: report) { db throws(SQLiteError) in
             do {
-                try FileManager.default.createDirectory(atPath: storesDirectory, withIntermediateDirectories: true)
-                try EmbeddingStoreFile.write(store, to: file)
+                try built.image.commit(to: file, size: built.layout.fileSize)
             } catch {
                 report("cannot write the embedding store \(file) (\(error)); continuing without caching it")
                 return
@@ -138,7 +151,7 @@ public struct EmbeddingCache: Sendable {
                 statement.bind(7, store.count)
                 statement.bind(8, store.dimension)
                 statement.bind(9, (file as NSString).lastPathComponent)
-                statement.bind(10, (try? Self.fileInfo(file).size) ?? 0)
+                statement.bind(10, built.layout.fileSize)
                 statement.bind(11, Date().timeIntervalSince1970)
                 try statement.run()
             }
@@ -147,6 +160,7 @@ public struct EmbeddingCache: Sendable {
                 _ = unlink(storesDirectory + "/" + previous)
             }
         }
+        built.image.discardFile()  // when the index could not be opened: no stray temporary file
         return (store, false)
     }
 

@@ -89,32 +89,39 @@ public enum EmbeddingFile {
     }
 
     /// Parses `data`, naming `path` in errors.
+    ///
+    /// Large text files are parsed in parallel, in pieces cut at line boundaries; errors,
+    /// line numbers and the result are those of a line-by-line reading.
     public static func parse(
         _ data: Data, path: String, format: EmbeddingFormat? = nil, skipBadLines: Bool = false
     ) throws(EmbeddingError) -> EmbeddingParseResult {
-        let result: Result<EmbeddingParseResult, EmbeddingError> = data.withUnsafeBytes { raw in
+        try parse(data, path: path, format: format, skipBadLines: skipBadLines) { capacity, _ throws(EmbeddingError) in
+            try StoreImage.memory(capacity: capacity)
+        }.result
+    }
+
+    /// Parses `data` into an image from `makeImage` (a temporary store file for the cache).
+    static func parse(
+        _ data: Data, path: String, format: EmbeddingFormat?, skipBadLines: Bool, pieceBytes: Int = 1 << 20,
+        makeImage: EmbeddingParser.ImageMaker
+    ) throws(EmbeddingError) -> (result: EmbeddingParseResult, built: EmbeddingParser.Built) {
+        let outcome: Result<(EmbeddingParseResult, EmbeddingParser.Built), EmbeddingError> = data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
-            var parser = Parser(bytes: bytes, path: path, skipBadLines: skipBadLines)
             let chosen = format ?? detectFormat(bytes)
             do throws(EmbeddingError) {
-                switch chosen {
-                case .glove: try parser.parseText(hasHeader: false)
-                case .word2vecText: try parser.parseText(hasHeader: true)
-                case .word2vecBinary: try parser.parseBinary()
-                }
-                guard !parser.words.isEmpty else { return .failure(.empty(path: path)) }
-                let store = EmbeddingStore(
-                    table: parser.table, dimension: parser.dimension,
-                    vectors: parser.vectors)
-                return .success(
-                    EmbeddingParseResult(
-                        store: store, format: chosen, skippedLines: parser.skipped,
-                        skippedErrors: parser.skippedErrors))
+                let built = try EmbeddingParser.build(
+                    bytes, path: path, format: chosen, skipBadLines: skipBadLines, pieceBytes: pieceBytes,
+                    makeImage: makeImage)
+                let store = EmbeddingStore(mapped: MappedEmbeddings(image: built.image, layout: built.layout, path: path))
+                let result = EmbeddingParseResult(
+                    store: store, format: chosen, skippedLines: built.skipped, skippedErrors: built.skippedErrors)
+                return .success((result, built))
             } catch {
                 return .failure(error)
             }
         }
-        return try result.get()
+        let (result, built) = try outcome.get()
+        return (result, built)
     }
 
     static func map(_ path: String) throws(EmbeddingError) -> Data {
@@ -157,7 +164,7 @@ public enum EmbeddingFile {
 }
 
 /// Powers of ten exactly representable as `Float` (10^10 = 2^10 · 5^10, 5^10 < 2^24).
-private let exactPowersOfTen: [Float] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]
+let exactPowersOfTen: [Float] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]
 
 /// Parses a decimal token to `Float`, rounding to nearest exactly like `strtof`.
 /// - Returns: `nil` when the token is not a whole number.
@@ -213,214 +220,5 @@ func slowParseFloat(_ start: UnsafePointer<UInt8>, _ count: Int) -> Float? {
         let value = strtof(base, &end)
         guard let end, end == base + count else { return nil }
         return value
-    }
-}
-
-/// The byte scanner behind ``EmbeddingFile``.
-struct Parser {
-    let bytes: UnsafeBufferPointer<UInt8>
-    let path: String
-    let skipBadLines: Bool
-    var words: [String] = []
-    var table = ByteStringTable()
-    var lines: [Int32] = []
-    var vectors: [Float] = []
-    var dimension = 0
-    var skipped = 0
-    var skippedErrors: [EmbeddingError] = []
-
-    init(bytes: UnsafeBufferPointer<UInt8>, path: String, skipBadLines: Bool) {
-        self.bytes = bytes
-        self.path = path
-        self.skipBadLines = skipBadLines
-    }
-
-    /// Throws `error`, or counts it when skipping bad lines.
-    mutating func fail(_ error: EmbeddingError) throws(EmbeddingError) {
-        guard skipBadLines else { throw error }
-        skipped += 1
-        if skippedErrors.count < 20 { skippedErrors.append(error) }
-    }
-
-    /// Adds `word` (already followed by its values in ``vectors``); rolls back and reports
-    /// a duplicate or a word that is not UTF-8.
-    mutating func add(
-        word: UnsafeBufferPointer<UInt8>, line: Int, rollbackTo mark: Int
-    ) throws(EmbeddingError) {
-        guard let string = String(validating: word, as: UTF8.self) else {
-            vectors.removeSubrange(mark...)
-            try fail(.badLine(path: path, line: line, field: 1, reason: "the word is not valid UTF-8"))
-            return
-        }
-        let (id, inserted) = table.insert(word)
-        guard inserted else {
-            vectors.removeSubrange(mark...)
-            try fail(
-                .badLine(
-                    path: path, line: line, field: 1,
-                    reason: "duplicate word '\(string)' (first on line \(lines[id]))"))
-            return
-        }
-        words.append(string)
-        lines.append(Int32(truncatingIfNeeded: line))
-    }
-
-    @inline(__always)
-    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-
-    mutating func parseText(hasHeader: Bool) throws(EmbeddingError) {
-        let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
-        let total = bytes.count
-        var position = 0
-        var line = 0
-        var expected: Int? = nil
-        if hasHeader {
-            guard let header = EmbeddingFile.parseHeader(bytes) else {
-                throw .badLine(path: path, line: 1, field: 1, reason: "expected a 'count dimension' header line")
-            }
-            guard header.dimension > 0 else {
-                throw .badLine(path: path, line: 1, field: 2, reason: "the dimension must be positive")
-            }
-            dimension = header.dimension
-            expected = header.count
-            position = header.bodyStart
-            line = 1
-            vectors.reserveCapacity(header.count * header.dimension)
-            words.reserveCapacity(header.count)
-        } else {
-            vectors.reserveCapacity(total / 8)
-        }
-        while position < total {
-            line += 1
-            let lineStart = position
-            var lineEnd: Int
-            if let found = memchr(base + position, 0x0A, total - position) {
-                lineEnd = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                position = lineEnd + 1
-            } else {
-                lineEnd = total
-                position = total
-            }
-            if lineEnd > lineStart && base[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-            if lineEnd == lineStart { continue }  // blank line
-            // Field 1: the word, up to the first space or tab.
-            var cursor = lineStart
-            while cursor < lineEnd && !Self.isSpace(base[cursor]) { cursor += 1 }
-            let word = UnsafeBufferPointer(start: base + lineStart, count: cursor - lineStart)
-            if word.isEmpty {
-                try fail(.badLine(path: path, line: line, field: 1, reason: "the line starts with a space: no word"))
-                continue
-            }
-            if dimension == 0 {
-                // GloVe: the first entry fixes the dimension.
-                var fields = 0
-                var scan = cursor
-                while scan < lineEnd {
-                    while scan < lineEnd && Self.isSpace(base[scan]) { scan += 1 }
-                    if scan == lineEnd { break }
-                    fields += 1
-                    while scan < lineEnd && !Self.isSpace(base[scan]) { scan += 1 }
-                }
-                guard fields > 0 else {
-                    throw .badLine(path: path, line: line, field: 2, reason: "the first entry has no values")
-                }
-                dimension = fields
-            }
-            let mark = vectors.count
-            var field = 1
-            var bad: EmbeddingError? = nil
-            while true {
-                while cursor < lineEnd && Self.isSpace(base[cursor]) { cursor += 1 }
-                if cursor == lineEnd { break }
-                let tokenStart = cursor
-                while cursor < lineEnd && !Self.isSpace(base[cursor]) { cursor += 1 }
-                field += 1
-                if field > dimension + 1 {
-                    bad = .badLine(
-                        path: path, line: line, field: field,
-                        reason: "too many values: expected \(dimension), found more")
-                    break
-                }
-                guard let value = parseFloat(base + tokenStart, cursor - tokenStart), value.isFinite else {
-                    let token = String(decoding: UnsafeBufferPointer(start: base + tokenStart, count: cursor - tokenStart), as: UTF8.self)
-                    bad = .badLine(path: path, line: line, field: field, reason: "'\(token)' is not a finite number")
-                    break
-                }
-                vectors.append(value)
-            }
-            if bad == nil && field < dimension + 1 {
-                bad = .badLine(
-                    path: path, line: line, field: field + 1,
-                    reason: "too few values: expected \(dimension), found \(field - 1)")
-            }
-            if let bad {
-                vectors.removeSubrange(mark...)
-                try fail(bad)
-                continue
-            }
-            try add(word: word, line: line, rollbackTo: mark)
-        }
-        if let expected, expected != words.count + skipped {
-            throw .badLine(
-                path: path, line: 1, field: 1,
-                reason: "the header announces \(expected) words but the file holds \(words.count + skipped)")
-        }
-    }
-
-    mutating func parseBinary() throws(EmbeddingError) {
-        guard let header = EmbeddingFile.parseHeader(bytes) else {
-            throw .badLine(path: path, line: 1, field: 1, reason: "expected a 'count dimension' header line")
-        }
-        guard header.dimension > 0 else {
-            throw .badLine(path: path, line: 1, field: 2, reason: "the dimension must be positive")
-        }
-        let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
-        let total = bytes.count
-        dimension = header.dimension
-        let rowBytes = 4 * dimension
-        vectors.reserveCapacity(header.count * dimension)
-        words.reserveCapacity(header.count)
-        var position = header.bodyStart
-        for entry in 0..<header.count {
-            let line = entry + 2
-            while position < total && (base[position] == 0x0A || base[position] == 0x0D) { position += 1 }
-            let wordStart = position
-            while position < total && base[position] != 0x20 { position += 1 }
-            guard position < total else {
-                throw .badLine(
-                    path: path, line: line, field: 1,
-                    reason: "binary entry \(entry + 1) at byte \(wordStart): truncated word (header announces \(header.count))")
-            }
-            let word = UnsafeBufferPointer(start: base + wordStart, count: position - wordStart)
-            position += 1
-            guard total - position >= rowBytes else {
-                throw .badLine(
-                    path: path, line: line, field: 2 + (total - position) / 4,
-                    reason: "binary entry \(entry + 1) at byte \(wordStart): truncated vector")
-            }
-            let mark = vectors.count
-            var bad: EmbeddingError? = nil
-            let raw = UnsafeRawPointer(base + position)
-            for k in 0..<dimension {
-                let bits = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))
-                let value = Float(bitPattern: bits)
-                if !value.isFinite && bad == nil {
-                    bad = .badLine(
-                        path: path, line: line, field: k + 2,
-                        reason: "binary entry \(entry + 1): value is not finite")
-                }
-                vectors.append(value)
-            }
-            position += rowBytes
-            if word.isEmpty && bad == nil {
-                bad = .badLine(path: path, line: line, field: 1, reason: "binary entry \(entry + 1): empty word")
-            }
-            if let bad {
-                vectors.removeSubrange(mark...)
-                try fail(bad)
-                continue
-            }
-            try add(word: word, line: line, rollbackTo: mark)
-        }
     }
 }

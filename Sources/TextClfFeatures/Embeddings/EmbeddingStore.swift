@@ -10,9 +10,10 @@ import Darwin
 
 /// Word embeddings: words in file order and one row-major `Float` matrix.
 ///
-/// A store is either built in memory (parsed from a file) or a read-only memory mapping of
-/// a store file in the ``EmbeddingCache`` (used in place, without copying). Lookups never
-/// allocate: ``index(of:)-(UnsafeBufferPointer<UInt8>)`` hashes the token's UTF-8 bytes
+/// A store reads the store-file layout in place: the image a parse wrote the vectors into
+/// (``EmbeddingFile``), or a read-only mapping of a store file in the ``EmbeddingCache``.
+/// A store made from arrays (``init(words:dimension:vectors:)``) keeps them in memory. Lookups
+/// never allocate: ``index(of:)-(UnsafeBufferPointer<UInt8>)`` hashes the token's UTF-8 bytes
 /// into an open-addressing table.
 public struct EmbeddingStore: Sendable, Equatable {
     enum Backing: Sendable {
@@ -47,7 +48,9 @@ public struct EmbeddingStore: Sendable, Equatable {
         }
     }
 
-    /// Whether the store is a mapping of a cached store file rather than parsed in memory.
+    /// Whether the store reads the store-file layout in place (``EmbeddingStoreFile``): a cached
+    /// store file mapped from disk, or the image a parse wrote its vectors into. `false` for a
+    /// store made from arrays by ``init(words:dimension:vectors:)``.
     public var isMapped: Bool {
         if case .mapped = backing { return true }
         return false

@@ -10,9 +10,9 @@ import TextClfText
 /// | offset | content |
 /// |---|---|
 /// | 0 | magic `TCLFEMB1` |
-/// | 8 | format version (`UInt32`, 1), dimension (`UInt32`) |
+/// | 8 | format version (`UInt32`, 2), dimension (`UInt32`) |
 /// | 16 | word count, slot count, arena bytes (`UInt64` each) |
-/// | 40 | checksum of every byte from offset 64 to the end (`UInt64`) |
+/// | 40 | checksum of every byte from offset 64 to the end (`UInt64`, see ``checksum(_:)``) |
 /// | 48 | file size (`UInt64`) |
 /// | 64 | vectors: `count × dimension` float32, row-major |
 /// | … | word ends: `count` × `UInt64`, the arena offset one past each word |
@@ -23,7 +23,7 @@ import TextClfText
 /// the body, and then uses it in place: no copy, no parsing, no table to rebuild.
 enum EmbeddingStoreFile {
     static let magic: [UInt8] = Array("TCLFEMB1".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let headerSize = 64
 
     /// Section offsets and the total size for a store of the given shape.
@@ -49,71 +49,51 @@ enum EmbeddingStoreFile {
         }
     }
 
-    /// Writes `store` to `path` atomically (temporary file, fsync, rename).
-    static func write(_ store: EmbeddingStore, to path: String) throws {
-        #if _endian(big)
-        throw EmbeddingError.cache("the store file layout is little-endian only")
-        #else
-        let count = store.count
-        let layout = Layout(
-            count: count, dimension: store.dimension, slotCount: Layout.slotCount(for: count),
-            arenaBytes: store.arenaByteCount)
-        // Every byte is written below (sections, zeroed padding and slots), so the buffer is
-        // not zero-filled first: the vectors alone are most of it.
-        let bodySize = layout.fileSize - headerSize
-        let body = [UInt8](unsafeUninitializedCapacity: bodySize) { raw, initialized in
-            let base = UnsafeMutableRawPointer(raw.baseAddress!) - headerSize
-            let vectorBytes = 4 * count * layout.dimension
-            store.withVectors { vectors in
-                if !vectors.isEmpty {
-                    (base + layout.vectorsOffset).copyMemory(from: vectors.baseAddress!, byteCount: 4 * vectors.count)
-                }
-            }
-            (base + layout.vectorsOffset + vectorBytes).initializeMemory(
-                as: UInt8.self, repeating: 0, count: layout.endsOffset - layout.vectorsOffset - vectorBytes)
-            (base + layout.endsOffset + 8 * count).initializeMemory(
-                as: UInt8.self, repeating: 0, count: layout.slotsOffset - layout.endsOffset - 8 * count)
-            (base + layout.slotsOffset).initializeMemory(as: UInt8.self, repeating: 0, count: layout.arenaOffset - layout.slotsOffset)
-            initialized = bodySize
-            let ends = (base + layout.endsOffset).bindMemory(to: UInt64.self, capacity: count)
-            let slots = (base + layout.slotsOffset).bindMemory(to: UInt64.self, capacity: layout.slotCount)
-            let arena = (base + layout.arenaOffset).assumingMemoryBound(to: UInt8.self)
-            let mask = layout.slotCount - 1
-            var offset = 0
-            for row in 0..<count {
-                store.withWord(row) { word in
-                    if !word.isEmpty { (arena + offset).update(from: word.baseAddress!, count: word.count) }
-                    offset += word.count
-                    ends[row] = UInt64(offset)
-                    let hash = ByteStringTable.hash(word)
-                    var slot = Int(truncatingIfNeeded: hash) & mask
-                    while slots[slot] != 0 { slot = (slot + 1) & mask }
-                    slots[slot] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(row + 1)
-                }
-            }
-            if offset < layout.arenaBytes { (arena + offset).initialize(repeating: 0, count: layout.arenaBytes - offset) }
-        }
-        var header = [UInt8](repeating: 0, count: headerSize)
-        header.replaceSubrange(0..<8, with: magic)
-        header.withUnsafeMutableBytes { raw in
-            raw.storeBytes(of: version.littleEndian, toByteOffset: 8, as: UInt32.self)
-            raw.storeBytes(of: UInt32(layout.dimension).littleEndian, toByteOffset: 12, as: UInt32.self)
-            raw.storeBytes(of: UInt64(count).littleEndian, toByteOffset: 16, as: UInt64.self)
-            raw.storeBytes(of: UInt64(layout.slotCount).littleEndian, toByteOffset: 24, as: UInt64.self)
-            raw.storeBytes(of: UInt64(layout.arenaBytes).littleEndian, toByteOffset: 32, as: UInt64.self)
-            raw.storeBytes(of: body.withUnsafeBytes { checksum($0) }.littleEndian, toByteOffset: 40, as: UInt64.self)
-            raw.storeBytes(of: UInt64(layout.fileSize).littleEndian, toByteOffset: 48, as: UInt64.self)
-        }
-        try AtomicFile.write(to: path) { output in
-            try output.write(header)
-            try body.withUnsafeBytes { try output.write($0) }
-        }
-        #endif
+    /// Writes the header of the store whose body (every byte from ``headerSize`` to
+    /// `layout.fileSize`) is already at `base`: the shape, the size and the body's checksum.
+    static func writeHeader(into base: UnsafeMutableRawPointer, layout: Layout) {
+        let body = UnsafeRawBufferPointer(start: base + headerSize, count: layout.fileSize - headerSize)
+        let header = UnsafeMutableRawBufferPointer(start: base, count: headerSize)
+        header.initializeMemory(as: UInt8.self, repeating: 0)
+        header.copyBytes(from: magic)
+        header.storeBytes(of: version.littleEndian, toByteOffset: 8, as: UInt32.self)
+        header.storeBytes(of: UInt32(layout.dimension).littleEndian, toByteOffset: 12, as: UInt32.self)
+        header.storeBytes(of: UInt64(layout.count).littleEndian, toByteOffset: 16, as: UInt64.self)
+        header.storeBytes(of: UInt64(layout.slotCount).littleEndian, toByteOffset: 24, as: UInt64.self)
+        header.storeBytes(of: UInt64(layout.arenaBytes).littleEndian, toByteOffset: 32, as: UInt64.self)
+        header.storeBytes(of: checksum(body).littleEndian, toByteOffset: 40, as: UInt64.self)
+        header.storeBytes(of: UInt64(layout.fileSize).littleEndian, toByteOffset: 48, as: UInt64.self)
     }
 
-    /// A 64-bit checksum read at memory speed: four independent FNV-1a-style lanes over
-    /// 8-byte words (each with an xor-shift for mixing), folded with the length and tail.
+    /// The bytes one checksum block covers.
+    static let checksumBlock = 4 << 20
+
+    /// A 64-bit checksum of `bytes`, read at memory speed on every core: the checksum of each
+    /// 4 MiB block (``blockChecksum(_:)``, computed in parallel), folded in order with the length.
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let count = bytes.count
+        let blocks = max(1, (count + checksumBlock - 1) / checksumBlock)
+        var sums = [UInt64](repeating: 0, count: blocks)
+        sums.withUnsafeMutableBufferPointer { sums in
+            let out = UncheckedBox(sums)
+            runInParallel(blocks) { block in
+                let start = block * checksumBlock
+                out.value[block] = blockChecksum(
+                    UnsafeRawBufferPointer(rebasing: bytes[start..<min(count, start + checksumBlock)]))
+            }
+        }
+        let prime: UInt64 = 0x0000_0100_0000_01B3
+        var hash = UInt64(count) ^ 0x9E37_79B9_7F4A_7C15
+        for sum in sums {
+            hash = (hash ^ sum) &* prime
+            hash ^= hash >> 31
+        }
+        return hash
+    }
+
+    /// A 64-bit checksum of one block: four independent FNV-1a-style lanes over 8-byte words
+    /// (each with an xor-shift for mixing), folded with the length and tail.
+    static func blockChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let prime: UInt64 = 0x0000_0100_0000_01B3
         var lanes: (UInt64, UInt64, UInt64, UInt64) = (
             0xCBF2_9CE4_8422_2325, 0x9E37_79B9_7F4A_7C15, 0xC2B2_AE3D_27D4_EB4F, 0x1656_67B1_9E37_79F9
@@ -156,8 +136,10 @@ final class MappedEmbeddings: @unchecked Sendable {
     let count: Int
     let dimension: Int
     let arenaBytes: Int
-    private let base: UnsafeMutableRawPointer
-    private let size: Int
+    /// The mapping this class unmaps, or `nil` when ``image`` owns the memory.
+    private let mapping: (base: UnsafeMutableRawPointer, size: Int)?
+    /// The image a parse built, kept alive while the store reads it.
+    private let image: StoreImage?
     private let vectors: UnsafePointer<Float>
     private let ends: UnsafePointer<UInt64>
     private let slots: UnsafePointer<UInt64>
@@ -166,7 +148,7 @@ final class MappedEmbeddings: @unchecked Sendable {
 
     /// Maps `path` and checks its header against `expected` (count, dimension) and its
     /// checksum against the file's own.
-    init(path: String, count expectedCount: Int, dimension expectedDimension: Int) throws(Invalid) {
+    convenience init(path: String, count expectedCount: Int, dimension expectedDimension: Int) throws(Invalid) {
         #if _endian(big)
         throw Invalid(description: "store files are little-endian")
         #else
@@ -177,7 +159,7 @@ final class MappedEmbeddings: @unchecked Sendable {
         guard fstat(descriptor, &status) == 0 else { throw Invalid(description: "cannot stat \(path)") }
         let size = Int(status.st_size)
         guard size >= EmbeddingStoreFile.headerSize else { throw Invalid(description: "truncated to \(size) bytes") }
-        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, descriptor, 0), mapped != MAP_FAILED
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), mapped != MAP_FAILED
         else {
             throw Invalid(description: "cannot map \(path): \(String(cString: strerror(errno)))")
         }
@@ -210,21 +192,35 @@ final class MappedEmbeddings: @unchecked Sendable {
         let ends = UnsafeRawPointer(mapped + layout.endsOffset).assumingMemoryBound(to: UInt64.self)
         if count > 0 && Int(truncatingIfNeeded: ends[count - 1]) != arenaBytes { throw fail("word table does not match the arena") }
 
-        self.path = path
-        self.count = count
-        self.dimension = dimension
-        self.arenaBytes = arenaBytes
-        self.base = mapped
-        self.size = size
-        self.vectors = UnsafeRawPointer(mapped + layout.vectorsOffset).assumingMemoryBound(to: Float.self)
-        self.ends = ends
-        self.slots = UnsafeRawPointer(mapped + layout.slotsOffset).assumingMemoryBound(to: UInt64.self)
-        self.arena = UnsafeRawPointer(mapped + layout.arenaOffset).assumingMemoryBound(to: UInt8.self)
-        self.mask = slotCount - 1
+        self.init(path: path, layout: layout, base: mapped, mapping: (mapped, size), image: nil)
         #endif
     }
 
-    deinit { munmap(base, size) }
+    /// Reads a finished image in place (``EmbeddingFile`` builds it, so it is not checked again).
+    convenience init(image: StoreImage, layout: EmbeddingStoreFile.Layout, path: String) {
+        self.init(path: path, layout: layout, base: image.base, mapping: nil, image: image)
+    }
+
+    private init(
+        path: String, layout: EmbeddingStoreFile.Layout, base: UnsafeMutableRawPointer,
+        mapping: (base: UnsafeMutableRawPointer, size: Int)?, image: StoreImage?
+    ) {
+        self.path = path
+        self.count = layout.count
+        self.dimension = layout.dimension
+        self.arenaBytes = layout.arenaBytes
+        self.mapping = mapping
+        self.image = image
+        self.vectors = UnsafeRawPointer(base + layout.vectorsOffset).assumingMemoryBound(to: Float.self)
+        self.ends = UnsafeRawPointer(base + layout.endsOffset).assumingMemoryBound(to: UInt64.self)
+        self.slots = UnsafeRawPointer(base + layout.slotsOffset).assumingMemoryBound(to: UInt64.self)
+        self.arena = UnsafeRawPointer(base + layout.arenaOffset).assumingMemoryBound(to: UInt8.self)
+        self.mask = layout.slotCount - 1
+    }
+
+    deinit {
+        if let mapping { munmap(mapping.base, mapping.size) }
+    }
 
     /// All rows, row-major.
     var vectorBuffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: vectors, count: count * dimension) }
