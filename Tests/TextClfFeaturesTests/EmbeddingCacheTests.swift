@@ -105,8 +105,9 @@ struct EmbeddingCacheTests {
         let file = directory.appendingPathComponent("vectors.txt")
         try syntheticGlove(words: 2000, dimension: 50, seed: 2).write(to: file, atomically: true, encoding: .utf8)
         let expected = try EmbeddingFile.parse(path: file.path).store
+        _ = try EmbeddingCache(directory: directory.path).load(path: file.path)
+        // The damage happens between runs: the next one opens the cache anew.
         let cache = EmbeddingCache(directory: directory.path)
-        _ = try cache.load(path: file.path)
         try damage(cache.databasePath)
         let messages = Messages()
         let loaded = try cache.load(path: file.path, report: messages.add)

@@ -47,20 +47,26 @@ public struct AveragedMatrix: Sendable, Equatable {
 ///
 /// **Storage.** The database is the index: one row per entry names a binary store file in
 /// `stores/` (see the layout in `EmbeddingStoreFile`), which a cached load maps read-only
-/// and uses in place. The file is written to a temporary name, synced and renamed before its
-/// row is committed (one `BEGIN IMMEDIATE … COMMIT` transaction in WAL mode), so a killed
-/// writer never leaves a half entry visible. Every load checks the store file's header
+/// and uses in place. A parse writes the store straight into a mapped temporary file, which
+/// is renamed into place before its row is committed (one `BEGIN IMMEDIATE … COMMIT`
+/// transaction in WAL mode), so a killed writer never leaves a half entry visible. The store
+/// file is not `fsync`ed: a power cut may lose its pages, and the checksum below finds that
+/// like any other damage. Every load checks the store file's header
 /// against its size and a checksum over all of its bytes; a damaged, truncated or missing
 /// file is reported and rebuilt. A database file that SQLite finds corrupt or not a
 /// database is moved aside (`embeddings.sqlite.corrupt-<time>`) and recreated. Cache
 /// failures never fail a load: the file is parsed instead. Averaged document matrices are
 /// small and live in the database as checksummed blobs.
 ///
-/// Every call opens its own connection (busy timeout 30 s), so the cache can be used from
-/// several threads or processes at once.
+/// A cache value (and its copies) opens one connection on first use and keeps it; calls from
+/// several threads take turns on it. Other processes use their own connections (busy
+/// timeout 30 s), so several runs can share the cache at once.
 public struct EmbeddingCache: Sendable {
     /// The cache directory.
     public let directory: String
+
+    /// The connection this cache value and its copies share.
+    private let shared = SharedConnection()
 
     /// The database file.
     public var databasePath: String { directory + "/embeddings.sqlite" }
@@ -350,22 +356,34 @@ public struct EmbeddingCache: Sendable {
     }
 
     private func run<T>(report: (String) -> Void, _ body: (Connection) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        shared.lock.lock()
+        defer { shared.lock.unlock() }
         do {
-            let db = try open()
-            return try body(db)
+            return try body(try connection())
         } catch where error.isCorruption {
+            shared.connection?.close()
+            shared.connection = nil
             let aside = moveAside()
             report(
                 "the embedding cache \(databasePath) is damaged (\(error.message)); moved it aside to \(aside) and created a new one"
             )
-            let db = try open()
-            return try body(db)
+            return try body(try connection())
         }
+    }
+
+    /// The shared connection, opened on first use (the caller holds the lock).
+    private func connection() throws(SQLiteError) -> Connection {
+        if let db = shared.connection { return db }
+        let db = try open()
+        shared.connection = db
+        return db
     }
 
     func open() throws(SQLiteError) -> Connection {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if access(directory, F_OK) != 0 {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
         } catch {
             throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot create \(directory): \(error)")
         }
@@ -483,3 +501,8 @@ public struct EmbeddingCache: Sendable {
     }
 }
 
+/// The one connection of an ``EmbeddingCache`` value and its copies, behind a lock.
+private final class SharedConnection: @unchecked Sendable {
+    let lock = NSRecursiveLock()
+    var connection: Connection?
+}

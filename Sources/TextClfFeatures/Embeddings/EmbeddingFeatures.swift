@@ -116,9 +116,9 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
             hash = (hash ^ 0xFF) &* 0x0000_0100_0000_01B3
         }
         for text in texts { mix(text) }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: embeddings)
-        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
-        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+        let info = try? EmbeddingCache.fileInfo(embeddings)
+        let size = info?.size ?? -1
+        let modified = info?.mtime ?? -1
         mix(text.description)
         mix("\(embeddings)|\(size)|\(modified)|\(weighting.rawValue)|\(unknownWords)|\(skipBadLines)")
         if let frequencies { mix(frequencies.counts.map(String.init).joined(separator: ",")) }

@@ -367,12 +367,13 @@ extension TfidfTransformer.Norm: ExpressibleByArgument {}
 
 /// Progress lines on standard error and summary lines on standard output, both silenced
 /// by `--quiet`.
+/// Messages are built only when they are shown.
 struct Progress {
     let quiet: Bool
-    func line(_ message: String) {
-        if !quiet { printError(message) }
+    func line(_ message: @autoclosure () -> String) {
+        if !quiet { printError(message()) }
     }
-    func summary(_ message: String) {
-        if !quiet { print(message) }
+    func summary(_ message: @autoclosure () -> String) {
+        if !quiet { print(message()) }
     }
 }
