@@ -90,7 +90,9 @@ struct PipelineFile {
         let reader = Reader(file: path, directory: directory, environment: environment)
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            // Scalars are read as written (the reader checks their text and style itself), so
+            // no resolver rules: the default ones compile regular expressions on first use.
+            root = try Yams.compose(yaml: yaml, .basic)
         } catch let error as YamlError {
             throw reader.syntaxError(error)
         }
