@@ -6,6 +6,10 @@
 // FMA is off so that every backend computes bit-identical values.
 #pragma STDC FP_CONTRACT OFF
 
+// Built twice, for AVX2 and for the baseline ISA, and chosen at load time: wider vectors
+// only, the same IEEE operations in the same order (no FMA: contraction is off), so both
+// versions give the same bits.
+__attribute__((target_clones("avx2", "default")))
 void textclf_adam_step(float *restrict param, const float *restrict grad, float *restrict m,
                        float *restrict v, long count, float weight1, float beta2, float weight2,
                        float negative_step, float bias_correction2_root, float epsilon) {
@@ -41,16 +45,45 @@ long textclf_first_nonfinite(const float *values, long count) {
     return -1;
 }
 
+// Unaligned 8- and 4-float vectors for short copies.
+typedef float textclf_float8 __attribute__((vector_size(32), aligned(4)));
+typedef float textclf_float4 __attribute__((vector_size(16), aligned(4)));
+
+// Copies `count` floats with vector moves, for rows too short for a call to memcpy to pay.
+// The empty asm hides the loop's shape from the optimiser, which would otherwise turn the
+// loops back into memcpy calls.
+static inline void copy_short(float *restrict out, const float *restrict source, long count) {
+    long i = 0;
+    for (; i + 8 <= count; i += 8) {
+        __asm__("" : "+r"(i));
+        *(textclf_float8 *)(out + i) = *(const textclf_float8 *)(source + i);
+    }
+    if (i + 4 <= count) {
+        *(textclf_float4 *)(out + i) = *(const textclf_float4 *)(source + i);
+        i += 4;
+    }
+    for (; i < count; i++) {
+        __asm__("" : "+r"(i));
+        out[i] = source[i];
+    }
+}
+
+__attribute__((target_clones("avx2", "default")))
 void textclf_gather_rows(float *restrict out, const float *restrict source, const ptrdiff_t *restrict rows,
                          long count, long columns) {
     // The rows are scattered (a shuffled batch), so the hardware prefetcher cannot follow
     // them: ask for a row a few positions ahead while copying the current one.
     const long ahead = 4;
+    const int inline_copy = columns <= 64;
     for (long i = 0; i < count; i++) {
         if (i + ahead < count) {
             const char *next = (const char *)(source + rows[i + ahead] * columns);
             for (long offset = 0; offset < columns * (long)sizeof(float); offset += 64) __builtin_prefetch(next + offset);
         }
-        memcpy(out + i * columns, source + rows[i] * columns, (size_t)columns * sizeof(float));
+        if (inline_copy) {
+            copy_short(out + i * columns, source + rows[i] * columns, columns);
+        } else {
+            memcpy(out + i * columns, source + rows[i] * columns, (size_t)columns * sizeof(float));
+        }
     }
 }

@@ -175,4 +175,41 @@ struct OptimizerTests {
         var tensors = [Tensor.zeros([2]), Tensor.zeros([3])]
         #expect(throws: TensorError.self) { try CPUBackend.shared.apply(.l2(strength: 1), to: &tensors) }
     }
+
+    @Test("the vectorised Adam step equals the scalar definition bit for bit")
+    func adamKernelMatchesScalarDefinition() {
+        var generator = RandomGenerator(seed: 43)
+        // Lengths around the vector widths, so that every remainder loop runs.
+        for count in [1, 3, 4, 7, 8, 9, 15, 16, 17, 33, 750] {
+            let values = (0..<4).map { _ in (0..<count).map { _ in generator.nextFloat() * 2 - 1 } }
+            var param = values[0], grad = values[1], m = values[2], v = values[3].map { $0 * $0 }
+            let (lr, beta1, beta2, epsilon, step): (Float, Float, Float, Float, Int) = (0.01, 0.9, 0.999, 1e-8, 7)
+            // The definition, as ElementwiseKernel documents it (scalars in Double, rounded once).
+            let biasCorrection1 = 1 - pow(Double(beta1), Double(step))
+            let root = Float((1 - pow(Double(beta2), Double(step))).squareRoot())
+            let negativeStep = Float(-(Double(lr) / biasCorrection1))
+            let weight1 = Float(1 - Double(beta1)), weight2 = Float(1 - Double(beta2))
+            var expected = param, expectedM = m, expectedV = v
+            for i in 0..<count {
+                let mean = m[i] + weight1 * (grad[i] - m[i])
+                let second = v[i] * beta2 + weight2 * grad[i] * grad[i]
+                expectedM[i] = mean
+                expectedV[i] = second
+                expected[i] = param[i] + negativeStep * mean / (second.squareRoot() / root + epsilon)
+            }
+            let kernel = ElementwiseKernel.adam(
+                learningRate: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: 0, decoupled: false, step: step,
+                amsgrad: false)
+            param.withUnsafeMutableBufferPointer { p in
+                grad.withUnsafeMutableBufferPointer { g in
+                    m.withUnsafeMutableBufferPointer { mp in
+                        v.withUnsafeMutableBufferPointer { vp in kernel.run(on: [p, g, mp, vp]) }
+                    }
+                }
+            }
+            #expect(param.map(\.bitPattern) == expected.map(\.bitPattern), "parameters, \(count) values")
+            #expect(m.map(\.bitPattern) == expectedM.map(\.bitPattern), "first moments, \(count) values")
+            #expect(v.map(\.bitPattern) == expectedV.map(\.bitPattern), "second moments, \(count) values")
+        }
+    }
 }

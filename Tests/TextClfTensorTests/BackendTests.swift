@@ -237,6 +237,20 @@ struct BackendAgreementTests {
         #expect(throws: TensorError.self) { try cpu.scatterAddRows(Tensor.zeros([2, 2], device: .cpu), [0], into: &target) }
     }
 
+    @Test("gatherRows copies rows of every width exactly")
+    func gatherRowsEveryWidth() throws {
+        // Widths through the short-row copy (vector moves) and past it (memcpy).
+        for columns in Array(0...70) + [100, 131] {
+            let x = tensorPair([23, columns], seed: 300 + UInt64(columns))
+            var generator = RandomGenerator(seed: 400 + UInt64(columns))
+            let indices = (0..<40).map { _ in generator.nextInt(below: 23) }
+            let gathered = try cpu.gatherRows(x.cpu, indices)
+            let expected = try reference.gatherRows(x.reference, indices)
+            #expect(gathered.shape == [40, columns])
+            #expect(gathered.scalars.map(\.bitPattern) == expected.scalars.map(\.bitPattern), "\(columns) columns")
+        }
+    }
+
     @Test("sparse products, including empty rows and a reused scratch map")
     func sparseProducts() throws {
         var source = SplitMix64(seed: 7)
