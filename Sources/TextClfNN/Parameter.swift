@@ -16,6 +16,9 @@ public final class Parameter {
     public var sparseGradient: RowSparseTensor?
     /// Whether weight decay and L1/L2 penalties apply (weights yes, biases and norm scales no).
     public var isPenalized: Bool
+    /// The operand list of optimizer updates, reused between them (it holds placeholders
+    /// between updates).
+    var kernelOperands: [Tensor] = []
 
     /// Creates a parameter.
     public init(name: String, value: Tensor, isPenalized: Bool = true) {

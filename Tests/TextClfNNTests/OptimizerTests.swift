@@ -176,6 +176,33 @@ struct OptimizerTests {
         #expect(throws: TensorError.self) { try CPUBackend.shared.apply(.l2(strength: 1), to: &tensors) }
     }
 
+    @Test("each parameter keeps its own state whatever order and subset a step passes")
+    func stateFollowsParametersAcrossOrders() throws {
+        var generator = RandomGenerator(seed: 41)
+        func parameter(_ name: String, _ count: Int) -> Parameter {
+            Parameter(name: name, value: Tensor.uniform([count], low: -1, high: 1, generator: &generator, device: .cpu))
+        }
+        let shared = [parameter("a", 5), parameter("b", 9), parameter("c", 3)]
+        let alone = shared.map { Parameter(name: $0.name, value: $0.value) }
+        let optimizer = Adam(learningRate: 0.05)
+        let separate = alone.map { _ in Adam(learningRate: 0.05) }
+        // Steps over changing orders and subsets; each parameter's own optimizer sees only its steps.
+        let schedule: [[Int]] = [[0, 1, 2], [0, 1, 2], [2, 0, 1], [1], [0, 2], [0, 1, 2], [2, 1, 0], [1, 2]]
+        for (step, order) in schedule.enumerated() {
+            for index in order {
+                let gradient = Tensor.uniform(shared[index].value.shape, low: -1, high: 1, generator: &generator, device: .cpu)
+                shared[index].gradient = gradient
+                alone[index].gradient = gradient
+                try separate[index].step([alone[index]])
+            }
+            try optimizer.step(order.map { shared[$0] })
+            for index in shared.indices {
+                #expect(shared[index].value.scalars == alone[index].value.scalars, "parameter \(index) after step \(step)")
+            }
+            for parameter in shared + alone { parameter.zeroGradient() }
+        }
+    }
+
     @Test("the vectorised Adam step equals the scalar definition bit for bit")
     func adamKernelMatchesScalarDefinition() {
         var generator = RandomGenerator(seed: 43)

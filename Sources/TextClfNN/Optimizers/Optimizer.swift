@@ -66,31 +66,63 @@ final class OptimizerSlots {
         self.parameter = parameter
         tensors = (0..<count).map { _ in Tensor.zeros(parameter.value.shape, device: parameter.value.device) }
     }
+
+    /// Adds zero tensors until there are `count` (a hyperparameter switched momentum on).
+    func grow(to count: Int) {
+        while tensors.count < count {
+            tensors.append(Tensor.zeros(parameter.value.shape, device: parameter.value.device))
+        }
+    }
 }
 
 /// Per-parameter state storage keyed by identity.
+///
+/// Optimizers ask for the slots of the same parameters in the same order step after step,
+/// so the table remembers that order and checks the next expected entry (one identity
+/// comparison) before it hashes.
 struct SlotTable {
     private var table: [ObjectIdentifier: OptimizerSlots] = [:]
+    /// The slots in the order they were last asked for, and the position of the next one.
+    private var recent: [OptimizerSlots] = []
+    private var next = 0
 
     /// The state of `parameter`, created with `count` zero tensors on first use; a table whose
     /// tensor count changed (a hyperparameter switched momentum on) gets the missing ones.
     mutating func slots(for parameter: Parameter, count: Int) -> OptimizerSlots {
-        let key = ObjectIdentifier(parameter)
-        if let existing = table[key] {
-            while existing.tensors.count < count {
-                existing.tensors.append(Tensor.zeros(parameter.value.shape, device: parameter.value.device))
-            }
-            return existing
+        if next == recent.count { next = 0 }
+        if next < recent.count, recent[next].parameter === parameter {
+            let found = recent[next]
+            next += 1
+            found.grow(to: count)
+            return found
         }
-        let created = OptimizerSlots(parameter: parameter, count: count)
-        table[key] = created
-        return created
+        let key = ObjectIdentifier(parameter)
+        let found: OptimizerSlots
+        if let existing = table[key] {
+            found = existing
+            found.grow(to: count)
+        } else {
+            found = OptimizerSlots(parameter: parameter, count: count)
+            table[key] = found
+        }
+        // Another order than last time: continue the remembered sequence after this entry.
+        if let position = recent.firstIndex(where: { $0 === found }) {
+            next = position + 1
+        } else {
+            recent.append(found)
+            next = recent.count
+        }
+        return found
     }
 
     /// The state of `parameter`, if any.
     func existing(_ parameter: Parameter) -> OptimizerSlots? { table[ObjectIdentifier(parameter)] }
 
-    mutating func removeAll() { table.removeAll() }
+    mutating func removeAll() {
+        table.removeAll()
+        recent.removeAll()
+        next = 0
+    }
 
     /// The state of each of `parameters` that has any, keyed by name.
     func export(_ parameters: [Parameter]) -> [String: OptimizerParameterState] {
@@ -144,25 +176,27 @@ extension Parameter {
     /// Runs `kernel` on `[value, gradient]` followed by the `slots` at `indices`, in place,
     /// storing the results back.
     ///
-    /// While the kernel runs, the parameter and those slots hold ``Tensor/placeholder``, so
-    /// the kernel's tensors are the only references to their storage and it writes without
-    /// copying. (A backend checks shapes before it writes, so on error the tensors are as they
-    /// were.)
+    /// The tensors are swapped into the operand list (``kernelOperands``, kept between updates
+    /// and holding ``Tensor/placeholder``s in between) and swapped back afterwards, so while
+    /// the kernel runs the parameter and those slots hold placeholders, the kernel's tensors
+    /// are the only references to their storage and it writes without copying. (A backend
+    /// checks shapes before it writes, so on error the tensors are as they were.)
     func update<Indices: Collection<Int>>(
         _ kernel: ElementwiseKernel, gradient: Tensor, slots: inout [Tensor], taking indices: Indices
     ) throws {
-        var tensors: [Tensor] = []
-        tensors.reserveCapacity(2 + indices.count)
-        tensors.append(value)
-        tensors.append(gradient)
-        value = .placeholder
-        for index in indices {
-            tensors.append(slots[index])
-            slots[index] = .placeholder
+        var tensors = kernelOperands
+        kernelOperands = []
+        if tensors.count != 2 + indices.count {
+            tensors = [Tensor](repeating: .placeholder, count: 2 + indices.count)
         }
+        swap(&tensors[0], &value)
+        tensors[1] = gradient
+        for (position, index) in indices.enumerated() { swap(&tensors[2 + position], &slots[index]) }
         defer {
-            value = tensors[0]
-            for (position, index) in indices.enumerated() { slots[index] = tensors[2 + position] }
+            swap(&tensors[0], &value)
+            tensors[1] = .placeholder
+            for (position, index) in indices.enumerated() { swap(&tensors[2 + position], &slots[index]) }
+            kernelOperands = tensors
         }
         try tensors[0].device.backend.apply(kernel, to: &tensors)
     }

@@ -81,6 +81,11 @@ public enum ElementwiseKernel: Sendable, Hashable {
 
     /// Runs the kernel on host buffers of equal length, in order of ``arity``.
     public func run(on buffers: [UnsafeMutableBufferPointer<Float>]) {
+        buffers.withUnsafeBufferPointer { run(onBuffers: $0) }
+    }
+
+    /// ``run(on:)`` with the buffers in caller-provided memory (no array to allocate).
+    func run(onBuffers buffers: UnsafeBufferPointer<UnsafeMutableBufferPointer<Float>>) {
         switch self {
         case .axpby(let alpha, let beta):
             let y = buffers[0]

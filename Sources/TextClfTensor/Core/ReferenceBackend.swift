@@ -197,22 +197,30 @@ public struct ReferenceBackend: Backend {
 extension ElementwiseKernel {
     /// Checks arity and shapes, then runs the kernel on the tensors' host memory.
     static func runOnHost(_ kernel: ElementwiseKernel, _ tensors: inout [Tensor]) throws {
-        guard tensors.count == kernel.arity, let shape = tensors.first?.shape, tensors.allSatisfy({ $0.shape == shape }) else {
+        let count = tensors.count
+        guard count == kernel.arity, count > 0 else {
+            throw TensorError.shapeMismatch(operation: "kernel \(kernel)", shapes: tensors.map(\.shape))
+        }
+        let shape = tensors[0].shape
+        for index in 1..<count where tensors[index].shape != shape {
             throw TensorError.shapeMismatch(operation: "kernel \(kernel)", shapes: tensors.map(\.shape))
         }
         // Unique storage for each tensor the kernel writes (a tensor passed twice gets two);
         // the one it only reads (index 1) is used where it is, uncopied. Storage never moves,
-        // and `tensors` keeps every one alive while the kernel runs.
-        var buffers: [UnsafeMutableBufferPointer<Float>] = []
-        buffers.reserveCapacity(tensors.count)
-        for index in tensors.indices {
-            if index == ElementwiseKernel.readOnlyIndex {
-                buffers.append(tensors[index].withUnsafeBufferPointer { UnsafeMutableBufferPointer(mutating: $0) })
-            } else {
-                buffers.append(tensors[index].withUnsafeMutableBufferPointer { $0 })
+        // and `tensors` keeps every one alive while the kernel runs. The buffer list lives on
+        // the stack.
+        withUnsafeTemporaryAllocation(of: UnsafeMutableBufferPointer<Float>.self, capacity: count) { buffers in
+            for index in 0..<count {
+                let buffer: UnsafeMutableBufferPointer<Float>
+                if index == ElementwiseKernel.readOnlyIndex {
+                    buffer = tensors[index].withUnsafeBufferPointer { UnsafeMutableBufferPointer(mutating: $0) }
+                } else {
+                    buffer = tensors[index].withUnsafeMutableBufferPointer { $0 }
+                }
+                (buffers.baseAddress! + index).initialize(to: buffer)
             }
+            withExtendedLifetime(tensors) { kernel.run(onBuffers: UnsafeBufferPointer(buffers)) }
         }
-        withExtendedLifetime(tensors) { kernel.run(on: buffers) }
     }
 }
 
