@@ -1,5 +1,6 @@
 #include "textclf_kernels.h"
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 // Plain C with restrict pointers so that the compiler vectorises the loop; contraction into
@@ -68,6 +69,18 @@ static inline void copy_short(float *restrict out, const float *restrict source,
     }
 }
 
+// Asks for every cache line of `bytes` bytes at `start` (a row need not begin on a line).
+static inline void prefetch_span(const char *start, long bytes) {
+    const char *line = (const char *)((uintptr_t)start & ~(uintptr_t)63);
+    for (; line < start + bytes; line += 64) __builtin_prefetch(line);
+}
+
+void textclf_prefetch_rows(const float *source, const ptrdiff_t *rows, long count, long columns) {
+    for (long i = 0; i < count; i++) {
+        prefetch_span((const char *)(source + rows[i] * columns), columns * (long)sizeof(float));
+    }
+}
+
 __attribute__((target_clones("avx2", "default")))
 void textclf_gather_rows(float *restrict out, const float *restrict source, const ptrdiff_t *restrict rows,
                          long count, long columns) {
@@ -77,8 +90,7 @@ void textclf_gather_rows(float *restrict out, const float *restrict source, cons
     const int inline_copy = columns <= 64;
     for (long i = 0; i < count; i++) {
         if (i + ahead < count) {
-            const char *next = (const char *)(source + rows[i + ahead] * columns);
-            for (long offset = 0; offset < columns * (long)sizeof(float); offset += 64) __builtin_prefetch(next + offset);
+            prefetch_span((const char *)(source + rows[i + ahead] * columns), columns * (long)sizeof(float));
         }
         if (inline_copy) {
             copy_short(out + i * columns, source + rows[i] * columns, columns);

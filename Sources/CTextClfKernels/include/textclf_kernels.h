@@ -20,4 +20,9 @@ long textclf_first_nonfinite(const float *values, long count);
 void textclf_gather_rows(float *restrict out, const float *restrict source, const ptrdiff_t *restrict rows,
                          long count, long columns);
 
+/// Hints that rows `rows[0..<count]` of the row-major `source` (`columns` wide) will be read
+/// soon: asks the cache for every line they cover, reading and writing nothing. The indices
+/// must be in range.
+void textclf_prefetch_rows(const float *source, const ptrdiff_t *rows, long count, long columns);
+
 #endif

@@ -246,7 +246,13 @@ struct EpochPlan: Sendable {
                 indices: Array(start..<end))
         }
         let indices = Array(order[start..<end])
-        return Batch(features: dataset.features.rows(indices), labels: indices.map { dataset.labels[$0] }, indices: indices)
+        let batch = Batch(features: dataset.features.rows(indices), labels: indices.map { dataset.labels[$0] }, indices: indices)
+        // The next batch's rows are scattered too: start loading them into the cache while
+        // the caller trains on this one.
+        if index + 1 < batchCount {
+            dataset.features.prefetchRows(order[end..<Swift.min(end + batchSize, order.count)])
+        }
+        return batch
     }
 }
 

@@ -51,6 +51,13 @@ public enum Features: Sendable {
         }
     }
 
+    /// Hints that the rows `indices` will be gathered soon (the next batch of a shuffled
+    /// epoch), so that their memory is cached by then: dense rows are prefetched, sparse ones
+    /// are left alone. Changes nothing.
+    public func prefetchRows(_ indices: ArraySlice<Int>) {
+        if case .dense(let tensor) = self { tensor.prefetchRows(indices) }
+    }
+
     /// The contiguous rows `range`.
     /// - Precondition: `range` is within `0...rowCount`.
     /// - Complexity: O(`range.count` + entries of those rows) for sparse features,

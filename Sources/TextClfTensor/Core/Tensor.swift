@@ -119,6 +119,22 @@ public struct Tensor: @unchecked Sendable, Equatable {
         }
     }
 
+    /// Hints that the rows `indices` of this matrix (or higher-rank tensor, whose rows are its
+    /// first dimension) will be read soon, as the next batch of a shuffled epoch: asks the
+    /// cache for the memory they cover. Reads and changes nothing; does nothing unless every
+    /// index is a row of the tensor.
+    public func prefetchRows(_ indices: ArraySlice<Int>) {
+        guard rank >= 2, !indices.isEmpty else { return }
+        let rows = shape[0]
+        for index in indices where index < 0 || index >= rows { return }
+        let columns = self.columns
+        withUnsafeBufferPointer { values in
+            indices.withUnsafeBufferPointer { rows in
+                textclf_prefetch_rows(values.baseAddress!, rows.baseAddress!, rows.count, columns)
+            }
+        }
+    }
+
     /// The index of the first non-finite value, or `nil` when all are finite.
     public func firstNonFiniteIndex() -> Int? {
         withUnsafeBufferPointer { values in
