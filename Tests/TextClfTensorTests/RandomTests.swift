@@ -90,6 +90,23 @@ struct RandomTests {
         #expect(plain == scaled)
     }
 
+    @Test("bernoulli draws exactly what comparing nextFloat() with the probability gives")
+    func bernoulliMatchesNextFloat() {
+        // Probabilities on and off the 2⁻²⁴ grid, the ends, and values whose sign and
+        // payload must survive (the mask is written by selecting bits).
+        let probabilities: [Float] = [0, 1, 0.6, 0.5, 1.0 / 3, 0.1, 1e-7, 1 - 0x1p-24, 0x1p-24, 0.99999]
+        let values: [Float] = [1, 2.5, -1.75, -0.0, .infinity, 1.0 / 0.6]
+        for (index, probability) in probabilities.enumerated() {
+            for value in values {
+                var drawn = RandomGenerator(seed: 900 + UInt64(index)), plain = drawn
+                let mask = Tensor.bernoulli([517], probability: probability, value: value, generator: &drawn, device: .cpu)
+                let expected = (0..<517).map { _ in plain.nextFloat() < probability ? value : 0 }
+                #expect(mask.scalars.map(\.bitPattern) == expected.map(\.bitPattern), "p \(probability), value \(value)")
+                #expect(drawn == plain, "the generator advances one draw per value")
+            }
+        }
+    }
+
     @Test("permutations are permutations, reproducible and uniform")
     func permutations() {
         var generator = RandomGenerator(seed: 7)

@@ -42,6 +42,12 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable {
 
     /// The next 64 random bits (xoshiro256**).
     public mutating func nextUInt64() -> UInt64 {
+        RandomGenerator.step(&s0, &s1, &s2, &s3)
+    }
+
+    /// One xoshiro256** step on a state held anywhere (fields or local variables).
+    @inline(__always)
+    static func step(_ s0: inout UInt64, _ s1: inout UInt64, _ s2: inout UInt64, _ s3: inout UInt64) -> UInt64 {
         let result = (s1 &* 5).rotatedLeft(by: 7) &* 9
         let t = s1 << 17
         s2 ^= s0
@@ -51,6 +57,29 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable {
         s2 ^= t
         s3 = s3.rotatedLeft(by: 45)
         return result
+    }
+
+    /// Writes `value` where a draw of ``nextFloat()`` is below `probability` and 0 elsewhere,
+    /// one draw per element of `values`, in order: the loop of ``Tensor/bernoulli(_:probability:value:generator:device:)``.
+    ///
+    /// The state stays in local variables for the loop, and the comparison is done on the
+    /// draw's 24 bits: `Float(bits) · 2⁻²⁴ < probability` exactly when `bits < ⌈probability · 2²⁴⌉`
+    /// (both sides are exact in `Float`), so the values are those of the plain loop.
+    mutating func fillBernoulli(_ values: UnsafeMutableBufferPointer<Float>, probability: Float, value: Float) {
+        // probability is in [0, 1], so probability · 2²⁴ is an exact Float of at most 2²⁴.
+        let threshold = UInt64((probability * 0x1p24).rounded(.up))
+        let pattern = value.bitPattern
+        var a = s0, b = s1, c = s2, d = s3
+        for index in values.indices {
+            let bits = RandomGenerator.step(&a, &b, &c, &d) >> 40
+            // `value` or +0 by masking its bits: no branch on a random outcome.
+            let keep = UInt32(truncatingIfNeeded: (bits &- threshold) >> 63)
+            values[index] = Float(bitPattern: pattern & (0 &- keep))
+        }
+        s0 = a
+        s1 = b
+        s2 = c
+        s3 = d
     }
 
     /// A uniform value in `[0, 1)` with 24 random bits: every representable multiple of 2⁻²⁴,

@@ -45,7 +45,7 @@ extension Tensor {
         precondition((0...1).contains(probability), "bernoulli: probability \(probability) is outside [0, 1]")
         return generate(shape, device: device) { values in
             // nextFloat() < 1 always, so probability 1 gives all ones and 0 all zeros.
-            for index in values.indices { values[index] = generator.nextFloat() < probability ? value : 0 }
+            generator.fillBernoulli(values, probability: probability, value: value)
         }
     }
 
