@@ -79,39 +79,67 @@ extension CPUBackend {
         }
     }
 
-    /// ``Backend/softmaxCrossEntropy(_:targets:weights:divisor:)`` in one pass per row: the
-    /// exponentials are computed once and shared by the softmax and the log-softmax, with
-    /// the arithmetic of ``softmaxRows(_:)``, ``logSoftmaxRows(_:)`` and the protocol's
-    /// composition in the same order, so the value and gradient are bit-identical to it.
+    /// ``Backend/softmaxCrossEntropy(_:targets:weights:divisor:)`` with the exponentials
+    /// computed once and shared by the softmax and the log-softmax, with the arithmetic of
+    /// ``softmaxRows(_:)``, ``logSoftmaxRows(_:)`` and the protocol's composition in the same
+    /// order, so the value and gradient are bit-identical to it.
+    ///
+    /// The work is done in passes over all rows (shifts, exponentials, row sums, logarithms,
+    /// then the products and gradient), so that the calls to `exp` and `log` run back to back
+    /// instead of each waiting on the row before; every value is computed as in a single pass.
     public func softmaxCrossEntropy(_ logits: Tensor, targets: [Int], weights: [Float], divisor: Float) throws -> (value: Float, gradient: Tensor) {
         let (rows, classes) = try softmaxCrossEntropyShape(logits, targets: targets, weights: weights)
         let count = rows * classes
+        if count == 0 {
+            let total: Float = 0
+            return (-total / divisor, make(logits.shape, count: 0) { _ in })
+        }
         let factor = 1 / divisor
-        var products = [Float](repeating: 0, count: count)
-        let gradient = products.withUnsafeMutableBufferPointer { products in
-            logits.withUnsafeBufferPointer { values in
+        // Per row: the maximum, the sum of the exponentials and log(sum) + maximum; then the
+        // products Q ∘ log-softmax, summed at the end as `sum(_:axis: nil)` sums.
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * rows + count) { scratch in
+            let tops = scratch.baseAddress!
+            let totals = tops + rows
+            let logTotals = totals + rows
+            let products = logTotals + rows
+            let gradient = logits.withUnsafeBufferPointer { values in
                 make(logits.shape, count: count) { out in
+                    let source = values.baseAddress!
                     for row in 0..<rows {
-                        let source = values.baseAddress! + row * classes
-                        let target = out + row * classes
-                        let product = products.baseAddress! + row * classes
-                        let (top, total) = shiftedExponentials(source, into: target, classes)
-                        let inverse = 1 / total
-                        let logTotal = Foundation.log(total) + top
-                        let weight = weights[row]
-                        let label = targets[row]
-                        for column in 0..<classes {
-                            let q: Float = column == label ? weight : 0
-                            product[column] = q * (source[column] - logTotal)
-                            let g = target[column] * inverse * weight - q
-                            target[column] = divisor != 1 ? g * factor : g
+                        let start = row * classes
+                        let top = maximumOf(source + start, classes)
+                        tops[row] = top
+                        for column in 0..<classes { out[start + column] = source[start + column] - top }
+                    }
+                    for index in 0..<count { out[index] = Foundation.exp(out[index]) }
+                    for row in 0..<rows {
+                        let start = row * classes
+                        var total: Float = 0
+                        for column in 0..<classes { total += out[start + column] }
+                        totals[row] = total
+                    }
+                    for row in 0..<rows { logTotals[row] = Foundation.log(totals[row]) }
+                    weights.withUnsafeBufferPointer { weights in
+                        targets.withUnsafeBufferPointer { targets in
+                            for row in 0..<rows {
+                                let start = row * classes
+                                let inverse = 1 / totals[row]
+                                let logTotal = logTotals[row] + tops[row]
+                                let weight = weights[row]
+                                let label = targets[row]
+                                for column in 0..<classes {
+                                    let q: Float = column == label ? weight : 0
+                                    products[start + column] = q * (source[start + column] - logTotal)
+                                    let g = out[start + column] * inverse * weight - q
+                                    out[start + column] = divisor != 1 ? g * factor : g
+                                }
+                            }
                         }
                     }
                 }
             }
+            return (-sumOf(products, count) / divisor, gradient)
         }
-        let total = count == 0 ? 0 : products.withUnsafeBufferPointer { sumOf($0.baseAddress!, count) }
-        return (-total / divisor, gradient)
     }
 
     public func logSoftmaxRows(_ x: Tensor) -> Tensor {
