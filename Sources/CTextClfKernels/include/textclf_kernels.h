@@ -2,6 +2,7 @@
 #define TEXTCLF_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// Adam's update without weight decay or AMSGrad, in place, over `count` elements:
 ///   m = m + weight1 * (g - m);  v = v * beta2 + weight2 * g * g;
@@ -24,5 +25,32 @@ void textclf_gather_rows(float *restrict out, const float *restrict source, cons
 /// soon: asks the cache for every line they cover, reading and writing nothing. The indices
 /// must be in range.
 void textclf_prefetch_rows(const float *source, const ptrdiff_t *rows, long count, long columns);
+
+/// The widest result and the longest inner dimension ``textclf_sgemm_ordered`` takes.
+#define TEXTCLF_ORDERED_MAX_COLUMNS 15
+#define TEXTCLF_ORDERED_MAX_INNER 256
+
+/// `c = op(a) · op(b) + c` (or `op(a) · op(b)` when `beta_zero`) for row-major `m × k` and
+/// `k × n` operands (`trans_a`/`trans_b`: the stored matrix is the transpose; `lda`, `ldb`,
+/// `ldc` are row strides), in the operation order of OpenBLAS 0.3's Haswell SGEMM kernel for
+/// results of at most 15 columns computed in one block: each element is a chain of fused
+/// multiply-adds over `k` from +0, then added to the existing value (to +0 with `beta_zero`);
+/// in the rows that the kernel takes four at a time (after the multiples of twelve, while more
+/// than four remain) the first eight columns use two chains, over the even and the odd
+/// positions of each complete group of eight (the remainder joins the even chain), summed.
+/// Returns 1, or 0 without touching `c` when the shape is out of range (`n` above
+/// ``TEXTCLF_ORDERED_MAX_COLUMNS``, `k` above ``TEXTCLF_ORDERED_MAX_INNER``, an empty
+/// dimension) or the CPU has no FMA.
+int textclf_sgemm_ordered(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                          const float *b, long ldb, int beta_zero, float *c, long ldc);
+
+/// Whether the CPU can run ``textclf_sgemm_ordered`` (it has AVX2 and FMA).
+int textclf_sgemm_ordered_available(void);
+
+/// A recorded verdict for `key` (below 2⁶³): 1 or 0 as recorded, -1 when none is known.
+int textclf_gemm_verdict(uint64_t key);
+
+/// Records whether ``textclf_sgemm_ordered`` agrees with the BLAS for the shape `key`.
+void textclf_gemm_record_verdict(uint64_t key, int agrees);
 
 #endif

@@ -1,4 +1,5 @@
 import COpenBLAS
+import CTextClfKernels
 import Foundation
 
 /// The CPU backend: dense products through OpenBLAS, everything else through loops over
@@ -66,6 +67,20 @@ public struct CPUBackend: Backend {
         if k == 0 {
             // An empty inner dimension: BLAS implementations disagree on it, so scale here.
             scaleInPlace(&c, by: beta)
+            return
+        }
+        if alpha == 1, beta == 0 || beta == 1,
+            OrderedProduct.agrees(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, betaZero: beta == 0)
+        {
+            a.withUnsafeBufferPointer { av in
+                b.withUnsafeBufferPointer { bv in
+                    c.withUnsafeMutableBufferPointer { cv in
+                        _ = textclf_sgemm_ordered(
+                            transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, av.baseAddress, max(a.shape[1], 1),
+                            bv.baseAddress, max(b.shape[1], 1), beta == 0 ? 1 : 0, cv.baseAddress, max(n, 1))
+                    }
+                }
+            }
             return
         }
         a.withUnsafeBufferPointer { av in

@@ -1,0 +1,260 @@
+#include "textclf_kernels.h"
+#include <immintrin.h>
+#include <stdatomic.h>
+#include <string.h>
+
+// The products of narrow matrices (at most 15 columns) in the order of OpenBLAS's Haswell
+// SGEMM kernel, so that they can stand in for its calls bit for bit (see the header).
+//
+// Every output element is a chain of fused multiply-adds over the inner dimension starting
+// from +0, added to the existing value (or to +0 when beta is 0), except in the rows the
+// kernel computes in blocks of four: there the first eight columns keep two chains, one over
+// the even and one over the odd positions of each complete block of eight (the rest of the
+// inner dimension goes to the even chain), and add them before adding the existing value.
+
+#pragma STDC FP_CONTRACT OFF
+
+// The rows that the kernel computes in blocks of four: OpenBLAS takes the rows of the
+// result twelve at a time, then four at a time while more than four remain, then the rest.
+static inline void split_rows(long m, long *first, long *end) {
+    long whole = m / 12 * 12;
+    *first = whole;
+    *end = whole + (m - whole) / 4 * 4;
+}
+
+// `b` as a k × 16 row-major block, columns past n zero (so that whole vectors can be read).
+static inline void pack_columns(float *restrict packed, const float *restrict b, long ldb, int trans_b, long k, long n) {
+    memset(packed, 0, (size_t)k * 16 * sizeof(float));
+    if (trans_b) {
+        for (long c = 0; c < n; c++) {
+            for (long kk = 0; kk < k; kk++) packed[kk * 16 + c] = b[c * ldb + kk];
+        }
+    } else {
+        for (long kk = 0; kk < k; kk++) {
+            for (long c = 0; c < n; c++) packed[kk * 16 + c] = b[kk * ldb + c];
+        }
+    }
+}
+
+#define OP_A(r, kk) (trans_a ? a[(kk) * lda + (r)] : a[(r) * lda + (kk)])
+
+// Stores the first `count` (at most 8) lanes of `v` with plain moves of 8, 4, 2 and 1 lanes:
+// masked stores are slow on some CPUs.
+__attribute__((target("avx2"), always_inline))
+static inline void store_lanes8(float *destination, __m256 v, long count) {
+    if (count & 8) {
+        _mm256_storeu_ps(destination, v);
+        return;
+    }
+    __m128 part = _mm256_castps256_ps128(v);
+    if (count & 4) {
+        _mm_storeu_ps(destination, part);
+        part = _mm256_extractf128_ps(v, 1);
+        destination += 4;
+    }
+    if (count & 2) {
+        _mm_storel_pi((__m64 *)destination, part);
+        part = _mm_movehl_ps(part, part);
+        destination += 2;
+    }
+    if (count & 1) _mm_store_ss(destination, part);
+}
+
+// The first `count` (at most 16) lanes of `v`.
+__attribute__((target("avx512f"), always_inline))
+static inline void store_lanes16(float *destination, __m512 v, long count) {
+    __m256 low = _mm512_castps512_ps256(v);
+    if (count <= 8) {
+        store_lanes8(destination, low, count);
+        return;
+    }
+    _mm256_storeu_ps(destination, low);
+    store_lanes8(destination + 8, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)), count - 8);
+}
+
+__attribute__((target("avx512f,fma"), always_inline))
+static inline void ordered_avx512(const int trans_a, long m, long n, long k, const float *restrict a, long lda,
+                           const float *restrict packed, int beta_zero, float *restrict c, long ldc) {
+    const __mmask16 mask = (__mmask16)((1u << n) - 1);
+    const __m512 zero = _mm512_setzero_ps();
+    long split_first, split_end;
+    split_rows(m, &split_first, &split_end);
+    if (n < 8) split_first = split_end = m;
+    long r = 0;
+    while (r < m) {
+        if (r == split_first && split_end > split_first) {
+            // Even and odd chains (columns 0-7), the plain chain for columns 8-15.
+            for (; r < split_end; r++) {
+                __m512 even = zero, odd = zero, plain = zero;
+                long blocks = k / 8;
+                for (long block = 0; block < blocks; block++) {
+                    for (long j = 0; j < 8; j += 2) {
+                        long kk = block * 8 + j;
+                        even = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_load_ps(packed + kk * 16), even);
+                        odd = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk + 1)), _mm512_load_ps(packed + (kk + 1) * 16), odd);
+                    }
+                }
+                for (long kk = blocks * 8; kk < k; kk++) {
+                    even = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_load_ps(packed + kk * 16), even);
+                }
+                for (long kk = 0; kk < k; kk++) {
+                    plain = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_load_ps(packed + kk * 16), plain);
+                }
+                __m512 acc = _mm512_mask_blend_ps((__mmask16)0x00ff, plain, _mm512_add_ps(even, odd));
+                __m512 base = beta_zero ? zero : _mm512_maskz_loadu_ps(mask, c + r * ldc);
+                store_lanes16(c + r * ldc, _mm512_add_ps(acc, base), n);
+            }
+            continue;
+        }
+        long stop = r < split_first ? split_first : m;
+        // Eight rows at a time: eight independent chains keep the FMA units busy. A last
+        // group of fewer rows repeats its last row in the unused chains and stores only its own.
+        while (r < stop) {
+            long rows = stop - r < 8 ? stop - r : 8;
+            long source[8];
+            for (int i = 0; i < 8; i++) source[i] = r + (i < rows ? i : rows - 1);
+            __m512 acc[8];
+            for (int i = 0; i < 8; i++) acc[i] = zero;
+            for (long kk = 0; kk < k; kk++) {
+                __m512 column = _mm512_load_ps(packed + kk * 16);
+                for (int i = 0; i < 8; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(source[i], kk)), column, acc[i]);
+            }
+            for (int i = 0; i < rows; i++) {
+                __m512 base = beta_zero ? zero : _mm512_maskz_loadu_ps(mask, c + (r + i) * ldc);
+                store_lanes16(c + (r + i) * ldc, _mm512_add_ps(acc[i], base), n);
+            }
+            r += rows;
+        }
+    }
+}
+
+// The same order with two 8-lane halves, for CPUs with AVX2 and FMA but not AVX-512.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void ordered_avx2(const int trans_a, long m, long n, long k, const float *restrict a, long lda,
+                         const float *restrict packed, int beta_zero, float *restrict c, long ldc) {
+    int lanes[16];
+    for (int i = 0; i < 16; i++) lanes[i] = i < n ? -1 : 0;
+    const __m256i low_mask = _mm256_loadu_si256((const __m256i *)lanes);
+    const __m256i high_mask = _mm256_loadu_si256((const __m256i *)(lanes + 8));
+    const int high = n > 8;
+    const __m256 zero = _mm256_setzero_ps();
+    long split_first, split_end;
+    split_rows(m, &split_first, &split_end);
+    if (n < 8) split_first = split_end = m;
+    for (long r = 0; r < m; r++) {
+        const int split = r >= split_first && r < split_end;
+        __m256 low = zero, odd = zero, upper = zero;
+        if (split) {
+            long blocks = k / 8;
+            for (long block = 0; block < blocks; block++) {
+                for (long j = 0; j < 8; j += 2) {
+                    long kk = block * 8 + j;
+                    low = _mm256_fmadd_ps(_mm256_set1_ps(OP_A(r, kk)), _mm256_load_ps(packed + kk * 16), low);
+                    odd = _mm256_fmadd_ps(_mm256_set1_ps(OP_A(r, kk + 1)), _mm256_load_ps(packed + (kk + 1) * 16), odd);
+                }
+            }
+            for (long kk = blocks * 8; kk < k; kk++) {
+                low = _mm256_fmadd_ps(_mm256_set1_ps(OP_A(r, kk)), _mm256_load_ps(packed + kk * 16), low);
+            }
+            low = _mm256_add_ps(low, odd);
+            if (high) {
+                for (long kk = 0; kk < k; kk++) {
+                    upper = _mm256_fmadd_ps(_mm256_set1_ps(OP_A(r, kk)), _mm256_load_ps(packed + kk * 16 + 8), upper);
+                }
+            }
+        } else if (high) {
+            for (long kk = 0; kk < k; kk++) {
+                __m256 value = _mm256_set1_ps(OP_A(r, kk));
+                low = _mm256_fmadd_ps(value, _mm256_load_ps(packed + kk * 16), low);
+                upper = _mm256_fmadd_ps(value, _mm256_load_ps(packed + kk * 16 + 8), upper);
+            }
+        } else {
+            for (long kk = 0; kk < k; kk++) {
+                low = _mm256_fmadd_ps(_mm256_set1_ps(OP_A(r, kk)), _mm256_load_ps(packed + kk * 16), low);
+            }
+        }
+        float *row = c + r * ldc;
+        __m256 base = beta_zero ? zero : _mm256_maskload_ps(row, low_mask);
+        store_lanes8(row, _mm256_add_ps(low, base), high ? 8 : n);
+        if (high) {
+            base = beta_zero ? zero : _mm256_maskload_ps(row + 8, high_mask);
+            store_lanes8(row + 8, _mm256_add_ps(upper, base), n - 8);
+        }
+    }
+}
+
+// Each instruction set with the transposition of `a` fixed, so that the loops are compiled
+// for one access pattern.
+__attribute__((target("avx512f,fma")))
+static void ordered_avx512_n(long m, long n, long k, const float *restrict a, long lda, const float *restrict packed,
+                             int beta_zero, float *restrict c, long ldc) {
+    ordered_avx512(0, m, n, k, a, lda, packed, beta_zero, c, ldc);
+}
+__attribute__((target("avx512f,fma")))
+static void ordered_avx512_t(long m, long n, long k, const float *restrict a, long lda, const float *restrict packed,
+                             int beta_zero, float *restrict c, long ldc) {
+    ordered_avx512(1, m, n, k, a, lda, packed, beta_zero, c, ldc);
+}
+__attribute__((target("avx2,fma")))
+static void ordered_avx2_n(long m, long n, long k, const float *restrict a, long lda, const float *restrict packed,
+                           int beta_zero, float *restrict c, long ldc) {
+    ordered_avx2(0, m, n, k, a, lda, packed, beta_zero, c, ldc);
+}
+__attribute__((target("avx2,fma")))
+static void ordered_avx2_t(long m, long n, long k, const float *restrict a, long lda, const float *restrict packed,
+                           int beta_zero, float *restrict c, long ldc) {
+    ordered_avx2(1, m, n, k, a, lda, packed, beta_zero, c, ldc);
+}
+
+// 0: not known yet; 1: AVX-512; 2: AVX2 and FMA; 3: neither.
+static atomic_int instruction_set;
+
+static int detect_instruction_set(void) {
+    int found = atomic_load_explicit(&instruction_set, memory_order_relaxed);
+    if (found) return found;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) found = 1;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) found = 2;
+    else found = 3;
+    atomic_store_explicit(&instruction_set, found, memory_order_relaxed);
+    return found;
+}
+
+int textclf_sgemm_ordered_available(void) { return detect_instruction_set() != 3; }
+
+int textclf_sgemm_ordered(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                          const float *b, long ldb, int beta_zero, float *c, long ldc) {
+    if (m <= 0 || n <= 0 || n > TEXTCLF_ORDERED_MAX_COLUMNS || k <= 0 || k > TEXTCLF_ORDERED_MAX_INNER) return 0;
+    int set = detect_instruction_set();
+    if (set == 3) return 0;
+    float packed[TEXTCLF_ORDERED_MAX_INNER * 16] __attribute__((aligned(64)));
+    pack_columns(packed, b, ldb, trans_b, k, n);
+    if (set == 1) {
+        (trans_a ? ordered_avx512_t : ordered_avx512_n)(m, n, k, a, lda, packed, beta_zero, c, ldc);
+    } else {
+        (trans_a ? ordered_avx2_t : ordered_avx2_n)(m, n, k, a, lda, packed, beta_zero, c, ldc);
+    }
+    return 1;
+}
+
+// Verdicts on shapes, in a small table indexed by a hash of the key; a key that loses its
+// slot to another is simply checked again later.
+#define VERDICT_SLOTS 256
+static _Atomic uint64_t verdicts[VERDICT_SLOTS];
+
+static inline unsigned verdict_slot(uint64_t key) {
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    return (unsigned)(key % VERDICT_SLOTS);
+}
+
+int textclf_gemm_verdict(uint64_t key) {
+    uint64_t entry = atomic_load_explicit(&verdicts[verdict_slot(key)], memory_order_acquire);
+    if ((entry >> 1) != key) return -1;
+    return (int)(entry & 1);
+}
+
+void textclf_gemm_record_verdict(uint64_t key, int agrees) {
+    atomic_store_explicit(&verdicts[verdict_slot(key)], (key << 1) | (agrees ? 1 : 0), memory_order_release);
+}
