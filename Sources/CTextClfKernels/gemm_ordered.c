@@ -23,16 +23,31 @@ static inline void split_rows(long m, long *first, long *end) {
 }
 
 // `b` as a k × 16 row-major block, columns past n zero (so that whole vectors can be read).
-static inline void pack_columns(float *restrict packed, const float *restrict b, long ldb, int trans_b, long k, long n) {
+// Stored transposed, its columns are gathered one value at a time (only small `b`s are).
+static inline void pack_transposed(float *restrict packed, const float *restrict b, long ldb, long k, long n) {
     memset(packed, 0, (size_t)k * 16 * sizeof(float));
-    if (trans_b) {
-        for (long c = 0; c < n; c++) {
-            for (long kk = 0; kk < k; kk++) packed[kk * 16 + c] = b[c * ldb + kk];
-        }
-    } else {
-        for (long kk = 0; kk < k; kk++) {
-            for (long c = 0; c < n; c++) packed[kk * 16 + c] = b[kk * ldb + c];
-        }
+    for (long c = 0; c < n; c++) {
+        for (long kk = 0; kk < k; kk++) packed[kk * 16 + c] = b[c * ldb + kk];
+    }
+}
+
+__attribute__((target("avx512f")))
+static void pack_rows_avx512(float *restrict packed, const float *restrict b, long ldb, long k, long n) {
+    const __mmask16 mask = (__mmask16)((1u << n) - 1);
+    for (long kk = 0; kk < k; kk++) _mm512_store_ps(packed + kk * 16, _mm512_maskz_loadu_ps(mask, b + kk * ldb));
+}
+
+__attribute__((target("avx2")))
+static void pack_rows_avx2(float *restrict packed, const float *restrict b, long ldb, long k, long n) {
+    int lanes[24];
+    for (int i = 0; i < 24; i++) lanes[i] = i < 8 ? -1 : 0;
+    // Masks for columns 0-7 and 8-15: `lanes + 8 - width` starts with `width` ones.
+    const long low = n < 8 ? n : 8, high = n > 8 ? n - 8 : 0;
+    const __m256i low_mask = _mm256_loadu_si256((const __m256i *)(lanes + 8 - low));
+    const __m256i high_mask = _mm256_loadu_si256((const __m256i *)(lanes + 8 - high));
+    for (long kk = 0; kk < k; kk++) {
+        _mm256_store_ps(packed + kk * 16, _mm256_maskload_ps(b + kk * ldb, low_mask));
+        _mm256_store_ps(packed + kk * 16 + 8, _mm256_maskload_ps(b + kk * ldb + 8, high_mask));
     }
 }
 
@@ -228,7 +243,13 @@ int textclf_sgemm_ordered(int trans_a, int trans_b, long m, long n, long k, cons
     int set = detect_instruction_set();
     if (set == 3) return 0;
     float packed[TEXTCLF_ORDERED_MAX_INNER * 16] __attribute__((aligned(64)));
-    pack_columns(packed, b, ldb, trans_b, k, n);
+    if (trans_b) {
+        pack_transposed(packed, b, ldb, k, n);
+    } else if (set == 1) {
+        pack_rows_avx512(packed, b, ldb, k, n);
+    } else {
+        pack_rows_avx2(packed, b, ldb, k, n);
+    }
     if (set == 1) {
         (trans_a ? ordered_avx512_t : ordered_avx512_n)(m, n, k, a, lda, packed, beta_zero, c, ldc);
     } else {
@@ -237,9 +258,9 @@ int textclf_sgemm_ordered(int trans_a, int trans_b, long m, long n, long k, cons
     return 1;
 }
 
-// Verdicts on shapes, in a small table indexed by a hash of the key; a key that loses its
-// slot to another is simply checked again later.
-#define VERDICT_SLOTS 256
+// Verdicts on shapes: an open-addressing table of `key << 1 | verdict` entries (0: empty)
+// that only ever gains entries, so a lookup never misses a recorded key.
+#define VERDICT_SLOTS 4096
 static _Atomic uint64_t verdicts[VERDICT_SLOTS];
 
 static inline unsigned verdict_slot(uint64_t key) {
@@ -250,11 +271,28 @@ static inline unsigned verdict_slot(uint64_t key) {
 }
 
 int textclf_gemm_verdict(uint64_t key) {
-    uint64_t entry = atomic_load_explicit(&verdicts[verdict_slot(key)], memory_order_acquire);
-    if ((entry >> 1) != key) return -1;
-    return (int)(entry & 1);
+    unsigned slot = verdict_slot(key);
+    for (unsigned probe = 0; probe < VERDICT_SLOTS; probe++) {
+        uint64_t entry = atomic_load_explicit(&verdicts[slot], memory_order_acquire);
+        if (entry == 0) return -1;
+        if ((entry >> 1) == key) return (int)(entry & 1);
+        slot = (slot + 1) % VERDICT_SLOTS;
+    }
+    return -1;
 }
 
-void textclf_gemm_record_verdict(uint64_t key, int agrees) {
-    atomic_store_explicit(&verdicts[verdict_slot(key)], (key << 1) | (agrees ? 1 : 0), memory_order_release);
+int textclf_gemm_record_verdict(uint64_t key, int agrees) {
+    uint64_t wanted = (key << 1) | (agrees ? 1 : 0);
+    unsigned slot = verdict_slot(key);
+    for (unsigned probe = 0; probe < VERDICT_SLOTS; probe++) {
+        uint64_t expected = 0;
+        if (atomic_compare_exchange_strong_explicit(&verdicts[slot], &expected, wanted, memory_order_acq_rel,
+                                                    memory_order_acquire)) {
+            return 1;
+        }
+        // Another thread may have recorded the same key first (with the same verdict).
+        if ((expected >> 1) == key) return 1;
+        slot = (slot + 1) % VERDICT_SLOTS;
+    }
+    return 0;
 }

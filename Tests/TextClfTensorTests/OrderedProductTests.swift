@@ -134,13 +134,14 @@ struct OrderedProductTests {
         }
     }
 
-    @Test("verdicts are remembered per shape key")
+    @Test("verdicts are remembered per shape key, every one, the first one kept")
     func verdicts() {
-        let first: UInt64 = 0x5A5A_0000_1234, second: UInt64 = 0x5A5A_0000_1235
-        OrderedProduct.recordVerdict(first, agrees: true)
-        OrderedProduct.recordVerdict(second, agrees: false)
-        #expect(OrderedProduct.verdict(first) == true)
-        #expect(OrderedProduct.verdict(second) == false)
-        #expect(OrderedProduct.verdict(0x5A5A_0000_9999) == nil)
+        // Far more keys than a table indexed by hash alone could hold without collisions.
+        let keys = (0..<600).map { UInt64(0x5A5A_0000_0000) | UInt64($0) << 3 }
+        for (index, key) in keys.enumerated() { #expect(OrderedProduct.recordVerdict(key, agrees: index % 3 == 0)) }
+        for (index, key) in keys.enumerated() { #expect(OrderedProduct.verdict(key) == (index % 3 == 0), "key \(index)") }
+        OrderedProduct.recordVerdict(keys[1], agrees: true)
+        #expect(OrderedProduct.verdict(keys[1]) == false)
+        #expect(OrderedProduct.verdict(0x5A5A_0000_0001) == nil)
     }
 }

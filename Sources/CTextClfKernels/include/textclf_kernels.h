@@ -47,10 +47,12 @@ int textclf_sgemm_ordered(int trans_a, int trans_b, long m, long n, long k, cons
 /// Whether the CPU can run ``textclf_sgemm_ordered`` (it has AVX2 and FMA).
 int textclf_sgemm_ordered_available(void);
 
-/// A recorded verdict for `key` (below 2⁶³): 1 or 0 as recorded, -1 when none is known.
+/// A recorded verdict for `key` (nonzero, below 2⁶³): 1 or 0 as recorded, -1 when none is.
 int textclf_gemm_verdict(uint64_t key);
 
-/// Records whether ``textclf_sgemm_ordered`` agrees with the BLAS for the shape `key`.
-void textclf_gemm_record_verdict(uint64_t key, int agrees);
+/// Records whether ``textclf_sgemm_ordered`` agrees with the BLAS for the shape `key`
+/// (nonzero, below 2⁶³), once: a key keeps its first verdict. Returns 0 when the table (4096
+/// keys) is full and nothing was recorded, else 1.
+int textclf_gemm_record_verdict(uint64_t key, int agrees);
 
 #endif

@@ -39,8 +39,8 @@ enum OrderedProduct {
         key |= (transposeA ? 1 << 29 : 0) | (transposeB ? 1 << 30 : 0) | (betaZero ? 1 << 31 : 0) | 1 << 40
         if let known = verdict(key) { return known }
         let agrees = probe(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, betaZero: betaZero)
-        recordVerdict(key, agrees: agrees)
-        return agrees
+        // With no room left to remember it, a shape is not checked again and again: OpenBLAS.
+        return recordVerdict(key, agrees: agrees) && agrees
     }
 
     /// The remembered verdict for a shape key, or `nil`.
@@ -52,9 +52,11 @@ enum OrderedProduct {
         }
     }
 
-    /// Remembers whether the direct kernel agrees with OpenBLAS for a shape key.
-    static func recordVerdict(_ key: UInt64, agrees: Bool) {
-        textclf_gemm_record_verdict(key, agrees ? 1 : 0)
+    /// Remembers whether the direct kernel agrees with OpenBLAS for a shape key; `false` when
+    /// the table is full (4096 shapes) and nothing was remembered.
+    @discardableResult
+    static func recordVerdict(_ key: UInt64, agrees: Bool) -> Bool {
+        textclf_gemm_record_verdict(key, agrees ? 1 : 0) == 1
     }
 
     /// Computes the product both ways on two sets of random operands; whether all bits agree.
