@@ -1,5 +1,7 @@
 #include "textclf_kernels.h"
+#include <immintrin.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -96,6 +98,74 @@ void textclf_gather_rows(float *restrict out, const float *restrict source, cons
             copy_short(out + i * columns, source + rows[i] * columns, columns);
         } else {
             memcpy(out + i * columns, source + rows[i] * columns, (size_t)columns * sizeof(float));
+        }
+    }
+}
+
+// Column sums: every column is added up in row order from +0, one rounding per addition, as
+// a running sum in memory would; the versions differ only in how many columns they keep in
+// registers at once.
+
+__attribute__((target("avx512f")))
+static void sum_columns_avx512(float *restrict out, const float *restrict source, long rows, long columns) {
+    for (long column = 0; column < columns; column += 16) {
+        long width = columns - column < 16 ? columns - column : 16;
+        __mmask16 mask = (__mmask16)((1u << width) - 1);
+        __m512 total = _mm512_setzero_ps();
+        for (long row = 0; row < rows; row++) {
+            total = _mm512_add_ps(total, _mm512_maskz_loadu_ps(mask, source + row * columns + column));
+        }
+        _mm512_mask_storeu_ps(out + column, mask, total);
+    }
+}
+
+__attribute__((target("avx2")))
+static void sum_columns_avx2(float *restrict out, const float *restrict source, long rows, long columns) {
+    int lanes[16];
+    for (int i = 0; i < 16; i++) lanes[i] = i < 8 ? -1 : 0;
+    for (long column = 0; column < columns; column += 8) {
+        long width = columns - column < 8 ? columns - column : 8;
+        __m256i mask = _mm256_loadu_si256((const __m256i *)(lanes + 8 - width));
+        __m256 total = _mm256_setzero_ps();
+        for (long row = 0; row < rows; row++) {
+            total = _mm256_add_ps(total, _mm256_maskload_ps(source + row * columns + column, mask));
+        }
+        _mm256_maskstore_ps(out + column, mask, total);
+    }
+}
+
+static void sum_columns_plain(float *restrict out, const float *restrict source, long rows, long columns) {
+    for (long column = 0; column < columns; column++) out[column] = 0.0f;
+    for (long row = 0; row < rows; row++) {
+        for (long column = 0; column < columns; column++) out[column] += source[row * columns + column];
+    }
+}
+
+void textclf_sum_columns(float *restrict out, const float *restrict source, long rows, long columns) {
+    static atomic_int chosen;
+    int set = atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (!set) {
+        __builtin_cpu_init();
+        set = __builtin_cpu_supports("avx512f") ? 1 : __builtin_cpu_supports("avx2") ? 2 : 3;
+        atomic_store_explicit(&chosen, set, memory_order_relaxed);
+    }
+    if (set == 1) {
+        sum_columns_avx512(out, source, rows, columns);
+    } else if (set == 2) {
+        sum_columns_avx2(out, source, rows, columns);
+    } else {
+        sum_columns_plain(out, source, rows, columns);
+    }
+}
+
+__attribute__((target_clones("avx2", "default")))
+void textclf_repeat_row(float *restrict out, const float *restrict row, long count, long columns) {
+    const int inline_copy = columns <= 64;
+    for (long i = 0; i < count; i++) {
+        if (inline_copy) {
+            copy_short(out + i * columns, row, columns);
+        } else {
+            memcpy(out + i * columns, row, (size_t)columns * sizeof(float));
         }
     }
 }

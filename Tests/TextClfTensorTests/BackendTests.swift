@@ -251,6 +251,35 @@ struct BackendAgreementTests {
         }
     }
 
+    @Test("column sums add each column in row order from zero, bit for bit")
+    func columnSumsInRowOrder() throws {
+        for rows in [0, 1, 5, 64, 130] {
+            for columns in 1...40 {
+                let x = tensorPair([rows, columns], low: -1e4, high: 1e4, seed: 600 + UInt64(rows * 41 + columns)).cpu
+                let values = x.scalars
+                var expected = [Float](repeating: 0, count: columns)
+                for row in 0..<rows {
+                    for column in 0..<columns { expected[column] += values[row * columns + column] }
+                }
+                let sums = try cpu.sum(x, axis: 0)
+                #expect(sums.shape == [columns])
+                #expect(sums.scalars.map(\.bitPattern) == expected.map(\.bitPattern), "\(rows) × \(columns)")
+            }
+        }
+    }
+
+    @Test("affine repeats the bias in every row for any width")
+    func affineBiasEveryWidth() throws {
+        for n in Array(1...70) + [100] {
+            let x = tensorPair([5, 3], seed: 700 + UInt64(n)), w = tensorPair([3, n], seed: 800 + UInt64(n))
+            let bias = tensorPair([n], seed: 900 + UInt64(n))
+            var product = Tensor.zeros([5, n], device: .cpu)
+            try cpu.gemm(x.cpu, transposeA: false, w.cpu, transposeB: false, alpha: 1, beta: 0, into: &product)
+            let separate = try cpu.binary(.add, product, bias.cpu)
+            #expect(try cpu.affine(x.cpu, w.cpu, bias: bias.cpu).scalars.map(\.bitPattern) == separate.scalars.map(\.bitPattern), "width \(n)")
+        }
+    }
+
     @Test("prefetchRows changes nothing, and ignores indices that are not rows")
     func prefetchRowsIsOnlyAHint() {
         let x = tensorPair([9, 50], seed: 500).cpu

@@ -26,6 +26,13 @@ void textclf_gather_rows(float *restrict out, const float *restrict source, cons
 /// must be in range.
 void textclf_prefetch_rows(const float *source, const ptrdiff_t *rows, long count, long columns);
 
+/// `out[j] = Σ_i source[i * columns + j]` for `j` in `0..<columns`: each column summed in row
+/// order from +0, as a running sum would (vectorised across columns only).
+void textclf_sum_columns(float *restrict out, const float *restrict source, long rows, long columns);
+
+/// `count` copies of the `columns` values at `row`, one after another at `out`.
+void textclf_repeat_row(float *restrict out, const float *restrict row, long count, long columns);
+
 /// The widest result and the longest inner dimension ``textclf_sgemm_ordered`` takes.
 #define TEXTCLF_ORDERED_MAX_COLUMNS 15
 #define TEXTCLF_ORDERED_MAX_INNER 256

@@ -23,9 +23,12 @@ extension CPUBackend {
             let (rows, columns) = (x.shape[0], x.shape[1])
             return x.withUnsafeBufferPointer { values in
                 make([columns], count: columns) { out in
-                    out.update(repeating: 0, count: columns)
-                    guard let base = values.baseAddress else { return }
-                    for row in 0..<rows { addInPlace(out, base + row * columns, columns) }
+                    guard let base = values.baseAddress else {
+                        out.update(repeating: 0, count: columns)
+                        return
+                    }
+                    // Each column added up in row order from 0, with the columns in registers.
+                    textclf_sum_columns(out, base, rows, columns)
                 }
             }
         case 1?:

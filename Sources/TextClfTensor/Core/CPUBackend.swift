@@ -101,9 +101,7 @@ public struct CPUBackend: Backend {
         guard let bias, rows > 0, columns > 0, x.shape[1] > 0 else { return try productPlusBias(x, w, bias: bias) }
         // Each output row starts as the bias; the GEMM then adds x · w to it (`beta = 1`).
         var output = bias.withUnsafeBufferPointer { row in
-            make([rows, columns], count: rows * columns) { out in
-                for index in 0..<rows { (out + index * columns).initialize(from: row.baseAddress!, count: columns) }
-            }
+            make([rows, columns], count: rows * columns) { out in textclf_repeat_row(out, row.baseAddress!, rows, columns) }
         }
         try gemm(x, transposeA: false, w, transposeB: false, alpha: 1, beta: 1, into: &output)
         return output
