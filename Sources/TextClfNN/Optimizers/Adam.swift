@@ -55,17 +55,21 @@ public class Adam: Optimizer {
     }
 
     public func step(_ parameters: [Parameter]) throws {
+        // The hyperparameters, read once for all the parameters.
+        let (learningRate, beta1, beta2, epsilon, weightDecay) = (self.learningRate, self.beta1, self.beta2, self.epsilon, self.weightDecay)
+        let (decoupled, amsgrad, l1, l2) = (decoupledWeightDecay, self.amsgrad, self.l1, self.l2)
         try require(learningRate >= 0, "Adam: learning rate must be >= 0 (got \(learningRate))")
         try require((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1) (got \(beta1), \(beta2))")
         try require(epsilon >= 0 && weightDecay >= 0, "Adam: epsilon and weight decay must be >= 0")
+        let slotCount = amsgrad ? 3 : 2
         for parameter in parameters where parameter.hasGradient {
             let gradient = try parameter.penalizedGradient(l1: l1, l2: l2)
-            let slots = state.slots(for: parameter, count: amsgrad ? 3 : 2)
+            let slots = state.slots(for: parameter, count: slotCount)
             let kernel = ElementwiseKernel.adam(
                 learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                weightDecay: parameter.isPenalized ? weightDecay : 0, decoupled: decoupledWeightDecay, step: slots.step + 1,
+                weightDecay: parameter.isPenalized ? weightDecay : 0, decoupled: decoupled, step: slots.step + 1,
                 amsgrad: amsgrad)
-            try parameter.update(kernel, gradient: gradient, slots: &slots.tensors, taking: 0..<(amsgrad ? 3 : 2))
+            try parameter.update(kernel, gradient: gradient, slots: &slots.tensors, taking: 0..<slotCount)
             slots.step += 1
         }
     }

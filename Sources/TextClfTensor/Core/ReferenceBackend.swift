@@ -207,19 +207,30 @@ extension ElementwiseKernel {
         }
         // Unique storage for each tensor the kernel writes (a tensor passed twice gets two);
         // the one it only reads (index 1) is used where it is, uncopied. Storage never moves,
-        // and `tensors` keeps every one alive while the kernel runs. The buffer list lives on
-        // the stack.
-        withUnsafeTemporaryAllocation(of: UnsafeMutableBufferPointer<Float>.self, capacity: count) { buffers in
-            for index in 0..<count {
-                let buffer: UnsafeMutableBufferPointer<Float>
-                if index == ElementwiseKernel.readOnlyIndex {
-                    buffer = tensors[index].withUnsafeBufferPointer { UnsafeMutableBufferPointer(mutating: $0) }
-                } else {
-                    buffer = tensors[index].withUnsafeMutableBufferPointer { $0 }
-                }
-                (buffers.baseAddress! + index).initialize(to: buffer)
+        // and the caller's `tensors` keeps every one alive while the kernel runs. The buffer
+        // list is a tuple on the stack (no kernel takes more than five tensors).
+        let empty = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+        var buffers = (empty, empty, empty, empty, empty)
+        guard count <= 5 else {
+            throw TensorError.invalid("kernel \(kernel): more than five tensors")
+        }
+        for index in 0..<count {
+            let buffer: UnsafeMutableBufferPointer<Float>
+            if index == ElementwiseKernel.readOnlyIndex {
+                buffer = tensors[index].withUnsafeBufferPointer { UnsafeMutableBufferPointer(mutating: $0) }
+            } else {
+                buffer = tensors[index].withUnsafeMutableBufferPointer { $0 }
             }
-            withExtendedLifetime(tensors) { kernel.run(onBuffers: UnsafeBufferPointer(buffers)) }
+            switch index {
+            case 0: buffers.0 = buffer
+            case 1: buffers.1 = buffer
+            case 2: buffers.2 = buffer
+            case 3: buffers.3 = buffer
+            default: buffers.4 = buffer
+            }
+        }
+        withUnsafeBytes(of: &buffers) { raw in
+            kernel.run(onBuffers: UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UnsafeMutableBufferPointer<Float>.self), count: count))
         }
     }
 }

@@ -189,8 +189,9 @@ public final class TensorStorage: ManagedBuffer<Int, Float> {
         return storage
     }
 
-    /// The number of values.
-    @inlinable var count: Int { header }
+    /// The number of values. Read through a pointer: the header never changes after
+    /// creation, and reading `header` itself would be checked for exclusive access each time.
+    @inlinable var count: Int { withUnsafeMutablePointerToHeader { $0.pointee } }
 
     /// The first value; valid while the storage lives (its elements never move).
     @inlinable var base: UnsafeMutablePointer<Float> { withUnsafeMutablePointerToElements { $0 } }
