@@ -169,3 +169,34 @@ void textclf_repeat_row(float *restrict out, const float *restrict row, long cou
         }
     }
 }
+
+void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict products, const float *restrict logits,
+                                   long rows, long classes, const ptrdiff_t *restrict targets,
+                                   const float *restrict weights, float divisor) {
+    const float factor = 1.0f / divisor;
+    for (long row = 0; row < rows; row++) {
+        const float *source = logits + row * classes;
+        float *out = gradient + row * classes;
+        float *product = products + row * classes;
+        float top = source[0];
+        for (long column = 1; column < classes; column++) {
+            if (source[column] > top) top = source[column];
+        }
+        float total = 0.0f;
+        for (long column = 0; column < classes; column++) {
+            float e = expf(source[column] - top);
+            out[column] = e;
+            total += e;
+        }
+        const float inverse = 1.0f / total;
+        const float log_total = logf(total) + top;
+        const float weight = weights[row];
+        const ptrdiff_t label = targets[row];
+        for (long column = 0; column < classes; column++) {
+            const float q = column == label ? weight : 0.0f;
+            product[column] = q * (source[column] - log_total);
+            const float g = out[column] * inverse * weight - q;
+            out[column] = divisor != 1.0f ? g * factor : g;
+        }
+    }
+}

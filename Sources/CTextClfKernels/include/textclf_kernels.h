@@ -33,6 +33,16 @@ void textclf_sum_columns(float *restrict out, const float *restrict source, long
 /// `count` copies of the `columns` values at `row`, one after another at `out`.
 void textclf_repeat_row(float *restrict out, const float *restrict row, long count, long columns);
 
+/// The rows of a softmax cross-entropy: for each of `rows` rows of `classes` logits (at least
+/// one), with the row's maximum `top`, `e = exp(x − top)` and `total = Σ e` (in column order),
+/// writes `products[i] = q · (x − (log(total) + top))` and `gradient[i] = e · (1 / total) ·
+/// weight − q` (times `1 / divisor` unless `divisor` is 1), where `q` is the row's `weight`
+/// in the column `targets[row]` and 0 elsewhere: the arithmetic of textclf's softmax,
+/// log-softmax and cross-entropy composition, in its order. The targets must be columns.
+void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict products, const float *restrict logits,
+                                   long rows, long classes, const ptrdiff_t *restrict targets,
+                                   const float *restrict weights, float divisor);
+
 /// The widest result and the longest inner dimension ``textclf_sgemm_ordered`` takes.
 #define TEXTCLF_ORDERED_MAX_COLUMNS 15
 #define TEXTCLF_ORDERED_MAX_INNER 256

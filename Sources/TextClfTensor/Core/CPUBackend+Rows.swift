@@ -85,11 +85,8 @@ extension CPUBackend {
     /// ``Backend/softmaxCrossEntropy(_:targets:weights:divisor:)`` with the exponentials
     /// computed once and shared by the softmax and the log-softmax, with the arithmetic of
     /// ``softmaxRows(_:)``, ``logSoftmaxRows(_:)`` and the protocol's composition in the same
-    /// order, so the value and gradient are bit-identical to it.
-    ///
-    /// The work is done in passes over all rows (shifts, exponentials, row sums, logarithms,
-    /// then the products and gradient), so that the calls to `exp` and `log` run back to back
-    /// instead of each waiting on the row before; every value is computed as in a single pass.
+    /// order, so the value and gradient are bit-identical to it. The rows are done by a C
+    /// kernel; the products are summed as `sum(_:axis: nil)` sums.
     public func softmaxCrossEntropy(_ logits: Tensor, targets: [Int], weights: [Float], divisor: Float) throws -> (value: Float, gradient: Tensor) {
         let (rows, classes) = try softmaxCrossEntropyShape(logits, targets: targets, weights: weights)
         let count = rows * classes
@@ -97,46 +94,14 @@ extension CPUBackend {
             let total: Float = 0
             return (-total / divisor, make(logits.shape, count: 0) { _ in })
         }
-        let factor = 1 / divisor
-        // Per row: the maximum, the sum of the exponentials and log(sum) + maximum; then the
-        // products Q ∘ log-softmax, summed at the end as `sum(_:axis: nil)` sums.
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * rows + count) { scratch in
-            let tops = scratch.baseAddress!
-            let totals = tops + rows
-            let logTotals = totals + rows
-            let products = logTotals + rows
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { scratch in
+            let products = scratch.baseAddress!
             let gradient = logits.withUnsafeBufferPointer { values in
                 make(logits.shape, count: count) { out in
-                    let source = values.baseAddress!
-                    for row in 0..<rows {
-                        let start = row * classes
-                        let top = maximumOf(source + start, classes)
-                        tops[row] = top
-                        for column in 0..<classes { out[start + column] = source[start + column] - top }
-                    }
-                    for index in 0..<count { out[index] = Foundation.exp(out[index]) }
-                    for row in 0..<rows {
-                        let start = row * classes
-                        var total: Float = 0
-                        for column in 0..<classes { total += out[start + column] }
-                        totals[row] = total
-                    }
-                    for row in 0..<rows { logTotals[row] = Foundation.log(totals[row]) }
                     weights.withUnsafeBufferPointer { weights in
                         targets.withUnsafeBufferPointer { targets in
-                            for row in 0..<rows {
-                                let start = row * classes
-                                let inverse = 1 / totals[row]
-                                let logTotal = logTotals[row] + tops[row]
-                                let weight = weights[row]
-                                let label = targets[row]
-                                for column in 0..<classes {
-                                    let q: Float = column == label ? weight : 0
-                                    products[start + column] = q * (source[start + column] - logTotal)
-                                    let g = out[start + column] * inverse * weight - q
-                                    out[start + column] = divisor != 1 ? g * factor : g
-                                }
-                            }
+                            textclf_softmax_cross_entropy(
+                                out, products, values.baseAddress!, rows, classes, targets.baseAddress!, weights.baseAddress!, divisor)
                         }
                     }
                 }
