@@ -200,3 +200,38 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
         }
     }
 }
+
+static inline uint64_t rotate_left(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+// Two passes per block of draws: the serial part (the state update) records each step's
+// `s1`, then the output function, comparison and selection run over the block without the
+// state's dependency chain, so the compiler can vectorise them.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long count, uint64_t threshold,
+                            uint32_t pattern) {
+    uint64_t s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
+    uint64_t recorded[256];
+    for (long start = 0; start < count; start += 256) {
+        const long block = count - start < 256 ? count - start : 256;
+        for (long i = 0; i < block; i++) {
+            recorded[i] = s1;
+            const uint64_t t = s1 << 17;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= t;
+            s3 = rotate_left(s3, 45);
+        }
+        for (long i = 0; i < block; i++) {
+            const uint64_t bits = (rotate_left(recorded[i] * 5, 7) * 9) >> 40;
+            const uint32_t keep = (uint32_t)((bits - threshold) >> 63);
+            const uint32_t selected = pattern & (0u - keep);
+            memcpy(out + start + i, &selected, sizeof selected);
+        }
+    }
+    state[0] = s0;
+    state[1] = s1;
+    state[2] = s2;
+    state[3] = s3;
+}

@@ -96,13 +96,16 @@ struct RandomTests {
         // payload must survive (the mask is written by selecting bits).
         let probabilities: [Float] = [0, 1, 0.6, 0.5, 1.0 / 3, 0.1, 1e-7, 1 - 0x1p-24, 0x1p-24, 0.99999]
         let values: [Float] = [1, 2.5, -1.75, -0.0, .infinity, 1.0 / 0.6]
-        for (index, probability) in probabilities.enumerated() {
-            for value in values {
-                var drawn = RandomGenerator(seed: 900 + UInt64(index)), plain = drawn
-                let mask = Tensor.bernoulli([517], probability: probability, value: value, generator: &drawn, device: .cpu)
-                let expected = (0..<517).map { _ in plain.nextFloat() < probability ? value : 0 }
-                #expect(mask.scalars.map(\.bitPattern) == expected.map(\.bitPattern), "p \(probability), value \(value)")
-                #expect(drawn == plain, "the generator advances one draw per value")
+        // Counts around the kernel's blocks of 256 draws.
+        for count in [0, 1, 255, 256, 257, 517] {
+            for (index, probability) in probabilities.enumerated() {
+                for value in values {
+                    var drawn = RandomGenerator(seed: 900 + UInt64(index)), plain = drawn
+                    let mask = Tensor.bernoulli([count], probability: probability, value: value, generator: &drawn, device: .cpu)
+                    let expected = (0..<count).map { _ in plain.nextFloat() < probability ? value : 0 }
+                    #expect(mask.scalars.map(\.bitPattern) == expected.map(\.bitPattern), "\(count) draws, p \(probability), value \(value)")
+                    #expect(drawn == plain, "the generator advances one draw per value")
+                }
             }
         }
     }

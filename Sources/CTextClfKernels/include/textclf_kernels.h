@@ -43,6 +43,14 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
                                    long rows, long classes, const ptrdiff_t *restrict targets,
                                    const float *restrict weights, float divisor);
 
+/// `count` steps of xoshiro256** from `state` (s0, s1, s2, s3; advanced in place): for each
+/// step's 64-bit output `x`, writes the float whose bits are `pattern` to `out[i]` when
+/// `x >> 40` (24 bits) is below `threshold`, else +0. With `threshold = ⌈p · 2²⁴⌉` and a
+/// float's bits as `pattern`, these are the values of drawing `Float(x >> 40) · 2⁻²⁴ < p ?
+/// value : 0` one after another.
+void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long count, uint64_t threshold,
+                            uint32_t pattern);
+
 /// The widest result and the longest inner dimension ``textclf_sgemm_ordered`` takes.
 #define TEXTCLF_ORDERED_MAX_COLUMNS 15
 #define TEXTCLF_ORDERED_MAX_INNER 256

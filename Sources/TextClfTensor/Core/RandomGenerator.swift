@@ -1,3 +1,4 @@
+import CTextClfKernels
 import Foundation
 
 /// A seeded pseudo-random generator: xoshiro256** (Blackman and Vigna, 2018) with its state
@@ -62,24 +63,21 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable {
     /// Writes `value` where a draw of ``nextFloat()`` is below `probability` and 0 elsewhere,
     /// one draw per element of `values`, in order: the loop of ``Tensor/bernoulli(_:probability:value:generator:device:)``.
     ///
-    /// The state stays in local variables for the loop, and the comparison is done on the
-    /// draw's 24 bits: `Float(bits) · 2⁻²⁴ < probability` exactly when `bits < ⌈probability · 2²⁴⌉`
-    /// (both sides are exact in `Float`), so the values are those of the plain loop.
+    /// A C kernel (`textclf_bernoulli_fill`) runs the generator's steps and compares each
+    /// draw's 24 bits with an integer threshold: `Float(bits) · 2⁻²⁴ < probability` exactly
+    /// when `bits < ⌈probability · 2²⁴⌉` (both sides are exact in `Float`), and selecting the
+    /// value's bits gives `value` or +0 as the comparison does, so the values and the
+    /// generator's state afterwards are those of the plain loop.
     mutating func fillBernoulli(_ values: UnsafeMutableBufferPointer<Float>, probability: Float, value: Float) {
+        guard let start = values.baseAddress, !values.isEmpty else { return }
         // probability is in [0, 1], so probability · 2²⁴ is an exact Float of at most 2²⁴.
         let threshold = UInt64((probability * 0x1p24).rounded(.up))
-        let pattern = value.bitPattern
-        var a = s0, b = s1, c = s2, d = s3
-        for index in values.indices {
-            let bits = RandomGenerator.step(&a, &b, &c, &d) >> 40
-            // `value` or +0 by masking its bits: no branch on a random outcome.
-            let keep = UInt32(truncatingIfNeeded: (bits &- threshold) >> 63)
-            values[index] = Float(bitPattern: pattern & (0 &- keep))
+        var state = (s0, s1, s2, s3)
+        withUnsafeMutableBytes(of: &state) { raw in
+            textclf_bernoulli_fill(
+                raw.baseAddress!.assumingMemoryBound(to: UInt64.self), start, values.count, threshold, value.bitPattern)
         }
-        s0 = a
-        s1 = b
-        s2 = c
-        s3 = d
+        (s0, s1, s2, s3) = state
     }
 
     /// A uniform value in `[0, 1)` with 24 random bits: every representable multiple of 2⁻²⁴,
