@@ -63,7 +63,7 @@ extension CPUBackend {
     public func unaryBackward(_ operation: UnaryOperation, input: Tensor, output: Tensor, gradient: Tensor) throws -> Tensor {
         try check(
             input.shape == output.shape && input.shape == gradient.shape, "unaryBackward",
-            input.shape, output.shape, gradient.shape)
+            [input.shape, output.shape, gradient.shape])
         // `gradient · f'(x)`, with f' from UnaryMath.derivative; `y` is f(x), reused where
         // the derivative is cheaper in terms of the output (tanh, sigmoid, exp, sqrt).
         switch operation {
@@ -153,7 +153,7 @@ extension CPUBackend {
     }
 
     public func axpy(_ alpha: Float, _ x: Tensor, _ y: inout Tensor) throws {
-        try check(x.shape == y.shape, "axpy", x.shape, y.shape)
+        try check(x.shape == y.shape, "axpy", [x.shape, y.shape])
         let count = x.count
         if count == 0 { return }
         x.withUnsafeBufferPointer { xv in

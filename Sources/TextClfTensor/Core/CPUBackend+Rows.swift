@@ -19,7 +19,7 @@ extension CPUBackend {
             }
             return make([1], count: 1) { $0[0] = total }
         case 0?:
-            try check(x.rank == 2, "sum(axis: 0)", x.shape)
+            try check(x.rank == 2, "sum(axis: 0)", [x.shape])
             let (rows, columns) = (x.shape[0], x.shape[1])
             return x.withUnsafeBufferPointer { values in
                 make([columns], count: columns) { out in
@@ -32,7 +32,7 @@ extension CPUBackend {
                 }
             }
         case 1?:
-            try check(x.rank == 2, "sum(axis: 1)", x.shape)
+            try check(x.rank == 2, "sum(axis: 1)", [x.shape])
             let (rows, columns) = (x.shape[0], x.shape[1])
             return x.withUnsafeBufferPointer { values in
                 make([rows], count: rows) { out in
@@ -129,12 +129,13 @@ extension CPUBackend {
     }
 
     public func gatherRows(_ x: Tensor, _ indices: [Int]) throws -> Tensor {
-        try check(x.rank >= 2, "gatherRows", x.shape, [indices.count])
+        try check(x.rank >= 2, "gatherRows", [x.shape, [indices.count]])
         let (rows, columns) = (x.shape[0], x.columns)
         for index in indices where index < 0 || index >= rows {
             throw TensorError.shapeMismatch(operation: "gatherRows (row \(index))", shapes: [x.shape, [indices.count]])
         }
-        let shape = [indices.count] + x.shape.dropFirst()
+        var shape = x.shape
+        shape[0] = indices.count
         return x.withUnsafeBufferPointer { values in
             make(shape, count: indices.count * columns) { out in
                 indices.withUnsafeBufferPointer { rows in
@@ -148,7 +149,7 @@ extension CPUBackend {
         let valid = x.rank >= 2 && rows.count == indices.count * x.columns
             && (rows.rank <= 1 ? indices.count == 1 : rows.shape[0] == indices.count)
             && indices.allSatisfy { $0 >= 0 && $0 < x.shape[0] }
-        try check(valid, "scatterAddRows", rows.shape, [indices.count], x.shape)
+        try check(valid, "scatterAddRows", [rows.shape, [indices.count], x.shape])
         let columns = x.columns
         if columns == 0 || indices.isEmpty { return }
         rows.withUnsafeBufferPointer { source in
@@ -161,7 +162,7 @@ extension CPUBackend {
     }
 
     public func sparseMultiply(_ x: CSRMatrix, _ w: Tensor) throws -> Tensor {
-        try check(w.rank == 2 && w.rows == x.columnCount, "sparseMultiply", [x.rowCount, x.columnCount], w.shape)
+        try check(w.rank == 2 && w.rows == x.columnCount, "sparseMultiply", [[x.rowCount, x.columnCount], w.shape])
         let columns = w.columns
         return w.withUnsafeBufferPointer { wv in
             make([x.rowCount, columns], count: x.rowCount * columns) { out in
@@ -172,7 +173,7 @@ extension CPUBackend {
     }
 
     public func sparseTransposedMultiply(_ x: CSRMatrix, _ g: Tensor) throws -> RowSparseTensor {
-        try check(g.rank == 2 && g.rows == x.rowCount, "sparseTransposedMultiply", [x.rowCount, x.columnCount], g.shape)
+        try check(g.rank == 2 && g.rows == x.rowCount, "sparseTransposedMultiply", [[x.rowCount, x.columnCount], g.shape])
         let columns = g.columns
         let scratch = SparseScratch.take()
         defer { SparseScratch.give(scratch) }

@@ -45,9 +45,10 @@ public struct CPUBackend: Backend {
     }()
 
     /// Throws ``TensorError/shapeMismatch(operation:shapes:)`` naming `shapes` unless `condition`.
+    /// The names and shapes are only built when the check fails.
     @inline(__always)
-    func check(_ condition: Bool, _ operation: @autoclosure () -> String, _ shapes: [Int]...) throws {
-        if !condition { throw TensorError.shapeMismatch(operation: operation(), shapes: shapes) }
+    func check(_ condition: Bool, _ operation: @autoclosure () -> String, _ shapes: @autoclosure () -> [[Int]]) throws {
+        if !condition { throw TensorError.shapeMismatch(operation: operation(), shapes: shapes()) }
     }
 
     /// A new CPU tensor of `shape` whose `count` values `fill` writes, all of them, without
@@ -108,9 +109,9 @@ public struct CPUBackend: Backend {
     }
 
     public func gemv(_ a: Tensor, transpose: Bool, _ x: Tensor, alpha: Float, beta: Float, into y: inout Tensor) throws {
-        try check(a.rank == 2, "gemv", a.shape, x.shape, y.shape)
+        try check(a.rank == 2, "gemv", [a.shape, x.shape, y.shape])
         let (m, n) = transpose ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
-        try check(x.count == n && y.count == m, "gemv", a.shape, x.shape, y.shape)
+        try check(x.count == n && y.count == m, "gemv", [a.shape, x.shape, y.shape])
         if m == 0 { return }
         if n == 0 {
             scaleInPlace(&y, by: beta)
