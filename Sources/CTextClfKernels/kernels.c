@@ -170,26 +170,38 @@ void textclf_repeat_row(float *restrict out, const float *restrict row, long cou
     }
 }
 
-void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict products, const float *restrict logits,
-                                   long rows, long classes, const ptrdiff_t *restrict targets,
-                                   const float *restrict weights, float divisor) {
+// In passes over all rows (shifts, exponentials, sums, logarithms, then the products and the
+// gradient), so that the calls to expf and logf come back to back; each value is computed
+// as in a single pass per row. The row maximum's own exponential, expf(0), is exactly 1 and
+// is not called for.
+void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict products, float *restrict scratch,
+                                   const float *restrict logits, long rows, long classes,
+                                   const ptrdiff_t *restrict targets, const float *restrict weights, float divisor) {
     const float factor = 1.0f / divisor;
+    const long count = rows * classes;
+    float *tops = scratch, *totals = scratch + rows, *logs = scratch + 2 * rows;
     for (long row = 0; row < rows; row++) {
         const float *source = logits + row * classes;
-        float *out = gradient + row * classes;
-        float *product = products + row * classes;
         float top = source[0];
         for (long column = 1; column < classes; column++) {
             if (source[column] > top) top = source[column];
         }
+        tops[row] = top;
+        for (long column = 0; column < classes; column++) gradient[row * classes + column] = source[column] - top;
+    }
+    for (long i = 0; i < count; i++) gradient[i] = gradient[i] == 0.0f ? 1.0f : expf(gradient[i]);
+    for (long row = 0; row < rows; row++) {
         float total = 0.0f;
-        for (long column = 0; column < classes; column++) {
-            float e = expf(source[column] - top);
-            out[column] = e;
-            total += e;
-        }
-        const float inverse = 1.0f / total;
-        const float log_total = logf(total) + top;
+        for (long column = 0; column < classes; column++) total += gradient[row * classes + column];
+        totals[row] = total;
+    }
+    for (long row = 0; row < rows; row++) logs[row] = logf(totals[row]);
+    for (long row = 0; row < rows; row++) {
+        const float *source = logits + row * classes;
+        float *out = gradient + row * classes;
+        float *product = products + row * classes;
+        const float inverse = 1.0f / totals[row];
+        const float log_total = logs[row] + tops[row];
         const float weight = weights[row];
         const ptrdiff_t label = targets[row];
         for (long column = 0; column < classes; column++) {

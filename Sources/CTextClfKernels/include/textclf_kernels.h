@@ -38,10 +38,11 @@ void textclf_repeat_row(float *restrict out, const float *restrict row, long cou
 /// writes `products[i] = q · (x − (log(total) + top))` and `gradient[i] = e · (1 / total) ·
 /// weight − q` (times `1 / divisor` unless `divisor` is 1), where `q` is the row's `weight`
 /// in the column `targets[row]` and 0 elsewhere: the arithmetic of textclf's softmax,
-/// log-softmax and cross-entropy composition, in its order. The targets must be columns.
-void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict products, const float *restrict logits,
-                                   long rows, long classes, const ptrdiff_t *restrict targets,
-                                   const float *restrict weights, float divisor);
+/// log-softmax and cross-entropy composition, in its order. `scratch` holds `3 · rows` floats
+/// of working space. The targets must be columns.
+void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict products, float *restrict scratch,
+                                   const float *restrict logits, long rows, long classes,
+                                   const ptrdiff_t *restrict targets, const float *restrict weights, float divisor);
 
 /// `count` steps of xoshiro256** from `state` (s0, s1, s2, s3; advanced in place): for each
 /// step's 64-bit output `x`, writes the float whose bits are `pattern` to `out[i]` when

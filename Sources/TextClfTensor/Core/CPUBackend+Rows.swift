@@ -94,14 +94,15 @@ extension CPUBackend {
             let total: Float = 0
             return (-total / divisor, make(logits.shape, count: 0) { _ in })
         }
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { scratch in
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: count + 3 * rows) { scratch in
             let products = scratch.baseAddress!
             let gradient = logits.withUnsafeBufferPointer { values in
                 make(logits.shape, count: count) { out in
                     weights.withUnsafeBufferPointer { weights in
                         targets.withUnsafeBufferPointer { targets in
                             textclf_softmax_cross_entropy(
-                                out, products, values.baseAddress!, rows, classes, targets.baseAddress!, weights.baseAddress!, divisor)
+                                out, products, products + count, values.baseAddress!, rows, classes, targets.baseAddress!,
+                                weights.baseAddress!, divisor)
                         }
                     }
                 }
