@@ -180,6 +180,32 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
     const float factor = 1.0f / divisor;
     const long count = rows * classes;
     float *tops = scratch, *totals = scratch + rows, *logs = scratch + 2 * rows;
+    if (classes == 2) {
+        // Two classes (the common case) without inner loops: the same operations in order.
+        for (long row = 0; row < rows; row++) {
+            const float a = logits[2 * row], b = logits[2 * row + 1];
+            const float top = b > a ? b : a;
+            tops[row] = top;
+            gradient[2 * row] = a - top;
+            gradient[2 * row + 1] = b - top;
+        }
+        for (long i = 0; i < count; i++) gradient[i] = gradient[i] == 0.0f ? 1.0f : expf(gradient[i]);
+        for (long row = 0; row < rows; row++) totals[row] = (0.0f + gradient[2 * row]) + gradient[2 * row + 1];
+        for (long row = 0; row < rows; row++) logs[row] = logf(totals[row]);
+        for (long row = 0; row < rows; row++) {
+            const float inverse = 1.0f / totals[row];
+            const float log_total = logs[row] + tops[row];
+            const float weight = weights[row];
+            const ptrdiff_t label = targets[row];
+            for (long column = 0; column < 2; column++) {
+                const float q = column == label ? weight : 0.0f;
+                products[2 * row + column] = q * (logits[2 * row + column] - log_total);
+                const float g = gradient[2 * row + column] * inverse * weight - q;
+                gradient[2 * row + column] = divisor != 1.0f ? g * factor : g;
+            }
+        }
+        return;
+    }
     for (long row = 0; row < rows; row++) {
         const float *source = logits + row * classes;
         float top = source[0];
