@@ -89,9 +89,13 @@ static inline void store_lanes16(float *destination, __m512 v, long count) {
 
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void ordered_avx512(const int trans_a, long m, long n, long k, const float *restrict a, long lda,
-                           const float *restrict packed, int beta_zero, float *restrict c, long ldc) {
+                           const float *restrict packed, int beta_zero, const float *restrict bias, float *restrict c,
+                           long ldc) {
     const __mmask16 mask = (__mmask16)((1u << n) - 1);
     const __m512 zero = _mm512_setzero_ps();
+    // What each row's products are added to: the bias, nothing, or the row's old values.
+    const int fixed_base = bias != NULL || beta_zero;
+    const __m512 fixed = bias != NULL ? _mm512_maskz_loadu_ps(mask, bias) : zero;
     long split_first, split_end;
     split_rows(m, &split_first, &split_end);
     if (n < 8) split_first = split_end = m;
@@ -116,7 +120,7 @@ static inline void ordered_avx512(const int trans_a, long m, long n, long k, con
                     plain = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_load_ps(packed + kk * 16), plain);
                 }
                 __m512 acc = _mm512_mask_blend_ps((__mmask16)0x00ff, plain, _mm512_add_ps(even, odd));
-                __m512 base = beta_zero ? zero : _mm512_maskz_loadu_ps(mask, c + r * ldc);
+                __m512 base = fixed_base ? fixed : _mm512_maskz_loadu_ps(mask, c + r * ldc);
                 store_lanes16(c + r * ldc, _mm512_add_ps(acc, base), n);
             }
             continue;
@@ -135,7 +139,7 @@ static inline void ordered_avx512(const int trans_a, long m, long n, long k, con
                 for (int i = 0; i < 8; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(source[i], kk)), column, acc[i]);
             }
             for (int i = 0; i < rows; i++) {
-                __m512 base = beta_zero ? zero : _mm512_maskz_loadu_ps(mask, c + (r + i) * ldc);
+                __m512 base = fixed_base ? fixed : _mm512_maskz_loadu_ps(mask, c + (r + i) * ldc);
                 store_lanes16(c + (r + i) * ldc, _mm512_add_ps(acc[i], base), n);
             }
             r += rows;
@@ -146,7 +150,8 @@ static inline void ordered_avx512(const int trans_a, long m, long n, long k, con
 // The same order with two 8-lane halves, for CPUs with AVX2 and FMA but not AVX-512.
 __attribute__((target("avx2,fma"), always_inline))
 static inline void ordered_avx2(const int trans_a, long m, long n, long k, const float *restrict a, long lda,
-                         const float *restrict packed, int beta_zero, float *restrict c, long ldc) {
+                         const float *restrict packed, int beta_zero, const float *restrict bias, float *restrict c,
+                         long ldc) {
     int lanes[16];
     for (int i = 0; i < 16; i++) lanes[i] = i < n ? -1 : 0;
     const __m256i low_mask = _mm256_loadu_si256((const __m256i *)lanes);
@@ -189,10 +194,12 @@ static inline void ordered_avx2(const int trans_a, long m, long n, long k, const
             }
         }
         float *row = c + r * ldc;
-        __m256 base = beta_zero ? zero : _mm256_maskload_ps(row, low_mask);
+        // What the products are added to: the bias, nothing, or the row's old values.
+        const float *source = bias != NULL ? bias : row;
+        __m256 base = bias == NULL && beta_zero ? zero : _mm256_maskload_ps(source, low_mask);
         store_lanes8(row, _mm256_add_ps(low, base), high ? 8 : n);
         if (high) {
-            base = beta_zero ? zero : _mm256_maskload_ps(row + 8, high_mask);
+            base = bias == NULL && beta_zero ? zero : _mm256_maskload_ps(source + 8, high_mask);
             store_lanes8(row + 8, _mm256_add_ps(upper, base), n - 8);
         }
     }
@@ -202,23 +209,23 @@ static inline void ordered_avx2(const int trans_a, long m, long n, long k, const
 // for one access pattern.
 __attribute__((target("avx512f,fma")))
 static void ordered_avx512_n(long m, long n, long k, const float *restrict a, long lda, const float *restrict packed,
-                             int beta_zero, float *restrict c, long ldc) {
-    ordered_avx512(0, m, n, k, a, lda, packed, beta_zero, c, ldc);
+                             int beta_zero, const float *restrict bias, float *restrict c, long ldc) {
+    ordered_avx512(0, m, n, k, a, lda, packed, beta_zero, bias, c, ldc);
 }
 __attribute__((target("avx512f,fma")))
 static void ordered_avx512_t(long m, long n, long k, const float *restrict a, long lda, const float *restrict packed,
-                             int beta_zero, float *restrict c, long ldc) {
-    ordered_avx512(1, m, n, k, a, lda, packed, beta_zero, c, ldc);
+                             int beta_zero, const float *restrict bias, float *restrict c, long ldc) {
+    ordered_avx512(1, m, n, k, a, lda, packed, beta_zero, bias, c, ldc);
 }
 __attribute__((target("avx2,fma")))
 static void ordered_avx2_n(long m, long n, long k, const float *restrict a, long lda, const float *restrict packed,
-                           int beta_zero, float *restrict c, long ldc) {
-    ordered_avx2(0, m, n, k, a, lda, packed, beta_zero, c, ldc);
+                           int beta_zero, const float *restrict bias, float *restrict c, long ldc) {
+    ordered_avx2(0, m, n, k, a, lda, packed, beta_zero, bias, c, ldc);
 }
 __attribute__((target("avx2,fma")))
 static void ordered_avx2_t(long m, long n, long k, const float *restrict a, long lda, const float *restrict packed,
-                           int beta_zero, float *restrict c, long ldc) {
-    ordered_avx2(1, m, n, k, a, lda, packed, beta_zero, c, ldc);
+                           int beta_zero, const float *restrict bias, float *restrict c, long ldc) {
+    ordered_avx2(1, m, n, k, a, lda, packed, beta_zero, bias, c, ldc);
 }
 
 // 0: not known yet; 1: AVX-512; 2: AVX2 and FMA; 3: neither.
@@ -237,11 +244,15 @@ static int detect_instruction_set(void) {
 
 int textclf_sgemm_ordered_available(void) { return detect_instruction_set() != 3; }
 
-int textclf_sgemm_ordered(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
-                          const float *b, long ldb, int beta_zero, float *c, long ldc) {
+int textclf_sgemm_ordered_using(int instruction_set, int trans_a, int trans_b, long m, long n, long k, const float *a,
+                                long lda, const float *b, long ldb, int beta_zero, const float *bias, float *c,
+                                long ldc) {
     if (m <= 0 || n <= 0 || n > TEXTCLF_ORDERED_MAX_COLUMNS || k <= 0 || k > TEXTCLF_ORDERED_MAX_INNER) return 0;
-    int set = detect_instruction_set();
-    if (set == 3) return 0;
+    const int available = detect_instruction_set();
+    if (available == 3) return 0;
+    // 1 (AVX-512) needs AVX-512; 2 (AVX2) runs on either; 0 takes the best.
+    int set = instruction_set == 0 ? available : instruction_set;
+    if (set < available || set > 2) return 0;
     float packed[TEXTCLF_ORDERED_MAX_INNER * 16] __attribute__((aligned(64)));
     if (trans_b) {
         pack_transposed(packed, b, ldb, k, n);
@@ -251,11 +262,21 @@ int textclf_sgemm_ordered(int trans_a, int trans_b, long m, long n, long k, cons
         pack_rows_avx2(packed, b, ldb, k, n);
     }
     if (set == 1) {
-        (trans_a ? ordered_avx512_t : ordered_avx512_n)(m, n, k, a, lda, packed, beta_zero, c, ldc);
+        (trans_a ? ordered_avx512_t : ordered_avx512_n)(m, n, k, a, lda, packed, beta_zero, bias, c, ldc);
     } else {
-        (trans_a ? ordered_avx2_t : ordered_avx2_n)(m, n, k, a, lda, packed, beta_zero, c, ldc);
+        (trans_a ? ordered_avx2_t : ordered_avx2_n)(m, n, k, a, lda, packed, beta_zero, bias, c, ldc);
     }
     return 1;
+}
+
+int textclf_sgemm_ordered(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                          const float *b, long ldb, int beta_zero, float *c, long ldc) {
+    return textclf_sgemm_ordered_using(0, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta_zero, NULL, c, ldc);
+}
+
+int textclf_sgemm_ordered_bias(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                               const float *b, long ldb, const float *bias, float *c, long ldc) {
+    return textclf_sgemm_ordered_using(0, trans_a, trans_b, m, n, k, a, lda, b, ldb, 0, bias, c, ldc);
 }
 
 // Verdicts on shapes: an open-addressing table of `key << 1 | verdict` entries (0: empty)

@@ -141,14 +141,17 @@ static void sum_columns_plain(float *restrict out, const float *restrict source,
     }
 }
 
-void textclf_sum_columns(float *restrict out, const float *restrict source, long rows, long columns) {
+int textclf_sum_columns_using(int instruction_set, float *restrict out, const float *restrict source, long rows,
+                              long columns) {
     static atomic_int chosen;
-    int set = atomic_load_explicit(&chosen, memory_order_relaxed);
-    if (!set) {
+    int available = atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (!available) {
         __builtin_cpu_init();
-        set = __builtin_cpu_supports("avx512f") ? 1 : __builtin_cpu_supports("avx2") ? 2 : 3;
-        atomic_store_explicit(&chosen, set, memory_order_relaxed);
+        available = __builtin_cpu_supports("avx512f") ? 1 : __builtin_cpu_supports("avx2") ? 2 : 3;
+        atomic_store_explicit(&chosen, available, memory_order_relaxed);
     }
+    const int set = instruction_set == 0 ? available : instruction_set;
+    if (set < available || set > 3) return 0;
     if (set == 1) {
         sum_columns_avx512(out, source, rows, columns);
     } else if (set == 2) {
@@ -156,6 +159,11 @@ void textclf_sum_columns(float *restrict out, const float *restrict source, long
     } else {
         sum_columns_plain(out, source, rows, columns);
     }
+    return 1;
+}
+
+void textclf_sum_columns(float *restrict out, const float *restrict source, long rows, long columns) {
+    textclf_sum_columns_using(0, out, source, rows, columns);
 }
 
 __attribute__((target_clones("avx2", "default")))

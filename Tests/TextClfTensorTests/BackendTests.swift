@@ -1,4 +1,5 @@
 import Foundation
+import CTextClfKernels
 import Testing
 
 @testable import TextClfTensor
@@ -264,6 +265,18 @@ struct BackendAgreementTests {
                 let sums = try cpu.sum(x, axis: 0)
                 #expect(sums.shape == [columns])
                 #expect(sums.scalars.map(\.bitPattern) == expected.map(\.bitPattern), "\(rows) × \(columns)")
+                // Every implementation the CPU runs (AVX-512, AVX2, plain C) gives these bits.
+                for instructionSet: Int32 in 1...3 {
+                    var out = [Float](repeating: .nan, count: columns)
+                    let ran = x.withUnsafeBufferPointer { values in
+                        out.withUnsafeMutableBufferPointer {
+                            textclf_sum_columns_using(instructionSet, $0.baseAddress!, values.baseAddress!, rows, columns) == 1
+                        }
+                    }
+                    if ran {
+                        #expect(out.map(\.bitPattern) == expected.map(\.bitPattern), "set \(instructionSet), \(rows) × \(columns)")
+                    }
+                }
             }
         }
     }

@@ -54,9 +54,24 @@ struct OrderedProductTests {
         return out
     }
 
-    @Test("the direct kernel computes in its documented order, bit for bit", arguments: 1...15)
+    /// The implementations this CPU runs: AVX-512 (1) where present, and AVX2 (2).
+    static var instructionSets: [Int32] {
+        var probe = [Float](repeating: 0, count: 1)
+        return [1, 2].filter {
+            OrderedProduct.directProduct(
+                transposeA: false, transposeB: false, m: 1, n: 1, k: 1, [1], [1], betaZero: true, &probe, instructionSet: $0)
+        }
+    }
+
+    @Test("the direct kernel computes in its documented order, bit for bit, on each instruction set", arguments: 1...15)
     func followsDocumentedOrder(columns n: Int) throws {
         try #require(OrderedProduct.available, "the CPU has no AVX2 and FMA; the kernel declines every shape")
+        for instructionSet in Self.instructionSets {
+            try followsDocumentedOrder(columns: n, instructionSet: instructionSet)
+        }
+    }
+
+    func followsDocumentedOrder(columns n: Int, instructionSet: Int32) throws {
         var generator = RandomGenerator(seed: 700 + UInt64(n))
         // Rows around the blocks of twelve and four, inner dimensions around the groups of eight.
         for m in [1, 3, 4, 8, 12, 13, 16, 17, 20, 21, 24, 25, 29, 42, 64] {
@@ -67,12 +82,30 @@ struct OrderedProductTests {
                         var c = Self.values(m * n, &generator)
                         let expected = Self.model(
                             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a, b, betaZero: betaZero, c)
+                        let start = c
                         let done = OrderedProduct.directProduct(
-                            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a, b, betaZero: betaZero, &c)
+                            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a, b, betaZero: betaZero, &c,
+                            instructionSet: instructionSet)
                         #expect(done)
                         #expect(
                             c.map(\.bitPattern) == expected.map(\.bitPattern),
-                            "m \(m) n \(n) k \(k) transposed \(transposeA) \(transposeB) beta zero \(betaZero)")
+                            "set \(instructionSet) m \(m) n \(n) k \(k) transposed \(transposeA) \(transposeB) beta zero \(betaZero)")
+                        // The bias variant: the bits of starting from the bias in every row,
+                        // whatever `c` held.
+                        if !betaZero {
+                            let bias = Array(start.prefix(n))
+                            let rows = (0..<m).flatMap { _ in bias }
+                            let expected = Self.model(
+                                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a, b, betaZero: false, rows)
+                            var out = Self.values(m * n, &generator)
+                            #expect(
+                                OrderedProduct.directProduct(
+                                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a, b, betaZero: false, &out,
+                                    bias: bias, instructionSet: instructionSet))
+                            #expect(
+                                out.map(\.bitPattern) == expected.map(\.bitPattern),
+                                "bias, set \(instructionSet) m \(m) n \(n) k \(k) transposed \(transposeA) \(transposeB)")
+                        }
                     }
                 }
             }

@@ -30,6 +30,11 @@ void textclf_prefetch_rows(const float *source, const ptrdiff_t *rows, long coun
 /// order from +0, as a running sum would (vectorised across columns only).
 void textclf_sum_columns(float *restrict out, const float *restrict source, long rows, long columns);
 
+/// ``textclf_sum_columns`` on a chosen implementation: 1 AVX-512, 2 AVX2, 3 plain C, 0 the
+/// best the CPU has. Returns 0 without writing when the CPU lacks it, else 1. For tests.
+int textclf_sum_columns_using(int instruction_set, float *restrict out, const float *restrict source, long rows,
+                              long columns);
+
 /// `count` copies of the `columns` values at `row`, one after another at `out`.
 void textclf_repeat_row(float *restrict out, const float *restrict row, long count, long columns);
 
@@ -69,6 +74,20 @@ void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long 
 /// dimension) or the CPU has no FMA.
 int textclf_sgemm_ordered(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
                           const float *b, long ldb, int beta_zero, float *c, long ldc);
+
+/// ``textclf_sgemm_ordered`` with `c` starting as `n` values of `bias` in every row (and
+/// beta 1): `c = op(a) · op(b) + bias`, the bits of filling `c` with the bias first, without
+/// reading `c`. Returns 0 without touching `c` where ``textclf_sgemm_ordered`` would.
+int textclf_sgemm_ordered_bias(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
+                               const float *b, long ldb, const float *bias, float *c, long ldc);
+
+/// ``textclf_sgemm_ordered`` (`bias` NULL) or ``textclf_sgemm_ordered_bias`` on a chosen
+/// implementation: `instruction_set` 1 for AVX-512, 2 for AVX2 (which runs on any CPU that
+/// has either), 0 for the best the CPU has. Returns 0 without touching `c` when the CPU lacks
+/// the implementation, or where those functions would. For tests of every implementation.
+int textclf_sgemm_ordered_using(int instruction_set, int trans_a, int trans_b, long m, long n, long k, const float *a,
+                                long lda, const float *b, long ldb, int beta_zero, const float *bias, float *c,
+                                long ldc);
 
 /// Whether the CPU can run ``textclf_sgemm_ordered`` (it has AVX2 and FMA).
 int textclf_sgemm_ordered_available(void);

@@ -100,6 +100,20 @@ public struct CPUBackend: Backend {
         try checkAffine(x, w, bias: bias)
         let (rows, columns) = (x.shape[0], w.shape[1])
         guard let bias, rows > 0, columns > 0, x.shape[1] > 0 else { return try productPlusBias(x, w, bias: bias) }
+        if OrderedProduct.agrees(transposeA: false, transposeB: false, m: rows, n: columns, k: x.shape[1], betaZero: false) {
+            // The direct kernel adds the bias itself: the bits of starting from the bias rows.
+            return x.withUnsafeBufferPointer { xv in
+                w.withUnsafeBufferPointer { wv in
+                    bias.withUnsafeBufferPointer { row in
+                        make([rows, columns], count: rows * columns) { out in
+                            _ = textclf_sgemm_ordered_bias(
+                                0, 0, rows, columns, x.shape[1], xv.baseAddress, x.shape[1], wv.baseAddress, columns,
+                                row.baseAddress, out, columns)
+                        }
+                    }
+                }
+            }
+        }
         // Each output row starts as the bias; the GEMM then adds x · w to it (`beta = 1`).
         var output = bias.withUnsafeBufferPointer { row in
             make([rows, columns], count: rows * columns) { out in textclf_repeat_row(out, row.baseAddress!, rows, columns) }

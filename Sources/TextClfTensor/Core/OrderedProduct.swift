@@ -92,14 +92,21 @@ enum OrderedProduct {
         }
     }
 
-    /// The same product by `textclf_sgemm_ordered`; `false` when it declines the shape.
+    /// The same product by `textclf_sgemm_ordered`; `false` when it declines the shape. With
+    /// `bias`, `c`'s values are replaced by the bias in every row (the affine variant); with an
+    /// `instructionSet` (1 AVX-512, 2 AVX2), that implementation runs, or none if the CPU lacks it.
     static func directProduct(
-        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, _ a: [Float], _ b: [Float], betaZero: Bool, _ c: inout [Float]
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, _ a: [Float], _ b: [Float], betaZero: Bool, _ c: inout [Float],
+        bias: [Float]? = nil, instructionSet: Int32 = 0
     ) -> Bool {
         c.withUnsafeMutableBufferPointer { c in
-            textclf_sgemm_ordered(
-                transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, transposeA ? m : k, b, transposeB ? k : n, betaZero ? 1 : 0,
-                c.baseAddress, n) == 1
+            func run(_ bias: UnsafePointer<Float>?) -> Bool {
+                textclf_sgemm_ordered_using(
+                    instructionSet, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, transposeA ? m : k, b, transposeB ? k : n,
+                    betaZero ? 1 : 0, bias, c.baseAddress, n) == 1
+            }
+            guard let bias else { return run(nil) }
+            return bias.withUnsafeBufferPointer { run($0.baseAddress) }
         }
     }
 }
