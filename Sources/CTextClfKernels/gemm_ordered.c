@@ -87,6 +87,69 @@ static inline void store_lanes16(float *destination, __m512 v, long count) {
     store_lanes8(destination + 8, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)), count - 8);
 }
 
+// Results of 1, 2 or 4 columns stored without gaps, with `a` stored transposed (so that a
+// column of `a` is contiguous): 16 / n rows share a vector, lane l holding row l / n and
+// column l % n, and up to four such groups of rows are computed at once. Each element is the
+// same chain of fused multiply-adds as in the row-per-vector loops (no rows are split when
+// there are fewer than eight columns).
+__attribute__((target("avx512f,fma"), always_inline))
+static inline void narrow_groups_avx512(const int groups, long r, long m, long n, long k, const float *restrict a,
+                                        long lda, const float *restrict packed, int beta_zero, __m512 fixed,
+                                        __m512i row_of_lane, __m512i column_of_lane, float *restrict c) {
+    const long per = 16 / n;
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 acc[4] = {zero, zero, zero, zero};
+    __mmask16 rows_mask[4];
+    long rows[4];
+    for (int g = 0; g < groups; g++) {
+        long first = r + g * per;
+        rows[g] = m - first < per ? m - first : per;
+        rows_mask[g] = (__mmask16)((1u << rows[g]) - 1);
+    }
+    for (long kk = 0; kk < k; kk++) {
+        const __m512 columns = _mm512_permutexvar_ps(column_of_lane, _mm512_load_ps(packed + kk * 16));
+        for (int g = 0; g < groups; g++) {
+            const __m512 values = _mm512_maskz_loadu_ps(rows_mask[g], a + kk * lda + r + g * per);
+            acc[g] = _mm512_fmadd_ps(_mm512_permutexvar_ps(row_of_lane, values), columns, acc[g]);
+        }
+    }
+    for (int g = 0; g < groups; g++) {
+        float *out = c + (r + g * per) * n;
+        const long count = rows[g] * n;
+        const __mmask16 out_mask = (__mmask16)(count == 16 ? 0xffff : (1u << count) - 1);
+        const __m512 base = beta_zero ? fixed : _mm512_maskz_loadu_ps(out_mask, out);
+        store_lanes16(out, _mm512_add_ps(acc[g], base), count);
+    }
+}
+
+__attribute__((target("avx512f,fma")))
+static void ordered_narrow_avx512(long m, long n, long k, const float *restrict a, long lda,
+                                  const float *restrict packed, int beta_zero, const float *restrict bias,
+                                  float *restrict c) {
+    const long per = 16 / n;
+    int row_lanes[16], column_lanes[16];
+    for (int l = 0; l < 16; l++) {
+        row_lanes[l] = (int)(l / n);
+        column_lanes[l] = (int)(l % n);
+    }
+    const __m512i row_of_lane = _mm512_loadu_si512(row_lanes);
+    const __m512i column_of_lane = _mm512_loadu_si512(column_lanes);
+    // What the products are added to when it is not the old values: the bias or zero.
+    const __m512 fixed = bias != NULL
+        ? _mm512_permutexvar_ps(column_of_lane, _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), bias))
+        : _mm512_setzero_ps();
+    const int fixed_base = bias != NULL || beta_zero;
+    for (long r = 0; r < m; r += 4 * per) {
+        const long left = (m - r + per - 1) / per;
+        switch (left >= 4 ? 4 : left) {
+        case 4: narrow_groups_avx512(4, r, m, n, k, a, lda, packed, fixed_base, fixed, row_of_lane, column_of_lane, c); break;
+        case 3: narrow_groups_avx512(3, r, m, n, k, a, lda, packed, fixed_base, fixed, row_of_lane, column_of_lane, c); break;
+        case 2: narrow_groups_avx512(2, r, m, n, k, a, lda, packed, fixed_base, fixed, row_of_lane, column_of_lane, c); break;
+        default: narrow_groups_avx512(1, r, m, n, k, a, lda, packed, fixed_base, fixed, row_of_lane, column_of_lane, c); break;
+        }
+    }
+}
+
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void ordered_avx512(const int trans_a, long m, long n, long k, const float *restrict a, long lda,
                            const float *restrict packed, int beta_zero, const float *restrict bias, float *restrict c,
@@ -96,6 +159,10 @@ static inline void ordered_avx512(const int trans_a, long m, long n, long k, con
     // What each row's products are added to: the bias, nothing, or the row's old values.
     const int fixed_base = bias != NULL || beta_zero;
     const __m512 fixed = bias != NULL ? _mm512_maskz_loadu_ps(mask, bias) : zero;
+    if (trans_a && (n == 1 || n == 2 || n == 4) && ldc == n) {
+        ordered_narrow_avx512(m, n, k, a, lda, packed, beta_zero, bias, c);
+        return;
+    }
     long split_first, split_end;
     split_rows(m, &split_first, &split_end);
     if (n < 8) split_first = split_end = m;
