@@ -150,6 +150,27 @@ static void ordered_narrow_avx512(long m, long n, long k, const float *restrict 
     }
 }
 
+// `rows` (at most `block`) consecutive rows from `r`, one chain per row and vector: the rows
+// past `rows` repeat the last one and are not stored.
+__attribute__((target("avx512f,fma"), always_inline))
+static inline void rows_avx512(const int block, const int trans_a, long r, long rows, long k, const float *restrict a,
+                               long lda, const float *restrict packed, int fixed_base, __m512 fixed, __mmask16 mask,
+                               long n, float *restrict c, long ldc) {
+    const __m512 zero = _mm512_setzero_ps();
+    long source[16];
+    for (int i = 0; i < block; i++) source[i] = r + (i < rows ? i : rows - 1);
+    __m512 acc[16];
+    for (int i = 0; i < block; i++) acc[i] = zero;
+    for (long kk = 0; kk < k; kk++) {
+        const __m512 column = _mm512_load_ps(packed + kk * 16);
+        for (int i = 0; i < block; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(source[i], kk)), column, acc[i]);
+    }
+    for (int i = 0; i < rows; i++) {
+        const __m512 base = fixed_base ? fixed : _mm512_maskz_loadu_ps(mask, c + (r + i) * ldc);
+        store_lanes16(c + (r + i) * ldc, _mm512_add_ps(acc[i], base), n);
+    }
+}
+
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void ordered_avx512(const int trans_a, long m, long n, long k, const float *restrict a, long lda,
                            const float *restrict packed, int beta_zero, const float *restrict bias, float *restrict c,
@@ -193,23 +214,20 @@ static inline void ordered_avx512(const int trans_a, long m, long n, long k, con
             continue;
         }
         long stop = r < split_first ? split_first : m;
-        // Eight rows at a time: eight independent chains keep the FMA units busy. A last
-        // group of fewer rows repeats its last row in the unused chains and stores only its own.
-        while (r < stop) {
-            long rows = stop - r < 8 ? stop - r : 8;
-            long source[8];
-            for (int i = 0; i < 8; i++) source[i] = r + (i < rows ? i : rows - 1);
-            __m512 acc[8];
-            for (int i = 0; i < 8; i++) acc[i] = zero;
-            for (long kk = 0; kk < k; kk++) {
-                __m512 column = _mm512_load_ps(packed + kk * 16);
-                for (int i = 0; i < 8; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(source[i], kk)), column, acc[i]);
-            }
-            for (int i = 0; i < rows; i++) {
-                __m512 base = fixed_base ? fixed : _mm512_maskz_loadu_ps(mask, c + (r + i) * ldc);
-                store_lanes16(c + (r + i) * ldc, _mm512_add_ps(acc[i], base), n);
-            }
-            r += rows;
+        // Twelve rows at a time: twelve independent chains keep the FMA units busy. The rows
+        // left over go in a group of four or eight, which repeats its last row in the chains
+        // it does not need and stores only its own rows.
+        while (stop - r >= 12) {
+            rows_avx512(12, trans_a, r, 12, k, a, lda, packed, fixed_base, fixed, mask, n, c, ldc);
+            r += 12;
+        }
+        if (stop - r > 4) {
+            rows_avx512(8, trans_a, r, stop - r < 8 ? stop - r : 8, k, a, lda, packed, fixed_base, fixed, mask, n, c, ldc);
+            r += stop - r < 8 ? stop - r : 8;
+        }
+        if (stop > r) {
+            rows_avx512(4, trans_a, r, stop - r, k, a, lda, packed, fixed_base, fixed, mask, n, c, ldc);
+            r = stop;
         }
     }
 }

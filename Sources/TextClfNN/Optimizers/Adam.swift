@@ -62,15 +62,16 @@ public class Adam: Optimizer {
         try require((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1) (got \(beta1), \(beta2))")
         try require(epsilon >= 0 && weightDecay >= 0, "Adam: epsilon and weight decay must be >= 0")
         let slotCount = amsgrad ? 3 : 2
-        for parameter in parameters where parameter.hasGradient {
-            let gradient = try parameter.penalizedGradient(l1: l1, l2: l2)
+        for parameter in parameters {
+            guard let gradient = try parameter.penalizedGradientIfAny(l1: l1, l2: l2) else { continue }
             let slots = state.slots(for: parameter, count: slotCount)
+            let step = slots.step + 1
             let kernel = ElementwiseKernel.adam(
                 learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                weightDecay: parameter.isPenalized ? weightDecay : 0, decoupled: decoupled, step: slots.step + 1,
+                weightDecay: weightDecay != 0 && parameter.isPenalized ? weightDecay : 0, decoupled: decoupled, step: step,
                 amsgrad: amsgrad)
             try parameter.update(kernel, gradient: gradient, slots: &slots.tensors, taking: 0..<slotCount)
-            slots.step += 1
+            slots.step = step
         }
     }
 }
