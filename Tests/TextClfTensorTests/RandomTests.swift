@@ -110,6 +110,21 @@ struct RandomTests {
         }
     }
 
+    @Test("permutations swap with the draws of nextInt(below:), exactly")
+    func permutationMatchesNextInt() {
+        for n in [0, 1, 2, 3, 17, 1000, 4458] {
+            var generator = RandomGenerator(seed: 31 + UInt64(n)), plain = generator
+            var expected = Array(0..<n)
+            var index = n - 1
+            while index > 0 {
+                expected.swapAt(index, plain.nextInt(below: index + 1))
+                index -= 1
+            }
+            #expect(generator.permutation(n) == expected, "n \(n)")
+            #expect(generator == plain, "the generator advances as the calls would")
+        }
+    }
+
     @Test("permutations are permutations, reproducible and uniform")
     func permutations() {
         var generator = RandomGenerator(seed: 7)

@@ -140,14 +140,33 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable {
     }
 
     /// A uniformly random permutation of `0..<n` (Fisher–Yates), for shuffling examples.
+    ///
+    /// Position `i` (from the last down to 1) swaps with `nextInt(below: i + 1)`; the loop keeps
+    /// the generator's state in local variables and draws exactly what those calls would.
     public mutating func permutation(_ n: Int) -> [Int] {
         precondition(n >= 0, "permutation of a negative count \(n)")
         var result = Array(0..<n)
-        var index = n - 1
-        while index > 0 {
-            result.swapAt(index, nextInt(below: index + 1))
-            index -= 1
+        var a = s0, b = s1, c = s2, d = s3
+        result.withUnsafeMutableBufferPointer { buffer in
+            var index = n - 1
+            while index > 0 {
+                // nextInt(below: index + 1): Lemire's multiply-and-reject.
+                let range = UInt64(index + 1)
+                var product = RandomGenerator.step(&a, &b, &c, &d).multipliedFullWidth(by: range)
+                if product.low < range {
+                    let threshold = (0 &- range) % range
+                    while product.low < threshold {
+                        product = RandomGenerator.step(&a, &b, &c, &d).multipliedFullWidth(by: range)
+                    }
+                }
+                buffer.swapAt(index, Int(product.high))
+                index -= 1
+            }
         }
+        s0 = a
+        s1 = b
+        s2 = c
+        s3 = d
         return result
     }
 }
