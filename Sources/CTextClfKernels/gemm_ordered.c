@@ -23,18 +23,13 @@ static inline void split_rows(long m, long *first, long *end) {
 }
 
 // `b` as a k × 16 row-major block, columns past n zero (so that whole vectors can be read).
-// Stored transposed, its columns are gathered one value at a time (only small `b`s are).
+// Stored transposed, its columns are gathered one value at a time (only small `b`s are);
+// stored untransposed, the AVX-512 loops read its rows in place with masked loads.
 static inline void pack_transposed(float *restrict packed, const float *restrict b, long ldb, long k, long n) {
     memset(packed, 0, (size_t)k * 16 * sizeof(float));
     for (long c = 0; c < n; c++) {
         for (long kk = 0; kk < k; kk++) packed[kk * 16 + c] = b[c * ldb + kk];
     }
-}
-
-__attribute__((target("avx512f")))
-static void pack_rows_avx512(float *restrict packed, const float *restrict b, long ldb, long k, long n) {
-    const __mmask16 mask = (__mmask16)((1u << n) - 1);
-    for (long kk = 0; kk < k; kk++) _mm512_store_ps(packed + kk * 16, _mm512_maskz_loadu_ps(mask, b + kk * ldb));
 }
 
 __attribute__((target("avx2")))
@@ -94,8 +89,8 @@ static inline void store_lanes16(float *destination, __m512 v, long count) {
 // there are fewer than eight columns).
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void narrow_groups_avx512(const int groups, long r, long m, long n, long k, const float *restrict a,
-                                        long lda, const float *restrict packed, int beta_zero, __m512 fixed,
-                                        __m512i row_of_lane, __m512i column_of_lane, float *restrict c) {
+                                        long lda, const float *restrict packed, long stride, int beta_zero,
+                                        __m512 fixed, __m512i row_of_lane, __m512i column_of_lane, float *restrict c) {
     const long per = 16 / n;
     const __m512 zero = _mm512_setzero_ps();
     __m512 acc[4] = {zero, zero, zero, zero};
@@ -107,7 +102,8 @@ static inline void narrow_groups_avx512(const int groups, long r, long m, long n
         rows_mask[g] = (__mmask16)((1u << rows[g]) - 1);
     }
     for (long kk = 0; kk < k; kk++) {
-        const __m512 columns = _mm512_permutexvar_ps(column_of_lane, _mm512_load_ps(packed + kk * 16));
+        const __m512 columns =
+            _mm512_permutexvar_ps(column_of_lane, _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), packed + kk * stride));
         for (int g = 0; g < groups; g++) {
             const __m512 values = _mm512_maskz_loadu_ps(rows_mask[g], a + kk * lda + r + g * per);
             acc[g] = _mm512_fmadd_ps(_mm512_permutexvar_ps(row_of_lane, values), columns, acc[g]);
@@ -124,7 +120,7 @@ static inline void narrow_groups_avx512(const int groups, long r, long m, long n
 
 __attribute__((target("avx512f,fma")))
 static void ordered_narrow_avx512(long m, long n, long k, const float *restrict a, long lda,
-                                  const float *restrict packed, int beta_zero, const float *restrict bias,
+                                  const float *restrict packed, long stride, int beta_zero, const float *restrict bias,
                                   float *restrict c) {
     const long per = 16 / n;
     int row_lanes[16], column_lanes[16];
@@ -142,10 +138,10 @@ static void ordered_narrow_avx512(long m, long n, long k, const float *restrict 
     for (long r = 0; r < m; r += 4 * per) {
         const long left = (m - r + per - 1) / per;
         switch (left >= 4 ? 4 : left) {
-        case 4: narrow_groups_avx512(4, r, m, n, k, a, lda, packed, fixed_base, fixed, row_of_lane, column_of_lane, c); break;
-        case 3: narrow_groups_avx512(3, r, m, n, k, a, lda, packed, fixed_base, fixed, row_of_lane, column_of_lane, c); break;
-        case 2: narrow_groups_avx512(2, r, m, n, k, a, lda, packed, fixed_base, fixed, row_of_lane, column_of_lane, c); break;
-        default: narrow_groups_avx512(1, r, m, n, k, a, lda, packed, fixed_base, fixed, row_of_lane, column_of_lane, c); break;
+        case 4: narrow_groups_avx512(4, r, m, n, k, a, lda, packed, stride, fixed_base, fixed, row_of_lane, column_of_lane, c); break;
+        case 3: narrow_groups_avx512(3, r, m, n, k, a, lda, packed, stride, fixed_base, fixed, row_of_lane, column_of_lane, c); break;
+        case 2: narrow_groups_avx512(2, r, m, n, k, a, lda, packed, stride, fixed_base, fixed, row_of_lane, column_of_lane, c); break;
+        default: narrow_groups_avx512(1, r, m, n, k, a, lda, packed, stride, fixed_base, fixed, row_of_lane, column_of_lane, c); break;
         }
     }
 }
@@ -154,15 +150,15 @@ static void ordered_narrow_avx512(long m, long n, long k, const float *restrict 
 // past `rows` repeat the last one and are not stored.
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void rows_avx512(const int block, const int trans_a, long r, long rows, long k, const float *restrict a,
-                               long lda, const float *restrict packed, int fixed_base, __m512 fixed, __mmask16 mask,
-                               long n, float *restrict c, long ldc) {
+                               long lda, const float *restrict packed, long stride, int fixed_base, __m512 fixed,
+                               __mmask16 mask, long n, float *restrict c, long ldc) {
     const __m512 zero = _mm512_setzero_ps();
     long source[16];
     for (int i = 0; i < block; i++) source[i] = r + (i < rows ? i : rows - 1);
     __m512 acc[16];
     for (int i = 0; i < block; i++) acc[i] = zero;
     for (long kk = 0; kk < k; kk++) {
-        const __m512 column = _mm512_load_ps(packed + kk * 16);
+        const __m512 column = _mm512_maskz_loadu_ps(mask, packed + kk * stride);
         for (int i = 0; i < block; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(source[i], kk)), column, acc[i]);
     }
     for (int i = 0; i < rows; i++) {
@@ -173,15 +169,15 @@ static inline void rows_avx512(const int block, const int trans_a, long r, long 
 
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void ordered_avx512(const int trans_a, long m, long n, long k, const float *restrict a, long lda,
-                           const float *restrict packed, int beta_zero, const float *restrict bias, float *restrict c,
-                           long ldc) {
+                           const float *restrict packed, long stride, int beta_zero, const float *restrict bias,
+                           float *restrict c, long ldc) {
     const __mmask16 mask = (__mmask16)((1u << n) - 1);
     const __m512 zero = _mm512_setzero_ps();
     // What each row's products are added to: the bias, nothing, or the row's old values.
     const int fixed_base = bias != NULL || beta_zero;
     const __m512 fixed = bias != NULL ? _mm512_maskz_loadu_ps(mask, bias) : zero;
     if (trans_a && (n == 1 || n == 2 || n == 4) && ldc == n) {
-        ordered_narrow_avx512(m, n, k, a, lda, packed, beta_zero, bias, c);
+        ordered_narrow_avx512(m, n, k, a, lda, packed, stride, beta_zero, bias, c);
         return;
     }
     long split_first, split_end;
@@ -197,15 +193,15 @@ static inline void ordered_avx512(const int trans_a, long m, long n, long k, con
                 for (long block = 0; block < blocks; block++) {
                     for (long j = 0; j < 8; j += 2) {
                         long kk = block * 8 + j;
-                        even = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_load_ps(packed + kk * 16), even);
-                        odd = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk + 1)), _mm512_load_ps(packed + (kk + 1) * 16), odd);
+                        even = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_maskz_loadu_ps(mask, packed + kk * stride), even);
+                        odd = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk + 1)), _mm512_maskz_loadu_ps(mask, packed + (kk + 1) * stride), odd);
                     }
                 }
                 for (long kk = blocks * 8; kk < k; kk++) {
-                    even = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_load_ps(packed + kk * 16), even);
+                    even = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_maskz_loadu_ps(mask, packed + kk * stride), even);
                 }
                 for (long kk = 0; kk < k; kk++) {
-                    plain = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_load_ps(packed + kk * 16), plain);
+                    plain = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_maskz_loadu_ps(mask, packed + kk * stride), plain);
                 }
                 __m512 acc = _mm512_mask_blend_ps((__mmask16)0x00ff, plain, _mm512_add_ps(even, odd));
                 __m512 base = fixed_base ? fixed : _mm512_maskz_loadu_ps(mask, c + r * ldc);
@@ -218,15 +214,15 @@ static inline void ordered_avx512(const int trans_a, long m, long n, long k, con
         // left over go in a group of four or eight, which repeats its last row in the chains
         // it does not need and stores only its own rows.
         while (stop - r >= 12) {
-            rows_avx512(12, trans_a, r, 12, k, a, lda, packed, fixed_base, fixed, mask, n, c, ldc);
+            rows_avx512(12, trans_a, r, 12, k, a, lda, packed, stride, fixed_base, fixed, mask, n, c, ldc);
             r += 12;
         }
         if (stop - r > 4) {
-            rows_avx512(8, trans_a, r, stop - r < 8 ? stop - r : 8, k, a, lda, packed, fixed_base, fixed, mask, n, c, ldc);
+            rows_avx512(8, trans_a, r, stop - r < 8 ? stop - r : 8, k, a, lda, packed, stride, fixed_base, fixed, mask, n, c, ldc);
             r += stop - r < 8 ? stop - r : 8;
         }
         if (stop > r) {
-            rows_avx512(4, trans_a, r, stop - r, k, a, lda, packed, fixed_base, fixed, mask, n, c, ldc);
+            rows_avx512(4, trans_a, r, stop - r, k, a, lda, packed, stride, fixed_base, fixed, mask, n, c, ldc);
             r = stop;
         }
     }
@@ -294,13 +290,13 @@ static inline void ordered_avx2(const int trans_a, long m, long n, long k, const
 // for one access pattern.
 __attribute__((target("avx512f,fma")))
 static void ordered_avx512_n(long m, long n, long k, const float *restrict a, long lda, const float *restrict packed,
-                             int beta_zero, const float *restrict bias, float *restrict c, long ldc) {
-    ordered_avx512(0, m, n, k, a, lda, packed, beta_zero, bias, c, ldc);
+                             long stride, int beta_zero, const float *restrict bias, float *restrict c, long ldc) {
+    ordered_avx512(0, m, n, k, a, lda, packed, stride, beta_zero, bias, c, ldc);
 }
 __attribute__((target("avx512f,fma")))
 static void ordered_avx512_t(long m, long n, long k, const float *restrict a, long lda, const float *restrict packed,
-                             int beta_zero, const float *restrict bias, float *restrict c, long ldc) {
-    ordered_avx512(1, m, n, k, a, lda, packed, beta_zero, bias, c, ldc);
+                             long stride, int beta_zero, const float *restrict bias, float *restrict c, long ldc) {
+    ordered_avx512(1, m, n, k, a, lda, packed, stride, beta_zero, bias, c, ldc);
 }
 __attribute__((target("avx2,fma")))
 static void ordered_avx2_n(long m, long n, long k, const float *restrict a, long lda, const float *restrict packed,
@@ -341,13 +337,14 @@ int textclf_sgemm_ordered_using(int instruction_set, int trans_a, int trans_b, l
     float packed[TEXTCLF_ORDERED_MAX_INNER * 16] __attribute__((aligned(64)));
     if (trans_b) {
         pack_transposed(packed, b, ldb, k, n);
-    } else if (set == 1) {
-        pack_rows_avx512(packed, b, ldb, k, n);
-    } else {
+    } else if (set == 2) {
         pack_rows_avx2(packed, b, ldb, k, n);
     }
     if (set == 1) {
-        (trans_a ? ordered_avx512_t : ordered_avx512_n)(m, n, k, a, lda, packed, beta_zero, bias, c, ldc);
+        // AVX-512 reads the rows of an untransposed `b` in place, with masked loads.
+        const float *rows = trans_b ? packed : b;
+        const long stride = trans_b ? 16 : ldb;
+        (trans_a ? ordered_avx512_t : ordered_avx512_n)(m, n, k, a, lda, rows, stride, beta_zero, bias, c, ldc);
     } else {
         (trans_a ? ordered_avx2_t : ordered_avx2_n)(m, n, k, a, lda, packed, beta_zero, bias, c, ldc);
     }
