@@ -63,9 +63,13 @@ enum OrderedProduct {
     static func probe(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, betaZero: Bool) -> Bool {
         var generator = RandomGenerator(seed: UInt64(m) &* 31 &+ UInt64(n) &* 17 &+ UInt64(k))
         // Values of varied magnitude, so that a different order of additions changes roundings.
+        // One draw per value: a random sign, significand and exponent in [-4, 3], so magnitudes
+        // range over 2⁻⁴ to 2⁴.
         func values(_ count: Int) -> [Float] {
             (0..<count).map { _ in
-                (generator.nextFloat() * 2 - 1) * Float(sign: .plus, exponent: generator.nextInt(below: 9) - 4, significand: 1)
+                let bits = generator.nextUInt64()
+                let exponent = UInt32(123 + (bits >> 32) % 8)
+                return Float(bitPattern: UInt32(truncatingIfNeeded: bits) & 0x807F_FFFF | exponent << 23)
             }
         }
         for _ in 0..<2 {
