@@ -281,3 +281,31 @@ void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long 
     state[2] = s2;
     state[3] = s3;
 }
+
+// A few recent results per thread, keyed by the arguments' bits.
+#define REMEMBERED_POWERS 4
+static __thread struct {
+    uint64_t base, exponent;
+    double result;
+    int used;
+} remembered_powers[REMEMBERED_POWERS];
+static __thread int next_remembered_power;
+
+double textclf_pow_remembered(double base, double exponent) {
+    uint64_t base_bits, exponent_bits;
+    memcpy(&base_bits, &base, sizeof base_bits);
+    memcpy(&exponent_bits, &exponent, sizeof exponent_bits);
+    for (int i = 0; i < REMEMBERED_POWERS; i++) {
+        if (remembered_powers[i].used && remembered_powers[i].base == base_bits && remembered_powers[i].exponent == exponent_bits) {
+            return remembered_powers[i].result;
+        }
+    }
+    const double result = pow(base, exponent);
+    const int slot = next_remembered_power;
+    next_remembered_power = (slot + 1) % REMEMBERED_POWERS;
+    remembered_powers[slot].base = base_bits;
+    remembered_powers[slot].exponent = exponent_bits;
+    remembered_powers[slot].result = result;
+    remembered_powers[slot].used = 1;
+    return result;
+}

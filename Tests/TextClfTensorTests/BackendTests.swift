@@ -293,6 +293,21 @@ struct BackendAgreementTests {
         }
     }
 
+    @Test("remembered powers are the C library's, whatever was asked before")
+    func rememberedPowers() {
+        var generator = RandomGenerator(seed: 950)
+        let bases: [Double] = [0.9, 0.999, 0.5, 2, -0.75, 0, -0.0, .nan, 1e-300] + (0..<20).map { _ in Double(generator.nextFloat()) }
+        // Repeats interleaved with new arguments, more distinct ones than are remembered.
+        for round in 0..<3 {
+            for (index, base) in bases.enumerated() {
+                for exponent in [1.0, 2, 7, Double(round * 50 + index), 0.5, -3] {
+                    let remembered = textclf_pow_remembered(base, exponent), direct = pow(base, exponent)
+                    #expect(remembered.bitPattern == direct.bitPattern || remembered.isNaN && direct.isNaN, "\(base)^\(exponent)")
+                }
+            }
+        }
+    }
+
     @Test("prefetchRows changes nothing, and ignores indices that are not rows")
     func prefetchRowsIsOnlyAHint() {
         let x = tensorPair([9, 50], seed: 500).cpu

@@ -57,6 +57,10 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
 void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long count, uint64_t threshold,
                             uint32_t pattern);
 
+/// `pow(base, exponent)` from the C library, remembering the last few results on the calling
+/// thread: an optimizer step asks for the same bias-correction powers for every parameter.
+double textclf_pow_remembered(double base, double exponent);
+
 /// The widest result and the longest inner dimension ``textclf_sgemm_ordered`` takes.
 #define TEXTCLF_ORDERED_MAX_COLUMNS 15
 #define TEXTCLF_ORDERED_MAX_INNER 256

@@ -131,8 +131,9 @@ public enum ElementwiseKernel: Sendable, Hashable {
             let lr = Double(learningRate)
             let b1 = Double(beta1)
             let b2 = Double(beta2)
-            let biasCorrection1 = 1 - pow(b1, Double(step))
-            let biasCorrection2Root = Float((1 - pow(b2, Double(step))).squareRoot())
+            // The powers are the same for every parameter of a step: remembered, not recomputed.
+            let biasCorrection1 = 1 - textclf_pow_remembered(b1, Double(step))
+            let biasCorrection2Root = Float((1 - textclf_pow_remembered(b2, Double(step))).squareRoot())
             let negativeStepSize = Float(-(lr / biasCorrection1))
             let decay = Float(1 - lr * Double(weightDecay))
             let weight1 = Float(1 - b1)
