@@ -19,6 +19,9 @@ public final class Parameter {
     /// The operand list of optimizer updates, reused between them (it holds placeholders
     /// between updates).
     var kernelOperands: [Tensor] = []
+    /// The gradient the last ``zeroGradient()`` dropped, kept so that the next backward pass
+    /// can write the new gradient into its memory instead of allocating.
+    var retiredGradient: Tensor?
 
     /// Creates a parameter.
     public init(name: String, value: Tensor, isPenalized: Bool = true) {
@@ -29,8 +32,18 @@ public final class Parameter {
 
     /// Forgets the accumulated gradients.
     public func zeroGradient() {
+        if let gradient { retiredGradient = gradient }
         gradient = nil
         sparseGradient = nil
+    }
+
+    /// The retired gradient's tensor, taken, when it has the value's shape and device: memory
+    /// for a gradient that is about to be overwritten whole. (Were it still shared, writing to
+    /// it copies it first, so nothing else sees the write.)
+    func takeRetiredGradient() -> Tensor? {
+        guard let retired = retiredGradient else { return nil }
+        retiredGradient = nil
+        return retired.shape == value.shape && retired.device == value.device ? retired : nil
     }
 
     /// The gradient as a dense tensor (a row-sparse one is densified; zeros if none).

@@ -105,6 +105,35 @@ struct LayerBehaviourTests {
         #expect(Linear(6, 2, bias: false, seed: 3).parameters.map(\.name) == ["weight"])
     }
 
+    @Test("Linear's backward passes reuse memory without changing results handed out earlier")
+    func linearReusesGradientMemory() throws {
+        var generator = RandomGenerator(seed: 61)
+        let reused = Linear(6, 3, device: .cpu, generator: &generator)
+        func random(_ shape: [Int]) -> Tensor { Tensor.uniform(shape, low: -1, high: 1, generator: &generator, device: .cpu) }
+        var earlier: [(inputGradient: Tensor, inputValues: [Float], weightGradient: Tensor, weightValues: [Float])] = []
+        // Batches of 5, 5 and 4 rows, as an epoch's last batch; each step starts afresh.
+        for rows in [5, 5, 4, 5] {
+            let x = random([rows, 6]), g = random([rows, 3])
+            let fresh = Linear(6, 3, device: .cpu, generator: &generator)
+            fresh.weight.value = reused.weight.value
+            fresh.bias!.value = reused.bias!.value
+            reused.zeroGradients()
+            _ = try reused.forward(x)
+            _ = try fresh.forward(x)
+            let inputGradient = try #require(try reused.backward(g, needsInputGradient: true))
+            let expected = try #require(try fresh.backward(g, needsInputGradient: true))
+            #expect(inputGradient.scalars.map(\.bitPattern) == expected.scalars.map(\.bitPattern), "input gradient, \(rows) rows")
+            let weightGradient = try #require(reused.weight.gradient)
+            #expect(weightGradient.scalars.map(\.bitPattern) == fresh.weight.gradient!.scalars.map(\.bitPattern), "weight gradient, \(rows) rows")
+            earlier.append((inputGradient, inputGradient.scalars, weightGradient, weightGradient.scalars))
+        }
+        // Tensors returned by earlier passes were not overwritten by later ones.
+        for (index, step) in earlier.enumerated() {
+            #expect(step.inputGradient.scalars == step.inputValues, "input gradient of step \(index)")
+            #expect(step.weightGradient.scalars == step.weightValues, "weight gradient of step \(index)")
+        }
+    }
+
     @Test("a Linear shape mismatch names both shapes")
     func linearShapeMismatch() throws {
         let layer = Linear(4, 3, seed: 1)

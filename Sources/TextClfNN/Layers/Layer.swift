@@ -122,7 +122,10 @@ enum Ops {
     ) throws {
         let backend = parameter.value.device.backend
         let accumulating = parameter.gradient != nil
-        var gradient = parameter.gradient ?? Tensor.zeros(parameter.value.shape, device: parameter.value.device)
+        // Without a gradient to add to, the product overwrites (beta 0) the memory of the last
+        // step's gradient when there is one.
+        var gradient = parameter.gradient ?? parameter.takeRetiredGradient()
+            ?? Tensor.zeros(parameter.value.shape, device: parameter.value.device)
         parameter.gradient = nil  // drop the parameter's reference so the GEMM writes without copying
         do {
             try backend.gemm(a, transposeA: transposeA, b, transposeB: transposeB, alpha: 1,

@@ -22,6 +22,9 @@ public final class Linear: Layer {
     /// Unused by this layer; kept for ``Module``.
     public var isTraining = true
     private var cachedInput: LayerInput?
+    /// The input gradient returned by the last backward pass, whose memory the next one
+    /// overwrites when it has the same shape (shared by then, it is copied first instead).
+    private var lastInputGradient: Tensor?
 
     /// Creates a layer with drawn weights.
     /// - Parameters:
@@ -111,8 +114,17 @@ public final class Linear: Layer {
         case .dense(let x):
             try Ops.accumulateProduct(x, transposeA: true, gradientOutput, transposeB: false, into: weight)
             guard needsInputGradient else { return nil }
-            var gradientInput = Tensor.zeros(x.shape, device: weight.value.device)
+            let device = weight.value.device
+            var gradientInput: Tensor
+            if let last = lastInputGradient, last.shape == x.shape, last.device == device {
+                lastInputGradient = nil
+                gradientInput = last
+            } else {
+                gradientInput = Tensor.zeros(x.shape, device: device)
+            }
+            // beta 0: the product overwrites every value.
             try backend.gemm(gradientOutput, transposeA: false, weight.value, transposeB: true, alpha: 1, beta: 0, into: &gradientInput)
+            lastInputGradient = gradientInput
             return gradientInput
         case .sparse(let x):
             let delta = try backend.sparseTransposedMultiply(x, gradientOutput)
