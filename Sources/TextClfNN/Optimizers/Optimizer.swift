@@ -70,7 +70,6 @@ final class OptimizerSlots {
     /// Adds zero tensors until there are `count` (a hyperparameter switched momentum on).
     @inline(__always)
     func grow(to count: Int) {
-        if tensors.count >= count { return }
         while tensors.count < count {
             tensors.append(Tensor.zeros(parameter.value.shape, device: parameter.value.device))
         }

@@ -2,9 +2,11 @@ import COpenBLAS
 import CTextClfKernels
 import Foundation
 
-/// The CPU backend: dense products through OpenBLAS, everything else through loops over
-/// contiguous buffers that the optimiser vectorises. The number of BLAS threads is
-/// ``threads`` (default: the machine's cores).
+/// The CPU backend: dense products through OpenBLAS (products of at most 15 columns through a
+/// direct kernel with OpenBLAS's bits, where it has been checked to give them; see
+/// `OrderedProduct`), everything else through loops over contiguous buffers that the
+/// optimiser vectorises or C kernels. The number of BLAS threads is ``threads`` (default:
+/// the machine's cores).
 ///
 /// Every operation agrees with ``ReferenceBackend`` to 1e-5 relative (the tests check this);
 /// the two differ only in summation order and in multiplying by a reciprocal where the
