@@ -33,6 +33,21 @@ struct LossTests {
         }
     }
 
+    @Test("cross-entropy without class weights equals it with weights of one, bit for bit", arguments: Device.allCases)
+    func unweightedEqualsUnitWeights(device: Device) throws {
+        var generator = RandomGenerator(seed: 17)
+        for rows in [1, 3, 64, 91, 256] {
+            let logits = Tensor.uniform([rows, 3], low: -4, high: 4, generator: &generator, device: device)
+            let targets = (0..<rows).map { _ in generator.nextInt(below: 3) }
+            for reduction in [Reduction.mean, .sum] {
+                let plain = try CrossEntropy(reduction: reduction)(logits, targets)
+                let weighted = try CrossEntropy(classWeights: [1, 1, 1], reduction: reduction)(logits, targets)
+                #expect(plain.value.bitPattern == weighted.value.bitPattern, "\(rows) rows, \(reduction)")
+                #expect(plain.gradient.scalars.map(\.bitPattern) == weighted.gradient.scalars.map(\.bitPattern), "\(rows) rows, \(reduction)")
+            }
+        }
+    }
+
     @Test("BCE with logits stays finite for huge logits")
     func bceStable() throws {
         let logits = try Tensor(shape: [1, 4], values: [100, -100, 80, -80])

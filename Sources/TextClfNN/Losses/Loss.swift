@@ -229,8 +229,14 @@ struct ClassTargets {
         }
         self.targets = targets
         self.classes = classes
-        weights = classWeights.map { w in targets.map { w[$0] } } ?? [Float](repeating: 1, count: targets.count)
-        totalWeight = weights.reduce(0, +)
+        if let classWeights {
+            weights = targets.map { classWeights[$0] }
+            totalWeight = weights.reduce(0, +)
+        } else {
+            weights = [Float](repeating: 1, count: targets.count)
+            // Adding up ones gives every partial sum exactly (below 2²⁴ rows): the count.
+            totalWeight = targets.count < 1 << 24 ? Float(targets.count) : weights.reduce(0, +)
+        }
     }
 
     /// `[batch, classes]` with `scale · weight` at each row's target, zeros elsewhere.
