@@ -309,3 +309,18 @@ double textclf_pow_remembered(double base, double exponent) {
     remembered_powers[slot].used = 1;
     return result;
 }
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void textclf_relu(float *restrict out, const float *restrict x, long count) {
+    for (long i = 0; i < count; i++) out[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void textclf_relu_backward(float *restrict out, const float *restrict x, const float *restrict gradient, long count) {
+    for (long i = 0; i < count; i++) out[i] = x[i] > 0.0f ? gradient[i] : 0.0f;
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void textclf_multiply(float *restrict out, const float *restrict a, const float *restrict b, long count) {
+    for (long i = 0; i < count; i++) out[i] = a[i] * b[i];
+}

@@ -308,6 +308,24 @@ struct BackendAgreementTests {
         }
     }
 
+    @Test("ReLU, its gradient and products equal their scalar definitions bit for bit")
+    func reluAndMultiplyExactly() throws {
+        let specials: [Float] = [0, -0.0, .nan, .infinity, -.infinity, 1e-40, -1e-40, 3, -3]
+        for count in Array(0...40) + [67, 960] {
+            var generator = RandomGenerator(seed: 1000 + UInt64(count))
+            let values = (0..<count).map { index in index < specials.count ? specials[index] : generator.nextFloat() * 4 - 2 }
+            let others = (0..<count).map { _ in generator.nextFloat() * 4 - 2 }
+            let x = try Tensor(shape: [count], values: values, device: .cpu)
+            let g = try Tensor(shape: [count], values: others, device: .cpu)
+            let relu = cpu.unary(.relu, x)
+            #expect(relu.scalars.map(\.bitPattern) == values.map { ($0 > 0 ? $0 : 0).bitPattern }, "relu, \(count)")
+            let back = try cpu.unaryBackward(.relu, input: x, output: relu, gradient: g)
+            #expect(back.scalars.map(\.bitPattern) == zip(values, others).map { ($0 > 0 ? $1 : 0).bitPattern }, "relu gradient, \(count)")
+            let product = try cpu.binary(.multiply, x, g)
+            #expect(product.scalars.map(\.bitPattern) == zip(values, others).map { ($0 * $1).bitPattern }, "product, \(count)")
+        }
+    }
+
     @Test("prefetchRows changes nothing, and ignores indices that are not rows")
     func prefetchRowsIsOnlyAHint() {
         let x = tensorPair([9, 50], seed: 500).cpu

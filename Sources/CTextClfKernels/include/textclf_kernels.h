@@ -61,6 +61,15 @@ void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long 
 /// thread: an optimizer step asks for the same bias-correction powers for every parameter.
 double textclf_pow_remembered(double base, double exponent);
 
+/// `out[i] = x[i] > 0 ? x[i] : 0` (NaN and -0 give +0).
+void textclf_relu(float *restrict out, const float *restrict x, long count);
+
+/// `out[i] = x[i] > 0 ? gradient[i] : 0`: the gradient through a ReLU whose input was `x`.
+void textclf_relu_backward(float *restrict out, const float *restrict x, const float *restrict gradient, long count);
+
+/// `out[i] = a[i] · b[i]`.
+void textclf_multiply(float *restrict out, const float *restrict a, const float *restrict b, long count);
+
 /// The widest result and the longest inner dimension ``textclf_sgemm_ordered`` takes.
 #define TEXTCLF_ORDERED_MAX_COLUMNS 15
 #define TEXTCLF_ORDERED_MAX_INNER 256

@@ -1,4 +1,5 @@
 import COpenBLAS
+import CTextClfKernels
 import Foundation
 
 // Element-wise operations of the CPU backend. Each public entry point switches on the
@@ -41,7 +42,9 @@ extension CPUBackend {
     public func unary(_ operation: UnaryOperation, _ x: Tensor) -> Tensor {
         // The formulas are UnaryMath.value's, written out so that each case is its own loop.
         switch operation {
-        case .relu: return map(x) { $0 > 0 ? $0 : 0 }
+        case .relu:
+            // A C kernel built for AVX2 and AVX-512 as well: the same comparison and selection.
+            return x.withUnsafeBufferPointer { xv in make(x.shape, count: x.count) { textclf_relu($0, xv.baseAddress!, xv.count) } }
         case .leakyRelu(let slope): return map(x) { $0 > 0 ? $0 : slope * $0 }
         case .tanh: return map(x) { Foundation.tanh($0) }
         case .sigmoid: return map(x) { 1 / (1 + Foundation.exp(-$0)) }
@@ -67,7 +70,12 @@ extension CPUBackend {
         // `gradient · f'(x)`, with f' from UnaryMath.derivative; `y` is f(x), reused where
         // the derivative is cheaper in terms of the output (tanh, sigmoid, exp, sqrt).
         switch operation {
-        case .relu: return map(input, output, gradient) { x, _, g in x > 0 ? g : 0 }
+        case .relu:
+            return input.withUnsafeBufferPointer { xv in
+                gradient.withUnsafeBufferPointer { gv in
+                    make(input.shape, count: input.count) { textclf_relu_backward($0, xv.baseAddress!, gv.baseAddress!, xv.count) }
+                }
+            }
         case .leakyRelu(let slope): return map(input, output, gradient) { x, _, g in x > 0 ? g : g * slope }
         case .tanh: return map(input, output, gradient) { _, y, g in g * (1 - y * y) }
         case .sigmoid: return map(input, output, gradient) { _, y, g in g * (y * (1 - y)) }
@@ -145,7 +153,13 @@ extension CPUBackend {
         switch operation {
         case .add: return combine(a, b, form) { $0 + $1 }
         case .subtract: return combine(a, b, form) { $0 - $1 }
-        case .multiply: return combine(a, b, form) { $0 * $1 }
+        case .multiply:
+            guard case .same = form else { return combine(a, b, form) { $0 * $1 } }
+            return a.withUnsafeBufferPointer { av in
+                b.withUnsafeBufferPointer { bv in
+                    make(a.shape, count: a.count) { textclf_multiply($0, av.baseAddress!, bv.baseAddress!, av.count) }
+                }
+            }
         case .divide: return combine(a, b, form) { $0 / $1 }
         case .maximum: return combine(a, b, form) { Swift.max($0, $1) }
         case .minimum: return combine(a, b, form) { Swift.min($0, $1) }
