@@ -170,43 +170,50 @@ let exactPowersOfTen: [Float] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
 /// - Returns: `nil` when the token is not a whole number.
 @inline(__always)
 func parseFloat(_ start: UnsafePointer<UInt8>, _ count: Int) -> Float? {
-    // Fast path: [+-]digits[.digits] with mantissa ≤ 2^24 and ≤ 10 decimals. Both operands
-    // are exact Floats, so one IEEE division rounds the exact quotient to nearest: strtof's result.
     var index = 0
+    if let value = scanDecimal(start, &index, count), index == count { return value }
+    return slowParseFloat(start, count)
+}
+
+/// Reads `[+-]digits[.digits]` from `base[position...]` (up to `end`), moving `position` past
+/// it, and returns its value when the fast path is exact: at most 18 digits, a mantissa of at
+/// most 2^24 and at most 10 decimals. Both operands of the one division are then exact
+/// Floats, so IEEE rounding of the quotient gives strtof's result. `nil` otherwise (the
+/// caller reads the token with ``slowParseFloat(_:_:)``).
+@inline(__always)
+func scanDecimal(_ base: UnsafePointer<UInt8>, _ position: inout Int, _ end: Int) -> Float? {
     var negative = false
-    if count > 0 && (start[0] == 0x2D || start[0] == 0x2B) {
-        negative = start[0] == 0x2D
-        index = 1
+    if position < end && (base[position] == 0x2D || base[position] == 0x2B) {
+        negative = base[position] == 0x2D
+        position += 1
     }
     var mantissa: UInt64 = 0
-    var digits = 0
+    let integerDigits = accumulateDigits(base, &position, end, &mantissa)
     var decimals = 0
-    var fast = true
-    while index < count {
-        let digit = start[index] &- 0x30
+    if position < end && base[position] == 0x2E {
+        position += 1
+        decimals = accumulateDigits(base, &position, end, &mantissa)
+    }
+    let digits = integerDigits + decimals
+    guard digits > 0, digits <= 18, mantissa <= 1 << 24, decimals <= 10 else { return nil }
+    let value = Float(mantissa) / exactPowersOfTen[decimals]
+    return negative ? -value : value
+}
+
+/// Appends the decimal digits at `base[position...]` to `mantissa` (wrapping past 19 digits,
+/// which ``scanDecimal(_:_:_:)`` rejects) and returns how many there were.
+@inline(__always)
+private func accumulateDigits(
+    _ base: UnsafePointer<UInt8>, _ position: inout Int, _ end: Int, _ mantissa: inout UInt64
+) -> Int {
+    let first = position
+    while position < end {
+        let digit = base[position] &- 0x30
         if digit > 9 { break }
         mantissa = mantissa &* 10 &+ UInt64(digit)
-        digits += 1
-        index += 1
-        if digits > 18 { fast = false; break }
+        position += 1
     }
-    if fast && index < count && start[index] == 0x2E {
-        index += 1
-        while index < count {
-            let digit = start[index] &- 0x30
-            if digit > 9 { break }
-            mantissa = mantissa &* 10 &+ UInt64(digit)
-            digits += 1
-            decimals += 1
-            index += 1
-            if digits > 18 { fast = false; break }
-        }
-    }
-    if fast && index == count && digits > 0 && mantissa <= 1 << 24 && decimals <= 10 {
-        let value = Float(mantissa) / exactPowersOfTen[decimals]
-        return negative ? -value : value
-    }
-    return slowParseFloat(start, count)
+    return position - first
 }
 
 @inline(never)

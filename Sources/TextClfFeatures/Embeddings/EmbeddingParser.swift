@@ -522,37 +522,11 @@ struct TextLineParser: @unchecked Sendable {
             guard position < end, base[position] == 0x20 else { return nil }
             position += 1
             let tokenStart = position
-            var negative = false
-            if position < end && (base[position] == 0x2D || base[position] == 0x2B) {
-                negative = base[position] == 0x2D
-                position += 1
-            }
-            var mantissa: UInt64 = 0
-            var digits = 0
-            var decimals = 0
-            while position < end {
-                let digit = base[position] &- 0x30
-                if digit > 9 { break }
-                mantissa = mantissa &* 10 &+ UInt64(digit)
-                digits += 1
-                position += 1
-            }
-            if position < end && base[position] == 0x2E {
-                position += 1
-                while position < end {
-                    let digit = base[position] &- 0x30
-                    if digit > 9 { break }
-                    mantissa = mantissa &* 10 &+ UInt64(digit)
-                    digits += 1
-                    decimals += 1
-                    position += 1
-                }
-            }
+            let fast = scanDecimal(base, &position, end)
             let terminated =
                 position == end || base[position] == 0x20 || base[position] == 0x0A || base[position] == 0x0D
-            if terminated && digits > 0 && digits <= 18 && mantissa <= 1 << 24 && decimals <= 10 {
-                let value = Float(mantissa) / exactPowersOfTen[decimals]
-                row[index] = negative ? -value : value
+            if terminated, let fast {
+                row[index] = fast
             } else {
                 while position < end {
                     let byte = base[position]
