@@ -140,11 +140,10 @@ enum EmbeddingParser {
             let out = UncheckedBox(counts)
             runInParallel(ranges.count) { index in out.value[index] = countLines(base, ranges[index]) }
         }
-        var results = [ParsedPiece]()
-        results.reserveCapacity(ranges.count)
+        var firstRows = [Int]()
         var rows = 0
         for count in lineCounts {
-            results.append(ParsedPiece(firstRow: rows, lineOffset: firstLine + rows, capacity: 0))
+            firstRows.append(rows)
             rows += count
         }
         let image = try makeImageFor(rows: rows, dimension: dimension, fileBytes: total, path: path, makeImage: makeImage)
@@ -152,12 +151,13 @@ enum EmbeddingParser {
         // Pass 2: every piece parses its lines into its rows.
         let vectors = (image.base + EmbeddingStoreFile.headerSize).assumingMemoryBound(to: Float.self)
         let parser = TextLineParser(base: base, dimension: dimension)
+        var results = [ParsedPiece](repeating: ParsedPiece(), count: ranges.count)
         results.withUnsafeMutableBufferPointer { results in
             let out = UncheckedBox(results)
             runInParallel(ranges.count) { index in
+                // A piece's lines before it are its rows before it (one row per line at most).
                 var piece = ParsedPiece(
-                    firstRow: out.value[index].firstRow, lineOffset: out.value[index].lineOffset,
-                    capacity: lineCounts[index])
+                    firstRow: firstRows[index], lineOffset: firstLine + firstRows[index], capacity: lineCounts[index])
                 parser.parse(ranges[index], into: vectors + piece.firstRow * dimension, piece: &piece, skipping: skipBadLines)
                 out.value[index] = piece
             }
@@ -510,12 +510,7 @@ struct TextLineParser: @unchecked Sendable {
     /// Writes the values to `row`; `nil` for any other line, which ``anyLine(_:_:_:)`` then reads.
     @inline(__always)
     private func commonLine(_ start: Int, _ end: Int, _ row: UnsafeMutablePointer<Float>) -> (wordEnd: Int, next: Int)? {
-        var position = start
-        while position < end {
-            let byte = base[position]
-            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { break }
-            position += 1
-        }
+        var position = tokenEnd(start, end)
         let wordEnd = position
         guard wordEnd > start else { return nil }
         for index in 0..<dimension {
@@ -528,11 +523,7 @@ struct TextLineParser: @unchecked Sendable {
             if terminated, let fast {
                 row[index] = fast
             } else {
-                while position < end {
-                    let byte = base[position]
-                    if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { break }
-                    position += 1
-                }
+                position = tokenEnd(position, end)
                 guard let value = slowParseFloat(base + tokenStart, position - tokenStart), value.isFinite else {
                     return nil
                 }
@@ -546,6 +537,18 @@ struct TextLineParser: @unchecked Sendable {
             if base[position + 1] == 0x0A { return (wordEnd, position + 2) }
         }
         return nil
+    }
+
+    /// The first space, tab, `\n` or `\r` at or after `position` (or `end`).
+    @inline(__always)
+    private func tokenEnd(_ position: Int, _ end: Int) -> Int {
+        var position = position
+        while position < end {
+            let byte = base[position]
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { break }
+            position += 1
+        }
+        return position
     }
 
     enum Outcome {

@@ -1,4 +1,5 @@
 import Foundation
+import TextClfTensor
 
 #if canImport(Glibc)
 import Glibc
@@ -16,10 +17,10 @@ import Darwin
 /// - A *file* image is a shared, writable mapping of a temporary file beside the store
 ///   file's final path (Linux). Its blocks are reserved with `posix_fallocate` before anything is
 ///   written, so a full disk is an error and never a `SIGBUS`. ``commit(to:)`` renames it
-///   into place. The file is not `fsync`ed: a load checks the checksum over all of it, so a
+///   into place (``commit(to:size:)``). The file is not `fsync`ed: a load checks the checksum over all of it, so a
 ///   store file damaged by a power cut is detected and rebuilt like any corrupt one.
-/// - A *memory* image is anonymous memory. ``commit(to:)`` writes it to a temporary file
-///   and renames that.
+/// - A *memory* image is anonymous memory. ``commit(to:size:)`` writes it with
+///   `AtomicFile` (temporary file, `fsync`, rename).
 ///
 /// The image maps `capacity` bytes of address space up front (an upper bound on the store
 /// file's size); only the pages written are ever backed by memory or disk.
@@ -129,7 +130,7 @@ final class StoreImage: @unchecked Sendable {
     }
 
     /// Moves the finished image (`size` bytes) to `path`: renames a file image, writes a
-    /// memory image to a temporary file and renames that. On failure nothing is left behind
+    /// memory image through `AtomicFile`. On failure nothing is left behind
     /// and the image stays usable in memory.
     func commit(to path: String, size: Int) throws(EmbeddingError) {
         if let temporaryPath {
@@ -144,29 +145,12 @@ final class StoreImage: @unchecked Sendable {
             self.temporaryPath = nil
             return
         }
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
-            .path
-        let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard output >= 0 else { throw .cache("cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        var written = 0
-        while written < size {
-            let result = write(output, base + written, min(size - written, 1 << 30))
-            if result < 0 && errno == EINTR { continue }
-            guard result > 0 else {
-                let reason = result < 0 ? String(cString: strerror(errno)) : "no progress"
-                close(output)
-                unlink(temporary)
-                throw .cache("cannot write \(temporary): \(reason)")
+        do {
+            try AtomicFile.write(to: path) { output in
+                try output.write(UnsafeRawBufferPointer(start: base, count: size))
             }
-            written += result
-        }
-        close(output)
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .cache("cannot move the store file into place at \(path): \(reason)")
+        } catch {
+            throw .cache("cannot write the store file \(path): \(error)")
         }
     }
 }
