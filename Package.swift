@@ -44,7 +44,9 @@ let package = Package(
         .target(name: "TextClfReport", dependencies: ["TextClfMetrics"]),
         .target(
             name: "TextClfTraining",
-            dependencies: ["TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "CSQLite"]),
+            dependencies: [
+                "TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "CSQLite", "CTextClfKernels",
+            ]),
         // Element-wise kernels in C: restrict pointers let the compiler vectorise them.
         .target(
             name: "CTextClfKernels",

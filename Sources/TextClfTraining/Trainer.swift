@@ -168,6 +168,11 @@ public final class Trainer {
     public var onLog: ((String) -> Void)?
     /// Checked after each batch; set it (from any thread) to stop with a resumable state.
     public let cancellation = CancellationFlag()
+    /// Whether a dense MLP may train through ``DenseMLPSteps`` (the tests turn it off to
+    /// compare with the layer-by-layer steps).
+    var usesDenseSteps = true
+    /// Whether the last ``fit(train:validation:)`` trained through ``DenseMLPSteps``.
+    private(set) var trainedDenseSteps = false
 
     /// Whether a stop was requested; setting it requests one.
     public var shouldStop: Bool {
@@ -211,6 +216,16 @@ public final class Trainer {
             try optimizer.loadStateDictionary(saved, for: model.parameters)
         }
         defer { state.optimizerState = optimizer.stateDictionary(for: model.parameters) }
+        // Dense MLPs train on buffers of their own (bit for bit the same steps), when they can.
+        let dense: DenseMLPSteps? = switch train.features {
+        case .dense where usesDenseSteps: DenseMLPSteps(model: model, optimizer: optimizer, options: options, classWeights: classWeights, labels: train.labels)
+        case .dense, .sparse: nil
+        }
+        trainedDenseSteps = dense != nil
+        // When training stops with an error: runs before the state is read above, so the
+        // optimizer has its state back by then. (It throws only for tensors of other shapes
+        // than the parameters', which it never has; a second call does nothing.)
+        defer { try? dense?.finish() }
         epochs: while state.epochsCompleted < options.epochs {
             let epochIndex = state.epochsCompleted
             let epoch = epochIndex + 1
@@ -226,28 +241,41 @@ public final class Trainer {
             // Rows: true class; columns: predicted class (for the training macro-F1).
             var confusion = [Int](repeating: 0, count: model.architecture.classes * model.architecture.classes)
             let classCount = model.architecture.classes
+            dense?.beginEpoch()
             for batch in loader.batches(epoch: epochIndex) {
                 if step >= stepsPerEpoch { break }
                 step += 1
                 do {
-                    for parameter in parameters { parameter.zeroGradient() }
-                    let logits = try model.forward(input(batch.features))
-                    let loss = try model.loss(logits: logits, labels: batch.labels, classWeights: classWeights)
-                    guard loss.value.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
-                    _ = try model.backward(loss.gradient, needsInputGradient: false)
-                    if let clip = options.clipNorm { try clipGradientNorm(parameters, maxNorm: clip) }
-                    try optimizer.step(parameters)
-                    let predictions = LogisticRegression.predictionsOf(logits)
-                    for (p, t) in zip(predictions, batch.labels) {
-                        if p == t { correct += 1 }
-                        if p >= 0 && p < classCount && t >= 0 && t < classCount { confusion[t * classCount + p] += 1 }
+                    let lossValue: Float
+                    if let dense, case .dense(let features) = batch.features {
+                        lossValue = try dense.step(features: features, labels: batch.labels)
+                        guard lossValue.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
+                        for (row, t) in batch.labels.enumerated() {
+                            let p = dense.predictions[row]
+                            if p == t { correct += 1 }
+                            confusion[t * classCount + p] += 1
+                        }
+                    } else {
+                        for parameter in parameters { parameter.zeroGradient() }
+                        let logits = try model.forward(input(batch.features))
+                        let loss = try model.loss(logits: logits, labels: batch.labels, classWeights: classWeights)
+                        lossValue = loss.value
+                        guard lossValue.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
+                        _ = try model.backward(loss.gradient, needsInputGradient: false)
+                        if let clip = options.clipNorm { try clipGradientNorm(parameters, maxNorm: clip) }
+                        try optimizer.step(parameters)
+                        let predictions = LogisticRegression.predictionsOf(logits)
+                        for (p, t) in zip(predictions, batch.labels) {
+                            if p == t { correct += 1 }
+                            if p >= 0 && p < classCount && t >= 0 && t < classCount { confusion[t * classCount + p] += 1 }
+                        }
                     }
-                    lossSum += Double(loss.value) * Double(batch.count)
+                    lossSum += Double(lossValue) * Double(batch.count)
                     seen += batch.count
-                    windowLoss += Double(loss.value)
+                    windowLoss += Double(lossValue)
                     windowSteps += 1
                     state.globalStep += 1
-                    onStep?(StepProgress(epoch: epoch, step: step, stepsPerEpoch: stepsPerEpoch, globalStep: state.globalStep, loss: Double(loss.value)))
+                    onStep?(StepProgress(epoch: epoch, step: step, stepsPerEpoch: stepsPerEpoch, globalStep: state.globalStep, loss: Double(lossValue)))
                     if let every = options.logEvery, every > 0, state.globalStep % every == 0 {
                         onLog?("step \(state.globalStep): mean training loss \(String(format: "%.4g", windowLoss / Double(windowSteps)))")
                         windowLoss = 0
@@ -293,6 +321,8 @@ public final class Trainer {
                 break epochs
             }
         }
+        // The optimizer's state and the last gradients, before the best weights are restored.
+        try dense?.finish()
         model.isTraining = false
         var restored = false
         // A cancelled run keeps its current weights, so that the checkpoint resumes where it stopped.

@@ -96,13 +96,21 @@ public final class Dropout: Layer {
             return x
         }
         passedThrough = false
-        let keep = 1 - probability
-        let scale = probability < 1 ? 1 / keep : 0
         let backend = x.device.backend
-        // The scaled mask in one pass: `scale · bernoulli` is `scale` or 0 exactly.
-        let mask = Tensor.bernoulli(x.shape, probability: keep, value: scale, generator: &generator, device: x.device)
+        let mask = Tensor(shape: x.shape, device: x.device, uninitializedCount: x.count) { values in
+            drawMask(into: UnsafeMutableBufferPointer(start: values, count: x.count))
+        }
         self.mask = mask
         return try backend.binary(.multiply, x, mask)
+    }
+
+    /// Draws the next training mask into `values`, as ``forward(_:)`` does for an input of
+    /// that many values: one draw per value, in order, each `0` (probability `p`) or
+    /// `1 / (1 − p)` (`0` when `p` is 1).
+    package func drawMask(into values: UnsafeMutableBufferPointer<Float>) {
+        let keep = 1 - probability
+        // The scaled mask in one pass: `scale · bernoulli` is `scale` or 0 exactly.
+        generator.fillBernoulli(values, probability: keep, value: probability < 1 ? 1 / keep : 0)
     }
 
     /// `g · mask` after a training pass, `g` after an evaluation pass.

@@ -55,24 +55,34 @@ public class Adam: Optimizer {
     }
 
     public func step(_ parameters: [Parameter]) throws {
-        // The hyperparameters, read once for all the parameters.
-        let (learningRate, beta1, beta2, epsilon, weightDecay) = (self.learningRate, self.beta1, self.beta2, self.epsilon, self.weightDecay)
-        let (decoupled, amsgrad, l1, l2) = (decoupledWeightDecay, self.amsgrad, self.l1, self.l2)
-        try require(learningRate >= 0, "Adam: learning rate must be >= 0 (got \(learningRate))")
-        try require((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1) (got \(beta1), \(beta2))")
-        try require(epsilon >= 0 && weightDecay >= 0, "Adam: epsilon and weight decay must be >= 0")
-        let slotCount = amsgrad ? 3 : 2
+        try checkHyperparameters()
+        let slotCount = self.slotCount
         for parameter in parameters {
             guard let gradient = try parameter.penalizedGradientIfAny(l1: l1, l2: l2) else { continue }
             let slots = state.slots(for: parameter, count: slotCount)
             let step = slots.step + 1
-            let kernel = ElementwiseKernel.adam(
-                learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                weightDecay: weightDecay != 0 && parameter.isPenalized ? weightDecay : 0, decoupled: decoupled, step: step,
-                amsgrad: amsgrad)
-            try parameter.update(kernel, gradient: gradient, slots: &slots.tensors, taking: 0..<slotCount)
+            try parameter.update(kernel(for: parameter, step: step), gradient: gradient, slots: &slots.tensors, taking: 0..<slotCount)
             slots.step = step
         }
+    }
+
+    /// The auxiliary tensors per parameter: the two moments, and the running maximum with AMSGrad.
+    package var slotCount: Int { amsgrad ? 3 : 2 }
+
+    /// Throws ``TensorError/invalid(_:)`` for hyperparameters outside their ranges.
+    package func checkHyperparameters() throws {
+        try require(learningRate >= 0, "Adam: learning rate must be >= 0 (got \(learningRate))")
+        try require((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1) (got \(beta1), \(beta2))")
+        try require(epsilon >= 0 && weightDecay >= 0, "Adam: epsilon and weight decay must be >= 0")
+    }
+
+    /// The update of `parameter` at its `step`-th step (counted from 1), on the tensors
+    /// `[param, grad]` followed by the ``slotCount`` slots.
+    package func kernel(for parameter: Parameter, step: Int) -> ElementwiseKernel {
+        .adam(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            weightDecay: weightDecay != 0 && parameter.isPenalized ? weightDecay : 0, decoupled: decoupledWeightDecay,
+            step: step, amsgrad: amsgrad)
     }
 }
 

@@ -47,22 +47,29 @@ extension CPUBackend {
     public func argmaxRows(_ x: Tensor) -> [Int] {
         let (rows, columns) = rowsAndColumns(x)
         // A row without columns reports 0, as the reference does.
-        guard columns > 0 else { return [Int](repeating: 0, count: rows) }
+        guard columns > 0, rows > 0 else { return [Int](repeating: 0, count: rows) }
         return x.withUnsafeBufferPointer { values in
             [Int](unsafeUninitializedCapacity: rows) { result, initialized in
-                for row in 0..<rows {
-                    let start = values.baseAddress! + row * columns
-                    var best = 0
-                    var top = start[0]
-                    // Strictly greater: the first maximum wins ties.
-                    for column in 1..<columns where start[column] > top {
-                        best = column
-                        top = start[column]
-                    }
-                    result[row] = best
-                }
+                Self.argmaxRows(values.baseAddress!, rows: rows, columns: columns, into: result.baseAddress!)
                 initialized = rows
             }
+        }
+    }
+
+    /// ``argmaxRows(_:)`` on host memory: the column of each row's largest value (the first
+    /// one on ties) into `result`.
+    /// - Precondition: `columns` is positive.
+    package static func argmaxRows(_ values: UnsafePointer<Float>, rows: Int, columns: Int, into result: UnsafeMutablePointer<Int>) {
+        for row in 0..<rows {
+            let start = values + row * columns
+            var best = 0
+            var top = start[0]
+            // Strictly greater: the first maximum wins ties.
+            for column in 1..<columns where start[column] > top {
+                best = column
+                top = start[column]
+            }
+            result[row] = best
         }
     }
 
@@ -95,20 +102,33 @@ extension CPUBackend {
             return (-total / divisor, make(logits.shape, count: 0) { _ in })
         }
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: count + 3 * rows) { scratch in
-            let products = scratch.baseAddress!
+            var value: Float = 0
             let gradient = logits.withUnsafeBufferPointer { values in
                 make(logits.shape, count: count) { out in
                     weights.withUnsafeBufferPointer { weights in
                         targets.withUnsafeBufferPointer { targets in
-                            textclf_softmax_cross_entropy(
-                                out, products, products + count, values.baseAddress!, rows, classes, targets.baseAddress!,
-                                weights.baseAddress!, divisor)
+                            value = Self.softmaxCrossEntropy(
+                                values.baseAddress!, rows: rows, classes: classes, targets: targets.baseAddress!,
+                                weights: weights.baseAddress!, divisor: divisor, gradient: out, scratch: scratch.baseAddress!)
                         }
                     }
                 }
             }
-            return (-sumOf(products, count) / divisor, gradient)
+            return (value, gradient)
         }
+    }
+
+    /// ``softmaxCrossEntropy(_:targets:weights:divisor:)`` on host memory: writes the
+    /// gradient of the `rows × classes` logits into `gradient` and returns the loss.
+    /// - Parameter scratch: room for `rows · classes + 3 · rows` values.
+    /// - Precondition: `rows` and `classes` are positive, and every target is a class index.
+    package static func softmaxCrossEntropy(
+        _ logits: UnsafePointer<Float>, rows: Int, classes: Int, targets: UnsafePointer<Int>, weights: UnsafePointer<Float>,
+        divisor: Float, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    ) -> Float {
+        let count = rows * classes
+        textclf_softmax_cross_entropy(gradient, scratch, scratch + count, logits, rows, classes, targets, weights, divisor)
+        return -sumOf(scratch, count) / divisor
     }
 
     public func logSoftmaxRows(_ x: Tensor) -> Tensor {

@@ -72,15 +72,14 @@ public struct CPUBackend: Backend {
             scaleInPlace(&c, by: beta)
             return
         }
-        if alpha == 1, beta == 0 || beta == 1,
-            OrderedProduct.agrees(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, betaZero: beta == 0)
-        {
+        if alpha == 1, beta == 0 || beta == 1 {
             a.withUnsafeBufferPointer { av in
                 b.withUnsafeBufferPointer { bv in
                     c.withUnsafeMutableBufferPointer { cv in
-                        _ = textclf_sgemm_ordered(
-                            transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, av.baseAddress, max(a.shape[1], 1),
-                            bv.baseAddress, max(b.shape[1], 1), beta == 0 ? 1 : 0, cv.baseAddress, max(n, 1))
+                        Self.product(
+                            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, av.baseAddress!,
+                            leading: max(a.shape[1], 1), bv.baseAddress!, leading: max(b.shape[1], 1), betaZero: beta == 0,
+                            into: cv.baseAddress!)
                     }
                 }
             }
@@ -98,30 +97,62 @@ public struct CPUBackend: Backend {
         }
     }
 
+    /// `c = op(a) · op(b)` (`betaZero`) or `c += op(a) · op(b)` on host memory: what
+    /// ``gemm(_:transposeA:_:transposeB:alpha:beta:into:)`` computes for `alpha` 1 and `beta`
+    /// 0 or 1, by the direct kernel where it agrees with OpenBLAS for the shape, else by
+    /// OpenBLAS. `c` is `m × n` with rows `n` apart; `a` and `b` are stored row-major with
+    /// rows `leading` values apart.
+    /// - Precondition: `m`, `n` and `k` are positive and the buffers hold the operands.
+    package static func product(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, leading lda: Int,
+        _ b: UnsafePointer<Float>, leading ldb: Int, betaZero: Bool, into c: UnsafeMutablePointer<Float>
+    ) {
+        if OrderedProduct.agrees(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, betaZero: betaZero) {
+            _ = textclf_sgemm_ordered(
+                transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, betaZero ? 1 : 0, c, n)
+            return
+        }
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), betaZero ? 0 : 1, c, Int32(n))
+    }
+
+    /// `out = x · w + bias` (every row of the product starting from `bias`) on host memory:
+    /// what ``affine(_:_:bias:)`` computes for a bias and a non-empty product. `x` is
+    /// `rows × inner`, `w` is `inner × columns`, `out` is `rows × columns`, all row-major
+    /// and dense.
+    /// - Precondition: `rows`, `inner` and `columns` are positive.
+    package static func affine(
+        _ x: UnsafePointer<Float>, rows: Int, inner: Int, _ w: UnsafePointer<Float>, columns: Int,
+        bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
+    ) {
+        if OrderedProduct.agrees(transposeA: false, transposeB: false, m: rows, n: columns, k: inner, betaZero: false) {
+            // The direct kernel adds the bias itself: the bits of starting from the bias rows.
+            _ = textclf_sgemm_ordered_bias(0, 0, rows, columns, inner, x, inner, w, columns, bias, out, columns)
+            return
+        }
+        // Each output row starts as the bias; the GEMM then adds x · w to it (`beta = 1`).
+        textclf_repeat_row(out, bias, rows, columns)
+        product(
+            transposeA: false, transposeB: false, m: rows, n: columns, k: inner, x, leading: inner, w, leading: columns,
+            betaZero: false, into: out)
+    }
+
     public func affine(_ x: Tensor, _ w: Tensor, bias: Tensor?) throws -> Tensor {
         try checkAffine(x, w, bias: bias)
         let (rows, columns) = (x.shape[0], w.shape[1])
         guard let bias, rows > 0, columns > 0, x.shape[1] > 0 else { return try productPlusBias(x, w, bias: bias) }
-        if OrderedProduct.agrees(transposeA: false, transposeB: false, m: rows, n: columns, k: x.shape[1], betaZero: false) {
-            // The direct kernel adds the bias itself: the bits of starting from the bias rows.
-            return x.withUnsafeBufferPointer { xv in
-                w.withUnsafeBufferPointer { wv in
-                    bias.withUnsafeBufferPointer { row in
-                        make([rows, columns], count: rows * columns) { out in
-                            _ = textclf_sgemm_ordered_bias(
-                                0, 0, rows, columns, x.shape[1], xv.baseAddress, x.shape[1], wv.baseAddress, columns,
-                                row.baseAddress, out, columns)
-                        }
+        return x.withUnsafeBufferPointer { xv in
+            w.withUnsafeBufferPointer { wv in
+                bias.withUnsafeBufferPointer { row in
+                    make([rows, columns], count: rows * columns) { out in
+                        Self.affine(
+                            xv.baseAddress!, rows: rows, inner: x.shape[1], wv.baseAddress!, columns: columns,
+                            bias: row.baseAddress!, into: out)
                     }
                 }
             }
         }
-        // Each output row starts as the bias; the GEMM then adds x · w to it (`beta = 1`).
-        var output = bias.withUnsafeBufferPointer { row in
-            make([rows, columns], count: rows * columns) { out in textclf_repeat_row(out, row.baseAddress!, rows, columns) }
-        }
-        try gemm(x, transposeA: false, w, transposeB: false, alpha: 1, beta: 1, into: &output)
-        return output
     }
 
     public func gemv(_ a: Tensor, transpose: Bool, _ x: Tensor, alpha: Float, beta: Float, into y: inout Tensor) throws {

@@ -85,7 +85,7 @@ public enum ElementwiseKernel: Sendable, Hashable {
     }
 
     /// ``run(on:)`` with the buffers in caller-provided memory (no array to allocate).
-    func run(onBuffers buffers: UnsafeBufferPointer<UnsafeMutableBufferPointer<Float>>) {
+    package func run(onBuffers buffers: UnsafeBufferPointer<UnsafeMutableBufferPointer<Float>>) {
         switch self {
         case .axpby(let alpha, let beta):
             let y = buffers[0]

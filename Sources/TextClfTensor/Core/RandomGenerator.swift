@@ -68,7 +68,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable {
     /// when `bits < ⌈probability · 2²⁴⌉` (both sides are exact in `Float`), and selecting the
     /// value's bits gives `value` or +0 as the comparison does, so the values and the
     /// generator's state afterwards are those of the plain loop.
-    mutating func fillBernoulli(_ values: UnsafeMutableBufferPointer<Float>, probability: Float, value: Float) {
+    package mutating func fillBernoulli(_ values: UnsafeMutableBufferPointer<Float>, probability: Float, value: Float) {
         guard let start = values.baseAddress, !values.isEmpty else { return }
         // probability is in [0, 1], so probability · 2²⁴ is an exact Float of at most 2²⁴.
         let threshold = UInt64((probability * 0x1p24).rounded(.up))

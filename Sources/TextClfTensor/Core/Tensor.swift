@@ -119,6 +119,17 @@ public struct Tensor: @unchecked Sendable, Equatable {
         }
     }
 
+    /// The address of the values, after making the storage unique (copying shared storage,
+    /// as ``withUnsafeMutableBufferPointer(_:)`` does), for code that updates a tensor in place
+    /// many times without going through it each time.
+    ///
+    /// The address stays valid, and writes through it reach only this tensor, until the
+    /// tensor is copied, replaced or mutated in another way; call again after any of these.
+    package mutating func uniqueValues() -> UnsafeMutablePointer<Float> {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage.base
+    }
+
     /// Hints that the rows `indices` of this matrix (or higher-rank tensor, whose rows are its
     /// first dimension) will be read soon, as the next batch of a shuffled epoch: asks the
     /// cache for the memory they cover. Reads and changes nothing; does nothing unless every

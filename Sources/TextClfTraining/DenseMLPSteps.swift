@@ -1,0 +1,342 @@
+import CTextClfKernels
+import TextClfNN
+import TextClfTensor
+
+/// Training steps of an ``MLP`` on dense input on the CPU, computed on memory the steps own
+/// instead of through the layers' tensors: the same kernels on the same values in the same
+/// order, so the weights, the optimizer's state, the losses and the predictions are the bits
+/// of the layer-by-layer step (the tests compare them).
+///
+/// A step of a small model is mostly bookkeeping when it goes through the layers: a new
+/// tensor for every intermediate result, reference counting, the optimizer's per-parameter
+/// lookups. Here every buffer is allocated once, for the largest batch, and the step calls
+/// the backend's host kernels directly: the affine maps and products
+/// (``CPUBackend/affine(_:rows:inner:_:columns:bias:into:)``,
+/// ``CPUBackend/product(transposeA:transposeB:m:n:k:_:leading:_:leading:betaZero:into:)``),
+/// ReLU and its gradient, the dropout masks (``Dropout/drawMask(into:)``, from the layers'
+/// own generators), softmax cross-entropy, the bias gradients' column sums, and the
+/// optimizer's ``ElementwiseKernel``.
+///
+/// ``Trainer`` uses it when ``init(model:optimizer:options:classWeights:labels:)`` accepts the
+/// run: an ``MLP`` with ReLU and no normalisation on the CPU, dense features, ``Adam`` or
+/// ``AdamW`` without L1/L2 penalties, no gradient clipping, and labels that are all class
+/// indices. Anything else trains through the layers. Errors are the layer-by-layer step's: a
+/// non-finite logit or gradient throws the same ``TensorError`` at the same point.
+///
+/// The optimizer's state is read at creation and written back by ``finish()``; the
+/// parameters' values are updated in place (``beginEpoch()`` takes their addresses again, as
+/// copies of them, such as the best epoch's weights, may have been taken in between).
+final class DenseMLPSteps {
+    /// One `Linear` with the layers that follow it up to the next one.
+    private final class Stage {
+        let linear: Linear
+        let inputs: Int
+        let outputs: Int
+        /// Whether a ReLU follows (every stage but the last).
+        let hidden: Bool
+        /// The index of the dropout layer after the ReLU in ``MLP/layers``, if any.
+        let dropoutIndex: Int?
+        /// The dropout layer of the current epoch.
+        var dropout: Dropout?
+        /// The affine map's output (the last stage's: the logits).
+        let affine: UnsafeMutablePointer<Float>
+        /// ReLU's output, the dropout mask and the masked output (hidden stages).
+        let activated: UnsafeMutablePointer<Float>?
+        let mask: UnsafeMutablePointer<Float>?
+        let dropped: UnsafeMutablePointer<Float>?
+        /// The gradient with respect to the affine map's output.
+        let outputGradient: UnsafeMutablePointer<Float>
+        /// The gradient arriving from the next stage, and after the dropout mask (hidden stages).
+        let incomingGradient: UnsafeMutablePointer<Float>?
+        let maskedGradient: UnsafeMutablePointer<Float>?
+        /// The weight's and the bias's gradients.
+        let weightGradient: UnsafeMutablePointer<Float>
+        let biasGradient: UnsafeMutablePointer<Float>
+
+        /// The stage's output: the next stage's input.
+        var output: UnsafeMutablePointer<Float> { dropped ?? activated ?? affine }
+
+        init(linear: Linear, hidden: Bool, dropoutIndex: Int?, rows: Int) {
+            self.linear = linear
+            inputs = linear.inputDimensions
+            outputs = linear.outputDimensions
+            self.hidden = hidden
+            self.dropoutIndex = dropoutIndex
+            let values = rows * outputs
+            func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+                let memory = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+                memory.initialize(repeating: 0, count: max(count, 1))
+                return memory
+            }
+            affine = buffer(values)
+            activated = hidden ? buffer(values) : nil
+            mask = dropoutIndex != nil ? buffer(values) : nil
+            dropped = dropoutIndex != nil ? buffer(values) : nil
+            outputGradient = buffer(values)
+            incomingGradient = hidden ? buffer(values) : nil
+            maskedGradient = dropoutIndex != nil ? buffer(values) : nil
+            weightGradient = buffer(inputs * outputs)
+            biasGradient = buffer(outputs)
+        }
+
+        deinit {
+            for memory in [affine, activated, mask, dropped, outputGradient, incomingGradient, maskedGradient, weightGradient, biasGradient] {
+                memory?.deallocate()
+            }
+        }
+    }
+
+    /// A parameter with its gradient's memory and its optimizer state.
+    private struct Slot {
+        let parameter: Parameter
+        let gradient: UnsafeMutablePointer<Float>
+        let count: Int
+        /// Optimizer steps taken for this parameter.
+        var step: Int
+        /// The optimizer's auxiliary tensors (Adam's moments).
+        var tensors: [Tensor]
+        /// The addresses of ``parameter``'s value and of ``tensors``, valid for an epoch.
+        var value: UnsafeMutablePointer<Float>?
+        var auxiliary: [UnsafeMutablePointer<Float>] = []
+    }
+
+    private let model: MLP
+    private let adam: Adam
+    private let classWeights: [Float]?
+    private let stages: [Stage]
+    private var slots: [Slot]
+    private let classes: Int
+    private let maximumRows: Int
+    /// Per-row target weights, softmax scratch, the optimizer's operand list, the predictions.
+    private let rowWeights: UnsafeMutablePointer<Float>
+    private let scratch: UnsafeMutablePointer<Float>
+    private let operands: UnsafeMutableBufferPointer<UnsafeMutableBufferPointer<Float>>
+    /// The predicted class of each row of the last step's batch.
+    let predictions: UnsafeMutablePointer<Int>
+    private var stepped = false
+    /// Whether the last step computed gradients (a non-finite loss stops it before).
+    private var hasGradients = false
+
+    /// Prepares the steps for `model` trained by `optimizer` with `options`, or returns `nil`
+    /// when the run needs the layer-by-layer step (see the type's description).
+    /// - Parameters:
+    ///   - classWeights: the loss's class weights, or `nil`.
+    ///   - labels: the training labels, which must all be class indices.
+    init?(model: any Classifier, optimizer: any Optimizer, options: TrainingOptions, classWeights: [Float]?, labels: [Int]) {
+        guard let mlp = model as? MLP, let adam = optimizer as? Adam, type(of: adam) == Adam.self || type(of: adam) == AdamW.self,
+            adam.l1 == 0, adam.l2 == 0, options.clipNorm == nil, options.batchSize > 0,
+            mlp.architecture.normalization == .none, mlp.architecture.activation == .relu
+        else { return nil }
+        let classes = mlp.architecture.classes
+        guard classes >= 2, classWeights.map({ $0.count == classes }) ?? true, labels.allSatisfy({ (0..<classes).contains($0) })
+        else { return nil }
+        let parameters = mlp.parameters
+        guard parameters.allSatisfy({ $0.value.device == .cpu && $0.value.device.backend is CPUBackend }) else { return nil }
+
+        // The layers must be Linear (→ ReLU (→ Dropout)?)* → Linear.
+        let layers = mlp.layers
+        var stages: [Stage] = []
+        let rows = options.batchSize
+        var index = 0
+        while index < layers.count {
+            guard let linear = layers[index] as? Linear, linear.bias != nil else { return nil }
+            index += 1
+            if index == layers.count {
+                guard linear.outputDimensions == classes else { return nil }
+                stages.append(Stage(linear: linear, hidden: false, dropoutIndex: nil, rows: rows))
+                break
+            }
+            guard let activation = layers[index] as? Activation, activation.function == .relu else { return nil }
+            index += 1
+            var dropoutIndex: Int?
+            if index < layers.count, layers[index] is Dropout {
+                dropoutIndex = index
+                index += 1
+            }
+            stages.append(Stage(linear: linear, hidden: true, dropoutIndex: dropoutIndex, rows: rows))
+        }
+        guard let first = stages.first, first.inputs == mlp.architecture.features else { return nil }
+        for (previous, next) in zip(stages, stages.dropFirst()) where previous.outputs != next.inputs { return nil }
+
+        // The parameters in the model's order, each with its gradient's memory.
+        var slots: [Slot] = []
+        let saved = adam.stateDictionary(for: parameters)
+        for parameter in parameters {
+            guard let stage = stages.first(where: { $0.linear.weight === parameter || $0.linear.bias === parameter }) else { return nil }
+            let isWeight = stage.linear.weight === parameter
+            let count = parameter.value.count
+            var tensors = saved[parameter.name]?.tensors ?? []
+            guard tensors.allSatisfy({ $0.shape == parameter.value.shape }) else { return nil }
+            while tensors.count < adam.slotCount { tensors.append(Tensor.zeros(parameter.value.shape, device: .cpu)) }
+            slots.append(
+                Slot(
+                    parameter: parameter, gradient: isWeight ? stage.weightGradient : stage.biasGradient, count: count,
+                    step: saved[parameter.name]?.step ?? 0, tensors: tensors))
+        }
+        guard slots.count == 2 * stages.count else { return nil }
+
+        self.model = mlp
+        self.adam = adam
+        self.classWeights = classWeights
+        self.stages = stages
+        self.slots = slots
+        self.classes = classes
+        maximumRows = rows
+        rowWeights = .allocate(capacity: rows)
+        rowWeights.initialize(repeating: 1, count: rows)
+        scratch = .allocate(capacity: rows * classes + 3 * rows)
+        scratch.initialize(repeating: 0, count: rows * classes + 3 * rows)
+        operands = .allocate(capacity: 2 + adam.slotCount)
+        operands.initialize(repeating: UnsafeMutableBufferPointer(start: nil, count: 0))
+        predictions = .allocate(capacity: rows)
+        predictions.initialize(repeating: 0, count: rows)
+    }
+
+    deinit {
+        rowWeights.deallocate()
+        scratch.deallocate()
+        operands.deallocate()
+        predictions.deallocate()
+    }
+
+    /// Takes the epoch's dropout layers (``MLP/prepareEpoch(_:seed:)`` replaces them) and the
+    /// addresses of the parameters and the optimizer's state, making each unshared first.
+    func beginEpoch() {
+        for stage in stages {
+            stage.dropout = stage.dropoutIndex.map { model.layers[$0] as! Dropout }
+        }
+        for index in slots.indices {
+            slots[index].value = slots[index].parameter.value.uniqueValues()
+            slots[index].auxiliary = slots[index].tensors.indices.map { slots[index].tensors[$0].uniqueValues() }
+        }
+    }
+
+    /// One step on a batch: forward, loss, backward and the optimizer's update. The
+    /// predicted classes are left in ``predictions``.
+    /// - Returns: the batch's loss (the caller checks that it is finite, as for any step).
+    /// - Throws: ``TensorError/nonFinite(what:index:)`` for a non-finite logit (before any
+    ///   update) or gradient (after updating the parameters before it), as the layers do;
+    ///   ``TensorError/invalid(_:)`` for invalid hyperparameters.
+    func step(features: Tensor, labels: [Int]) throws -> Float {
+        let rows = labels.count
+        precondition(rows > 0 && rows <= maximumRows && features.shape == [rows, stages[0].inputs], "DenseMLPSteps: batch of shape \(features.shape)")
+        stepped = true
+        hasGradients = false
+        let loss = try features.withUnsafeBufferPointer { x in
+            try labels.withUnsafeBufferPointer { labels in
+                forward(x.baseAddress!, rows: rows)
+                let logits = stages[stages.count - 1].affine
+                let index = textclf_first_nonfinite(logits, rows * classes)
+                if index >= 0 { throw TensorError.nonFinite(what: "CrossEntropy logits", index: index) }
+                let divisor: Float
+                if let classWeights {
+                    var total: Float = 0
+                    for row in 0..<rows {
+                        rowWeights[row] = classWeights[labels[row]]
+                        total += rowWeights[row]
+                    }
+                    divisor = total
+                } else {
+                    // As the loss: adding up ones gives the count exactly.
+                    divisor = Float(rows)
+                }
+                let loss = CPUBackend.softmaxCrossEntropy(
+                    logits, rows: rows, classes: classes, targets: labels.baseAddress!, weights: rowWeights, divisor: divisor,
+                    gradient: stages[stages.count - 1].outputGradient, scratch: scratch)
+                CPUBackend.argmaxRows(logits, rows: rows, columns: classes, into: predictions)
+                guard loss.isFinite else { return loss }
+                backward(x.baseAddress!, rows: rows)
+                hasGradients = true
+                return loss
+            }
+        }
+        guard loss.isFinite else { return loss }
+        try update()
+        return loss
+    }
+
+    /// The affine maps, ReLUs and dropout masks, first stage to last.
+    private func forward(_ x: UnsafePointer<Float>, rows: Int) {
+        var input = x
+        for (position, stage) in stages.enumerated() {
+            let weight = slots[2 * position].value!, bias = slots[2 * position + 1].value!
+            CPUBackend.affine(input, rows: rows, inner: stage.inputs, weight, columns: stage.outputs, bias: bias, into: stage.affine)
+            let count = rows * stage.outputs
+            if let activated = stage.activated {
+                textclf_relu(activated, stage.affine, count)
+                if let dropout = stage.dropout, let mask = stage.mask, let dropped = stage.dropped {
+                    dropout.drawMask(into: UnsafeMutableBufferPointer(start: mask, count: count))
+                    textclf_multiply(dropped, activated, mask, count)
+                }
+            }
+            input = UnsafePointer(stage.output)
+        }
+    }
+
+    /// The gradients, last stage to first: each bias's column sums, each weight's `xᵀ · g`,
+    /// and `g · Wᵀ` through the dropout mask and ReLU's gradient to the stage before.
+    private func backward(_ x: UnsafePointer<Float>, rows: Int) {
+        for position in stages.indices.reversed() {
+            let stage = stages[position]
+            let gradient = stage.outputGradient
+            textclf_sum_columns(stage.biasGradient, gradient, rows, stage.outputs)
+            let input = position == 0 ? x : UnsafePointer(stages[position - 1].output)
+            CPUBackend.product(
+                transposeA: true, transposeB: false, m: stage.inputs, n: stage.outputs, k: rows, input, leading: stage.inputs,
+                gradient, leading: stage.outputs, betaZero: true, into: stage.weightGradient)
+            guard position > 0 else { break }
+            let previous = stages[position - 1]
+            guard let incoming = previous.incomingGradient else { preconditionFailure("a stage before another is hidden") }
+            CPUBackend.product(
+                transposeA: false, transposeB: true, m: rows, n: stage.inputs, k: stage.outputs, gradient, leading: stage.outputs,
+                slots[2 * position].value!, leading: stage.outputs, betaZero: true, into: incoming)
+            let count = rows * previous.outputs
+            var reaching = UnsafePointer(incoming)
+            if let mask = previous.mask, let masked = previous.maskedGradient {
+                textclf_multiply(masked, incoming, mask, count)
+                reaching = UnsafePointer(masked)
+            }
+            textclf_relu_backward(previous.outputGradient, previous.affine, reaching, count)
+        }
+    }
+
+    /// The optimizer's update of every parameter, in the model's order, each after checking
+    /// its gradient.
+    private func update() throws {
+        try adam.checkHyperparameters()
+        let slotCount = adam.slotCount
+        for index in slots.indices {
+            let slot = slots[index]
+            let bad = textclf_first_nonfinite(slot.gradient, slot.count)
+            if bad >= 0 { throw TensorError.nonFinite(what: "gradient of \(slot.parameter.name)", index: bad) }
+            let step = slot.step + 1
+            operands[0] = UnsafeMutableBufferPointer(start: slot.value, count: slot.count)
+            operands[1] = UnsafeMutableBufferPointer(start: slot.gradient, count: slot.count)
+            for position in 0..<slotCount {
+                operands[2 + position] = UnsafeMutableBufferPointer(start: slot.auxiliary[position], count: slot.count)
+            }
+            adam.kernel(for: slot.parameter, step: step)
+                .run(onBuffers: UnsafeBufferPointer(start: operands.baseAddress, count: 2 + slotCount))
+            slots[index].step = step
+        }
+    }
+
+    /// Hands the optimizer its state back and leaves the last step's gradients in the
+    /// parameters, as the layer-by-layer steps do. Does nothing when no step ran since the
+    /// last call.
+    func finish() throws {
+        guard stepped else { return }
+        stepped = false
+        var state: [String: OptimizerParameterState] = [:]
+        for slot in slots {
+            state[slot.parameter.name] = OptimizerParameterState(step: slot.step, tensors: slot.tensors)
+            slot.parameter.zeroGradient()
+            if hasGradients {
+                slot.parameter.gradient = try Tensor(
+                    shape: slot.parameter.value.shape, values: Array(UnsafeBufferPointer(start: slot.gradient, count: slot.count)),
+                    device: .cpu)
+            }
+        }
+        try adam.loadStateDictionary(state, for: slots.map(\.parameter))
+    }
+}
