@@ -1,4 +1,5 @@
 import CTextClfKernels
+import TextClfData
 import TextClfNN
 import TextClfTensor
 
@@ -136,7 +137,8 @@ final class DenseMLPSteps {
         // The layers must be Linear (→ ReLU (→ Dropout)?)* → Linear.
         let layers = mlp.layers
         var stages: [Stage] = []
-        let rows = options.batchSize
+        // Room for a training batch and for an evaluation batch (see ``Trainer/evaluate(_:classWeights:)``).
+        let rows = Self.evaluationRows(batchSize: options.batchSize)
         var index = 0
         while index < layers.count {
             guard let linear = layers[index] as? Linear, linear.bias != nil else { return nil }
@@ -199,6 +201,9 @@ final class DenseMLPSteps {
         predictions.deallocate()
     }
 
+    /// The rows of an evaluation batch: ``Trainer/evaluate(_:classWeights:)``'s.
+    static func evaluationRows(batchSize: Int) -> Int { max(batchSize, 256) }
+
     /// Takes the epoch's dropout layers (``MLP/prepareEpoch(_:seed:)`` replaces them) and the
     /// addresses of the parameters and the optimizer's state, making each unshared first.
     func beginEpoch() {
@@ -228,18 +233,7 @@ final class DenseMLPSteps {
                 let logits = stages[stages.count - 1].affine
                 let index = textclf_first_nonfinite(logits, rows * classes)
                 if index >= 0 { throw TensorError.nonFinite(what: "CrossEntropy logits", index: index) }
-                let divisor: Float
-                if let classWeights {
-                    var total: Float = 0
-                    for row in 0..<rows {
-                        rowWeights[row] = classWeights[labels[row]]
-                        total += rowWeights[row]
-                    }
-                    divisor = total
-                } else {
-                    // As the loss: adding up ones gives the count exactly.
-                    divisor = Float(rows)
-                }
+                let divisor = targetWeights(labels.baseAddress!, rows: rows)
                 let loss = CPUBackend.softmaxCrossEntropy(
                     logits, rows: rows, classes: classes, targets: labels.baseAddress!, weights: rowWeights, divisor: divisor,
                     gradient: stages[stages.count - 1].outputGradient, scratch: scratch)
@@ -255,8 +249,69 @@ final class DenseMLPSteps {
         return loss
     }
 
-    /// The affine maps, ReLUs and dropout masks, first stage to last.
-    private func forward(_ x: UnsafePointer<Float>, rows: Int) {
+    /// The mean loss and the predictions of the model in evaluation mode (no dropout) on
+    /// `dataset`, in batches of ``evaluationRows(batchSize:)``: what the layers compute for
+    /// ``Trainer/evaluate(_:classWeights:)``, whose loss is NaN when a batch's logits are not
+    /// finite. Call within an epoch (after ``beginEpoch()``).
+    /// - Precondition: dense features of the model's width, and labels that are class indices.
+    func evaluate(_ dataset: Dataset, batchSize: Int) -> (loss: Double, predictions: [Int]) {
+        guard case .dense(let features) = dataset.features, features.rank == 2, features.shape[1] == stages[0].inputs else {
+            preconditionFailure("DenseMLPSteps.evaluate: dense features of \(stages[0].inputs) columns")
+        }
+        let size = Self.evaluationRows(batchSize: batchSize)
+        var predictions = [Int](repeating: 0, count: dataset.count)
+        var lossSum = 0.0, weightSum = 0.0
+        features.withUnsafeBufferPointer { x in
+            dataset.labels.withUnsafeBufferPointer { labels in
+                predictions.withUnsafeMutableBufferPointer { predictions in
+                    var start = 0
+                    while start < dataset.count {
+                        let rows = min(size, dataset.count - start)
+                        let input = x.baseAddress! + start * stages[0].inputs
+                        forward(input, rows: rows, training: false)
+                        let logits = stages[stages.count - 1].affine
+                        CPUBackend.argmaxRows(logits, rows: rows, columns: classes, into: predictions.baseAddress! + start)
+                        let batchLabels = labels.baseAddress! + start
+                        var batchWeight = Double(rows)
+                        if let classWeights {
+                            batchWeight = 0
+                            for row in 0..<rows { batchWeight += Double(classWeights[batchLabels[row]]) }
+                        }
+                        if textclf_first_nonfinite(logits, rows * classes) >= 0 {
+                            lossSum = .nan
+                        } else {
+                            let divisor = targetWeights(batchLabels, rows: rows)
+                            let loss = CPUBackend.softmaxCrossEntropy(
+                                logits, rows: rows, classes: classes, targets: batchLabels, weights: rowWeights, divisor: divisor,
+                                gradient: stages[stages.count - 1].outputGradient, scratch: scratch)
+                            lossSum += Double(loss) * batchWeight
+                        }
+                        weightSum += batchWeight
+                        start += rows
+                    }
+                }
+            }
+        }
+        return (weightSum > 0 ? lossSum / weightSum : .nan, predictions)
+    }
+
+    /// Writes each row's target weight into ``rowWeights`` (ones without class weights) and
+    /// returns their total: the loss's divisor.
+    private func targetWeights(_ labels: UnsafePointer<Int>, rows: Int) -> Float {
+        guard let classWeights else {
+            // As the loss: adding up ones gives the count exactly.
+            return Float(rows)
+        }
+        var total: Float = 0
+        for row in 0..<rows {
+            rowWeights[row] = classWeights[labels[row]]
+            total += rowWeights[row]
+        }
+        return total
+    }
+
+    /// The affine maps, ReLUs and (in training) dropout masks, first stage to last.
+    private func forward(_ x: UnsafePointer<Float>, rows: Int, training: Bool = true) {
         var input = x
         for (position, stage) in stages.enumerated() {
             let weight = slots[2 * position].value!, bias = slots[2 * position + 1].value!
@@ -264,6 +319,10 @@ final class DenseMLPSteps {
             let count = rows * stage.outputs
             if let activated = stage.activated {
                 textclf_relu(activated, stage.affine, count)
+                guard training else {
+                    input = UnsafePointer(activated)
+                    continue
+                }
                 if let dropout = stage.dropout, let mask = stage.mask, let dropped = stage.dropped {
                     dropout.drawMask(into: UnsafeMutableBufferPointer(start: mask, count: count))
                     textclf_multiply(dropped, activated, mask, count)

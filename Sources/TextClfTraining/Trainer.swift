@@ -222,6 +222,16 @@ public final class Trainer {
         case .dense, .sparse: nil
         }
         trainedDenseSteps = dense != nil
+        // The validation set goes through them too when its labels are class indices (others
+        // make the layers' loss throw, with its message).
+        let denseValidation: Bool
+        if let validation, case .dense(let features) = validation.features, features.rank == 2,
+            features.shape[1] == model.architecture.features
+        {
+            denseValidation = validation.labels.allSatisfy { (0..<model.classCount).contains($0) }
+        } else {
+            denseValidation = false
+        }
         // When training stops with an error: runs before the state is read above, so the
         // optimizer has its state back by then. (It throws only for tensors of other shapes
         // than the parameters', which it never has; a second call does nothing.)
@@ -299,7 +309,7 @@ public final class Trainer {
                 record.trainMacroF1 = ClassificationMetrics(confusion: rows).macro.f1
             }
             if let validation {
-                let evaluation = try evaluate(validation, classWeights: classWeights)
+                let evaluation = try evaluate(validation, classWeights: classWeights, dense: denseValidation ? dense : nil)
                 record.validationLoss = evaluation.loss
                 record.validationAccuracy = evaluation.metrics.accuracy
                 record.validationMacroF1 = evaluation.metrics.macro.f1
@@ -353,6 +363,17 @@ public final class Trainer {
     /// The mean loss (weighted by class weights as in training) and metrics of the model on
     /// `dataset`, in evaluation mode, in batches of ``TrainingOptions/batchSize``.
     public func evaluate(_ dataset: Dataset, classWeights: [Float]? = nil) throws -> (loss: Double, metrics: ClassificationMetrics) {
+        try evaluate(dataset, classWeights: classWeights, dense: nil)
+    }
+
+    /// ``evaluate(_:classWeights:)``, through `dense` when given (the same numbers).
+    private func evaluate(
+        _ dataset: Dataset, classWeights: [Float]?, dense: DenseMLPSteps?
+    ) throws -> (loss: Double, metrics: ClassificationMetrics) {
+        if let dense {
+            let (loss, predictions) = dense.evaluate(dataset, batchSize: options.batchSize)
+            return (loss, ClassificationMetrics(predictions: predictions, truth: dataset.labels, classCount: model.classCount))
+        }
         let wasTraining = model.isTraining
         model.isTraining = false
         defer { model.isTraining = wasTraining }
@@ -360,7 +381,7 @@ public final class Trainer {
         predictions.reserveCapacity(dataset.count)
         var lossSum = 0.0, weightSum = 0.0
         var start = 0
-        let size = max(options.batchSize, 256)
+        let size = DenseMLPSteps.evaluationRows(batchSize: options.batchSize)
         while start < dataset.count {
             let end = min(start + size, dataset.count)
             let labels = Array(dataset.labels[start..<end])
