@@ -145,7 +145,7 @@ struct PipelineExpansion {
 
 /// What a command declares, read from ArgumentParser's description of it (the JSON that
 /// `--experimental-dump-help` prints): each option's names and whether it takes a value.
-struct CommandArguments {
+struct CommandArguments: Equatable {
     /// Every option name (`lr`, `h`) to its preferred long name (`lr`, `help`).
     var names: [String: String] = [:]
     /// The preferred names of the options that take a value.
@@ -154,6 +154,42 @@ struct CommandArguments {
     var flags: Set<String> = []
     /// The positional arguments' names.
     var positionals: [String] = []
+
+    /// One argument as a command declares it, in the command's order.
+    enum Declared: Hashable {
+        /// An option that takes a value, by its names: the preferred one (the first long name,
+        /// or the first name when there is no long one) first, then the others in the
+        /// command's order.
+        case option([String])
+        /// A flag, by its names, ordered as for ``option(_:)``.
+        case flag([String])
+        /// A positional argument, by its value name (empty when it has none).
+        case positional(String)
+    }
+
+    /// What `command` declares.
+    init(_ command: any ParsableCommand.Type) {
+        self.init(Self.declared(describing: command))
+    }
+
+    /// Collects the names and kinds of `arguments`. When two arguments share a name, the
+    /// later one has it.
+    init(_ arguments: [Declared]) {
+        for argument in arguments {
+            switch argument {
+            case .positional(let name):
+                positionals.append(name)
+            case .option(let names):
+                guard let preferred = names.first else { continue }
+                for name in names { self.names[name] = preferred }
+                valueOptions.insert(preferred)
+            case .flag(let names):
+                guard let preferred = names.first else { continue }
+                for name in names { self.names[name] = preferred }
+                flags.insert(preferred)
+            }
+        }
+    }
 
     private struct Dump: Decodable {
         struct Command: Decodable { let arguments: [Argument]? }
@@ -169,17 +205,17 @@ struct CommandArguments {
         let command: Command
     }
 
-    init(_ command: any ParsableCommand.Type) {
-        guard let dump = try? JSONDecoder().decode(Dump.self, from: Data(command._dumpHelp().utf8)) else { return }
-        for argument in dump.command.arguments ?? [] {
-            if argument.kind == "positional" {
-                positionals.append(argument.valueName ?? "")
-                continue
-            }
+    /// The arguments `command` declares, read from ArgumentParser's description of it (the
+    /// JSON that `--experimental-dump-help` prints); none when the description cannot be
+    /// read. Arguments without a name are left out.
+    static func declared(describing command: any ParsableCommand.Type) -> [Declared] {
+        guard let dump = try? JSONDecoder().decode(Dump.self, from: Data(command._dumpHelp().utf8)) else { return [] }
+        return (dump.command.arguments ?? []).compactMap { argument in
+            if argument.kind == "positional" { return .positional(argument.valueName ?? "") }
             let names = argument.names ?? []
-            guard let preferred = names.first(where: { $0.kind == "long" })?.name ?? names.first?.name else { continue }
-            for name in names { self.names[name.name] = preferred }
-            if argument.kind == "option" { valueOptions.insert(preferred) } else { flags.insert(preferred) }
+            guard let preferred = names.firstIndex(where: { $0.kind == "long" }) ?? names.indices.first else { return nil }
+            let ordered = [names[preferred].name] + names.indices.filter { $0 != preferred }.map { names[$0].name }
+            return argument.kind == "option" ? .option(ordered) : .flag(ordered)
         }
     }
 
