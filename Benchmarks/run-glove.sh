@@ -21,7 +21,7 @@ for argument in "$@"; do
 done
 glove=embeddings/glove.6B.50d.txt
 [ -f "$glove" ] || { echo "needs $glove: bash embeddings/fetch-glove.sh" >&2; exit 1; }
-swift build -c release --product textclf >/dev/null
+swift build -c release --static-swift-stdlib --product textclf >/dev/null
 bin="$(swift build -c release --show-bin-path)/textclf"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

@@ -20,8 +20,8 @@ data="${TEXTCLF_SHARED_DATA:-../shared/data}"
 [ -d "$data" ] || { echo "needs the shared corpora at $data (or set TEXTCLF_SHARED_DATA)" >&2; exit 1; }
 python3 -c "import nltk, sklearn" 2>/dev/null || { echo "needs: pip install nltk==3.10.4 scikit-learn==1.9.1" >&2; exit 1; }
 
-swift build -c release --product textclf-bench >/dev/null
-swift build -c release --product textclf >/dev/null
+swift build -c release --static-swift-stdlib --product textclf-bench >/dev/null
+swift build -c release --static-swift-stdlib --product textclf >/dev/null
 bin="$(swift build -c release --show-bin-path)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${TEXTCLF_SHARED_DATA:-../shared/data}"
-swift build -c release --product textclf >/dev/null
+swift build -c release --static-swift-stdlib --product textclf >/dev/null
 bin="$(swift build -c release --show-bin-path)/textclf"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

@@ -14,8 +14,8 @@ steps="${2:-300}"
 data="${TEXTCLF_SHARED_DATA:-../shared/data}"
 python3 -c "import torch, scipy" 2>/dev/null || { echo "needs: pip install torch==2.13.0+cpu scipy" >&2; exit 1; }
 
-swift build -c release --product textclf-bench >/dev/null
-swift build -c release --product textclf >/dev/null
+swift build -c release --static-swift-stdlib --product textclf-bench >/dev/null
+swift build -c release --static-swift-stdlib --product textclf >/dev/null
 bin="$(swift build -c release --show-bin-path)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
