@@ -57,6 +57,12 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
 void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long count, uint64_t threshold,
                             uint32_t pattern);
 
+/// Stops OpenBLAS's worker threads when its build has them (`blas_thread_shutdown_`, found at
+/// run time); OpenBLAS starts them again for the first product that runs on several threads.
+/// Returns whether there was such a function. Its threads spin on a core for a while after
+/// they start and after every threaded product.
+int textclf_stop_blas_threads(void);
+
 /// `pow(base, exponent)` from the C library, remembering the last few results on the calling
 /// thread: an optimizer step asks for the same bias-correction powers for every parameter.
 double textclf_pow_remembered(double base, double exponent);

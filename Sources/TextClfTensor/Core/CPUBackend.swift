@@ -34,12 +34,21 @@ public struct CPUBackend: Backend {
         set {
             _ = threadsConfigured
             openblas_set_num_threads(Int32(clamping: max(1, newValue)))
+            // Setting the count starts OpenBLAS's threads; they start again when a product needs them.
+            _ = textclf_stop_blas_threads()
         }
     }
 
     /// Runs once: OpenBLAS builds differ in their default (some use 1, some the build
     /// machine's count), so the backend makes it the cores this process may use.
+    ///
+    /// It also stops OpenBLAS's worker threads, which spin on the other cores for a while after
+    /// they start (with the process) and after each threaded product: most products here are
+    /// small and run on one thread, and the spinning takes the cores that the backend's own
+    /// work (the parsers, the batch preparation of dense MLP steps) runs on. OpenBLAS starts
+    /// them again for the first product large enough to need them.
     private static let threadsConfigured: Void = {
+        defer { _ = textclf_stop_blas_threads() }
         let environment = ProcessInfo.processInfo.environment
         guard environment["OPENBLAS_NUM_THREADS"] == nil, environment["OMP_NUM_THREADS"] == nil else { return }
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
