@@ -10,23 +10,25 @@ import TextClfTensor
 ///
 /// A step of a small model is mostly bookkeeping when it goes through the layers: a new
 /// tensor for every intermediate result, reference counting, the optimizer's per-parameter
-/// lookups. Here every buffer is allocated once, for the largest batch, and the step calls
-/// the backend's host kernels directly: the affine maps and products
+/// lookups. Here every buffer is allocated once, for the largest batch, the batch's rows are
+/// gathered straight from the training set in the loader's order, and the step calls the
+/// backend's host kernels directly: the affine maps and products
 /// (``CPUBackend/affine(_:rows:inner:_:columns:bias:into:)``,
 /// ``CPUBackend/product(transposeA:transposeB:m:n:k:_:leading:_:leading:betaZero:into:)``),
 /// ReLU and its gradient, the dropout masks (``Dropout/drawMask(into:)``, from the layers'
 /// own generators), softmax cross-entropy, the bias gradients' column sums, and the
 /// optimizer's ``ElementwiseKernel``.
 ///
-/// ``Trainer`` uses it when ``init(model:optimizer:options:classWeights:labels:)`` accepts the
+/// ``Trainer`` uses it when ``init(model:optimizer:options:classWeights:train:)`` accepts the
 /// run: an ``MLP`` with ReLU and no normalisation on the CPU, dense features, ``Adam`` or
 /// ``AdamW`` without L1/L2 penalties, no gradient clipping, and labels that are all class
 /// indices. Anything else trains through the layers. Errors are the layer-by-layer step's: a
 /// non-finite logit or gradient throws the same ``TensorError`` at the same point.
 ///
 /// The optimizer's state is read at creation and written back by ``finish()``; the
-/// parameters' values are updated in place (``beginEpoch()`` takes their addresses again, as
-/// copies of them, such as the best epoch's weights, may have been taken in between).
+/// parameters' values are updated in place (``beginEpoch(order:batchCount:)`` takes their
+/// addresses again, as copies of them, such as the best epoch's weights, may have been taken
+/// in between).
 final class DenseMLPSteps {
     /// One `Linear` with the layers that follow it up to the next one.
     private final class Stage {
@@ -114,16 +116,33 @@ final class DenseMLPSteps {
     private let operands: UnsafeMutableBufferPointer<UnsafeMutableBufferPointer<Float>>
     /// The predicted class of each row of the last step's batch.
     let predictions: UnsafeMutablePointer<Int>
+    /// The training features (kept, so that their address stays valid) and labels.
+    private let features: Tensor
+    private let featureAddress: UnsafePointer<Float>
+    private let labels: UnsafeMutablePointer<Int>
+    /// The epoch's row order, and the rows and labels of the batch trained on.
+    private let order: UnsafeMutablePointer<Int>
+    private let batchInput: UnsafeMutablePointer<Float>
+    private let batchLabelBuffer: UnsafeMutablePointer<Int>
+    private let batchSize: Int
+    private var batchCount = 0
+    private var orderCount = 0
+    /// The next batch of the epoch.
+    private var nextBatch = 0
+    /// The rows of the batch trained on last.
+    private(set) var batchRows = 0
     private var stepped = false
     /// Whether the last step computed gradients (a non-finite loss stops it before).
     private var hasGradients = false
 
-    /// Prepares the steps for `model` trained by `optimizer` with `options`, or returns `nil`
-    /// when the run needs the layer-by-layer step (see the type's description).
+    /// Prepares the steps for `model` trained by `optimizer` with `options` on `train`, or
+    /// returns `nil` when the run needs the layer-by-layer step (see the type's description).
     /// - Parameters:
     ///   - classWeights: the loss's class weights, or `nil`.
-    ///   - labels: the training labels, which must all be class indices.
-    init?(model: any Classifier, optimizer: any Optimizer, options: TrainingOptions, classWeights: [Float]?, labels: [Int]) {
+    ///   - train: the training set: dense features and labels that are all class indices.
+    init?(model: any Classifier, optimizer: any Optimizer, options: TrainingOptions, classWeights: [Float]?, train: Dataset) {
+        guard case .dense(let features) = train.features, features.rank == 2, features.shape[0] == train.count else { return nil }
+        let labels = train.labels
         guard let mlp = model as? MLP, let adam = optimizer as? Adam, type(of: adam) == Adam.self || type(of: adam) == AdamW.self,
             adam.l1 == 0, adam.l2 == 0, options.clipNorm == nil, options.batchSize > 0,
             mlp.architecture.normalization == .none, mlp.architecture.activation == .relu
@@ -157,7 +176,7 @@ final class DenseMLPSteps {
             }
             stages.append(Stage(linear: linear, hidden: true, dropoutIndex: dropoutIndex, rows: rows))
         }
-        guard let first = stages.first, first.inputs == mlp.architecture.features else { return nil }
+        guard let first = stages.first, first.inputs == mlp.architecture.features, features.shape[1] == first.inputs else { return nil }
         for (previous, next) in zip(stages, stages.dropFirst()) where previous.outputs != next.inputs { return nil }
 
         // The parameters in the model's order, each with its gradient's memory.
@@ -192,9 +211,24 @@ final class DenseMLPSteps {
         operands.initialize(repeating: UnsafeMutableBufferPointer(start: nil, count: 0))
         predictions = .allocate(capacity: rows)
         predictions.initialize(repeating: 0, count: rows)
+        self.features = features
+        featureAddress = features.withUnsafeBufferPointer { UnsafePointer($0.baseAddress ?? UnsafePointer(bitPattern: 1)!) }
+        self.labels = .allocate(capacity: max(labels.count, 1))
+        self.labels.initialize(from: labels, count: labels.count)
+        order = .allocate(capacity: max(labels.count, 1))
+        order.initialize(repeating: 0, count: max(labels.count, 1))
+        batchSize = options.batchSize
+        batchInput = .allocate(capacity: options.batchSize * first.inputs)
+        batchInput.initialize(repeating: 0, count: options.batchSize * first.inputs)
+        batchLabelBuffer = .allocate(capacity: options.batchSize)
+        batchLabelBuffer.initialize(repeating: 0, count: options.batchSize)
     }
 
     deinit {
+        labels.deallocate()
+        order.deallocate()
+        batchInput.deallocate()
+        batchLabelBuffer.deallocate()
         rowWeights.deallocate()
         scratch.deallocate()
         operands.deallocate()
@@ -204,9 +238,18 @@ final class DenseMLPSteps {
     /// The rows of an evaluation batch: ``Trainer/evaluate(_:classWeights:)``'s.
     static func evaluationRows(batchSize: Int) -> Int { max(batchSize, 256) }
 
-    /// Takes the epoch's dropout layers (``MLP/prepareEpoch(_:seed:)`` replaces them) and the
-    /// addresses of the parameters and the optimizer's state, making each unshared first.
-    func beginEpoch() {
+    /// Starts an epoch whose batches take the rows of `order` in turn, ``batchSize`` at a time
+    /// (the last one shorter), `batchCount` of them: takes the epoch's dropout layers
+    /// (``MLP/prepareEpoch(_:seed:)`` replaces them) and the addresses of the parameters and
+    /// the optimizer's state, making each unshared first.
+    /// - Precondition: the rows are rows of the training set, enough for `batchCount` batches.
+    func beginEpoch(order: [Int], batchCount: Int) {
+        precondition(order.count <= features.shape[0] && (batchCount - 1) * batchSize < max(order.count, 1))
+        precondition(order.allSatisfy { (0..<features.shape[0]).contains($0) }, "DenseMLPSteps: a row outside the training set")
+        self.order.update(from: order, count: order.count)
+        orderCount = order.count
+        self.batchCount = batchCount
+        nextBatch = 0
         for stage in stages {
             stage.dropout = stage.dropoutIndex.map { model.layers[$0] as! Dropout }
         }
@@ -216,35 +259,41 @@ final class DenseMLPSteps {
         }
     }
 
-    /// One step on a batch: forward, loss, backward and the optimizer's update. The
-    /// predicted classes are left in ``predictions``.
+    /// The labels of the batch trained on last.
+    var batchLabels: UnsafeBufferPointer<Int> { UnsafeBufferPointer(start: batchLabelBuffer, count: batchRows) }
+
+    /// One step on the epoch's next batch: its rows and labels gathered, forward, loss,
+    /// backward and the optimizer's update. The predicted classes are left in
+    /// ``predictions``, the batch's labels in ``batchLabels``.
     /// - Returns: the batch's loss (the caller checks that it is finite, as for any step).
     /// - Throws: ``TensorError/nonFinite(what:index:)`` for a non-finite logit (before any
     ///   update) or gradient (after updating the parameters before it), as the layers do;
     ///   ``TensorError/invalid(_:)`` for invalid hyperparameters.
-    func step(features: Tensor, labels: [Int]) throws -> Float {
-        let rows = labels.count
-        precondition(rows > 0 && rows <= maximumRows && features.shape == [rows, stages[0].inputs], "DenseMLPSteps: batch of shape \(features.shape)")
+    func step() throws -> Float {
+        let index = nextBatch
+        precondition(index < batchCount, "DenseMLPSteps: step \(index + 1) of an epoch of \(batchCount)")
+        nextBatch = index + 1
+        let start = index * batchSize
+        let rows = min(batchSize, orderCount - start)
+        batchRows = rows
+        let rowIndices = order + start
+        textclf_gather_rows(batchInput, featureAddress, rowIndices, rows, stages[0].inputs)
+        for row in 0..<rows { batchLabelBuffer[row] = labels[rowIndices[row]] }
         stepped = true
         hasGradients = false
-        let loss = try features.withUnsafeBufferPointer { x in
-            try labels.withUnsafeBufferPointer { labels in
-                forward(x.baseAddress!, rows: rows)
-                let logits = stages[stages.count - 1].affine
-                let index = textclf_first_nonfinite(logits, rows * classes)
-                if index >= 0 { throw TensorError.nonFinite(what: "CrossEntropy logits", index: index) }
-                let divisor = targetWeights(labels.baseAddress!, rows: rows)
-                let loss = CPUBackend.softmaxCrossEntropy(
-                    logits, rows: rows, classes: classes, targets: labels.baseAddress!, weights: rowWeights, divisor: divisor,
-                    gradient: stages[stages.count - 1].outputGradient, scratch: scratch)
-                CPUBackend.argmaxRows(logits, rows: rows, columns: classes, into: predictions)
-                guard loss.isFinite else { return loss }
-                backward(x.baseAddress!, rows: rows)
-                hasGradients = true
-                return loss
-            }
-        }
+        let x = UnsafePointer(batchInput)
+        forward(x, rows: rows)
+        let logits = stages[stages.count - 1].affine
+        let bad = textclf_first_nonfinite(logits, rows * classes)
+        if bad >= 0 { throw TensorError.nonFinite(what: "CrossEntropy logits", index: bad) }
+        let divisor = targetWeights(batchLabelBuffer, rows: rows)
+        let loss = CPUBackend.softmaxCrossEntropy(
+            logits, rows: rows, classes: classes, targets: batchLabelBuffer, weights: rowWeights, divisor: divisor,
+            gradient: stages[stages.count - 1].outputGradient, scratch: scratch)
+        CPUBackend.argmaxRows(logits, rows: rows, columns: classes, into: predictions)
         guard loss.isFinite else { return loss }
+        backward(x, rows: rows)
+        hasGradients = true
         try update()
         return loss
     }

@@ -218,7 +218,7 @@ public final class Trainer {
         defer { state.optimizerState = optimizer.stateDictionary(for: model.parameters) }
         // Dense MLPs train on buffers of their own (bit for bit the same steps), when they can.
         let dense: DenseMLPSteps? = switch train.features {
-        case .dense where usesDenseSteps: DenseMLPSteps(model: model, optimizer: optimizer, options: options, classWeights: classWeights, labels: train.labels)
+        case .dense where usesDenseSteps: DenseMLPSteps(model: model, optimizer: optimizer, options: options, classWeights: classWeights, train: train)
         case .dense, .sparse: nil
         }
         trainedDenseSteps = dense != nil
@@ -251,21 +251,34 @@ public final class Trainer {
             // Rows: true class; columns: predicted class (for the training macro-F1).
             var confusion = [Int](repeating: 0, count: model.architecture.classes * model.architecture.classes)
             let classCount = model.architecture.classes
-            dense?.beginEpoch()
-            for batch in loader.batches(epoch: epochIndex) {
-                if step >= stepsPerEpoch { break }
+            // Dense MLP steps take their batches' rows in the loader's order themselves.
+            var batches = dense == nil ? loader.batches(epoch: epochIndex).makeIterator() : nil
+            let denseBatches = min(loader.batchesPerEpoch, stepsPerEpoch)
+            dense?.beginEpoch(order: loader.order(epoch: epochIndex), batchCount: denseBatches)
+            while step < stepsPerEpoch {
+                let batch: Batch?
+                if dense != nil {
+                    guard step < denseBatches else { break }
+                    batch = nil
+                } else {
+                    guard let next = batches?.next() else { break }
+                    batch = next
+                }
                 step += 1
                 do {
                     let lossValue: Float
-                    if let dense, case .dense(let features) = batch.features {
-                        lossValue = try dense.step(features: features, labels: batch.labels)
+                    let rows: Int
+                    if let dense {
+                        lossValue = try dense.step()
                         guard lossValue.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
-                        for (row, t) in batch.labels.enumerated() {
+                        rows = dense.batchRows
+                        for (row, t) in dense.batchLabels.enumerated() {
                             let p = dense.predictions[row]
                             if p == t { correct += 1 }
                             confusion[t * classCount + p] += 1
                         }
-                    } else {
+                    } else if let batch {
+                        rows = batch.count
                         for parameter in parameters { parameter.zeroGradient() }
                         let logits = try model.forward(input(batch.features))
                         let loss = try model.loss(logits: logits, labels: batch.labels, classWeights: classWeights)
@@ -279,9 +292,11 @@ public final class Trainer {
                             if p == t { correct += 1 }
                             if p >= 0 && p < classCount && t >= 0 && t < classCount { confusion[t * classCount + p] += 1 }
                         }
+                    } else {
+                        preconditionFailure("the layer-by-layer step without a batch")
                     }
-                    lossSum += Double(lossValue) * Double(batch.count)
-                    seen += batch.count
+                    lossSum += Double(lossValue) * Double(rows)
+                    seen += rows
                     windowLoss += Double(lossValue)
                     windowSteps += 1
                     state.globalStep += 1

@@ -32,6 +32,8 @@ import TextClfTensor
         var reason: StoppingReason
         var steps: Int
         var gradients: [String: [UInt32]]
+        /// Where each dropout layer's generator was left.
+        var dropoutStates: [String]
 
         /// The names of the fields that differ from `other`'s.
         func differences(from other: Outcome) -> [String] {
@@ -44,6 +46,7 @@ import TextClfTensor
             if reason != other.reason { names.append("stopping reason \(reason) vs \(other.reason)") }
             if steps != other.steps { names.append("steps \(steps) vs \(other.steps)") }
             if gradients != other.gradients { names.append("gradients") }
+            if dropoutStates != other.dropoutStates { names.append("dropout generators \(dropoutStates) vs \(other.dropoutStates)") }
             return names
         }
     }
@@ -51,7 +54,7 @@ import TextClfTensor
     /// Trains a fresh model with `options`, through ``DenseMLPSteps`` or through the layers.
     func train(
         dense: Bool, architecture: ModelArchitecture, options: TrainingOptions, train: Dataset, validation: Dataset?,
-        resumeAfter: Int? = nil
+        resumeAfter: Int? = nil, cancelAfter: Int? = nil
     ) throws -> Outcome {
         let model = architecture.makeModel(seed: 5)
         var trainer = Trainer(model: model, options: options)
@@ -67,6 +70,10 @@ import TextClfTensor
             if let last = partial.state.lastState { try model.loadStateDictionary(last, source: "last epoch") }
             trainer = Trainer(model: model, options: options, resuming: partial.state)
             trainer.usesDenseSteps = dense
+        }
+        if let cancelAfter {
+            let stop = trainer
+            trainer.onStep = { progress in if progress.globalStep == cancelAfter { stop.shouldStop = true } }
         }
         let result = try trainer.fit(train: train, validation: validation)
         #expect(trainer.trainedDenseSteps == dense, "the run did not take the path under test")
@@ -84,7 +91,8 @@ import TextClfTensor
             weights: try Safetensors.encode(model.stateDictionary()),
             optimizer: optimizer.mapValues { $0.tensors.map { $0.scalars.map(\.bitPattern) } },
             optimizerSteps: optimizer.mapValues(\.step), history: history, bestEpoch: result.bestEpoch, reason: result.stoppingReason, steps: trainer.state.globalStep,
-            gradients: gradients)
+            gradients: gradients,
+            dropoutStates: (model as! MLP).layers.compactMap { ($0 as? Dropout).map { "\($0.maskGenerator)" } })
     }
 
     /// The configurations compared: the GloVe recipe's shape, several hidden layers, more
@@ -104,6 +112,14 @@ import TextClfTensor
         ("weight decay, custom weights", 9, [5], 3, 0.5, {
             $0.weightDecay = 0.01
             $0.classWeights = .custom([1, 2, 0.5])
+        }),
+        ("balanced sampling, last batch dropped", 8, [6], 3, 0.3, {
+            $0.balancedSampling = true
+            $0.dropLast = true
+        }),
+        ("in order, a few batches per epoch", 8, [6, 6], 2, 0.5, {
+            $0.shuffle = false
+            $0.overfitBatches = 3
         }),
     ]
 
@@ -145,6 +161,21 @@ import TextClfTensor
         #expect(resumedDense.optimizer == straight.optimizer && resumedDense.optimizerSteps == straight.optimizerSteps)
     }
 
+    @Test func cancelledRunsMatch() throws {
+        let train = try denseData(rows: 200, features: 7, classes: 2, seed: 51)
+        var options = TrainingOptions()
+        options.epochs = 4
+        options.batchSize = 16
+        options.learningRate = 0.01
+        options.seed = 6
+        let architecture = ModelArchitecture(kind: .mlp, features: 7, classes: 2, hidden: [5], dropout: 0.3)
+        // Stopped in the middle of the second epoch, with the next batch already prepared.
+        let layers = try self.train(dense: false, architecture: architecture, options: options, train: train, validation: train, cancelAfter: 19)
+        let dense = try self.train(dense: true, architecture: architecture, options: options, train: train, validation: train, cancelAfter: 19)
+        #expect(layers.reason == .cancelled(epoch: 2, step: 6))
+        #expect(dense.differences(from: layers) == [])
+    }
+
     @Test func divergenceMatches() throws {
         // A huge learning rate overflows the weights within a few steps.
         let train = try denseData(rows: 120, features: 6, classes: 3, seed: 31)
@@ -166,21 +197,22 @@ import TextClfTensor
     @Test func otherRunsTrainThroughTheLayers() throws {
         let data = try denseData(rows: 40, features: 6, classes: 2, seed: 41)
         let labels = data.labels
-        func accepts(_ architecture: ModelArchitecture, _ change: (inout TrainingOptions) -> Void = { _ in }, labels: [Int] = labels) -> Bool {
+        func accepts(_ architecture: ModelArchitecture, _ change: (inout TrainingOptions) -> Void = { _ in }, labels: [Int] = labels) throws -> Bool {
             var options = TrainingOptions()
             change(&options)
             let model = architecture.makeModel(seed: 1)
-            return DenseMLPSteps(model: model, optimizer: options.makeOptimizer(), options: options, classWeights: nil, labels: labels) != nil
+            let train = try Dataset(features: data.features, labels: labels)
+            return DenseMLPSteps(model: model, optimizer: options.makeOptimizer(), options: options, classWeights: nil, train: train) != nil
         }
         let mlp = ModelArchitecture(kind: .mlp, features: 6, classes: 2, hidden: [4], dropout: 0.1)
-        #expect(accepts(mlp))
-        #expect(!accepts(ModelArchitecture(kind: .logisticRegression, features: 6, classes: 2)))
-        #expect(!accepts(ModelArchitecture(kind: .mlp, features: 6, classes: 2, hidden: [4], normalization: .batch)))
-        #expect(!accepts(ModelArchitecture(kind: .mlp, features: 6, classes: 2, hidden: [4], activation: .tanh)))
-        #expect(!accepts(mlp) { $0.optimizer = .sgd })
-        #expect(!accepts(mlp) { $0.l1 = 0.01 })
-        #expect(!accepts(mlp) { $0.clipNorm = 1 })
-        #expect(!accepts(mlp, labels: labels + [2]))
+        #expect(try accepts(mlp))
+        #expect(try !accepts(ModelArchitecture(kind: .logisticRegression, features: 6, classes: 2)))
+        #expect(try !accepts(ModelArchitecture(kind: .mlp, features: 6, classes: 2, hidden: [4], normalization: .batch)))
+        #expect(try !accepts(ModelArchitecture(kind: .mlp, features: 6, classes: 2, hidden: [4], activation: .tanh)))
+        #expect(try !accepts(mlp) { $0.optimizer = .sgd })
+        #expect(try !accepts(mlp) { $0.l1 = 0.01 })
+        #expect(try !accepts(mlp) { $0.clipNorm = 1 })
+        #expect(try !accepts(mlp, labels: labels.dropLast() + [2]))
         // Sparse features train through the layers.
         let sparse = separableData(rows: 30, classes: 2).sparse
         let trainer = Trainer(model: ModelArchitecture(kind: .mlp, features: 8, classes: 2, hidden: [4]).makeModel(seed: 1), options: TrainingOptions())

@@ -113,6 +113,9 @@ public final class Dropout: Layer {
         generator.fillBernoulli(values, probability: keep, value: probability < 1 ? 1 / keep : 0)
     }
 
+    /// The generator that the next masks come from.
+    package var maskGenerator: RandomGenerator { generator }
+
     /// `g · mask` after a training pass, `g` after an evaluation pass.
     public func backward(_ gradientOutput: Tensor) throws -> Tensor? {
         if passedThrough { return gradientOutput }
