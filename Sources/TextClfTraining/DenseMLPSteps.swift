@@ -35,8 +35,6 @@ final class DenseMLPSteps {
         let linear: Linear
         let inputs: Int
         let outputs: Int
-        /// Whether a ReLU follows (every stage but the last).
-        let hidden: Bool
         /// The index of the dropout layer after the ReLU in ``MLP/layers``, if any.
         let dropoutIndex: Int?
         /// The dropout layer of the current epoch.
@@ -59,11 +57,11 @@ final class DenseMLPSteps {
         /// The stage's output: the next stage's input.
         var output: UnsafeMutablePointer<Float> { dropped ?? activated ?? affine }
 
+        /// - Parameter hidden: whether a ReLU follows (every stage but the last).
         init(linear: Linear, hidden: Bool, dropoutIndex: Int?, rows: Int) {
             self.linear = linear
             inputs = linear.inputDimensions
             outputs = linear.outputDimensions
-            self.hidden = hidden
             self.dropoutIndex = dropoutIndex
             let values = rows * outputs
             func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -109,7 +107,6 @@ final class DenseMLPSteps {
     private let stages: [Stage]
     private var slots: [Slot]
     private let classes: Int
-    private let maximumRows: Int
     /// Per-row target weights, softmax scratch, the optimizer's operand list, the predictions.
     private let rowWeights: UnsafeMutablePointer<Float>
     private let scratch: UnsafeMutablePointer<Float>
@@ -151,7 +148,7 @@ final class DenseMLPSteps {
         guard classes >= 2, classWeights.map({ $0.count == classes }) ?? true, labels.allSatisfy({ (0..<classes).contains($0) })
         else { return nil }
         let parameters = mlp.parameters
-        guard parameters.allSatisfy({ $0.value.device == .cpu && $0.value.device.backend is CPUBackend }) else { return nil }
+        guard parameters.allSatisfy({ $0.value.device == .cpu }) else { return nil }
 
         // The layers must be Linear (→ ReLU (→ Dropout)?)* → Linear.
         let layers = mlp.layers
@@ -202,7 +199,6 @@ final class DenseMLPSteps {
         self.stages = stages
         self.slots = slots
         self.classes = classes
-        maximumRows = rows
         rowWeights = .allocate(capacity: rows)
         rowWeights.initialize(repeating: 1, count: rows)
         scratch = .allocate(capacity: rows * classes + 3 * rows)
@@ -301,7 +297,7 @@ final class DenseMLPSteps {
     /// The mean loss and the predictions of the model in evaluation mode (no dropout) on
     /// `dataset`, in batches of ``evaluationRows(batchSize:)``: what the layers compute for
     /// ``Trainer/evaluate(_:classWeights:)``, whose loss is NaN when a batch's logits are not
-    /// finite. Call within an epoch (after ``beginEpoch()``).
+    /// finite. Call within an epoch (after ``beginEpoch(order:batchCount:)``).
     /// - Precondition: dense features of the model's width, and labels that are class indices.
     func evaluate(_ dataset: Dataset, batchSize: Int) -> (loss: Double, predictions: [Int]) {
         guard case .dense(let features) = dataset.features, features.rank == 2, features.shape[1] == stages[0].inputs else {

@@ -95,6 +95,16 @@ import TextClfTensor
             dropoutStates: (model as! MLP).layers.compactMap { ($0 as? Dropout).map { "\($0.maskGenerator)" } })
     }
 
+    /// Options for a run of `epochs` epochs of batches of `batchSize`.
+    func options(epochs: Int, batchSize: Int, learningRate: Float, seed: UInt64) -> TrainingOptions {
+        var options = TrainingOptions()
+        options.epochs = epochs
+        options.batchSize = batchSize
+        options.learningRate = learningRate
+        options.seed = seed
+        return options
+    }
+
     /// The configurations compared: the GloVe recipe's shape, several hidden layers, more
     /// classes with class weights, AdamW with weight decay, a schedule, early stopping, no
     /// dropout, widths above the direct product kernel's 15 columns, and a last short batch.
@@ -129,11 +139,7 @@ import TextClfTensor
         let train = try denseData(rows: 301, features: c.features, classes: c.classes, seed: 11)
         // Three evaluation batches, the last one short.
         let validation = try denseData(rows: 555, features: c.features, classes: c.classes, seed: 12)
-        var options = TrainingOptions()
-        options.epochs = 8
-        options.batchSize = 32
-        options.learningRate = 0.01
-        options.seed = 3
+        var options = options(epochs: 8, batchSize: 32, learningRate: 0.01, seed: 3)
         c.change(&options)
         let architecture = ModelArchitecture(kind: .mlp, features: c.features, classes: c.classes, hidden: c.hidden, dropout: c.dropout)
         let layers = try self.train(dense: false, architecture: architecture, options: options, train: train, validation: validation)
@@ -147,11 +153,7 @@ import TextClfTensor
 
     @Test func resumedRunsMatch() throws {
         let train = try denseData(rows: 150, features: 10, classes: 2, seed: 21)
-        var options = TrainingOptions()
-        options.epochs = 6
-        options.batchSize = 16
-        options.learningRate = 0.02
-        options.seed = 8
+        let options = options(epochs: 6, batchSize: 16, learningRate: 0.02, seed: 8)
         let architecture = ModelArchitecture(kind: .mlp, features: 10, classes: 2, hidden: [6], dropout: 0.25)
         let straight = try self.train(dense: false, architecture: architecture, options: options, train: train, validation: train)
         let resumedLayers = try self.train(dense: false, architecture: architecture, options: options, train: train, validation: train, resumeAfter: 2)
@@ -163,13 +165,9 @@ import TextClfTensor
 
     @Test func cancelledRunsMatch() throws {
         let train = try denseData(rows: 200, features: 7, classes: 2, seed: 51)
-        var options = TrainingOptions()
-        options.epochs = 4
-        options.batchSize = 16
-        options.learningRate = 0.01
-        options.seed = 6
+        let options = options(epochs: 4, batchSize: 16, learningRate: 0.01, seed: 6)
         let architecture = ModelArchitecture(kind: .mlp, features: 7, classes: 2, hidden: [5], dropout: 0.3)
-        // Stopped in the middle of the second epoch, with the next batch already prepared.
+        // Stopped in the middle of the second epoch (13 steps per epoch).
         let layers = try self.train(dense: false, architecture: architecture, options: options, train: train, validation: train, cancelAfter: 19)
         let dense = try self.train(dense: true, architecture: architecture, options: options, train: train, validation: train, cancelAfter: 19)
         #expect(layers.reason == .cancelled(epoch: 2, step: 6))
@@ -179,11 +177,7 @@ import TextClfTensor
     @Test func divergenceMatches() throws {
         // A huge learning rate overflows the weights within a few steps.
         let train = try denseData(rows: 120, features: 6, classes: 3, seed: 31)
-        var options = TrainingOptions()
-        options.epochs = 5
-        options.batchSize = 10
-        options.learningRate = 1e30
-        options.seed = 4
+        let options = options(epochs: 5, batchSize: 10, learningRate: 1e30, seed: 4)
         let architecture = ModelArchitecture(kind: .mlp, features: 6, classes: 3, hidden: [5])
         let layers = try self.train(dense: false, architecture: architecture, options: options, train: train, validation: train)
         let dense = try self.train(dense: true, architecture: architecture, options: options, train: train, validation: train)

@@ -44,8 +44,8 @@ public struct CPUBackend: Backend {
     ///
     /// It also stops OpenBLAS's worker threads, which spin on the other cores for a while after
     /// they start (with the process) and after each threaded product: most products here are
-    /// small and run on one thread, and the spinning takes the cores that the backend's own
-    /// work (the parsers, the batch preparation of dense MLP steps) runs on. OpenBLAS starts
+    /// small and run on one thread, and the spinning takes cores that other work needs (the
+    /// parallel parsers and checksums, other processes). OpenBLAS starts
     /// them again for the first product large enough to need them.
     private static let threadsConfigured: Void = {
         defer { _ = textclf_stop_blas_threads() }
