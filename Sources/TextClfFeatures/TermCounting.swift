@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import TextClfTensor
 import TextClfText
 
 /// Counts terms of documents in batches on several threads, then merges the per-thread
@@ -29,7 +30,7 @@ struct TermCounting {
     }
 
     /// The number of threads used when none is given: the machine's cores, at most 8.
-    static var defaultThreads: Int { min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) }
+    static var defaultThreads: Int { min(8, max(1, CPUBackend.usableCores)) }
 
     mutating func add(_ document: String) {
         batch.append(document)

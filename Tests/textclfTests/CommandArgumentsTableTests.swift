@@ -67,6 +67,20 @@ import TextClfTestSupport
         }
     }
 
+    /// Every command names itself in its configuration. Without a name, ArgumentParser derives
+    /// one from the type's name through reflection, for every subcommand on every start, which
+    /// was about a fifth of `textclf --version`'s time.
+    @Test func everyCommandNamesItself() {
+        var pending: [any ParsableCommand.Type] = [TextClfCommand.self]
+        var seen = 0
+        while let command = pending.popLast() {
+            seen += 1
+            #expect(command.configuration.commandName != nil, "\(command) sets no commandName in its configuration")
+            pending += command.configuration.subcommands
+        }
+        #expect(seen > 10, "only \(seen) commands found under textclf")
+    }
+
     /// The table's source: each command's arguments as ``CommandArguments/declared(describing:)``
     /// reads them.
     static func source() -> String {

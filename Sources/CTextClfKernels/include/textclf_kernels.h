@@ -63,6 +63,10 @@ void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long 
 /// they start and after every threaded product.
 int textclf_stop_blas_threads(void);
 
+/// The cores this process may use: the CPUs in its affinity mask, fewer when the cgroup v2
+/// CPU quota (`/sys/fs/cgroup/cpu.max`) allows less (rounded up); at least 1.
+int textclf_usable_cores(void);
+
 /// `pow(base, exponent)` from the C library, remembering the last few results on the calling
 /// thread: an optimizer step asks for the same bias-correction powers for every parameter.
 double textclf_pow_remembered(double base, double exponent);

@@ -1,4 +1,5 @@
 import Foundation
+import TextClfTensor
 import TextClfText
 
 /// A bad line found in one piece of an embedding file; `line` counts from the piece's first
@@ -220,7 +221,7 @@ enum EmbeddingParser {
     static func pieces(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int, pieceBytes: Int) -> [Range<Int>] {
         let size = end - start
         guard size > 0 else { return [start..<end] }
-        let limit = 8 * max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let limit = 8 * max(1, CPUBackend.usableCores)
         let count = min(max(1, (size + pieceBytes - 1) / max(1, pieceBytes)), limit)
         var bounds = [start]
         for index in 1..<max(1, count) {

@@ -39,6 +39,19 @@ public struct CPUBackend: Backend {
         }
     }
 
+    /// The cores this process may use: the CPUs in its affinity mask (`taskset`), fewer when a
+    /// cgroup v2 CPU quota (a container's `--cpus`) allows less. The default for ``threads``
+    /// and for the parallel parsers.
+    public static var usableCores: Int { Int(textclf_usable_cores()) }
+
+    /// Sets the BLAS thread count and stops OpenBLAS's idle worker threads now rather than on
+    /// the backend's first use. OpenBLAS starts its workers with the process, and they spin for
+    /// about 0.1 s, taking a core from whatever runs first (parsing options, reading files); a
+    /// program calls this first thing. Calling it again does nothing.
+    public static func prepare() {
+        _ = threadsConfigured
+    }
+
     /// Runs once: OpenBLAS builds differ in their default (some use 1, some the build
     /// machine's count), so the backend makes it the cores this process may use.
     ///
@@ -49,9 +62,9 @@ public struct CPUBackend: Backend {
     /// them again for the first product large enough to need them.
     private static let threadsConfigured: Void = {
         defer { _ = textclf_stop_blas_threads() }
-        let environment = ProcessInfo.processInfo.environment
-        guard environment["OPENBLAS_NUM_THREADS"] == nil, environment["OMP_NUM_THREADS"] == nil else { return }
-        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        // getenv, not ProcessInfo's environment, which builds a dictionary of all of it.
+        guard getenv("OPENBLAS_NUM_THREADS") == nil, getenv("OMP_NUM_THREADS") == nil else { return }
+        let cores = usableCores
         if Int(openblas_get_num_threads()) != cores { openblas_set_num_threads(Int32(clamping: cores)) }
     }()
 

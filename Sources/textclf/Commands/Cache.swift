@@ -5,6 +5,7 @@ import TextClf
 /// `textclf cache`: what the on-disk cache holds, and clearing it.
 struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cache",
         abstract: "List or clear the on-disk cache of parsed embeddings and averaged documents.",
         discussion: """
             The cache is a SQLite database, embeddings.sqlite, in the cache folder \

@@ -94,7 +94,7 @@ struct CrossValidate: ParsableCommand {
 
     private func run(recorder: RunRecorder, metrics: inout [String: Double]) throws {
         let progress = Progress(quiet: quiet)
-        CPUBackend.threads = training.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        CPUBackend.threads = training.threads ?? CPUBackend.usableCores
         let corpus = try LabelledCorpus.read(train, data: data)
         recorder.update(data: "\(train): \(corpus.count) documents, \(folds) folds")
         let stop = StopSignal()

@@ -6,6 +6,7 @@ import CUtf8proc
 /// `textclf info`: the version and the system libraries in use.
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "info",
         abstract: "Show textclf's version and the system libraries it runs on.",
         discussion: """
             Prints the versions of utf8proc (Unicode), OpenBLAS (dense linear algebra, with \

@@ -5,6 +5,7 @@ import TextClf
 /// `textclf predict`: raw text in, labels out, through a saved model's whole pipeline.
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "predict",
         abstract: "Label documents with a trained model.",
         discussion: """
             Reads raw text, runs it through the model's saved text stages and features, and \

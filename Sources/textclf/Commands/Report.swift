@@ -6,6 +6,7 @@ import TextClf
 /// truth, as text, JSON and a self-contained HTML page.
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Score a model on labelled data, or predictions against the truth: text, JSON and HTML.",
         discussion: """
             With --model, runs the saved model over the labelled corpus FILE and reports its \

@@ -5,6 +5,7 @@ import TextClf
 /// `textclf runs`: the local log of `train`, `cv` and `search` runs.
 struct Runs: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "runs",
         abstract: "List, show, compare and delete recorded train, cv and search runs.",
         discussion: """
             Every run of train, cv and search is recorded in a local SQLite database, the run \
@@ -38,6 +39,7 @@ struct RunLogLocation: ParsableArguments {
 extension Runs {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List recent runs, newest first.",
             discussion: """
                 Columns: id, start time (UTC), command, status, seconds, epochs, the headline \
@@ -84,6 +86,7 @@ extension Runs {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show one run: options, per-epoch history, metrics and children.",
             discussion: """
                 Examples:
@@ -114,6 +117,7 @@ extension Runs {
 
     struct Compare: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "compare",
             abstract: "Compare runs: the options that differ, then the metrics, side by side.",
             discussion: """
                 Examples:
@@ -146,6 +150,7 @@ extension Runs {
 
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Delete runs, with their epochs and child runs.",
             discussion: """
                 Nothing is deleted when one of the ids is not in the log. Model folders are \

@@ -10,6 +10,7 @@ import Glibc
 /// `textclf search`: grid or random search over `textclf train` options.
 struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "search",
         abstract: "Search train options (grid or random) and save the best configuration as a pipeline file.",
         discussion: """
             Each --space KEY=VALUES names a 'textclf train' option (without dashes, or a \
@@ -248,8 +249,8 @@ struct Search: ParsableCommand {
             data: "\(train): \(corpus.count) documents" + (validation.map { "; \($0): \(validationCorpus!.count) validation documents" } ?? "")
                 + "; \(specifications.count) trials")
 
-        let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
-        CPUBackend.threads = jobs > 1 ? 1 : (training.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let jobs = self.jobs ?? CPUBackend.usableCores
+        CPUBackend.threads = jobs > 1 ? 1 : (training.threads ?? CPUBackend.usableCores)
         let stop = StopSignal()
         let interrupt = InterruptHandler(
             message: "interrupted: stopping the running trials; finished trials are kept (Ctrl-C again to quit now)"

@@ -5,6 +5,7 @@ import TextClf
 /// `textclf stats`: what a corpus holds, seen through the text stages.
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stats",
         abstract: "Summarise a corpus: documents, labels, tokens and vocabulary.",
         discussion: """
             Reads the corpus, runs the text stages over every document and prints the \

@@ -5,6 +5,7 @@ import TextClf
 /// `textclf tokenize`: shows exactly what the text stages do to each document.
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "tokenize",
         abstract: "Print the tokens the text stages make of each document.",
         discussion: """
             Prints one line per document: its tokens joined by single spaces (a line break \

@@ -10,6 +10,7 @@ import Glibc
 /// `textclf train`: labelled text in, a trained and saved classifier out.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "train",
         abstract: "Train a logistic regression or an MLP on labelled text and save it.",
         discussion: """
             Reads TRAIN, fits the features on it (the same options as 'textclf vectorize'), \
@@ -134,7 +135,7 @@ struct Train: ParsableCommand {
         let clock = ContinuousClock()
         let started = clock.now
         let progress = Progress(quiet: quiet)
-        CPUBackend.threads = training.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        CPUBackend.threads = training.threads ?? CPUBackend.usableCores
 
         let corpora = try readCorpora()
         recorder.update(data: Self.describeData(train: train, corpora.training, validation: validation, corpora.validation, test: test, corpora.test))

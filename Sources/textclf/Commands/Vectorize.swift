@@ -5,6 +5,7 @@ import TextClf
 /// `textclf vectorize`: raw text in, a CSR matrix out, as scikit-learn would make it.
 struct Vectorize: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "vectorize",
         abstract: "Turn labelled text into feature matrices: counts, TF-IDF, hashing or word vectors.",
         discussion: """
             Fits the features on TRAIN and applies them to TRAIN and to each --apply \

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TextClfTensor
 
 /// `--pipeline FILE`: the option group that `train`, `cv` and `search` declare, so that their
 /// help documents it. ``PipelineExpansion`` has already replaced the file by its arguments when
@@ -116,6 +117,7 @@ struct PipelineExpansion {
     /// Expands a pipeline, then parses and runs `root` as `ParsableCommand.main()` does; a
     /// parse error that names an option from the pipeline says where the option came from.
     static func main(_ root: any ParsableCommand.Type) -> Never {
+        CPUBackend.prepare()
         let expansion: PipelineExpansion
         do {
             expansion = try PipelineExpansion(arguments: Array(CommandLine.arguments.dropFirst()), root: root)
