@@ -542,3 +542,142 @@ struct BackendKnownValueTests {
         #expect(CPUBackend.threads == initial)
     }
 }
+
+/// `textclf_exp` and `textclf_log`, the softmax kernels' exponential and logarithm: their
+/// error against the exact functions (computed in `Double`), their special values, and the
+/// same bits from every instruction set and every array length.
+@Suite("Vectorised exponential and logarithm")
+struct ExpLogKernelTests {
+    /// The error of `value` against `exact`, in units in the last place of `Float(exact)`
+    /// (subnormal results in units of the smallest subnormal).
+    static func ulps(_ value: Float, _ exact: Double) -> Double {
+        let rounded = Float(exact)
+        if rounded.isInfinite || value.isInfinite { return rounded == value ? 0 : .infinity }
+        let unit = max(Double(rounded.ulp), Double(Float.leastNonzeroMagnitude))
+        return abs(Double(value) - exact) / unit
+    }
+
+    /// Every `stride`-th float from `low` to `high` (by bit pattern, within one sign), with the ends.
+    static func samples(from low: Float, to high: Float, stride: UInt32) -> [Float] {
+        func walk(_ a: Float, _ b: Float) -> [Float] {
+            // Magnitudes from a to b, a ≤ b, both non-negative.
+            var values: [Float] = []
+            var bits = a.bitPattern
+            while bits <= b.bitPattern {
+                values.append(Float(bitPattern: bits))
+                let (next, overflow) = bits.addingReportingOverflow(stride)
+                if overflow { break }
+                bits = next
+            }
+            values.append(b)
+            return values
+        }
+        var values: [Float] = []
+        if low < 0 { values += walk(0, -low).map { -$0 } }
+        values += walk(max(low, 0), high)
+        return values
+    }
+
+    static func run(_ function: (Int32, UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Int32, set: Int32, _ values: [Float]) -> [Float]? {
+        var out = [Float](repeating: .nan, count: values.count)
+        let done = out.withUnsafeMutableBufferPointer { out in
+            values.withUnsafeBufferPointer { function(set, out.baseAddress!, $0.baseAddress!, values.count) }
+        }
+        return done == 1 ? out : nil
+    }
+
+    static func exp(_ set: Int32, _ out: UnsafeMutablePointer<Float>, _ values: UnsafePointer<Float>, _ count: Int) -> Int32 {
+        textclf_exp_using(set, out, values, count)
+    }
+
+    static func log(_ set: Int32, _ out: UnsafeMutablePointer<Float>, _ values: UnsafePointer<Float>, _ count: Int) -> Int32 {
+        textclf_log_using(set, out, values, count)
+    }
+
+    @Test func expWithinOneUlp() throws {
+        // Every 509th float of [-110, 90]: overflow, the subnormal results and underflow to 0.
+        let inputs = Self.samples(from: -110, to: 90, stride: 509)
+        let results = try #require(Self.run(Self.exp, set: 0, inputs))
+        var worst = 0.0, at: Float = 0
+        for (x, y) in zip(inputs, results) {
+            let error = Self.ulps(y, Foundation.exp(Double(x)))
+            if error > worst { (worst, at) = (error, x) }
+        }
+        #expect(worst <= 1.01, "exp: \(worst) ulp at \(at)")
+        #expect(inputs.count > 1_000_000)
+    }
+
+    @Test func logWithinOneUlp() throws {
+        // Every 1021st positive float, subnormals included, up to the largest.
+        let inputs = Self.samples(from: 0, to: .greatestFiniteMagnitude, stride: 1021)
+        let results = try #require(Self.run(Self.log, set: 0, inputs))
+        var worst = 0.0, at: Float = 0
+        for (x, y) in zip(inputs, results) where x > 0 {
+            let error = Self.ulps(y, Foundation.log(Double(x)))
+            if error > worst { (worst, at) = (error, x) }
+        }
+        #expect(worst <= 0.83, "log: \(worst) ulp at \(at)")
+        #expect(inputs.count > 1_000_000)
+    }
+
+    @Test func specialValues() throws {
+        // Exact where the answer is exact or at the edges of the range (the largest finite
+        // result, overflow, the smallest subnormal, underflow to zero); within an ulp elsewhere.
+        let expCases: [(Float, Float?)] = [
+            (0, 1), (-0.0, 1), (.infinity, .infinity), (-.infinity, 0), (.nan, .nan), (88.72283, 0x1.ffff08p+127),
+            (88.7229, .infinity), (1000, .infinity), (-103.97208, 0x1p-149), (-104, 0), (-1000, 0),
+            (1, nil), (-1, nil), (-87.33655, nil), (-100, nil),
+        ]
+        let exps = try #require(Self.run(Self.exp, set: 0, expCases.map(\.0)))
+        for ((x, want), value) in zip(expCases, exps) {
+            if let want {
+                #expect(value.bitPattern == want.bitPattern || value.isNaN && want.isNaN, "exp(\(x)) = \(value), not \(want)")
+            } else {
+                #expect(Self.ulps(value, Foundation.exp(Double(x))) <= 1.01, "exp(\(x)) = \(value)")
+            }
+        }
+        let logCases: [(Float, Float?)] = [
+            (1, 0), (0, -.infinity), (-0.0, -.infinity), (-1, .nan), (.infinity, .infinity), (-.infinity, .nan), (.nan, .nan),
+            (Float(M_E), nil), (2, nil), (.leastNonzeroMagnitude, nil), (.leastNormalMagnitude, nil), (.greatestFiniteMagnitude, nil),
+        ]
+        let logs = try #require(Self.run(Self.log, set: 0, logCases.map(\.0)))
+        for ((x, want), value) in zip(logCases, logs) {
+            if let want {
+                #expect(value.bitPattern == want.bitPattern || value.isNaN && want.isNaN, "log(\(x)) = \(value), not \(want)")
+            } else {
+                #expect(Self.ulps(value, Foundation.log(Double(x))) <= 0.83, "log(\(x)) = \(value)")
+            }
+        }
+    }
+
+    @Test func everyInstructionSetGivesTheSameBits() throws {
+        let expInputs = Self.samples(from: -110, to: 90, stride: 40_009)
+        let logInputs = Self.samples(from: 0, to: .infinity, stride: 40_009) + [-1, .nan]
+        for (function, inputs, name) in [(Self.exp, expInputs, "exp"), (Self.log, logInputs, "log")] {
+            let plain = try #require(Self.run(function, set: 3, inputs), "the baseline runs everywhere")
+            var checked = 0
+            for set: Int32 in [1, 2] {
+                guard let results = Self.run(function, set: set, inputs) else { continue }
+                checked += 1
+                #expect(results.map(\.bitPattern) == plain.map(\.bitPattern), "\(name): instruction set \(set) against the baseline")
+            }
+            #expect(Self.run(function, set: 4, inputs) == nil, "no instruction set 4")
+            print("\(name): \(checked) vector versions checked against the baseline on \(inputs.count) values")
+        }
+    }
+
+    @Test func everyLengthAndInPlaceGiveTheSameBits() throws {
+        var generator = RandomGenerator(seed: 1200)
+        let values = (0..<100).map { _ in generator.nextFloat() * 40 - 30 }
+        let one = values.map { value in try! #require(Self.run(Self.exp, set: 0, [value]))[0] }
+        for count in 0...70 {
+            // Starting at an odd offset, so the vector part is unaligned and its tail varies.
+            let slice = Array(values[1..<(1 + count)])
+            let results = try #require(Self.run(Self.exp, set: 0, slice))
+            #expect(results.map(\.bitPattern) == one[1..<(1 + count)].map(\.bitPattern), "length \(count)")
+            var inPlace = slice
+            inPlace.withUnsafeMutableBufferPointer { textclf_exp($0.baseAddress, $0.baseAddress, count) }
+            #expect(inPlace.map(\.bitPattern) == results.map(\.bitPattern), "in place, length \(count)")
+        }
+    }
+}

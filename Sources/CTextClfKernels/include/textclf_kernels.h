@@ -49,6 +49,22 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
                                    const float *restrict logits, long rows, long classes,
                                    const ptrdiff_t *restrict targets, const float *restrict weights, float divisor);
 
+/// `out[i] = e^values[i]` for `count` values, within 1.01 ulp, the same bits on every CPU (a
+/// vectorised polynomial, not the C library's `expf`): the exponential of the softmax kernels.
+/// `out` may be `values`.
+void textclf_exp(float *out, const float *values, long count);
+
+/// `out[i] = log(values[i])` for `count` values, within 0.83 ulp, the same bits on every CPU:
+/// the logarithm of the softmax kernels. `out` may be `values`.
+void textclf_log(float *out, const float *values, long count);
+
+/// ``textclf_exp`` or ``textclf_log`` by one implementation: `instruction_set` 1 for
+/// AVX-512, 2 for AVX2 with FMA, 3 for the baseline, 0 for the best this CPU runs. Returns 0
+/// (computing nothing) when the CPU lacks the instructions asked for. For tests: every
+/// version gives the same bits.
+int textclf_exp_using(int instruction_set, float *out, const float *values, long count);
+int textclf_log_using(int instruction_set, float *out, const float *values, long count);
+
 /// `count` steps of xoshiro256** from `state` (s0, s1, s2, s3; advanced in place): for each
 /// step's 64-bit output `x`, writes the float whose bits are `pattern` to `out[i]` when
 /// `x >> 40` (24 bits) is below `threshold`, else +0. With `threshold = ⌈p · 2²⁴⌉` and a

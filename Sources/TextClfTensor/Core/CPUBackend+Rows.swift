@@ -139,10 +139,11 @@ extension CPUBackend {
                     let source = values.baseAddress! + row * columns
                     let target = out + row * columns
                     // Subtracting the maximum keeps exp from overflowing ([1000, 0] gives [0, -1000]).
-                    let top = maximumOf(source, columns)
-                    var total: Float = 0
-                    for column in 0..<columns { total += Foundation.exp(source[column] - top) }
-                    let logTotal = Foundation.log(total) + top
+                    // The exponentials go through the row's output first.
+                    let (top, total) = shiftedExponentials(source, into: target, columns)
+                    var logarithm: Float = 0
+                    withUnsafePointer(to: total) { textclf_log(&logarithm, $0, 1) }
+                    let logTotal = logarithm + top
                     for column in 0..<columns { target[column] = source[column] - logTotal }
                 }
             }
@@ -334,17 +335,16 @@ private func maximumOf(_ values: UnsafePointer<Float>, _ count: Int) -> Float {
 
 /// `target[i] = exp(source[i] − max)` for a row of `count` values; returns the maximum and
 /// the exponentials' sum, added in order (the shared first half of the softmax kernels).
+/// The exponential is `textclf_exp`, as in the fused softmax cross-entropy kernel.
 @inline(__always)
 private func shiftedExponentials(
     _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, _ count: Int
 ) -> (top: Float, total: Float) {
     let top = maximumOf(source, count)
+    for column in 0..<count { target[column] = source[column] - top }
+    textclf_exp(target, target, count)
     var total: Float = 0
-    for column in 0..<count {
-        let e = Foundation.exp(source[column] - top)
-        target[column] = e
-        total += e
-    }
+    for column in 0..<count { total += target[column] }
     return (top, total)
 }
 
