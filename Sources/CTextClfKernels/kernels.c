@@ -253,16 +253,24 @@ static inline float log_body(float x) {
 
 // Each function over an array, built for AVX-512, for AVX2 with FMA and for the baseline
 // (which computes fmaf in software: slower, the same bits).
+// In place and out of place are separate loops: with `out` equal to `values`, a loop over two
+// pointers fails the vectoriser's overlap check and runs one value at a time.
+#define ELEMENTWISE_LOOPS(body)                                                                      \
+    if (out == values) {                                                                             \
+        for (long i = 0; i < count; i++) out[i] = body(out[i]);                                      \
+    } else {                                                                                         \
+        float *restrict target = out;                                                                \
+        const float *restrict source = values;                                                       \
+        for (long i = 0; i < count; i++) target[i] = body(source[i]);                                \
+    }
 #define ELEMENTWISE_VERSIONS(name, body)                                                             \
     __attribute__((target("avx512f"))) static void name##_avx512(float *out, const float *values, long count) { \
-        for (long i = 0; i < count; i++) out[i] = body(values[i]);                                  \
+        ELEMENTWISE_LOOPS(body)                                                                      \
     }                                                                                                \
     __attribute__((target("avx2,fma"))) static void name##_avx2(float *out, const float *values, long count) {  \
-        for (long i = 0; i < count; i++) out[i] = body(values[i]);                                  \
+        ELEMENTWISE_LOOPS(body)                                                                      \
     }                                                                                                \
-    static void name##_plain(float *out, const float *values, long count) {                          \
-        for (long i = 0; i < count; i++) out[i] = body(values[i]);                                  \
-    }
+    static void name##_plain(float *out, const float *values, long count) { ELEMENTWISE_LOOPS(body) }
 
 ELEMENTWISE_VERSIONS(exp, exp_body)
 ELEMENTWISE_VERSIONS(log, log_body)

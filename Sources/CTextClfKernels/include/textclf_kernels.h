@@ -51,11 +51,12 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
 
 /// `out[i] = e^values[i]` for `count` values, within 1.01 ulp, the same bits on every CPU (a
 /// vectorised polynomial, not the C library's `expf`): the exponential of the softmax kernels.
-/// `out` may be `values`.
+/// `out` is either `values` or memory that does not overlap it.
 void textclf_exp(float *out, const float *values, long count);
 
 /// `out[i] = log(values[i])` for `count` values, within 0.83 ulp, the same bits on every CPU:
-/// the logarithm of the softmax kernels. `out` may be `values`.
+/// the logarithm of the softmax kernels. `out` is either `values` or memory that does not
+/// overlap it.
 void textclf_log(float *out, const float *values, long count);
 
 /// ``textclf_exp`` or ``textclf_log`` by one implementation: `instruction_set` 1 for
