@@ -97,6 +97,84 @@ struct EmbeddingCacheTests {
         #expect(try cache.list().count == 1)
     }
 
+    @Test("a sampled hash is remembered while the file's signature holds, and a write or a rename over it is seen")
+    func rememberedHashes() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("vectors.txt")
+        try "a 1.5 2.5\nb 3.5 4.5\n".write(to: file, atomically: false, encoding: .utf8)
+        var status = stat()
+        #expect(stat(file.path, &status) == 0)
+        let cache = EmbeddingCache(directory: directory.appendingPathComponent("cache").path, settle: 0)
+        #expect(!(try cache.load(path: file.path)).cached)
+        #expect(cache.hashesComputed == 1)
+        // Unchanged: neither a load, a description nor a key reads the file again.
+        #expect((try cache.load(path: file.path)).cached)
+        #expect(cache.describe(path: file.path).map { [$0.count, $0.dimension] } == [2, 2])
+        let hash = try cache.contentHash(path: file.path)
+        #expect(cache.hashesComputed == 1)
+        // A rewrite with the old size and mtime: the status-change time moved, so it is hashed again.
+        try "a 1.5 2.5\nb 3.5 9.5\n".write(to: file, atomically: false, encoding: .utf8)
+        var times = [status.st_mtim, status.st_mtim]
+        #expect(utimensat(AT_FDCWD, file.path, &times, 0) == 0)
+        #expect(cache.describe(path: file.path) == nil)
+        #expect(cache.hashesComputed == 2)
+        #expect(try cache.contentHash(path: file.path) != hash)
+        let reloaded = try cache.load(path: file.path)
+        #expect(!reloaded.cached && reloaded.store.vector(for: "b").map(Array.init) == [3.5, 9.5])
+        #expect(cache.hashesComputed == 2, "the new signature's hash was remembered")
+        // Another file of the same bytes and times renamed over it: a new inode, hashed again, same entry.
+        let twin = directory.appendingPathComponent("twin.txt")
+        try "a 1.5 2.5\nb 3.5 9.5\n".write(to: twin, atomically: false, encoding: .utf8)
+        #expect(utimensat(AT_FDCWD, twin.path, &times, 0) == 0)
+        #expect(rename(twin.path, file.path) == 0)
+        #expect((try cache.load(path: file.path)).cached)
+        #expect(cache.hashesComputed == 3)
+        // A second cache value on the same folder (the next run) uses the remembered hash.
+        let next = EmbeddingCache(directory: directory.appendingPathComponent("cache").path, settle: 0)
+        #expect((try next.load(path: file.path)).cached && next.hashesComputed == 0)
+    }
+
+    @Test("a file written moments ago is hashed on every load until it has settled")
+    func unsettledFilesAreHashedEachTime() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("vectors.txt")
+        try "a 1.5 2.5\nb 3.5 4.5\n".write(to: file, atomically: false, encoding: .utf8)
+        // Within the default two seconds of the write: nothing is remembered.
+        let cache = EmbeddingCache(directory: directory.appendingPathComponent("cache").path)
+        #expect(!(try cache.load(path: file.path)).cached)
+        #expect((try cache.load(path: file.path)).cached)
+        #expect(cache.hashesComputed == 2)
+    }
+
+    @Test("averaged matrices are keyed by the embeddings' content: an edit keeping size and mtime recomputes them")
+    func averagedKeyFollowsContent() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("vectors.txt")
+        try "a 1.5 2.5\nb 3.5 4.5\n".write(to: file, atomically: false, encoding: .utf8)
+        var status = stat()
+        #expect(stat(file.path, &status) == 0)
+        let cache = EmbeddingCache(directory: directory.appendingPathComponent("cache").path, settle: 0)
+        let analyzer = try Analyzer(parsing: "lowercase,words")
+        let texts = ["a b", "b"]
+        func averages() throws -> (matrix: [Float], cached: Bool) {
+            let (features, store) = try EmbeddingFeatures.fit(
+                embeddings: file.path, format: nil, skipBadLines: false, text: analyzer, weighting: .mean,
+                unknownWords: .skip, trainingTexts: texts, cache: cache, report: { _ in })
+            let result = try features.transform(texts, store: store, cache: cache, report: { _ in })
+            return (result.matrix.scalars, result.cached)
+        }
+        #expect(try averages() == ([2.5, 3.5, 3.5, 4.5], false))
+        #expect(try averages() == ([2.5, 3.5, 3.5, 4.5], true))
+        try "a 1.5 2.5\nb 3.5 8.5\n".write(to: file, atomically: false, encoding: .utf8)
+        var times = [status.st_mtim, status.st_mtim]
+        #expect(utimensat(AT_FDCWD, file.path, &times, 0) == 0)
+        #expect(try averages() == ([2.5, 5.5, 3.5, 8.5], false))
+        #expect(try averages() == ([2.5, 5.5, 3.5, 8.5], true))
+    }
+
     /// Loads `file` into a cache in `directory`, damages the database with `damage`, and
     /// checks that the next load reports it and still gives the right vectors.
     func checkRecovery(damage: (String) throws -> Void, expecting text: String) throws {

@@ -41,9 +41,17 @@ public struct AveragedMatrix: Sendable, Equatable {
 /// plus the requested format and bad-line policy. Beside it the entry stores the file's size,
 /// mtime and a *sampled content hash*: a 64-bit FNV-1a-style hash (over 8-byte words) of the
 /// size, the first and last 1 MiB and 32 blocks of 64 KiB evenly spread between them (the
-/// whole file when it is at most 4 MiB). A load re-checks size, mtime and the sampled hash
-/// (about 4 MiB read, whatever the file's size); any difference rebuilds the entry with a
-/// message. An edit that keeps size and mtime and touches only unsampled bytes is not seen.
+/// whole file when it is at most 4 MiB). A load re-checks size, mtime and the sampled hash;
+/// any difference rebuilds the entry with a message. An edit that keeps size and mtime and
+/// touches only unsampled bytes is not seen.
+///
+/// **Hashes remembered.** The sampled hash (about 4 MiB read) is remembered per path beside
+/// the file's *signature*: device, inode, size, and modification and status-change times in
+/// nanoseconds. Writing a file, or renaming another over it, changes its status-change time,
+/// which no program can set back, so while the signature is unchanged the remembered hash is
+/// used without reading the file. A hash is remembered only once the file has been unchanged
+/// for ``settle`` seconds (two by default), so that a write landing within the file system's
+/// timestamp resolution of the hashing is never trusted.
 ///
 /// **Storage.** The database is the index: one row per entry names a binary store file in
 /// `stores/` (see the layout in `EmbeddingStoreFile`), which a cached load maps read-only
@@ -68,13 +76,31 @@ public struct EmbeddingCache: Sendable {
     /// The connection this cache value and its copies share.
     private let shared = SharedConnection()
 
+    /// How long a file must have been unchanged (by its status-change time) before its
+    /// sampled hash is remembered.
+    let settle: Double
+
+    /// How many sampled hashes this cache value and its copies computed rather than
+    /// remembered (for tests).
+    var hashesComputed: Int {
+        shared.lock.lock()
+        defer { shared.lock.unlock() }
+        return shared.hashesComputed
+    }
+
     /// The database file.
     public var databasePath: String { directory + "/embeddings.sqlite" }
 
     /// Creates a cache in `directory`, else `$TEXTCLF_CACHE_DIR`, else `~/.cache/textclf`.
     /// The directory is created on first use.
     public init(directory: String? = nil) {
+        self.init(directory: directory, settle: 2)
+    }
+
+    /// A cache that remembers hashes of files unchanged for `settle` seconds (tests use 0).
+    init(directory: String?, settle: Double) {
         self.directory = directory ?? Self.defaultDirectory()
+        self.settle = settle
     }
 
     /// `$TEXTCLF_CACHE_DIR`, else `~/.cache/textclf`.
@@ -98,9 +124,16 @@ public struct EmbeddingCache: Sendable {
         report: (String) -> Void = { _ in }
     ) throws(EmbeddingError) -> (store: EmbeddingStore, cached: Bool) {
         let absolute = Self.absolutePath(path)
-        let data = try EmbeddingFile.map(absolute)
         let info = try Self.fileInfo(absolute)
-        let contentHash = data.withUnsafeBytes { Self.sampledHash($0) }
+        // Mapped only when the hash or a parse needs the bytes.
+        var mapped: Data?
+        func bytes() throws(EmbeddingError) -> Data {
+            if let mapped { return mapped }
+            let data = try EmbeddingFile.map(absolute)
+            mapped = data
+            return data
+        }
+        let contentHash = try self.contentHash(absolute, info: info, report: report, bytes: bytes)
         let key = Self.entryKey(absolute, format: format, skipBadLines: skipBadLines)
 
         // Phase 1: look for a fresh, intact entry.
@@ -120,7 +153,7 @@ public struct EmbeddingCache: Sendable {
             canStore = false
         }
         let (parsed, built) = try EmbeddingFile.parse(
-            data, path: absolute, format: format, skipBadLines: skipBadLines
+            try bytes(), path: absolute, format: format, skipBadLines: skipBadLines
         ) { capacity, size throws(EmbeddingError) in
             if canStore, let image = StoreImage.file(beside: file, capacity: capacity, size: size) { return image }
             return try StoreImage.memory(capacity: capacity)
@@ -172,15 +205,18 @@ public struct EmbeddingCache: Sendable {
 
     /// The word count and dimension of a fresh entry for `path` (same size, mtime and sampled
     /// hash, as ``load(path:format:skipBadLines:report:)`` requires), read from the index
-    /// alone: no store file is mapped or checked. `nil` when there is no such entry, or the
-    /// file or the cache cannot be read.
+    /// alone: no store file is mapped or checked, and the embeddings file is not read when its
+    /// hash is remembered. `nil` when there is no such entry, or the file or the cache cannot
+    /// be read.
     ///
     /// A run whose averaged matrices are all cached needs only the width of the vectors, so it
     /// asks this instead of loading them (see ``LazyEmbeddingStore``).
     public func describe(path: String, format: EmbeddingFormat? = nil, skipBadLines: Bool = false) -> (count: Int, dimension: Int)? {
         let absolute = Self.absolutePath(path)
-        guard let data = try? EmbeddingFile.map(absolute), let info = try? Self.fileInfo(absolute) else { return nil }
-        let contentHash = data.withUnsafeBytes { Self.sampledHash($0) }
+        guard let info = try? Self.fileInfo(absolute),
+            let contentHash = try? contentHash(
+                absolute, info: info, report: { _ in }, bytes: { () throws(EmbeddingError) in try EmbeddingFile.map(absolute) })
+        else { return nil }
         let key = Self.entryKey(absolute, format: format, skipBadLines: skipBadLines)
         let found: (Int, Int)?? = withDatabase(report: { _ in }) { db throws(SQLiteError) -> (Int, Int)? in
             let statement = try db.prepare("SELECT size, mtime, content_hash, count, dimension FROM embedding_files WHERE key = ?")
@@ -192,6 +228,50 @@ public struct EmbeddingCache: Sendable {
         }
         guard let (count, dimension) = found ?? nil else { return nil }
         return (count, dimension)
+    }
+
+    /// The sampled content hash of the file at `path` (see the type's documentation),
+    /// remembered or computed. Keys of work derived from the file's contents use it.
+    /// - Parameter report: receives messages about cache trouble (a damaged database).
+    /// - Throws: ``EmbeddingError/unreadable(path:reason:)`` when the file cannot be read.
+    public func contentHash(path: String, report: (String) -> Void = { _ in }) throws(EmbeddingError) -> String {
+        let absolute = Self.absolutePath(path)
+        return try contentHash(absolute, info: try Self.fileInfo(absolute), report: report) { () throws(EmbeddingError) in
+            try EmbeddingFile.map(absolute)
+        }
+    }
+
+    /// The sampled hash of `absolute`, whose `info` was just read: the remembered one when the
+    /// file's signature is the one it was hashed with, else computed from `bytes()` and
+    /// remembered when the file has been unchanged for ``settle`` seconds and still has the
+    /// same signature after the hashing.
+    func contentHash(
+        _ absolute: String, info: FileInfo, report: (String) -> Void, bytes: () throws(EmbeddingError) -> Data
+    ) throws(EmbeddingError) -> String {
+        let remembered: String?? = withDatabase(report: report) { db throws(SQLiteError) -> String? in
+            let statement = try db.prepare("SELECT content_hash FROM file_hashes WHERE path = ? AND signature = ?")
+            statement.bind(1, absolute)
+            statement.bind(2, info.signature)
+            return try statement.step() ? statement.text(0) : nil
+        }
+        if let known = remembered ?? nil { return known }
+        let hash = try bytes().withUnsafeBytes { Self.sampledHash($0) }
+        shared.lock.lock()
+        shared.hashesComputed += 1
+        shared.lock.unlock()
+        if Date().timeIntervalSince1970 - info.changed >= settle, (try? Self.fileInfo(absolute))?.signature == info.signature {
+            _ = withDatabase(report: report) { db throws(SQLiteError) in
+                try db.transaction { () throws(SQLiteError) in
+                    let statement = try db.prepare(
+                        "INSERT OR REPLACE INTO file_hashes(path, signature, content_hash) VALUES (?,?,?)")
+                    statement.bind(1, absolute)
+                    statement.bind(2, info.signature)
+                    statement.bind(3, hash)
+                    try statement.run()
+                }
+            }
+        }
+        return hash
     }
 
     /// An entry's key: the absolute path, the requested format and the bad-line policy.
@@ -271,7 +351,7 @@ public struct EmbeddingCache: Sendable {
     public func clear() throws(EmbeddingError) {
         try checked { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) in
-                try db.exec("DELETE FROM embedding_files; DELETE FROM averaged;")
+                try db.exec("DELETE FROM embedding_files; DELETE FROM averaged; DELETE FROM file_hashes;")
             }
             try db.exec("VACUUM")
             let files = (try? FileManager.default.contentsOfDirectory(atPath: storesDirectory)) ?? []
@@ -395,8 +475,8 @@ public struct EmbeddingCache: Sendable {
         try db.exec("PRAGMA synchronous=NORMAL")
         // Readers skip the write lock when the tables already exist.
         let existing = try db.prepare(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('embedding_files', 'averaged')")
-        let ready = try existing.step() && existing.int(0) == 2
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('embedding_files', 'averaged', 'file_hashes')")
+        let ready = try existing.step() && existing.int(0) == 3
         existing.finish()
         if ready { return db }
         try db.transaction { () throws(SQLiteError) in
@@ -408,6 +488,7 @@ public struct EmbeddingCache: Sendable {
                     created REAL);
                 CREATE TABLE IF NOT EXISTS averaged(key TEXT PRIMARY KEY, rows INTEGER, dimension INTEGER,
                     vectors BLOB, checksum TEXT, created REAL);
+                CREATE TABLE IF NOT EXISTS file_hashes(path TEXT PRIMARY KEY, signature TEXT, content_hash TEXT);
                 """)
         }
         return db
@@ -444,13 +525,26 @@ public struct EmbeddingCache: Sendable {
         return URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
-    static func fileInfo(_ path: String) throws(EmbeddingError) -> (size: Int, mtime: Double) {
+    /// What `stat` says of a file: its size and modification time (in entries' keys), its
+    /// status-change time, and its signature (see the type's documentation).
+    struct FileInfo {
+        let size: Int
+        let mtime: Double
+        /// The status-change time, seconds since 1970.
+        let changed: Double
+        let signature: String
+    }
+
+    static func fileInfo(_ path: String) throws(EmbeddingError) -> FileInfo {
         var status = stat()
         guard stat(path, &status) == 0 else {
             throw .unreadable(path: path, reason: String(cString: strerror(errno)))
         }
-        let mtime = Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
-        return (Int(status.st_size), mtime)
+        let modified = status.st_mtim, changed = status.st_ctim
+        return FileInfo(
+            size: Int(status.st_size), mtime: Double(modified.tv_sec) + Double(modified.tv_nsec) / 1e9,
+            changed: Double(changed.tv_sec) + Double(changed.tv_nsec) / 1e9,
+            signature: "\(status.st_dev):\(status.st_ino):\(status.st_size):\(modified.tv_sec).\(modified.tv_nsec):\(changed.tv_sec).\(changed.tv_nsec)")
     }
 
     /// A 64-bit FNV-1a variant over little-endian 8-byte words (tail bytes one by one), with
@@ -505,4 +599,5 @@ public struct EmbeddingCache: Sendable {
 private final class SharedConnection: @unchecked Sendable {
     let lock = NSRecursiveLock()
     var connection: Connection?
+    var hashesComputed = 0
 }

@@ -95,7 +95,7 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
     public func transform(
         _ texts: [String], store: LazyEmbeddingStore, cache: EmbeddingCache?, report: (String) -> Void
     ) throws -> (matrix: Tensor, report: AveragingReport?, cached: Bool) {
-        let key = cacheKey(texts)
+        let key = cacheKey(texts, contentHash: cache.flatMap { try? $0.contentHash(path: embeddings, report: report) })
         if let cache, let hit = cache.loadAveraged(key: key, report: report), hit.rows == texts.count, hit.dimension == dimension {
             return (try Tensor(shape: [texts.count, dimension], values: hit.vectors, device: .cpu), nil, true)
         }
@@ -107,8 +107,9 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
     }
 
     /// The averaged-matrix cache key: FNV-1a 64 over the texts, the text stages, the embeddings
-    /// file's identity (path, size, modification time) and the averaging options.
-    func cacheKey(_ texts: [String]) -> String {
+    /// file's identity (path, size, modification time and the cache's sampled `contentHash`
+    /// of it) and the averaging options.
+    func cacheKey(_ texts: [String], contentHash: String?) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         func mix(_ string: String) {
             var copy = string
@@ -120,7 +121,7 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
         let size = info?.size ?? -1
         let modified = info?.mtime ?? -1
         mix(text.description)
-        mix("\(embeddings)|\(size)|\(modified)|\(weighting.rawValue)|\(unknownWords)|\(skipBadLines)")
+        mix("\(embeddings)|\(size)|\(modified)|\(contentHash ?? "-")|\(weighting.rawValue)|\(unknownWords)|\(skipBadLines)")
         if let frequencies { mix(frequencies.counts.map(String.init).joined(separator: ",")) }
         return "avg-" + String(hash, radix: 16) + "-\(texts.count)"
     }
