@@ -23,6 +23,19 @@ struct LabelEncoderTests {
         #expect(LabelEncoder(labels: ["2.5", "10"]).classes == ["10", "2.5"])
     }
 
+    @Test("few and many classes (compared in turn, or hashed) give the same classes and indices")
+    func fewAndManyClasses() throws {
+        for classCount in [1, 2, 31, 32, 33, 100] {
+            var generator = SystemRandomNumberGenerator()
+            let names = (0..<classCount).map { "class-\($0)" + String(repeating: "x", count: $0 % 20) }
+            let labels = (0..<2000).map { _ in names.randomElement(using: &generator)! } + names
+            let encoder = LabelEncoder(labels: labels)
+            #expect(encoder.classes == names.sorted { Array($0.unicodeScalars.map(\.value)).lexicographicallyPrecedes($1.unicodeScalars.map(\.value)) })
+            #expect(try encoder.encode(labels) == labels.map { encoder.classes.firstIndex(of: $0)! }, "\(classCount) classes")
+            #expect(throws: LabelError.unknown("missing", known: encoder.classes)) { try encoder.encode(labels + ["missing"]) }
+        }
+    }
+
     @Test("equal integers written differently keep a total order")
     func equalIntegers() {
         #expect(LabelEncoder(labels: ["01", "1", "+1", "0"]).classes == ["0", "+1", "01", "1"])

@@ -15,8 +15,28 @@ public struct LabelEncoder: Sendable, Equatable, Codable {
     /// Collects the distinct labels of `labels` and sorts them (see the type's discussion).
     /// - Complexity: O(*n* + *k* log *k*) for *n* labels of which *k* are distinct.
     public init<S: Sequence>(labels: S) where S.Element == String {
-        let distinct = Array(Set(labels))
-        self.init(validatedClasses: LabelEncoder.sortedClasses(distinct))
+        self.init(validatedClasses: LabelEncoder.sortedClasses(LabelEncoder.distinct(labels)))
+    }
+
+    /// At most this many classes are found by comparing with each in turn rather than by
+    /// hashing: a label set is usually a handful of short strings, which compare faster
+    /// than they hash.
+    static let linearSearchLimit = 32
+
+    /// The distinct labels, in no particular order.
+    static func distinct<S: Sequence>(_ labels: S) -> [String] where S.Element == String {
+        var found: [String] = []
+        var iterator = labels.makeIterator()
+        while let label = iterator.next() {
+            if found.contains(label) { continue }
+            found.append(label)
+            if found.count > linearSearchLimit {
+                var set = Set(found)
+                while let rest = iterator.next() { set.insert(rest) }
+                return Array(set)
+            }
+        }
+        return found
     }
 
     /// Restores an encoder with exactly these classes in this order (as saved in a model).
@@ -50,7 +70,11 @@ public struct LabelEncoder: Sendable, Equatable, Codable {
     /// - Throws: ``LabelError/unknown(_:known:)`` for the first unknown label.
     /// - Complexity: O(*n*) on average for *n* labels.
     public func encode(_ labels: [String]) throws -> [Int] {
-        try labels.map { try encode($0) }
+        guard classes.count <= LabelEncoder.linearSearchLimit else { return try labels.map { try encode($0) } }
+        return try labels.map { label in
+            guard let index = classes.firstIndex(of: label) else { throw LabelError.unknown(label, known: classes) }
+            return index
+        }
     }
 
     /// The label of class `index`.
