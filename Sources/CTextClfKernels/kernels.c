@@ -9,10 +9,10 @@
 // FMA is off so that every backend computes bit-identical values.
 #pragma STDC FP_CONTRACT OFF
 
-// Built twice, for AVX2 and for the baseline ISA, and chosen at load time: wider vectors
-// only, the same IEEE operations in the same order (no FMA: contraction is off), so both
-// versions give the same bits.
-__attribute__((target_clones("avx2", "default")))
+// Built for AVX-512, for AVX2 and for the baseline ISA, and chosen at load time: wider
+// vectors only, the same IEEE operations in the same order (no FMA: contraction is off), so
+// every version gives the same bits.
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void textclf_adam_step(float *restrict param, const float *restrict grad, float *restrict m,
                        float *restrict v, long count, float weight1, float beta2, float weight2,
                        float negative_step, float bias_correction2_root, float epsilon) {
@@ -26,6 +26,7 @@ void textclf_adam_step(float *restrict param, const float *restrict grad, float 
     }
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 long textclf_first_nonfinite(const float *values, long count) {
     // A value is NaN or infinite exactly when its exponent bits are all ones; adding one
     // to the exponent field then carries into the sign bit. OR-ing those carries over a

@@ -92,8 +92,8 @@ final class DenseMLPSteps {
         let parameter: Parameter
         let gradient: UnsafeMutablePointer<Float>
         let count: Int
-        /// Optimizer steps taken for this parameter.
-        var step: Int
+        /// Optimizer steps taken for this parameter (when the steps began).
+        let step: Int
         /// The optimizer's auxiliary tensors (Adam's moments).
         var tensors: [Tensor]
         /// The addresses of ``parameter``'s value and of ``tensors``, valid for an epoch.
@@ -107,10 +107,16 @@ final class DenseMLPSteps {
     private let stages: [Stage]
     private var slots: [Slot]
     private let classes: Int
-    /// Per-row target weights, softmax scratch, the optimizer's operand list, the predictions.
+    /// Per-row target weights and softmax scratch.
     private let rowWeights: UnsafeMutablePointer<Float>
     private let scratch: UnsafeMutablePointer<Float>
+    /// The optimizer's operands for each slot in turn (`[param, grad, state…]`, ``operandCount``
+    /// each), set at the start of an epoch; each slot's step count and whether it is
+    /// penalised. Kept apart from ``slots`` so that an update touches no reference counts.
     private let operands: UnsafeMutableBufferPointer<UnsafeMutableBufferPointer<Float>>
+    private let operandCount: Int
+    private let steps: UnsafeMutablePointer<Int>
+    private let penalized: [Bool]
     /// The predicted class of each row of the last step's batch.
     let predictions: UnsafeMutablePointer<Int>
     /// The training features (kept, so that their address stays valid) and labels.
@@ -203,8 +209,12 @@ final class DenseMLPSteps {
         rowWeights.initialize(repeating: 1, count: rows)
         scratch = .allocate(capacity: rows * classes + 3 * rows)
         scratch.initialize(repeating: 0, count: rows * classes + 3 * rows)
-        operands = .allocate(capacity: 2 + adam.slotCount)
+        operandCount = 2 + adam.slotCount
+        operands = .allocate(capacity: slots.count * operandCount)
         operands.initialize(repeating: UnsafeMutableBufferPointer(start: nil, count: 0))
+        steps = .allocate(capacity: slots.count)
+        steps.initialize(from: slots.map(\.step), count: slots.count)
+        penalized = slots.map(\.parameter.isPenalized)
         predictions = .allocate(capacity: rows)
         predictions.initialize(repeating: 0, count: rows)
         self.features = features
@@ -228,6 +238,7 @@ final class DenseMLPSteps {
         rowWeights.deallocate()
         scratch.deallocate()
         operands.deallocate()
+        steps.deallocate()
         predictions.deallocate()
     }
 
@@ -252,6 +263,12 @@ final class DenseMLPSteps {
         for index in slots.indices {
             slots[index].value = slots[index].parameter.value.uniqueValues()
             slots[index].auxiliary = slots[index].tensors.indices.map { slots[index].tensors[$0].uniqueValues() }
+            let slot = slots[index], first = index * operandCount
+            operands[first] = UnsafeMutableBufferPointer(start: slot.value, count: slot.count)
+            operands[first + 1] = UnsafeMutableBufferPointer(start: slot.gradient, count: slot.count)
+            for position in 0..<(operandCount - 2) {
+                operands[first + 2 + position] = UnsafeMutableBufferPointer(start: slot.auxiliary[position], count: slot.count)
+            }
         }
     }
 
@@ -408,20 +425,24 @@ final class DenseMLPSteps {
     /// its gradient.
     private func update() throws {
         try adam.checkHyperparameters()
-        let slotCount = adam.slotCount
-        for index in slots.indices {
-            let slot = slots[index]
-            let bad = textclf_first_nonfinite(slot.gradient, slot.count)
-            if bad >= 0 { throw TensorError.nonFinite(what: "gradient of \(slot.parameter.name)", index: bad) }
-            let step = slot.step + 1
-            operands[0] = UnsafeMutableBufferPointer(start: slot.value, count: slot.count)
-            operands[1] = UnsafeMutableBufferPointer(start: slot.gradient, count: slot.count)
-            for position in 0..<slotCount {
-                operands[2 + position] = UnsafeMutableBufferPointer(start: slot.auxiliary[position], count: slot.count)
+        // The slots usually share their step count, so one kernel serves every slot of a step
+        // with the same penalisation.
+        var last: (step: Int, penalized: Bool, kernel: ElementwiseKernel)?
+        for index in 0..<penalized.count {
+            let list = UnsafeBufferPointer(rebasing: operands[(index * operandCount)..<((index + 1) * operandCount)])
+            let gradient = list[1]
+            let bad = textclf_first_nonfinite(gradient.baseAddress, gradient.count)
+            if bad >= 0 { throw TensorError.nonFinite(what: "gradient of \(slots[index].parameter.name)", index: bad) }
+            let step = steps[index] + 1
+            let kernel: ElementwiseKernel
+            if let last, last.step == step, last.penalized == penalized[index] {
+                kernel = last.kernel
+            } else {
+                kernel = adam.kernel(penalized: penalized[index], step: step)
+                last = (step, penalized[index], kernel)
             }
-            adam.kernel(for: slot.parameter, step: step)
-                .run(onBuffers: UnsafeBufferPointer(start: operands.baseAddress, count: 2 + slotCount))
-            slots[index].step = step
+            kernel.run(onBuffers: list)
+            steps[index] = step
         }
     }
 
@@ -432,8 +453,8 @@ final class DenseMLPSteps {
         guard stepped else { return }
         stepped = false
         var state: [String: OptimizerParameterState] = [:]
-        for slot in slots {
-            state[slot.parameter.name] = OptimizerParameterState(step: slot.step, tensors: slot.tensors)
+        for (index, slot) in slots.enumerated() {
+            state[slot.parameter.name] = OptimizerParameterState(step: steps[index], tensors: slot.tensors)
             slot.parameter.zeroGradient()
             if hasGradients {
                 slot.parameter.gradient = try Tensor(

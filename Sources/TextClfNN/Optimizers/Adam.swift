@@ -79,9 +79,14 @@ public class Adam: Optimizer {
     /// The update of `parameter` at its `step`-th step (counted from 1), on the tensors
     /// `[param, grad]` followed by the ``slotCount`` slots.
     package func kernel(for parameter: Parameter, step: Int) -> ElementwiseKernel {
+        kernel(penalized: parameter.isPenalized, step: step)
+    }
+
+    /// The update at `step` of a parameter that weight decay applies to (`penalized`) or not.
+    package func kernel(penalized: Bool, step: Int) -> ElementwiseKernel {
         .adam(
             learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-            weightDecay: weightDecay != 0 && parameter.isPenalized ? weightDecay : 0, decoupled: decoupledWeightDecay,
+            weightDecay: weightDecay != 0 && penalized ? weightDecay : 0, decoupled: decoupledWeightDecay,
             step: step, amsgrad: amsgrad)
     }
 }
