@@ -84,18 +84,18 @@ public enum ModelFile {
         document.format = format
         document.version = version
         if let vectorizer {
-            try AtomicFile.write(try vectorizer.encodedFile(labels: document.classes), to: path(directory, "vectorizer.json"))
+            try AtomicFile.write(try vectorizer.encodedFile(labels: document.classes), to: path(directory, "vectorizer.json"), syncDirectory: false)
             document.vectorizer = "vectorizer.json"
         }
         if let standardizerJSON {
-            try AtomicFile.write(standardizerJSON, to: path(directory, "standardizer.json"))
+            try AtomicFile.write(standardizerJSON, to: path(directory, "standardizer.json"), syncDirectory: false)
             document.standardizer = "standardizer.json"
         }
         if let best = document.training?.bestState {
-            try Safetensors.write(best, metadata: ["format": "pt"], to: path(directory, "best.safetensors"))
+            try Safetensors.write(best, metadata: ["format": "pt"], to: path(directory, "best.safetensors"), syncDirectory: false)
         }
         if let last = document.training?.lastState {
-            try Safetensors.write(last, metadata: ["format": "pt"], to: path(directory, "last.safetensors"))
+            try Safetensors.write(last, metadata: ["format": "pt"], to: path(directory, "last.safetensors"), syncDirectory: false)
         } else {
             try? FileManager.default.removeItem(atPath: path(directory, "last.safetensors"))
         }
@@ -108,13 +108,14 @@ public enum ModelFile {
                 metadata["step:" + name] = String(entry.step)
                 for (index, tensor) in entry.tensors.enumerated() { tensors["\(name)/\(index)"] = tensor }
             }
-            try Safetensors.write(tensors, metadata: metadata, to: path(directory, "optimizer.safetensors"))
+            try Safetensors.write(tensors, metadata: metadata, to: path(directory, "optimizer.safetensors"), syncDirectory: false)
         }
-        try Safetensors.write(model.stateDictionary(), metadata: ["format": "pt"], to: path(directory, "model.safetensors"))
+        try Safetensors.write(model.stateDictionary(), metadata: ["format": "pt"], to: path(directory, "model.safetensors"), syncDirectory: false)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        // model.json last: its presence marks a complete directory.
+        // model.json last: its presence marks a complete directory. Its rename's directory
+        // flush makes the earlier renames durable too.
         try AtomicFile.write(try encoder.encode(document), to: path(directory, "model.json"))
     }
 

@@ -17,6 +17,16 @@ struct AtomicFileTests {
         #expect(scratch.contents() == ["out.bin"])
     }
 
+    @Test("writes that leave the directory's flush to a later one land whole")
+    func deferredDirectoryFlush() throws {
+        let scratch = try ScratchDirectory()
+        try AtomicFile.write([7], to: scratch.file("first.bin"), syncDirectory: false)
+        try AtomicFile.write(Data([8, 9]), to: scratch.file("second.bin"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("first.bin"))) == Data([7]))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("second.bin"))) == Data([8, 9]))
+        #expect(scratch.contents() == ["first.bin", "second.bin"])
+    }
+
     @Test("a missing directory leaves neither a temporary file nor the target")
     func missingDirectory() throws {
         let scratch = try ScratchDirectory()

@@ -15,25 +15,34 @@ import Foundation
 /// flushed with `fsync` and then renamed over the target. On any error the temporary file
 /// is removed and an existing target is left as it was, so an interrupted `textclf`
 /// run never leaves a truncated matrix that a later run (or scipy) would half-read.
+///
+/// After the rename the directory is flushed too, which makes the rename itself durable.
+/// Several files written into one directory in a row can leave that to the last one
+/// (`syncDirectory: false` for the others): flushing a directory makes all of its earlier
+/// renames durable.
 public enum AtomicFile {
     /// Writes `bytes` to `path` atomically.
     /// - Parameters:
     ///   - bytes: The whole contents.
     ///   - path: The target; its directory must exist.
+    ///   - syncDirectory: Whether to flush the directory after the rename (see the type's
+    ///     discussion).
     /// - Throws: ``TensorFileError`` when the temporary file cannot be created, written,
     ///   flushed or renamed.
-    public static func write(_ bytes: [UInt8], to path: String) throws {
-        try write(to: path) { output in try output.write(bytes) }
+    public static func write(_ bytes: [UInt8], to path: String, syncDirectory: Bool = true) throws {
+        try write(to: path, syncDirectory: syncDirectory) { output in try output.write(bytes) }
     }
 
     /// Writes `data` to `path` atomically.
     /// - Parameters:
     ///   - data: The whole contents.
     ///   - path: The target; its directory must exist.
+    ///   - syncDirectory: Whether to flush the directory after the rename (see the type's
+    ///     discussion).
     /// - Throws: ``TensorFileError`` when the temporary file cannot be created, written,
     ///   flushed or renamed.
-    public static func write(_ data: Data, to path: String) throws {
-        try write(to: path) { output in
+    public static func write(_ data: Data, to path: String, syncDirectory: Bool = true) throws {
+        try write(to: path, syncDirectory: syncDirectory) { output in
             try data.withUnsafeBytes { try output.write($0) }
         }
     }
@@ -43,15 +52,18 @@ public enum AtomicFile {
     /// Large outputs should use this rather than building the whole file in memory first.
     /// - Parameters:
     ///   - path: The target; its directory must exist.
+    ///   - syncDirectory: Whether to flush the directory after the rename (see the type's
+    ///     discussion).
     ///   - body: Writes the contents to the given output. If it throws, nothing is renamed
     ///     and the error is rethrown unchanged.
     /// - Throws: Whatever `body` throws, or ``TensorFileError`` for a file-system failure.
-    public static func write(to path: String, _ body: (FileOutput) throws -> Void) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
-            .path
+    public static func write(to path: String, syncDirectory: Bool = true, _ body: (FileOutput) throws -> Void) throws {
+        // The directory part (with its slash) and the name, as strings: `URL` is slow to build.
+        let slash = path.lastIndex(of: "/")
+        let prefix = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let directory = prefix.isEmpty ? "." : (prefix == "/" ? "/" : String(prefix.dropLast()))
+        let temporary = prefix + ".\(name).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else {
             throw TensorFileError(path: path, message: "cannot create a temporary file in '\(directory)': \(errnoText())")
@@ -73,7 +85,8 @@ public enum AtomicFile {
             throw error
         }
         // Makes the rename itself durable; failure here loses nothing already written.
-        let directoryDescriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_CLOEXEC)
+        guard syncDirectory else { return }
+        let directoryDescriptor = open(directory, O_RDONLY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
             _ = fsync(directoryDescriptor)
             closeDescriptor(directoryDescriptor)

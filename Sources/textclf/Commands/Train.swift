@@ -288,7 +288,8 @@ struct FeaturePipeline {
         }
         if let dense {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try AtomicFile.write(try dense.features.encodedFile(), to: directory + "/embeddings.json")
+            // The model files that follow flush the directory.
+            try AtomicFile.write(try dense.features.encodedFile(), to: directory + "/embeddings.json", syncDirectory: false)
             document.vectorizer = "embeddings.json"
             try? FileManager.default.removeItem(atPath: directory + "/vectorizer.json")
         } else {
