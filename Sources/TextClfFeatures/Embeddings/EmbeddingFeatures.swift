@@ -106,14 +106,14 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
         return (try Tensor(shape: [texts.count, dimension], values: values, device: .cpu), averaging, false)
     }
 
-    /// The averaged-matrix cache key: FNV-1a 64 over the texts, the text stages, the embeddings
-    /// file's identity (path, size, modification time and the cache's sampled `contentHash`
-    /// of it) and the averaging options.
+    /// The averaged-matrix cache key: a hash (``EmbeddingCache``'s word-at-a-time FNV-1a
+    /// variant) of the texts, the text stages, the embeddings file's identity (path, size,
+    /// modification time and the cache's sampled `contentHash` of it) and the averaging options.
     func cacheKey(_ texts: [String], contentHash: String?) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         func mix(_ string: String) {
             var copy = string
-            copy.withUTF8 { hash = ByteStringTable.hash($0, seed: hash) }
+            copy.withUTF8 { hash = EmbeddingCache.hash64(UnsafeRawBufferPointer($0), seed: hash) }
             hash = (hash ^ 0xFF) &* 0x0000_0100_0000_01B3
         }
         for text in texts { mix(text) }
