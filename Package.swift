@@ -25,8 +25,10 @@ let package = Package(
         .systemLibrary(
             name: "CUtf8proc",
             providers: [.apt(["libutf8proc-dev"])]),
+        // OpenBLAS's header comes from Debian's multiarch include path (`cblas.h`, pointing at the
+        // selected OpenBLAS); the library is linked statically by TextClfTensor (see there).
         .systemLibrary(
-            name: "COpenBLAS", pkgConfig: "openblas",
+            name: "COpenBLAS",
             providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
@@ -51,7 +53,19 @@ let package = Package(
         .target(
             name: "CTextClfKernels",
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])]),
-        .target(name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels"]),
+        // OpenBLAS linked statically, from its pthread build (libopenblas-pthread-dev, found
+        // first whichever build the system's alternatives select): the shared library's 16,000
+        // symbol relocations and its Fortran runtime cost every process about 4 ms before main,
+        // more than many commands take.
+        .target(
+            name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels"],
+            linkerSettings: [
+                .unsafeFlags([
+                    "-Xlinker", "-L/usr/lib/x86_64-linux-gnu/openblas-pthread",
+                    "-Xlinker", "-L/usr/lib/aarch64-linux-gnu/openblas-pthread",
+                    "-Xlinker", "-l:libopenblas.a",
+                ])
+            ]),
         .target(
             name: "TextClfFeatures",
             dependencies: ["TextClfText", "TextClfTensor", "CSQLite"]),

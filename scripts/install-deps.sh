@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages textclf builds against, if any is missing:
-# libopenblas-dev (BLAS), libutf8proc-dev (Unicode), libsqlite3-dev (on-disk caches).
+# libopenblas-dev (BLAS; its pthread build, libopenblas-pthread-dev, is what textclf links
+# statically), libutf8proc-dev (Unicode), libsqlite3-dev (on-disk caches).
 # Runs apt-get as root, or through sudo when run as another user.
 set -euo pipefail
 
-packages=(libopenblas-dev libutf8proc-dev libsqlite3-dev)
+packages=(libopenblas-dev libopenblas-pthread-dev libutf8proc-dev libsqlite3-dev)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

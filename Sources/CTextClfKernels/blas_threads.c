@@ -1,14 +1,15 @@
 #define _GNU_SOURCE
 #include "textclf_kernels.h"
-#include <dlfcn.h>
 #include <sched.h>
 #include <stdio.h>
 
+// OpenBLAS's function that stops its worker threads, in its pthread builds only (builds on
+// OpenMP have none): a weak reference is null when the linked OpenBLAS lacks it.
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
 int textclf_stop_blas_threads(void) {
-    // Looked up rather than linked: OpenBLAS builds on OpenMP have no such function.
-    int (*shutdown)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
-    if (shutdown == NULL) return 0;
-    shutdown();
+    if (blas_thread_shutdown_ == NULL) return 0;
+    blas_thread_shutdown_();
     return 1;
 }
 

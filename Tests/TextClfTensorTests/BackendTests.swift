@@ -532,14 +532,18 @@ struct BackendKnownValueTests {
         #expect(initial >= 1)
         let environment = ProcessInfo.processInfo.environment
         if environment["OPENBLAS_NUM_THREADS"] == nil && environment["OMP_NUM_THREADS"] == nil {
-            #expect(initial == ProcessInfo.processInfo.activeProcessorCount)
+            #expect(initial == CPUBackend.usableCores)
         }
+        // The affinity mask and the cgroup quota, as Foundation counts them too.
+        #expect(CPUBackend.usableCores == ProcessInfo.processInfo.activeProcessorCount)
         CPUBackend.threads = 1
         #expect(CPUBackend.threads == 1)
         CPUBackend.threads = 0
         #expect(CPUBackend.threads == 1, "a count below one means one")
         CPUBackend.threads = initial
         #expect(CPUBackend.threads == initial)
+        // The linked OpenBLAS (its pthread build) can stop its spinning workers.
+        #expect(textclf_stop_blas_threads() == 1)
     }
 }
 

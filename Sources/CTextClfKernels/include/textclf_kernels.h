@@ -74,8 +74,8 @@ int textclf_log_using(int instruction_set, float *out, const float *values, long
 void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long count, uint64_t threshold,
                             uint32_t pattern);
 
-/// Stops OpenBLAS's worker threads when its build has them (`blas_thread_shutdown_`, found at
-/// run time); OpenBLAS starts them again for the first product that runs on several threads.
+/// Stops OpenBLAS's worker threads when its build has them (`blas_thread_shutdown_`, a weak
+/// reference); OpenBLAS starts them again for the first product that runs on several threads.
 /// Returns whether there was such a function. Its threads spin on a core for a while after
 /// they start and after every threaded product.
 int textclf_stop_blas_threads(void);
