@@ -117,6 +117,9 @@ final class DenseMLPSteps {
     private let operandCount: Int
     private let steps: UnsafeMutablePointer<Int>
     private let penalized: [Bool]
+    /// The optimizer's hyperparameters, read at the start of each epoch (when the trainer sets
+    /// the epoch's learning rate), so that a step does not go through the class's properties.
+    private var hyperparameters: Adam.Hyperparameters
     /// The predicted class of each row of the last step's batch.
     let predictions: UnsafeMutablePointer<Int>
     /// The training features (kept, so that their address stays valid) and labels.
@@ -215,6 +218,7 @@ final class DenseMLPSteps {
         steps = .allocate(capacity: slots.count)
         steps.initialize(from: slots.map(\.step), count: slots.count)
         penalized = slots.map(\.parameter.isPenalized)
+        hyperparameters = adam.hyperparameters
         predictions = .allocate(capacity: rows)
         predictions.initialize(repeating: 0, count: rows)
         self.features = features
@@ -248,7 +252,7 @@ final class DenseMLPSteps {
     /// Starts an epoch whose batches take the rows of `order` in turn, ``batchSize`` at a time
     /// (the last one shorter), `batchCount` of them: takes the epoch's dropout layers
     /// (``MLP/prepareEpoch(_:seed:)`` replaces them) and the addresses of the parameters and
-    /// the optimizer's state, making each unshared first.
+    /// the optimizer's state, making each unshared first, and the optimizer's hyperparameters.
     /// - Precondition: the rows are rows of the training set, enough for `batchCount` batches.
     func beginEpoch(order: [Int], batchCount: Int) {
         precondition(order.count <= features.shape[0] && (batchCount - 1) * batchSize < max(order.count, 1))
@@ -260,6 +264,7 @@ final class DenseMLPSteps {
         for stage in stages {
             stage.dropout = stage.dropoutIndex.map { model.layers[$0] as! Dropout }
         }
+        hyperparameters = adam.hyperparameters
         for index in slots.indices {
             slots[index].value = slots[index].parameter.value.uniqueValues()
             slots[index].auxiliary = slots[index].tensors.indices.map { slots[index].tensors[$0].uniqueValues() }
@@ -424,7 +429,7 @@ final class DenseMLPSteps {
     /// The optimizer's update of every parameter, in the model's order, each after checking
     /// its gradient.
     private func update() throws {
-        try adam.checkHyperparameters()
+        try hyperparameters.check()
         // The slots usually share their step count, so one kernel serves every slot of a step
         // with the same penalisation.
         var last: (step: Int, penalized: Bool, kernel: ElementwiseKernel)?
@@ -438,7 +443,7 @@ final class DenseMLPSteps {
             if let last, last.step == step, last.penalized == penalized[index] {
                 kernel = last.kernel
             } else {
-                kernel = adam.kernel(penalized: penalized[index], step: step)
+                kernel = hyperparameters.kernel(penalized: penalized[index], step: step)
                 last = (step, penalized[index], kernel)
             }
             kernel.run(onBuffers: list)

@@ -71,23 +71,42 @@ public class Adam: Optimizer {
 
     /// Throws ``TensorError/invalid(_:)`` for hyperparameters outside their ranges.
     package func checkHyperparameters() throws {
-        try require(learningRate >= 0, "Adam: learning rate must be >= 0 (got \(learningRate))")
-        try require((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1) (got \(beta1), \(beta2))")
-        try require(epsilon >= 0 && weightDecay >= 0, "Adam: epsilon and weight decay must be >= 0")
+        try hyperparameters.check()
     }
 
     /// The update of `parameter` at its `step`-th step (counted from 1), on the tensors
     /// `[param, grad]` followed by the ``slotCount`` slots.
     package func kernel(for parameter: Parameter, step: Int) -> ElementwiseKernel {
-        kernel(penalized: parameter.isPenalized, step: step)
+        hyperparameters.kernel(penalized: parameter.isPenalized, step: step)
     }
 
-    /// The update at `step` of a parameter that weight decay applies to (`penalized`) or not.
-    package func kernel(penalized: Bool, step: Int) -> ElementwiseKernel {
-        .adam(
-            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-            weightDecay: weightDecay != 0 && penalized ? weightDecay : 0, decoupled: decoupledWeightDecay,
-            step: step, amsgrad: amsgrad)
+    /// The hyperparameters as they are now: a copy, which steps that run many updates between
+    /// two settings (an epoch's) read without going through the class's properties.
+    package var hyperparameters: Hyperparameters {
+        Hyperparameters(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+            decoupledWeightDecay: decoupledWeightDecay, amsgrad: amsgrad)
+    }
+
+    /// A copy of ``Adam``'s hyperparameters, with its checks and update kernels.
+    package struct Hyperparameters: Sendable {
+        let learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+        let decoupledWeightDecay: Bool, amsgrad: Bool
+
+        /// Throws ``TensorError/invalid(_:)`` for hyperparameters outside their ranges.
+        package func check() throws {
+            try require(learningRate >= 0, "Adam: learning rate must be >= 0 (got \(learningRate))")
+            try require((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1) (got \(beta1), \(beta2))")
+            try require(epsilon >= 0 && weightDecay >= 0, "Adam: epsilon and weight decay must be >= 0")
+        }
+
+        /// The update at `step` of a parameter that weight decay applies to (`penalized`) or not.
+        package func kernel(penalized: Bool, step: Int) -> ElementwiseKernel {
+            .adam(
+                learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                weightDecay: weightDecay != 0 && penalized ? weightDecay : 0, decoupled: decoupledWeightDecay,
+                step: step, amsgrad: amsgrad)
+        }
     }
 }
 
