@@ -67,6 +67,36 @@ import TextClfTestSupport
         }
     }
 
+    /// A subcommand's arguments parsed by the subcommand itself give the command a parse from
+    /// the root gives, and whatever it rejects or leaves to the root (help, versions, errors)
+    /// is the root's answer.
+    @Test func subcommandParsesAsTheRootWould() throws {
+        func parsed(_ arguments: [String], fast: Bool) -> String {
+            var text = ""
+            do {
+                let command = fast ? try PipelineExpansion.parse(arguments, root: TextClfCommand.self) : try TextClfCommand.parseAsRoot(arguments)
+                dump(command, to: &text)
+            } catch {
+                text = "error \(TextClfCommand.exitCode(for: error).rawValue): \(TextClfCommand.fullMessage(for: error))"
+            }
+            return text
+        }
+        let cases: [[String]] = [
+            ["train", "x.tsv", "--model", "mlp", "--hidden", "15", "--epochs", "3", "--lr", "0.5", "--out", "m"],
+            ["vectorize", "a.tsv", "--out", "o", "--text", "lowercase,words"],
+            ["tokenize", "--text", "porter", "--limit", "2", "a.tsv"],
+            ["train", "--bogus"], ["train"], ["train", "x.tsv", "--epochs", "-1"], ["train", "--help"], ["train", "-h"],
+            ["train", "--version"], ["cache", "list"], ["runs", "list", "--limit", "3"], ["predict", "--model", "m"],
+        ]
+        for arguments in cases {
+            #expect(parsed(arguments, fast: true) == parsed(arguments, fast: false), "\(arguments)")
+        }
+        // The first three parse (the comparisons above are not all of errors).
+        for arguments in cases.prefix(3) {
+            #expect(!parsed(arguments, fast: true).hasPrefix("error"), "\(arguments)")
+        }
+    }
+
     /// Every command names itself in its configuration. Without a name, ArgumentParser derives
     /// one from the type's name through reflection, for every subcommand on every start, which
     /// was about a fifth of `textclf --version`'s time.
