@@ -140,6 +140,8 @@ final class DenseMLPSteps {
     private var stepped = false
     /// Whether the last step computed gradients (a non-finite loss stops it before).
     private var hasGradients = false
+    /// ``tally(into:)``'s four copies of the confusion counts.
+    private var tallies: [Int] = []
 
     /// Prepares the steps for `model` trained by `optimizer` with `options` on `train`, or
     /// returns `nil` when the run needs the layer-by-layer step (see the type's description).
@@ -279,6 +281,31 @@ final class DenseMLPSteps {
 
     /// The labels of the batch trained on last.
     var batchLabels: UnsafeBufferPointer<Int> { UnsafeBufferPointer(start: batchLabelBuffer, count: batchRows) }
+
+    /// Adds the last batch's (label, prediction) pairs to `confusion` (row-major, one row per
+    /// label) and returns how many were right. Consecutive rows count into four separate
+    /// copies, added at the end: a handful of cells counted one after another would make each
+    /// increment wait for the one before.
+    func tally(into confusion: inout [Int]) -> Int {
+        let cells = classes * classes
+        precondition(confusion.count == cells, "DenseMLPSteps: a confusion matrix of \(confusion.count) cells for \(classes) classes")
+        if tallies.count != 4 * cells { tallies = [Int](repeating: 0, count: 4 * cells) }
+        var correct = 0
+        tallies.withUnsafeMutableBufferPointer { banks in
+            for row in 0..<batchRows {
+                let label = batchLabelBuffer[row], predicted = predictions[row]
+                if label == predicted { correct += 1 }
+                banks[(row & 3) * cells + label * classes + predicted] += 1
+            }
+            confusion.withUnsafeMutableBufferPointer { counts in
+                for cell in 0..<cells {
+                    counts[cell] += banks[cell] + banks[cells + cell] + banks[2 * cells + cell] + banks[3 * cells + cell]
+                    for bank in 0..<4 { banks[bank * cells + cell] = 0 }
+                }
+            }
+        }
+        return correct
+    }
 
     /// One step on the epoch's next batch: its rows and labels gathered, forward, loss,
     /// backward and the optimizer's update. The predicted classes are left in

@@ -97,7 +97,7 @@ public enum ModelFile {
         if let last = document.training?.lastState {
             try Safetensors.write(last, metadata: ["format": "pt"], to: path(directory, "last.safetensors"), syncDirectory: false)
         } else {
-            try? FileManager.default.removeItem(atPath: path(directory, "last.safetensors"))
+            _ = unlink(path(directory, "last.safetensors"))  // an earlier run's; none is fine
         }
         if let optimizerState = document.training?.optimizerState {
             // Tensor `<parameter>/<i>` is the parameter's i-th state tensor; metadata `step:<parameter>`

@@ -272,11 +272,7 @@ public final class Trainer {
                         lossValue = try dense.step()
                         guard lossValue.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
                         rows = dense.batchRows
-                        for (row, t) in dense.batchLabels.enumerated() {
-                            let p = dense.predictions[row]
-                            if p == t { correct += 1 }
-                            confusion[t * classCount + p] += 1
-                        }
+                        correct += dense.tally(into: &confusion)
                     } else if let batch {
                         rows = batch.count
                         for parameter in parameters { parameter.zeroGradient() }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TextClfTensor
 import TextClfTestSupport
 
 @testable import TextClfData
@@ -32,6 +33,19 @@ struct SplitTests {
         for (part, fraction) in zip(parts, fractions) {
             #expect(abs(Double(part.count) - fraction * Double(labels.count)) <= 1)
         }
+    }
+
+    @Test("labels that are not class indices split as their ranks do")
+    func labelsOtherThanIndices() throws {
+        var generator = RandomGenerator(seed: 31)
+        let values = [-7, 3, 2_000_000]
+        let labels = (0..<500).map { _ in values[generator.nextInt(below: values.count)] }
+        // The same classes as indices in the same order.
+        let ranks = labels.map { values.firstIndex(of: $0)! }
+        #expect(try Splits.stratified(labels: labels, fractions: [0.7, 0.3], seed: 5) == Splits.stratified(labels: ranks, fractions: [0.7, 0.3], seed: 5))
+        let folds = try Splits.stratifiedKFold(labels: labels, folds: 4, seed: 5)
+        let rankFolds = try Splits.stratifiedKFold(labels: ranks, folds: 4, seed: 5)
+        #expect(folds.map(\.train) == rankFolds.map(\.train) && folds.map(\.test) == rankFolds.map(\.test))
     }
 
     @Test("a tiny part still gets its share when every class is too small to give it a row")

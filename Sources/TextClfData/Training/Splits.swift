@@ -146,14 +146,37 @@ public enum Splits {
 
     /// The rows of each class, each list in ascending row order.
     private static func rowsByClass(_ labels: [Int], ordered order: ClassOrder) -> [(label: Int, rows: [Int])] {
-        var groups = [Int: [Int]]()
         var appearance = [Int]()
-        for (row, label) in labels.enumerated() {
-            if groups[label] == nil { appearance.append(label) }
-            groups[label, default: []].append(row)
+        var rowsOf: [[Int]] = []
+        let slot: (Int) -> Int
+        if let top = labels.max(), let bottom = labels.min(), bottom >= 0, top < max(1024, labels.count) {
+            // Class indices (the usual labels): a list per index, found without hashing.
+            var slots = [Int](repeating: -1, count: top + 1)
+            for (row, label) in labels.enumerated() {
+                if slots[label] >= 0 {
+                    rowsOf[slots[label]].append(row)
+                    continue
+                }
+                slots[label] = rowsOf.count
+                rowsOf.append([row])
+                appearance.append(label)
+            }
+            slot = { slots[$0] }
+        } else {
+            var slots = [Int: Int]()
+            for (row, label) in labels.enumerated() {
+                if let index = slots[label] {
+                    rowsOf[index].append(row)
+                    continue
+                }
+                slots[label] = rowsOf.count
+                rowsOf.append([row])
+                appearance.append(label)
+            }
+            slot = { slots[$0]! }
         }
         let keys = order == .ascending ? appearance.sorted() : appearance
-        return keys.map { ($0, groups[$0]!) }
+        return keys.map { ($0, rowsOf[slot($0)]) }
     }
 
     /// Integers proportional to `weights` summing to `total` (Hamilton's method); ties go to

@@ -284,16 +284,16 @@ struct FeaturePipeline {
         if let standardizer {
             standardizerJSON = try JSONEncoder().encode(standardizer)
         } else {
-            try? FileManager.default.removeItem(atPath: directory + "/standardizer.json")
+            _ = unlink(directory + "/standardizer.json")  // files of an earlier model; none is fine
         }
         if let dense {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             // The model files that follow flush the directory.
             try AtomicFile.write(try dense.features.encodedFile(), to: directory + "/embeddings.json", syncDirectory: false)
             document.vectorizer = "embeddings.json"
-            try? FileManager.default.removeItem(atPath: directory + "/vectorizer.json")
+            _ = unlink(directory + "/vectorizer.json")
         } else {
-            try? FileManager.default.removeItem(atPath: directory + "/embeddings.json")
+            _ = unlink(directory + "/embeddings.json")
         }
         try ModelFile.save(classifier, document: document, to: directory, vectorizer: sparse, standardizerJSON: standardizerJSON)
     }
