@@ -186,26 +186,43 @@ static inline void ordered_avx512(const int trans_a, long m, long n, long k, con
     long r = 0;
     while (r < m) {
         if (r == split_first && split_end > split_first) {
-            // Even and odd chains (columns 0-7), the plain chain for columns 8-15.
-            for (; r < split_end; r++) {
-                __m512 even = zero, odd = zero, plain = zero;
-                long blocks = k / 8;
+            // Even and odd chains (columns 0-7), the plain chain for columns 8-15; four rows
+            // at a time side by side, so that their twelve chains overlap.
+            for (; r < split_end; r += 4) {
+                const long rows = split_end - r < 4 ? split_end - r : 4;
+                __m512 even[4], odd[4], plain[4];
+                for (int i = 0; i < 4; i++) even[i] = odd[i] = plain[i] = zero;
+                const long blocks = k / 8;
                 for (long block = 0; block < blocks; block++) {
                     for (long j = 0; j < 8; j += 2) {
-                        long kk = block * 8 + j;
-                        even = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_maskz_loadu_ps(mask, packed + kk * stride), even);
-                        odd = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk + 1)), _mm512_maskz_loadu_ps(mask, packed + (kk + 1) * stride), odd);
+                        const long kk = block * 8 + j;
+                        const __m512 first = _mm512_maskz_loadu_ps(mask, packed + kk * stride);
+                        const __m512 second = _mm512_maskz_loadu_ps(mask, packed + (kk + 1) * stride);
+                        for (int i = 0; i < 4; i++) {
+                            if (i < rows) {
+                                even[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r + i, kk)), first, even[i]);
+                                odd[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r + i, kk + 1)), second, odd[i]);
+                            }
+                        }
                     }
                 }
                 for (long kk = blocks * 8; kk < k; kk++) {
-                    even = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_maskz_loadu_ps(mask, packed + kk * stride), even);
+                    const __m512 column = _mm512_maskz_loadu_ps(mask, packed + kk * stride);
+                    for (int i = 0; i < 4; i++) {
+                        if (i < rows) even[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r + i, kk)), column, even[i]);
+                    }
                 }
                 for (long kk = 0; kk < k; kk++) {
-                    plain = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r, kk)), _mm512_maskz_loadu_ps(mask, packed + kk * stride), plain);
+                    const __m512 column = _mm512_maskz_loadu_ps(mask, packed + kk * stride);
+                    for (int i = 0; i < 4; i++) {
+                        if (i < rows) plain[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r + i, kk)), column, plain[i]);
+                    }
                 }
-                __m512 acc = _mm512_mask_blend_ps((__mmask16)0x00ff, plain, _mm512_add_ps(even, odd));
-                __m512 base = fixed_base ? fixed : _mm512_maskz_loadu_ps(mask, c + r * ldc);
-                store_lanes16(c + r * ldc, _mm512_add_ps(acc, base), n);
+                for (int i = 0; i < rows; i++) {
+                    __m512 acc = _mm512_mask_blend_ps((__mmask16)0x00ff, plain[i], _mm512_add_ps(even[i], odd[i]));
+                    __m512 base = fixed_base ? fixed : _mm512_maskz_loadu_ps(mask, c + (r + i) * ldc);
+                    store_lanes16(c + (r + i) * ldc, _mm512_add_ps(acc, base), n);
+                }
             }
             continue;
         }
