@@ -264,17 +264,6 @@ static inline float log_body(float x) {
         const float *restrict source = values;                                                       \
         for (long i = 0; i < count; i++) target[i] = body(source[i]);                                \
     }
-#define ELEMENTWISE_VERSIONS(name, body)                                                             \
-    __attribute__((target("avx512f"))) static void name##_avx512(float *out, const float *values, long count) { \
-        ELEMENTWISE_LOOPS(body)                                                                      \
-    }                                                                                                \
-    __attribute__((target("avx2,fma"))) static void name##_avx2(float *out, const float *values, long count) {  \
-        ELEMENTWISE_LOOPS(body)                                                                      \
-    }                                                                                                \
-    static void name##_plain(float *out, const float *values, long count) { ELEMENTWISE_LOOPS(body) }
-
-ELEMENTWISE_VERSIONS(exp, exp_body)
-ELEMENTWISE_VERSIONS(log, log_body)
 
 // 1 with AVX-512, 2 with AVX2 and FMA, 3 otherwise.
 static int elementwise_instruction_set(void) {
@@ -290,33 +279,31 @@ static int elementwise_instruction_set(void) {
     return set;
 }
 
-int textclf_exp_using(int instruction_set, float *out, const float *values, long count) {
-    const int available = elementwise_instruction_set();
-    const int set = instruction_set == 0 ? available : instruction_set;
-    if (set < available || set > 3) return 0;
-    if (set == 1) {
-        exp_avx512(out, values, count);
-    } else if (set == 2) {
-        exp_avx2(out, values, count);
-    } else {
-        exp_plain(out, values, count);
+// The three versions of `body` over an array and `textclf_<name>_using`, which picks one.
+#define ELEMENTWISE_VERSIONS(name, body)                                                             \
+    __attribute__((target("avx512f"))) static void name##_avx512(float *out, const float *values, long count) { \
+        ELEMENTWISE_LOOPS(body)                                                                      \
+    }                                                                                                \
+    __attribute__((target("avx2,fma"))) static void name##_avx2(float *out, const float *values, long count) {  \
+        ELEMENTWISE_LOOPS(body)                                                                      \
+    }                                                                                                \
+    static void name##_plain(float *out, const float *values, long count) { ELEMENTWISE_LOOPS(body) } \
+    int textclf_##name##_using(int instruction_set, float *out, const float *values, long count) {   \
+        const int available = elementwise_instruction_set();                                         \
+        const int set = instruction_set == 0 ? available : instruction_set;                          \
+        if (set < available || set > 3) return 0;                                                    \
+        if (set == 1) {                                                                              \
+            name##_avx512(out, values, count);                                                       \
+        } else if (set == 2) {                                                                       \
+            name##_avx2(out, values, count);                                                         \
+        } else {                                                                                     \
+            name##_plain(out, values, count);                                                        \
+        }                                                                                            \
+        return 1;                                                                                    \
     }
-    return 1;
-}
 
-int textclf_log_using(int instruction_set, float *out, const float *values, long count) {
-    const int available = elementwise_instruction_set();
-    const int set = instruction_set == 0 ? available : instruction_set;
-    if (set < available || set > 3) return 0;
-    if (set == 1) {
-        log_avx512(out, values, count);
-    } else if (set == 2) {
-        log_avx2(out, values, count);
-    } else {
-        log_plain(out, values, count);
-    }
-    return 1;
-}
+ELEMENTWISE_VERSIONS(exp, exp_body)
+ELEMENTWISE_VERSIONS(log, log_body)
 
 void textclf_exp(float *out, const float *values, long count) { textclf_exp_using(0, out, values, count); }
 

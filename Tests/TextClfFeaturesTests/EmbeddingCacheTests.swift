@@ -97,15 +97,21 @@ struct EmbeddingCacheTests {
         #expect(try cache.list().count == 1)
     }
 
-    @Test("a sampled hash is remembered while the file's signature holds, and a write or a rename over it is seen")
-    func rememberedHashes() throws {
+    /// A two-word vectors file in a fresh directory, its `stat` from when it was written, and
+    /// a cache in the directory that remembers hashes at once (`settle` 0).
+    func smallVectorsFile() throws -> (directory: URL, file: URL, status: stat, cache: EmbeddingCache) {
         let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("vectors.txt")
         try "a 1.5 2.5\nb 3.5 4.5\n".write(to: file, atomically: false, encoding: .utf8)
         var status = stat()
         #expect(stat(file.path, &status) == 0)
-        let cache = EmbeddingCache(directory: directory.appendingPathComponent("cache").path, settle: 0)
+        return (directory, file, status, EmbeddingCache(directory: directory.appendingPathComponent("cache").path, settle: 0))
+    }
+
+    @Test("a sampled hash is remembered while the file's signature holds, and a write or a rename over it is seen")
+    func rememberedHashes() throws {
+        let (directory, file, status, cache) = try smallVectorsFile()
+        defer { try? FileManager.default.removeItem(at: directory) }
         #expect(!(try cache.load(path: file.path)).cached)
         #expect(cache.hashesComputed == 1)
         // Unchanged: neither a load, a description nor a key reads the file again.
@@ -150,13 +156,8 @@ struct EmbeddingCacheTests {
 
     @Test("averaged matrices are keyed by the embeddings' content: an edit keeping size and mtime recomputes them")
     func averagedKeyFollowsContent() throws {
-        let directory = try makeTemporaryDirectory()
+        let (directory, file, status, cache) = try smallVectorsFile()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("vectors.txt")
-        try "a 1.5 2.5\nb 3.5 4.5\n".write(to: file, atomically: false, encoding: .utf8)
-        var status = stat()
-        #expect(stat(file.path, &status) == 0)
-        let cache = EmbeddingCache(directory: directory.appendingPathComponent("cache").path, settle: 0)
         let analyzer = try Analyzer(parsing: "lowercase,words")
         let texts = ["a b", "b"]
         func averages() throws -> (matrix: [Float], cached: Bool) {
