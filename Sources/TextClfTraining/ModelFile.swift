@@ -73,10 +73,15 @@ public enum ModelFile {
 
     /// Writes `model` and `document` (plus optional vectorizer and standardizer JSON) into
     /// `directory`, creating it if needed. The document's architecture is the model's.
-    /// - Throws: file-system errors (``TensorFileError``) or encoding errors.
+    ///
+    /// The files go through one ``AtomicFile/Batch``: all are written and flushed before any
+    /// is moved into place, `model.json` last. Files a caller added to `batch` first (say, a
+    /// feature description) are committed with them, before them.
+    /// - Throws: file-system errors (``TensorFileError``) or encoding errors; files not yet
+    ///   moved into place are removed, and the targets keep their old contents.
     public static func save(
         _ model: any Classifier, document: ModelDocument, to directory: String, vectorizer: FittedFeatures? = nil,
-        standardizerJSON: Data? = nil
+        standardizerJSON: Data? = nil, batch: AtomicFile.Batch = AtomicFile.Batch()
     ) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var document = document
@@ -84,18 +89,18 @@ public enum ModelFile {
         document.format = format
         document.version = version
         if let vectorizer {
-            try AtomicFile.write(try vectorizer.encodedFile(labels: document.classes), to: path(directory, "vectorizer.json"), syncDirectory: false)
+            try batch.add(try vectorizer.encodedFile(labels: document.classes), to: path(directory, "vectorizer.json"))
             document.vectorizer = "vectorizer.json"
         }
         if let standardizerJSON {
-            try AtomicFile.write(standardizerJSON, to: path(directory, "standardizer.json"), syncDirectory: false)
+            try batch.add(standardizerJSON, to: path(directory, "standardizer.json"))
             document.standardizer = "standardizer.json"
         }
         if let best = document.training?.bestState {
-            try Safetensors.write(best, metadata: ["format": "pt"], to: path(directory, "best.safetensors"), syncDirectory: false)
+            try batch.add(try Safetensors.encode(best, metadata: ["format": "pt"]), to: path(directory, "best.safetensors"))
         }
         if let last = document.training?.lastState {
-            try Safetensors.write(last, metadata: ["format": "pt"], to: path(directory, "last.safetensors"), syncDirectory: false)
+            try batch.add(try Safetensors.encode(last, metadata: ["format": "pt"]), to: path(directory, "last.safetensors"))
         } else {
             _ = unlink(path(directory, "last.safetensors"))  // an earlier run's; none is fine
         }
@@ -108,15 +113,15 @@ public enum ModelFile {
                 metadata["step:" + name] = String(entry.step)
                 for (index, tensor) in entry.tensors.enumerated() { tensors["\(name)/\(index)"] = tensor }
             }
-            try Safetensors.write(tensors, metadata: metadata, to: path(directory, "optimizer.safetensors"), syncDirectory: false)
+            try batch.add(try Safetensors.encode(tensors, metadata: metadata), to: path(directory, "optimizer.safetensors"))
         }
-        try Safetensors.write(model.stateDictionary(), metadata: ["format": "pt"], to: path(directory, "model.safetensors"), syncDirectory: false)
+        try batch.add(try Safetensors.encode(model.stateDictionary(), metadata: ["format": "pt"]), to: path(directory, "model.safetensors"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        // model.json last: its presence marks a complete directory. Its rename's directory
-        // flush makes the earlier renames durable too.
-        try AtomicFile.write(try encoder.encode(document), to: path(directory, "model.json"))
+        // model.json last: its presence marks a complete directory.
+        try batch.add(try encoder.encode(document), to: path(directory, "model.json"))
+        try batch.commit()
     }
 
     /// Reads a model directory: checks `model.json`'s format and version, rebuilds the model

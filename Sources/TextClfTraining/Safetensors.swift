@@ -60,11 +60,9 @@ public enum Safetensors {
         return bytes
     }
 
-    /// Writes `tensors` to `path` atomically (``AtomicFile``; `syncDirectory` as there).
-    public static func write(
-        _ tensors: [String: Tensor], metadata: [String: String] = [:], to path: String, syncDirectory: Bool = true
-    ) throws {
-        try AtomicFile.write(try encode(tensors, metadata: metadata), to: path, syncDirectory: syncDirectory)
+    /// Writes `tensors` to `path` atomically.
+    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to path: String) throws {
+        try AtomicFile.write(try encode(tensors, metadata: metadata), to: path)
     }
 
     /// Reads a file, checking its structure.

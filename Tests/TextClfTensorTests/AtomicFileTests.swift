@@ -17,14 +17,39 @@ struct AtomicFileTests {
         #expect(scratch.contents() == ["out.bin"])
     }
 
-    @Test("writes that leave the directory's flush to a later one land whole")
-    func deferredDirectoryFlush() throws {
+    @Test("a batch moves its files into place only on commit, and one it drops leaves nothing behind")
+    func batches() throws {
         let scratch = try ScratchDirectory()
-        try AtomicFile.write([7], to: scratch.file("first.bin"), syncDirectory: false)
-        try AtomicFile.write(Data([8, 9]), to: scratch.file("second.bin"))
+        try AtomicFile.write([1], to: scratch.file("first.bin"))
+        let batch = AtomicFile.Batch()
+        try batch.add([7], to: scratch.file("first.bin"))
+        try batch.add(Data([8, 9]), to: scratch.file("second.bin"))
+        // Before the commit: the old target, and two temporary files.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("first.bin"))) == Data([1]))
+        #expect(scratch.contents().filter { $0.contains(".tmp-") }.count == 2)
+        try batch.commit()
         #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("first.bin"))) == Data([7]))
         #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("second.bin"))) == Data([8, 9]))
         #expect(scratch.contents() == ["first.bin", "second.bin"])
+        // A batch dropped without a commit removes its temporary files.
+        do {
+            let dropped = AtomicFile.Batch()
+            try dropped.add([5], to: scratch.file("first.bin"))
+            #expect(scratch.contents().count == 3)
+        }
+        #expect(scratch.contents() == ["first.bin", "second.bin"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("first.bin"))) == Data([7]))
+        // A file that cannot be moved into place (its target is a folder) fails the commit:
+        // the files before it are in place, it and those after are removed.
+        try FileManager.default.createDirectory(atPath: scratch.file("folder"), withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: scratch.file("folder/inside"), withIntermediateDirectories: false)
+        let failing = AtomicFile.Batch()
+        try failing.add([3], to: scratch.file("second.bin"))
+        try failing.add([4], to: scratch.file("folder"))
+        try failing.add([6], to: scratch.file("third.bin"))
+        #expect(throws: TensorFileError.self) { try failing.commit() }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("second.bin"))) == Data([3]))
+        #expect(scratch.contents() == ["first.bin", "folder", "second.bin"])
     }
 
     @Test("a missing directory leaves neither a temporary file nor the target")

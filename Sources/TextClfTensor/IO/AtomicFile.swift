@@ -17,32 +17,27 @@ import Foundation
 /// run never leaves a truncated matrix that a later run (or scipy) would half-read.
 ///
 /// After the rename the directory is flushed too, which makes the rename itself durable.
-/// Several files written into one directory in a row can leave that to the last one
-/// (`syncDirectory: false` for the others): flushing a directory makes all of its earlier
-/// renames durable.
+/// Several files that belong together go through a ``Batch``, which flushes them and their
+/// directory once.
 public enum AtomicFile {
     /// Writes `bytes` to `path` atomically.
     /// - Parameters:
     ///   - bytes: The whole contents.
     ///   - path: The target; its directory must exist.
-    ///   - syncDirectory: Whether to flush the directory after the rename (see the type's
-    ///     discussion).
     /// - Throws: ``TensorFileError`` when the temporary file cannot be created, written,
     ///   flushed or renamed.
-    public static func write(_ bytes: [UInt8], to path: String, syncDirectory: Bool = true) throws {
-        try write(to: path, syncDirectory: syncDirectory) { output in try output.write(bytes) }
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { output in try output.write(bytes) }
     }
 
     /// Writes `data` to `path` atomically.
     /// - Parameters:
     ///   - data: The whole contents.
     ///   - path: The target; its directory must exist.
-    ///   - syncDirectory: Whether to flush the directory after the rename (see the type's
-    ///     discussion).
     /// - Throws: ``TensorFileError`` when the temporary file cannot be created, written,
     ///   flushed or renamed.
-    public static func write(_ data: Data, to path: String, syncDirectory: Bool = true) throws {
-        try write(to: path, syncDirectory: syncDirectory) { output in
+    public static func write(_ data: Data, to path: String) throws {
+        try write(to: path) { output in
             try data.withUnsafeBytes { try output.write($0) }
         }
     }
@@ -52,44 +47,133 @@ public enum AtomicFile {
     /// Large outputs should use this rather than building the whole file in memory first.
     /// - Parameters:
     ///   - path: The target; its directory must exist.
-    ///   - syncDirectory: Whether to flush the directory after the rename (see the type's
-    ///     discussion).
     ///   - body: Writes the contents to the given output. If it throws, nothing is renamed
     ///     and the error is rethrown unchanged.
     /// - Throws: Whatever `body` throws, or ``TensorFileError`` for a file-system failure.
-    public static func write(to path: String, syncDirectory: Bool = true, _ body: (FileOutput) throws -> Void) throws {
-        // The directory part (with its slash) and the name, as strings: `URL` is slow to build.
-        let slash = path.lastIndex(of: "/")
-        let prefix = slash.map { String(path[...$0]) } ?? ""
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let directory = prefix.isEmpty ? "." : (prefix == "/" ? "/" : String(prefix.dropLast()))
-        let temporary = prefix + ".\(name).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard descriptor >= 0 else {
-            throw TensorFileError(path: path, message: "cannot create a temporary file in '\(directory)': \(errnoText())")
-        }
-        let output = FileOutput(descriptor: descriptor, path: path)
+    public static func write(to path: String, _ body: (FileOutput) throws -> Void) throws {
+        let staged = try Staged(path: path, body)
         do {
-            try body(output)
-            try output.flush()
-            guard fsync(descriptor) == 0 else {
+            try staged.sync()
+            try staged.install()
+        } catch {
+            staged.discard()
+            throw error
+        }
+        syncDirectories([staged.directory])
+    }
+
+    /// Flushes each directory once, which makes the renames into it durable; a failure here
+    /// loses nothing already written.
+    static func syncDirectories(_ directories: [String]) {
+        var done = Set<String>()
+        for directory in directories where done.insert(directory).inserted {
+            let descriptor = open(directory, O_RDONLY | O_CLOEXEC)
+            if descriptor >= 0 {
+                _ = fsync(descriptor)
+                closeDescriptor(descriptor)
+            }
+        }
+    }
+
+    /// Files written together: each goes to its temporary file as it is added, and
+    /// ``commit()`` flushes them all, renames them into place in the order they were added,
+    /// and flushes each directory once.
+    ///
+    /// Flushing the files one after another, after all were written, lets the file system
+    /// commit them together: the first flush commits every file's data, and the others find
+    /// little left to do. Files not committed (an error, or a batch dropped without
+    /// ``commit()``) are removed; targets keep their old contents.
+    public final class Batch {
+        private var staged: [Staged] = []
+
+        public init() {}
+
+        deinit {
+            for file in staged { file.discard() }
+        }
+
+        /// Writes `bytes` to a temporary file beside `path`, to be moved there by ``commit()``.
+        /// - Throws: ``TensorFileError`` when the temporary file cannot be created or written.
+        public func add(_ bytes: [UInt8], to path: String) throws {
+            staged.append(try Staged(path: path) { try $0.write(bytes) })
+        }
+
+        /// Writes `data` to a temporary file beside `path`, to be moved there by ``commit()``.
+        /// - Throws: ``TensorFileError`` when the temporary file cannot be created or written.
+        public func add(_ data: Data, to path: String) throws {
+            staged.append(try Staged(path: path) { output in try data.withUnsafeBytes { try output.write($0) } })
+        }
+
+        /// Flushes every file, then renames each into place in the order added, then flushes
+        /// their directories. On an error, the files not yet renamed are removed.
+        /// - Throws: ``TensorFileError`` naming the file that could not be flushed or moved.
+        public func commit() throws {
+            let files = staged
+            staged = []
+            var installed = 0
+            do {
+                for file in files { try file.sync() }
+                for file in files {
+                    try file.install()
+                    installed += 1
+                }
+            } catch {
+                for file in files[installed...] { file.discard() }
+                throw error
+            }
+            syncDirectories(files.map(\.directory))
+        }
+    }
+
+    /// A target's contents written to a temporary file beside it, not yet flushed or moved.
+    final class Staged {
+        let path: String
+        let temporary: String
+        let directory: String
+        private let output: FileOutput
+
+        /// Creates the temporary file and writes it through `body` (its buffer emptied).
+        init(path: String, _ body: (FileOutput) throws -> Void) throws {
+            // The directory part (with its slash) and the name, as strings: `URL` is slow to build.
+            let slash = path.lastIndex(of: "/")
+            let prefix = slash.map { String(path[...$0]) } ?? ""
+            let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+            directory = prefix.isEmpty ? "." : (prefix == "/" ? "/" : String(prefix.dropLast()))
+            temporary = prefix + ".\(name).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
+            self.path = path
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            guard descriptor >= 0 else {
+                throw TensorFileError(path: path, message: "cannot create a temporary file in '\(directory)': \(errnoText())")
+            }
+            output = FileOutput(descriptor: descriptor, path: path)
+            do {
+                try body(output)
+                try output.flush()
+            } catch {
+                discard()
+                throw error
+            }
+        }
+
+        /// Flushes the temporary file to disk.
+        func sync() throws {
+            guard fsync(output.descriptorForSync) == 0 else {
                 throw TensorFileError(path: path, message: "cannot flush to disk: \(errnoText())")
             }
+        }
+
+        /// Closes the temporary file and renames it over the target.
+        func install() throws {
             output.close()
             guard rename(temporary, path) == 0 else {
                 throw TensorFileError(path: path, message: "cannot move the finished file into place: \(errnoText())")
             }
-        } catch {
+        }
+
+        /// Closes and removes the temporary file.
+        func discard() {
             output.close()
             unlink(temporary)
-            throw error
-        }
-        // Makes the rename itself durable; failure here loses nothing already written.
-        guard syncDirectory else { return }
-        let directoryDescriptor = open(directory, O_RDONLY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            _ = fsync(directoryDescriptor)
-            closeDescriptor(directoryDescriptor)
         }
     }
 }
@@ -128,6 +212,9 @@ public final class FileOutput {
         self.path = path
         buffer.reserveCapacity(bufferCapacity)
     }
+
+    /// The open file, for `fsync` (-1 once closed).
+    var descriptorForSync: Int32 { descriptor }
 
     deinit { close() }
 

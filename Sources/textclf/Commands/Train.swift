@@ -286,16 +286,18 @@ struct FeaturePipeline {
         } else {
             _ = unlink(directory + "/standardizer.json")  // files of an earlier model; none is fine
         }
+        // Written with the model's files, in one batch.
+        let batch = AtomicFile.Batch()
         if let dense {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            // The model files that follow flush the directory.
-            try AtomicFile.write(try dense.features.encodedFile(), to: directory + "/embeddings.json", syncDirectory: false)
+            try batch.add(try dense.features.encodedFile(), to: directory + "/embeddings.json")
             document.vectorizer = "embeddings.json"
             _ = unlink(directory + "/vectorizer.json")
         } else {
             _ = unlink(directory + "/embeddings.json")
         }
-        try ModelFile.save(classifier, document: document, to: directory, vectorizer: sparse, standardizerJSON: standardizerJSON)
+        try ModelFile.save(
+            classifier, document: document, to: directory, vectorizer: sparse, standardizerJSON: standardizerJSON, batch: batch)
     }
 }
 
