@@ -1,5 +1,7 @@
 // TSV and CSV reading.
 
+import TextClfText
+
 /// The raw byte span of one field. For a quoted field it includes the quotes.
 struct FieldSpan {
     var start: Int
@@ -302,12 +304,7 @@ enum DelimitedReader {
             rows += 1
             for (c, f) in fields.enumerated() {
                 totals[c] += f.end - f.start
-                // FNV-1a, 64 bits.
-                var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-                for byte in UnsafeBufferPointer(start: scanner.ctx.p + f.start, count: f.end - f.start) {
-                    hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-                }
-                values[c].insert(hash)
+                values[c].insert(ByteStringTable.hash(UnsafeBufferPointer(start: scanner.ctx.p + f.start, count: f.end - f.start)))
             }
         }
         if firstIsData { add(firstFields) }
