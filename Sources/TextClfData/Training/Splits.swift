@@ -146,37 +146,25 @@ public enum Splits {
 
     /// The rows of each class, each list in ascending row order.
     private static func rowsByClass(_ labels: [Int], ordered order: ClassOrder) -> [(label: Int, rows: [Int])] {
+        // Each class's slot in order of first appearance. Class indices (the usual labels) are
+        // looked up in an array, other labels in a dictionary.
+        let indexed = (labels.min() ?? 0) >= 0 && (labels.max() ?? 0) < max(1024, labels.count)
+        var slotOfIndex = [Int](repeating: -1, count: indexed ? (labels.max() ?? 0) + 1 : 0)
+        var slotOfLabel = [Int: Int]()
         var appearance = [Int]()
         var rowsOf: [[Int]] = []
-        let slot: (Int) -> Int
-        if let top = labels.max(), let bottom = labels.min(), bottom >= 0, top < max(1024, labels.count) {
-            // Class indices (the usual labels): a list per index, found without hashing.
-            var slots = [Int](repeating: -1, count: top + 1)
-            for (row, label) in labels.enumerated() {
-                if slots[label] >= 0 {
-                    rowsOf[slots[label]].append(row)
-                    continue
-                }
-                slots[label] = rowsOf.count
-                rowsOf.append([row])
-                appearance.append(label)
+        for (row, label) in labels.enumerated() {
+            let known = indexed ? slotOfIndex[label] : slotOfLabel[label] ?? -1
+            if known >= 0 {
+                rowsOf[known].append(row)
+                continue
             }
-            slot = { slots[$0] }
-        } else {
-            var slots = [Int: Int]()
-            for (row, label) in labels.enumerated() {
-                if let index = slots[label] {
-                    rowsOf[index].append(row)
-                    continue
-                }
-                slots[label] = rowsOf.count
-                rowsOf.append([row])
-                appearance.append(label)
-            }
-            slot = { slots[$0]! }
+            if indexed { slotOfIndex[label] = rowsOf.count } else { slotOfLabel[label] = rowsOf.count }
+            rowsOf.append([row])
+            appearance.append(label)
         }
-        let keys = order == .ascending ? appearance.sorted() : appearance
-        return keys.map { ($0, rowsOf[slot($0)]) }
+        let slots = order == .ascending ? appearance.indices.sorted { appearance[$0] < appearance[$1] } : Array(appearance.indices)
+        return slots.map { (appearance[$0], rowsOf[$0]) }
     }
 
     /// Integers proportional to `weights` summing to `total` (Hamilton's method); ties go to
