@@ -92,8 +92,6 @@ final class DenseMLPSteps {
         let parameter: Parameter
         let gradient: UnsafeMutablePointer<Float>
         let count: Int
-        /// Optimizer steps taken for this parameter (when the steps began).
-        let step: Int
         /// The optimizer's auxiliary tensors (Adam's moments).
         var tensors: [Tensor]
         /// The addresses of ``parameter``'s value and of ``tensors``, valid for an epoch.
@@ -189,6 +187,7 @@ final class DenseMLPSteps {
 
         // The parameters in the model's order, each with its gradient's memory.
         var slots: [Slot] = []
+        var initialSteps: [Int] = []
         let saved = adam.stateDictionary(for: parameters)
         for parameter in parameters {
             guard let stage = stages.first(where: { $0.linear.weight === parameter || $0.linear.bias === parameter }) else { return nil }
@@ -200,7 +199,8 @@ final class DenseMLPSteps {
             slots.append(
                 Slot(
                     parameter: parameter, gradient: isWeight ? stage.weightGradient : stage.biasGradient, count: count,
-                    step: saved[parameter.name]?.step ?? 0, tensors: tensors))
+                    tensors: tensors))
+            initialSteps.append(saved[parameter.name]?.step ?? 0)
         }
         guard slots.count == 2 * stages.count else { return nil }
 
@@ -218,7 +218,7 @@ final class DenseMLPSteps {
         operands = .allocate(capacity: slots.count * operandCount)
         operands.initialize(repeating: UnsafeMutableBufferPointer(start: nil, count: 0))
         steps = .allocate(capacity: slots.count)
-        steps.initialize(from: slots.map(\.step), count: slots.count)
+        steps.initialize(from: initialSteps, count: slots.count)
         penalized = slots.map(\.parameter.isPenalized)
         hyperparameters = adam.hyperparameters
         predictions = .allocate(capacity: rows)
@@ -279,9 +279,6 @@ final class DenseMLPSteps {
         }
     }
 
-    /// The labels of the batch trained on last.
-    var batchLabels: UnsafeBufferPointer<Int> { UnsafeBufferPointer(start: batchLabelBuffer, count: batchRows) }
-
     /// Adds the last batch's (label, prediction) pairs to `confusion` (row-major, one row per
     /// label) and returns how many were right. Consecutive rows count into four separate
     /// copies, added at the end: a handful of cells counted one after another would make each
@@ -309,7 +306,7 @@ final class DenseMLPSteps {
 
     /// One step on the epoch's next batch: its rows and labels gathered, forward, loss,
     /// backward and the optimizer's update. The predicted classes are left in
-    /// ``predictions``, the batch's labels in ``batchLabels``.
+    /// ``predictions``; ``tally(into:)`` counts them against the batch's labels.
     /// - Returns: the batch's loss (the caller checks that it is finite, as for any step).
     /// - Throws: ``TensorError/nonFinite(what:index:)`` for a non-finite logit (before any
     ///   update) or gradient (after updating the parameters before it), as the layers do;
@@ -457,23 +454,13 @@ final class DenseMLPSteps {
     /// its gradient.
     private func update() throws {
         try hyperparameters.check()
-        // The slots usually share their step count, so one kernel serves every slot of a step
-        // with the same penalisation.
-        var last: (step: Int, penalized: Bool, kernel: ElementwiseKernel)?
         for index in 0..<penalized.count {
             let list = UnsafeBufferPointer(rebasing: operands[(index * operandCount)..<((index + 1) * operandCount)])
             let gradient = list[1]
             let bad = textclf_first_nonfinite(gradient.baseAddress, gradient.count)
             if bad >= 0 { throw TensorError.nonFinite(what: "gradient of \(slots[index].parameter.name)", index: bad) }
             let step = steps[index] + 1
-            let kernel: ElementwiseKernel
-            if let last, last.step == step, last.penalized == penalized[index] {
-                kernel = last.kernel
-            } else {
-                kernel = hyperparameters.kernel(penalized: penalized[index], step: step)
-                last = (step, penalized[index], kernel)
-            }
-            kernel.run(onBuffers: list)
+            hyperparameters.kernel(penalized: penalized[index], step: step).run(onBuffers: list)
             steps[index] = step
         }
     }
