@@ -186,10 +186,10 @@ static inline void ordered_avx512(const int trans_a, long m, long n, long k, con
     long r = 0;
     while (r < m) {
         if (r == split_first && split_end > split_first) {
-            // Even and odd chains (columns 0-7), the plain chain for columns 8-15; four rows
-            // at a time side by side, so that their twelve chains overlap.
+            // Even and odd chains (columns 0-7), the plain chain for columns 8-15; the rows
+            // four at a time (split_rows makes them a multiple of four), side by side, so that
+            // their twelve chains overlap.
             for (; r < split_end; r += 4) {
-                const long rows = split_end - r < 4 ? split_end - r : 4;
                 __m512 even[4], odd[4], plain[4];
                 for (int i = 0; i < 4; i++) even[i] = odd[i] = plain[i] = zero;
                 const long blocks = k / 8;
@@ -199,26 +199,20 @@ static inline void ordered_avx512(const int trans_a, long m, long n, long k, con
                         const __m512 first = _mm512_maskz_loadu_ps(mask, packed + kk * stride);
                         const __m512 second = _mm512_maskz_loadu_ps(mask, packed + (kk + 1) * stride);
                         for (int i = 0; i < 4; i++) {
-                            if (i < rows) {
-                                even[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r + i, kk)), first, even[i]);
-                                odd[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r + i, kk + 1)), second, odd[i]);
-                            }
+                            even[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r + i, kk)), first, even[i]);
+                            odd[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r + i, kk + 1)), second, odd[i]);
                         }
                     }
                 }
                 for (long kk = blocks * 8; kk < k; kk++) {
                     const __m512 column = _mm512_maskz_loadu_ps(mask, packed + kk * stride);
-                    for (int i = 0; i < 4; i++) {
-                        if (i < rows) even[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r + i, kk)), column, even[i]);
-                    }
+                    for (int i = 0; i < 4; i++) even[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r + i, kk)), column, even[i]);
                 }
                 for (long kk = 0; kk < k; kk++) {
                     const __m512 column = _mm512_maskz_loadu_ps(mask, packed + kk * stride);
-                    for (int i = 0; i < 4; i++) {
-                        if (i < rows) plain[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r + i, kk)), column, plain[i]);
-                    }
+                    for (int i = 0; i < 4; i++) plain[i] = _mm512_fmadd_ps(_mm512_set1_ps(OP_A(r + i, kk)), column, plain[i]);
                 }
-                for (int i = 0; i < rows; i++) {
+                for (int i = 0; i < 4; i++) {
                     __m512 acc = _mm512_mask_blend_ps((__mmask16)0x00ff, plain[i], _mm512_add_ps(even[i], odd[i]));
                     __m512 base = fixed_base ? fixed : _mm512_maskz_loadu_ps(mask, c + (r + i) * ldc);
                     store_lanes16(c + (r + i) * ldc, _mm512_add_ps(acc, base), n);
