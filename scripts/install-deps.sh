@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages textclf builds against, if any is missing:
-# libopenblas-dev (BLAS; its pthread build, libopenblas-pthread-dev, is what textclf links
-# statically), libutf8proc-dev (Unicode), libsqlite3-dev (on-disk caches).
+# libopenblas-dev (BLAS; its pthread build, libopenblas-pthread-dev, is what textclf links),
+# libutf8proc-dev (Unicode), libsqlite3-dev (on-disk caches). All three are linked statically
+# (their `.a` archives); the release build also links the toolchain's libstdc++ statically.
 # Runs apt-get as root, or through sudo when run as another user.
 set -euo pipefail
 
