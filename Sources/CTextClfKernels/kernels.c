@@ -142,8 +142,8 @@ static void sum_columns_plain(float *restrict out, const float *restrict source,
     }
 }
 
-int textclf_sum_columns_using(int instruction_set, float *restrict out, const float *restrict source, long rows,
-                              long columns) {
+// 1 with AVX-512, 2 with AVX2, 3 otherwise.
+static int avx_instruction_set(void) {
     static atomic_int chosen;
     int available = atomic_load_explicit(&chosen, memory_order_relaxed);
     if (!available) {
@@ -151,6 +151,12 @@ int textclf_sum_columns_using(int instruction_set, float *restrict out, const fl
         available = __builtin_cpu_supports("avx512f") ? 1 : __builtin_cpu_supports("avx2") ? 2 : 3;
         atomic_store_explicit(&chosen, available, memory_order_relaxed);
     }
+    return available;
+}
+
+int textclf_sum_columns_using(int instruction_set, float *restrict out, const float *restrict source, long rows,
+                              long columns) {
+    const int available = avx_instruction_set();
     const int set = instruction_set == 0 ? available : instruction_set;
     if (set < available || set > 3) return 0;
     if (set == 1) {
@@ -380,26 +386,37 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
 
 static inline uint64_t rotate_left(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
+// `count` steps of xoshiro256**'s state, recording each step's `s1` (the output function's
+// input).
+static inline __attribute__((always_inline)) void xoshiro_steps(uint64_t *restrict state, uint64_t *restrict recorded,
+                                                                long count) {
+    uint64_t s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
+    for (long i = 0; i < count; i++) {
+        recorded[i] = s1;
+        const uint64_t t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotate_left(s3, 45);
+    }
+    state[0] = s0;
+    state[1] = s1;
+    state[2] = s2;
+    state[3] = s3;
+}
+
 // Two passes per block of draws: the serial part (the state update) records each step's
 // `s1`, then the output function, comparison and selection run over the block without the
 // state's dependency chain, so the compiler can vectorise them.
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long count, uint64_t threshold,
                             uint32_t pattern) {
-    uint64_t s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
     uint64_t recorded[256];
     for (long start = 0; start < count; start += 256) {
         const long block = count - start < 256 ? count - start : 256;
-        for (long i = 0; i < block; i++) {
-            recorded[i] = s1;
-            const uint64_t t = s1 << 17;
-            s2 ^= s0;
-            s3 ^= s1;
-            s1 ^= s2;
-            s0 ^= s3;
-            s2 ^= t;
-            s3 = rotate_left(s3, 45);
-        }
+        xoshiro_steps(state, recorded, block);
         for (long i = 0; i < block; i++) {
             const uint64_t bits = (rotate_left(recorded[i] * 5, 7) * 9) >> 40;
             const uint32_t keep = (uint32_t)((bits - threshold) >> 63);
@@ -407,10 +424,91 @@ void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long 
             memcpy(out + start + i, &selected, sizeof selected);
         }
     }
-    state[0] = s0;
-    state[1] = s1;
-    state[2] = s2;
-    state[3] = s3;
+}
+
+// The draws of textclf_bernoulli_fill, one bit each: bit i % 16 of out[i / 16] is set when
+// draw i keeps its value. The bits past `count` in the last word are zero.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void textclf_bernoulli_bits(uint64_t *restrict state, uint16_t *restrict out, long count, uint64_t threshold) {
+    uint64_t recorded[256];
+    uint8_t keeps[256];
+    for (long start = 0; start < count; start += 256) {
+        const long block = count - start < 256 ? count - start : 256;
+        xoshiro_steps(state, recorded, block);
+        for (long i = 0; i < block; i++) {
+            const uint64_t bits = (rotate_left(recorded[i] * 5, 7) * 9) >> 40;
+            keeps[i] = (uint8_t)((bits - threshold) >> 63);
+        }
+        for (long i = block; i < 256; i++) keeps[i] = 0;
+        // Eight 0-or-1 bytes to the low byte: byte j times 2^(56 − 7j) lands on bit 56 + j, and
+        // every other product on a distinct bit above 63 or below 56, so nothing carries.
+        // `start` is a multiple of 256, so the block's words are whole words of `out`.
+        for (long word = 0; word * 16 < block; word++) {
+            uint64_t low, high;
+            memcpy(&low, keeps + word * 16, 8);
+            memcpy(&high, keeps + word * 16 + 8, 8);
+            const uint64_t spread = 0x0102040810204080ULL;
+            out[start / 16 + word] = (uint16_t)(((low * spread) >> 56) | (((high * spread) >> 56) << 8));
+        }
+    }
+}
+
+// out[i] = x[i] · (bit i of `bits` ? scale : +0): the product with the float mask that
+// textclf_bernoulli_fill writes for the same draws, bit for bit.
+__attribute__((target("avx512f")))
+static void multiply_mask_bits_avx512(float *restrict out, const float *restrict x, const uint16_t *restrict bits,
+                                      long count, float scale) {
+    const __m512 value = _mm512_set1_ps(scale);
+    long i = 0;
+    for (; i + 16 <= count; i += 16) {
+        const __m512 mask = _mm512_maskz_mov_ps((__mmask16)bits[i / 16], value);
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), mask));
+    }
+    if (i < count) {
+        const __mmask16 tail = (__mmask16)((1u << (count - i)) - 1);
+        const __m512 mask = _mm512_maskz_mov_ps((__mmask16)(bits[i / 16] & tail), value);
+        _mm512_mask_storeu_ps(out + i, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + i), mask));
+    }
+}
+
+__attribute__((target("avx2")))
+static void multiply_mask_bits_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict bits,
+                                    long count, float scale) {
+    const __m256 value = _mm256_set1_ps(scale);
+    const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    long i = 0;
+    for (; i + 8 <= count; i += 8) {
+        const __m256i byte = _mm256_set1_epi32((bits[i / 16] >> (i & 8)) & 0xff);
+        const __m256i set = _mm256_cmpeq_epi32(_mm256_and_si256(byte, lanes), lanes);
+        const __m256 mask = _mm256_and_ps(_mm256_castsi256_ps(set), value);
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), mask));
+    }
+    for (; i < count; i++) out[i] = x[i] * (((bits[i >> 4] >> (i & 15)) & 1) ? scale : 0.0f);
+}
+
+static void multiply_mask_bits_plain(float *restrict out, const float *restrict x, const uint16_t *restrict bits,
+                                     long count, float scale) {
+    for (long i = 0; i < count; i++) out[i] = x[i] * (((bits[i >> 4] >> (i & 15)) & 1) ? scale : 0.0f);
+}
+
+int textclf_multiply_mask_bits_using(int instruction_set, float *restrict out, const float *restrict x,
+                                     const uint16_t *restrict bits, long count, float scale) {
+    const int available = avx_instruction_set();
+    const int set = instruction_set == 0 ? available : instruction_set;
+    if (set < available || set > 3) return 0;
+    if (set == 1) {
+        multiply_mask_bits_avx512(out, x, bits, count, scale);
+    } else if (set == 2) {
+        multiply_mask_bits_avx2(out, x, bits, count, scale);
+    } else {
+        multiply_mask_bits_plain(out, x, bits, count, scale);
+    }
+    return 1;
+}
+
+void textclf_multiply_mask_bits(float *restrict out, const float *restrict x, const uint16_t *restrict bits, long count,
+                                float scale) {
+    textclf_multiply_mask_bits_using(0, out, x, bits, count, scale);
 }
 
 // A few recent results per thread, keyed by the arguments' bits.

@@ -1,4 +1,5 @@
 import CTextClfKernels
+import Dispatch
 import TextClfData
 import TextClfNN
 import TextClfTensor
@@ -19,6 +20,12 @@ import TextClfTensor
 /// own generators), softmax cross-entropy, the bias gradients' column sums, and the
 /// optimizer's ``ElementwiseKernel``.
 ///
+/// An epoch's dropout masks depend only on its generators (``MLP/dropoutGenerators(epoch:seed:)``)
+/// and its batch sizes, so they are drawn for the whole epoch at once, and, when
+/// ``CPUBackend/threads`` allows more than one thread, on another core while the epoch before
+/// trains: the same draws from the same streams, and each layer's generator is left where the
+/// batch-by-batch draws would leave it after every step.
+///
 /// ``Trainer`` uses it when ``init(model:optimizer:options:classWeights:train:)`` accepts the
 /// run: an ``MLP`` with ReLU and no normalisation on the CPU, dense features, ``Adam`` or
 /// ``AdamW`` without L1/L2 penalties, no gradient clipping, and labels that are all class
@@ -26,7 +33,7 @@ import TextClfTensor
 /// non-finite logit or gradient throws the same ``TensorError`` at the same point.
 ///
 /// The optimizer's state is read at creation and written back by ``finish()``; the
-/// parameters' values are updated in place (``beginEpoch(order:batchCount:)`` takes their
+/// parameters' values are updated in place (``beginEpoch(order:batchCount:epoch:seed:epochs:)`` takes their
 /// addresses again, as copies of them, such as the best epoch's weights, may have been taken
 /// in between).
 final class DenseMLPSteps {
@@ -39,6 +46,11 @@ final class DenseMLPSteps {
         let dropoutIndex: Int?
         /// The dropout layer of the current epoch.
         var dropout: Dropout?
+        /// The stage's place among the stages with dropout (its masks in ``EpochMasks``).
+        var maskSlot: Int?
+        /// The mask of the current batch: the floats in ``mask``, or bits in the epoch's
+        /// ``EpochMasks`` with the value they stand for.
+        var currentMask: CurrentMask?
         /// The affine map's output (the last stage's: the logits).
         let affine: UnsafeMutablePointer<Float>
         /// ReLU's output, the dropout mask and the masked output (hidden stages).
@@ -84,6 +96,93 @@ final class DenseMLPSteps {
             for memory in [affine, activated, mask, dropped, outputGradient, incomingGradient, maskedGradient, weightGradient, biasGradient] {
                 memory?.deallocate()
             }
+        }
+    }
+
+    /// A batch's dropout mask: floats, or bits standing for `value` (set) and 0 (clear).
+    private enum CurrentMask {
+        case values(UnsafePointer<Float>)
+        case bits(UnsafePointer<UInt16>, value: Float)
+
+        /// `out = x · mask`, `count` values.
+        func multiply(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+            switch self {
+            case .values(let mask): textclf_multiply(out, x, mask, count)
+            case .bits(let bits, let value): textclf_multiply_mask_bits(out, x, bits, count, value)
+            }
+        }
+    }
+
+    /// An epoch's dropout masks, batch after batch, drawn in one go: a function of the
+    /// epoch's generators, the layers' probabilities and widths, and the batch sizes only.
+    /// The masks are kept as bits (``Dropout/drawMaskBits(probability:generator:into:count:)``),
+    /// each batch's from a word of its own: a 32nd of the floats, which another core writes.
+    private final class EpochMasks: @unchecked Sendable {
+        /// Per stage with dropout: the generator at the epoch's start, the probability, the width.
+        let starts: [RandomGenerator]
+        let probabilities: [Float]
+        let widths: [Int]
+        /// The rows of each batch, in order.
+        let batchRows: [Int]
+        /// Per stage with dropout: each batch's bits, one batch after another.
+        let masks: [UnsafeMutablePointer<UInt16>]
+        /// Per stage with dropout: where each batch's bits start in ``masks``, in words.
+        let offsets: [[Int]]
+        /// Per stage with dropout: the generator after each batch's mask.
+        private(set) var ends: [[RandomGenerator]] = []
+
+        init(starts: [RandomGenerator], probabilities: [Float], widths: [Int], batchRows: [Int]) {
+            self.starts = starts
+            self.probabilities = probabilities
+            self.widths = widths
+            self.batchRows = batchRows
+            var offsets: [[Int]] = []
+            var masks: [UnsafeMutablePointer<UInt16>] = []
+            for width in widths {
+                var stageOffsets: [Int] = []
+                var words = 0
+                for rows in batchRows {
+                    stageOffsets.append(words)
+                    words += (rows * width + 15) / 16
+                }
+                offsets.append(stageOffsets)
+                masks.append(.allocate(capacity: max(words, 1)))
+            }
+            self.offsets = offsets
+            self.masks = masks
+        }
+
+        deinit {
+            for memory in masks { memory.deallocate() }
+        }
+
+        /// The number of mask values an epoch of `batchRows` needs for `widths`.
+        static func values(batchRows: [Int], widths: [Int]) -> Int { batchRows.reduce(0, +) * widths.reduce(0, +) }
+
+        /// Draws every batch's mask as ``Dropout/drawMask(into:)`` would, batch by batch.
+        func draw() {
+            ends = starts.indices.map { slot in
+                var generator = starts[slot]
+                var ends: [RandomGenerator] = []
+                ends.reserveCapacity(batchRows.count)
+                for (batch, rows) in batchRows.enumerated() {
+                    Dropout.drawMaskBits(
+                        probability: probabilities[slot], generator: &generator, into: masks[slot] + offsets[slot][batch],
+                        count: rows * widths[slot])
+                    ends.append(generator)
+                }
+                return ends
+            }
+        }
+
+        /// Batch `batch`'s mask for the stage with dropout `slot`.
+        func mask(slot: Int, batch: Int) -> CurrentMask {
+            .bits(UnsafePointer(masks[slot] + offsets[slot][batch]), value: Dropout.maskValue(probability: probabilities[slot]))
+        }
+
+        /// Whether these are the masks of an epoch with these generators, layers and batches.
+        func matches(starts: [RandomGenerator], probabilities: [Float], widths: [Int], batchRows: [Int]) -> Bool {
+            self.starts == starts && self.probabilities == probabilities && self.widths == widths && self.batchRows == batchRows
         }
     }
 
@@ -140,6 +239,17 @@ final class DenseMLPSteps {
     private var hasGradients = false
     /// ``tally(into:)``'s four copies of the confusion counts.
     private var tallies: [Int] = []
+    /// The current batch: its index in the epoch and its first position in ``order``.
+    private var batchIndex = 0
+    /// The current epoch's dropout masks, and the next epoch's, being drawn on another core.
+    private var epochMasks: EpochMasks?
+    private var nextMasks: (masks: EpochMasks, drawn: DispatchGroup)?
+    /// The most mask values an epoch's masks are drawn ahead for (64 Mi, 8 MiB of bits); larger
+    /// epochs draw each batch's mask at its step.
+    var epochMaskLimit = 1 << 26
+    /// Whether the next epoch's masks are drawn on another core (default: when
+    /// ``CPUBackend/threads`` is above 1).
+    var drawsAhead: Bool?
 
     /// Prepares the steps for `model` trained by `optimizer` with `options` on `train`, or
     /// returns `nil` when the run needs the layer-by-layer step (see the type's description).
@@ -253,19 +363,26 @@ final class DenseMLPSteps {
 
     /// Starts an epoch whose batches take the rows of `order` in turn, ``batchSize`` at a time
     /// (the last one shorter), `batchCount` of them: takes the epoch's dropout layers
-    /// (``MLP/prepareEpoch(_:seed:)`` replaces them) and the addresses of the parameters and
-    /// the optimizer's state, making each unshared first, and the optimizer's hyperparameters.
+    /// (``MLP/prepareEpoch(_:seed:)`` replaces them) and their masks for the epoch, the
+    /// addresses of the parameters and the optimizer's state, making each unshared first, and
+    /// the optimizer's hyperparameters. When ``CPUBackend/threads`` is above 1 and `epoch + 1`
+    /// is below `epochs`, starts drawing the next epoch's masks (for the same batches, from
+    /// `seed`'s generators) on another core.
     /// - Precondition: the rows are rows of the training set, enough for `batchCount` batches.
-    func beginEpoch(order: [Int], batchCount: Int) {
+    func beginEpoch(order: [Int], batchCount: Int, epoch: Int, seed: UInt64, epochs: Int) {
         precondition(order.count <= features.shape[0] && (batchCount - 1) * batchSize < max(order.count, 1))
         precondition(order.allSatisfy { (0..<features.shape[0]).contains($0) }, "DenseMLPSteps: a row outside the training set")
         self.order.update(from: order, count: order.count)
         orderCount = order.count
         self.batchCount = batchCount
         nextBatch = 0
+        var slot = 0
         for stage in stages {
             stage.dropout = stage.dropoutIndex.map { model.layers[$0] as! Dropout }
+            stage.maskSlot = stage.dropout != nil ? slot : nil
+            if stage.dropout != nil { slot += 1 }
         }
+        prepareMasks(epoch: epoch, seed: seed, epochs: epochs)
         hyperparameters = adam.hyperparameters
         for index in slots.indices {
             slots[index].value = slots[index].parameter.value.uniqueValues()
@@ -277,6 +394,37 @@ final class DenseMLPSteps {
                 operands[first + 2 + position] = UnsafeMutableBufferPointer(start: slot.auxiliary[position], count: slot.count)
             }
         }
+    }
+
+    /// Takes the epoch's masks (the ones drawn ahead when they are this epoch's, else drawn
+    /// now) and starts drawing the next epoch's.
+    private func prepareMasks(epoch: Int, seed: UInt64, epochs: Int) {
+        let pending = nextMasks
+        nextMasks = nil
+        epochMasks = nil
+        let masked = stages.filter { $0.dropout != nil }
+        guard !masked.isEmpty else { return }
+        let batchRows = (0..<batchCount).map { min(batchSize, orderCount - $0 * batchSize) }
+        let probabilities = masked.map { $0.dropout!.probability }
+        let widths = masked.map(\.outputs)
+        guard EpochMasks.values(batchRows: batchRows, widths: widths) <= epochMaskLimit else { return }
+        let starts = masked.map { $0.dropout!.maskGenerator }
+        if let pending, pending.masks.matches(starts: starts, probabilities: probabilities, widths: widths, batchRows: batchRows) {
+            pending.drawn.wait()
+            epochMasks = pending.masks
+        } else {
+            let masks = EpochMasks(starts: starts, probabilities: probabilities, widths: widths, batchRows: batchRows)
+            masks.draw()
+            epochMasks = masks
+        }
+        guard epoch + 1 < epochs, drawsAhead ?? (CPUBackend.threads > 1) else { return }
+        let generators = Dictionary(model.dropoutGenerators(epoch: epoch + 1, seed: seed), uniquingKeysWith: { first, _ in first })
+        let nextStarts = masked.compactMap { $0.dropoutIndex.flatMap { generators[$0] } }
+        guard nextStarts.count == masked.count else { return }
+        let next = EpochMasks(starts: nextStarts, probabilities: probabilities, widths: widths, batchRows: batchRows)
+        let drawn = DispatchGroup()
+        DispatchQueue.global(qos: .userInitiated).async(group: drawn) { next.draw() }
+        nextMasks = (next, drawn)
     }
 
     /// Adds the last batch's (label, prediction) pairs to `confusion` (row-major, one row per
@@ -318,6 +466,7 @@ final class DenseMLPSteps {
         let start = index * batchSize
         let rows = min(batchSize, orderCount - start)
         batchRows = rows
+        batchIndex = index
         let rowIndices = order + start
         textclf_gather_rows(batchInput, featureAddress, rowIndices, rows, stages[0].inputs)
         for row in 0..<rows { batchLabelBuffer[row] = labels[rowIndices[row]] }
@@ -343,7 +492,7 @@ final class DenseMLPSteps {
     /// The mean loss and the predictions of the model in evaluation mode (no dropout) on
     /// `dataset`, in batches of ``evaluationRows(batchSize:)``: what the layers compute for
     /// ``Trainer/evaluate(_:classWeights:)``, whose loss is NaN when a batch's logits are not
-    /// finite. Call within an epoch (after ``beginEpoch(order:batchCount:)``).
+    /// finite. Call within an epoch (after ``beginEpoch(order:batchCount:epoch:seed:epochs:)``).
     /// - Precondition: dense features of the model's width, and labels that are class indices.
     func evaluate(_ dataset: Dataset, batchSize: Int) -> (loss: Double, predictions: [Int]) {
         guard case .dense(let features) = dataset.features, features.rank == 2, features.shape[1] == stages[0].inputs else {
@@ -414,9 +563,17 @@ final class DenseMLPSteps {
                     input = UnsafePointer(activated)
                     continue
                 }
-                if let dropout = stage.dropout, let mask = stage.mask, let dropped = stage.dropped {
-                    dropout.drawMask(into: UnsafeMutableBufferPointer(start: mask, count: count))
-                    textclf_multiply(dropped, activated, mask, count)
+                if let dropout = stage.dropout, let buffer = stage.mask, let dropped = stage.dropped {
+                    let mask: CurrentMask
+                    if let masks = epochMasks, let slot = stage.maskSlot {
+                        mask = masks.mask(slot: slot, batch: batchIndex)
+                        dropout.maskGenerator = masks.ends[slot][batchIndex]
+                    } else {
+                        dropout.drawMask(into: UnsafeMutableBufferPointer(start: buffer, count: count))
+                        mask = .values(UnsafePointer(buffer))
+                    }
+                    stage.currentMask = mask
+                    mask.multiply(dropped, activated, count: count)
                 }
             }
             input = UnsafePointer(stage.output)
@@ -442,8 +599,8 @@ final class DenseMLPSteps {
                 slots[2 * position].value!, leading: stage.outputs, betaZero: true, into: incoming)
             let count = rows * previous.outputs
             var reaching = UnsafePointer(incoming)
-            if let mask = previous.mask, let masked = previous.maskedGradient {
-                textclf_multiply(masked, incoming, mask, count)
+            if let mask = previous.currentMask, let masked = previous.maskedGradient {
+                mask.multiply(masked, incoming, count: count)
                 reaching = UnsafePointer(masked)
             }
             textclf_relu_backward(previous.outputGradient, previous.affine, reaching, count)

@@ -61,12 +61,21 @@ public final class MLP: Classifier {
     /// Gives every dropout layer a fresh generator for epoch `epoch`: stream 1 of `seed`,
     /// then stream `epoch`, then one sub-stream per layer index.
     public func prepareEpoch(_ epoch: Int, seed: UInt64) {
-        let epochRoot = RandomGenerator(seed: seed).fork(stream: 1).fork(stream: UInt64(epoch))
-        for (index, layer) in layers.enumerated() {
-            guard let dropout = layer as? Dropout else { continue }
-            let replacement = Dropout(probability: dropout.probability, generator: epochRoot.fork(stream: UInt64(index)))
+        for (index, generator) in dropoutGenerators(epoch: epoch, seed: seed) {
+            guard let dropout = layers[index] as? Dropout else { continue }
+            let replacement = Dropout(probability: dropout.probability, generator: generator)
             replacement.isTraining = isTraining
             layers[index] = replacement
+        }
+    }
+
+    /// The generators that ``prepareEpoch(_:seed:)`` gives the dropout layers for epoch
+    /// `epoch`, with the layers' indices in ``layers``, first to last. A function of its
+    /// arguments only, so that an epoch's masks can be drawn before the epoch starts.
+    public func dropoutGenerators(epoch: Int, seed: UInt64) -> [(index: Int, generator: RandomGenerator)] {
+        let epochRoot = RandomGenerator(seed: seed).fork(stream: 1).fork(stream: UInt64(epoch))
+        return layers.indices.compactMap { index in
+            layers[index] is Dropout ? (index, epochRoot.fork(stream: UInt64(index))) : nil
         }
     }
 }

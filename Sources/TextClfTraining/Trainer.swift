@@ -173,6 +173,10 @@ public final class Trainer {
     var usesDenseSteps = true
     /// Whether the last ``fit(train:validation:)`` trained through ``DenseMLPSteps``.
     private(set) var trainedDenseSteps = false
+    /// How ``DenseMLPSteps`` draws dropout masks, when set (the tests compare the ways): the
+    /// most values it draws ahead for an epoch (0: each batch's at its step), and whether it
+    /// draws the next epoch's on another core.
+    var denseMaskDrawing: (limit: Int, ahead: Bool)?
 
     /// Whether a stop was requested; setting it requests one.
     public var shouldStop: Bool {
@@ -222,6 +226,10 @@ public final class Trainer {
         case .dense, .sparse: nil
         }
         trainedDenseSteps = dense != nil
+        if let dense, let drawing = denseMaskDrawing {
+            dense.epochMaskLimit = drawing.limit
+            dense.drawsAhead = drawing.ahead
+        }
         // The validation set goes through them too when its labels are class indices (others
         // make the layers' loss throw, with its message).
         let denseValidation: Bool
@@ -254,7 +262,9 @@ public final class Trainer {
             // Dense MLP steps take their batches' rows in the loader's order themselves.
             var batches = dense == nil ? loader.batches(epoch: epochIndex).makeIterator() : nil
             let denseBatches = min(loader.batchesPerEpoch, stepsPerEpoch)
-            dense?.beginEpoch(order: loader.order(epoch: epochIndex), batchCount: denseBatches)
+            dense?.beginEpoch(
+                order: loader.order(epoch: epochIndex), batchCount: denseBatches, epoch: epochIndex, seed: options.seed,
+                epochs: options.epochs)
             while step < stepsPerEpoch {
                 let batch: Batch?
                 if dense != nil {

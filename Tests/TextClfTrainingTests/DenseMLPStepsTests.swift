@@ -54,11 +54,12 @@ import TextClfTensor
     /// Trains a fresh model with `options`, through ``DenseMLPSteps`` or through the layers.
     func train(
         dense: Bool, architecture: ModelArchitecture, options: TrainingOptions, train: Dataset, validation: Dataset?,
-        resumeAfter: Int? = nil, cancelAfter: Int? = nil
+        resumeAfter: Int? = nil, cancelAfter: Int? = nil, maskDrawing: MaskDrawing = .ahead
     ) throws -> Outcome {
         let model = architecture.makeModel(seed: 5)
         var trainer = Trainer(model: model, options: options)
         trainer.usesDenseSteps = dense
+        trainer.denseMaskDrawing = maskDrawing.setting
         if let resumeAfter {
             var first = options
             first.epochs = resumeAfter
@@ -70,6 +71,7 @@ import TextClfTensor
             if let last = partial.state.lastState { try model.loadStateDictionary(last, source: "last epoch") }
             trainer = Trainer(model: model, options: options, resuming: partial.state)
             trainer.usesDenseSteps = dense
+            trainer.denseMaskDrawing = maskDrawing.setting
         }
         if let cancelAfter {
             let stop = trainer
@@ -93,6 +95,20 @@ import TextClfTensor
             optimizerSteps: optimizer.mapValues(\.step), history: history, bestEpoch: result.bestEpoch, reason: result.stoppingReason, steps: trainer.state.globalStep,
             gradients: gradients,
             dropoutStates: (model as! MLP).layers.compactMap { ($0 as? Dropout).map { "\($0.maskGenerator)" } })
+    }
+
+    /// How the dense steps draw dropout masks: each epoch's ahead, the next one on another
+    /// core while an epoch trains; each epoch's at its start; each batch's at its step.
+    enum MaskDrawing: CaseIterable {
+        case ahead, atEpochStart, atEachStep
+
+        var setting: (limit: Int, ahead: Bool) {
+            switch self {
+            case .ahead: (1 << 26, true)
+            case .atEpochStart: (1 << 26, false)
+            case .atEachStep: (0, false)
+            }
+        }
     }
 
     /// Options for a run of `epochs` epochs of batches of `batchSize`.
@@ -143,9 +159,12 @@ import TextClfTensor
         c.change(&options)
         let architecture = ModelArchitecture(kind: .mlp, features: c.features, classes: c.classes, hidden: c.hidden, dropout: c.dropout)
         let layers = try self.train(dense: false, architecture: architecture, options: options, train: train, validation: validation)
-        let dense = try self.train(dense: true, architecture: architecture, options: options, train: train, validation: validation)
         #expect(layers.steps > 0)
-        #expect(dense.differences(from: layers) == [], "\(c.name)")
+        for drawing in MaskDrawing.allCases {
+            let dense = try self.train(
+                dense: true, architecture: architecture, options: options, train: train, validation: validation, maskDrawing: drawing)
+            #expect(dense.differences(from: layers) == [], "\(c.name), masks \(drawing)")
+        }
         // The comparison has something to compare: training moved the weights.
         let untrained = try Safetensors.encode(architecture.makeModel(seed: 5).stateDictionary())
         #expect(layers.weights != untrained)
@@ -157,10 +176,14 @@ import TextClfTensor
         let architecture = ModelArchitecture(kind: .mlp, features: 10, classes: 2, hidden: [6], dropout: 0.25)
         let straight = try self.train(dense: false, architecture: architecture, options: options, train: train, validation: train)
         let resumedLayers = try self.train(dense: false, architecture: architecture, options: options, train: train, validation: train, resumeAfter: 2)
-        let resumedDense = try self.train(dense: true, architecture: architecture, options: options, train: train, validation: train, resumeAfter: 2)
-        #expect(resumedDense.differences(from: resumedLayers) == [])
-        #expect(resumedDense.weights == straight.weights)
-        #expect(resumedDense.optimizer == straight.optimizer && resumedDense.optimizerSteps == straight.optimizerSteps)
+        for drawing in MaskDrawing.allCases {
+            let resumedDense = try self.train(
+                dense: true, architecture: architecture, options: options, train: train, validation: train, resumeAfter: 2,
+                maskDrawing: drawing)
+            #expect(resumedDense.differences(from: resumedLayers) == [], "masks \(drawing)")
+            #expect(resumedDense.weights == straight.weights)
+            #expect(resumedDense.optimizer == straight.optimizer && resumedDense.optimizerSteps == straight.optimizerSteps)
+        }
     }
 
     @Test func cancelledRunsMatch() throws {
@@ -169,9 +192,13 @@ import TextClfTensor
         let architecture = ModelArchitecture(kind: .mlp, features: 7, classes: 2, hidden: [5], dropout: 0.3)
         // Stopped in the middle of the second epoch (13 steps per epoch).
         let layers = try self.train(dense: false, architecture: architecture, options: options, train: train, validation: train, cancelAfter: 19)
-        let dense = try self.train(dense: true, architecture: architecture, options: options, train: train, validation: train, cancelAfter: 19)
         #expect(layers.reason == .cancelled(epoch: 2, step: 6))
-        #expect(dense.differences(from: layers) == [])
+        for drawing in MaskDrawing.allCases {
+            let dense = try self.train(
+                dense: true, architecture: architecture, options: options, train: train, validation: train, cancelAfter: 19,
+                maskDrawing: drawing)
+            #expect(dense.differences(from: layers) == [], "masks \(drawing)")
+        }
     }
 
     @Test func divergenceMatches() throws {

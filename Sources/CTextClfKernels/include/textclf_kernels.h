@@ -74,6 +74,22 @@ int textclf_log_using(int instruction_set, float *out, const float *values, long
 void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long count, uint64_t threshold,
                             uint32_t pattern);
 
+/// The same draws as ``textclf_bernoulli_fill``, one bit each instead of a float: bit `i % 16`
+/// of `out[i / 16]` (lowest bit first) is set when draw `i` keeps its value; the bits past
+/// `count` in the last word are zero.
+void textclf_bernoulli_bits(uint64_t *restrict state, uint16_t *restrict out, long count, uint64_t threshold);
+
+/// `out[i] = x[i] · m` with `m` = `scale` when bit `i % 16` of `bits[i / 16]` is set, else +0:
+/// the product with the float mask of the same draws, bit for bit.
+void textclf_multiply_mask_bits(float *restrict out, const float *restrict x, const uint16_t *restrict bits, long count,
+                                float scale);
+
+/// ``textclf_multiply_mask_bits`` by one implementation: `instruction_set` 1 for AVX-512, 2
+/// for AVX2, 3 for the baseline, 0 for the best this CPU runs. Returns 0 (computing nothing)
+/// when the CPU lacks the instructions asked for. For tests: every version gives the same bits.
+int textclf_multiply_mask_bits_using(int instruction_set, float *restrict out, const float *restrict x,
+                                     const uint16_t *restrict bits, long count, float scale);
+
 /// Stops OpenBLAS's worker threads when its build has them (`blas_thread_shutdown_`, a weak
 /// reference); OpenBLAS starts them again for the first product that runs on several threads.
 /// Returns whether there was such a function. Its threads spin on a core for a while after

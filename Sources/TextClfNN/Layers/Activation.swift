@@ -108,13 +108,35 @@ public final class Dropout: Layer {
     /// that many values: one draw per value, in order, each `0` (probability `p`) or
     /// `1 / (1 − p)` (`0` when `p` is 1).
     package func drawMask(into values: UnsafeMutableBufferPointer<Float>) {
-        let keep = 1 - probability
-        // The scaled mask in one pass: `scale · bernoulli` is `scale` or 0 exactly.
-        generator.fillBernoulli(values, probability: keep, value: probability < 1 ? 1 / keep : 0)
+        Self.drawMask(probability: probability, generator: &generator, into: values)
     }
 
-    /// The generator that the next masks come from.
-    package var maskGenerator: RandomGenerator { generator }
+    /// Draws a mask as a layer of dropout `probability` drawing from `generator` does.
+    package static func drawMask(
+        probability: Float, generator: inout RandomGenerator, into values: UnsafeMutableBufferPointer<Float>
+    ) {
+        // The scaled mask in one pass: `scale · bernoulli` is `scale` or 0 exactly.
+        generator.fillBernoulli(values, probability: 1 - probability, value: maskValue(probability: probability))
+    }
+
+    /// The same draws as ``drawMask(probability:generator:into:)`` for `count` values, as bits:
+    /// bit `i % 16` of `words[i / 16]` is set where that mask holds
+    /// ``maskValue(probability:)``, clear where it holds 0.
+    package static func drawMaskBits(
+        probability: Float, generator: inout RandomGenerator, into words: UnsafeMutablePointer<UInt16>, count: Int
+    ) {
+        generator.fillBernoulliBits(words, count: count, probability: 1 - probability)
+    }
+
+    /// The value a mask keeps: `1 / (1 − p)`, or 0 when `p` is 1.
+    package static func maskValue(probability: Float) -> Float { probability < 1 ? 1 / (1 - probability) : 0 }
+
+    /// The generator that the next masks come from. Setting it stands for masks drawn
+    /// elsewhere from the same stream (the dense MLP steps draw an epoch's masks ahead).
+    package var maskGenerator: RandomGenerator {
+        get { generator }
+        set { generator = newValue }
+    }
 
     /// `g · mask` after a training pass, `g` after an evaluation pass.
     public func backward(_ gradientOutput: Tensor) throws -> Tensor? {
