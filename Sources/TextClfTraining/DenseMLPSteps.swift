@@ -1,5 +1,6 @@
 import CTextClfKernels
 import Dispatch
+import Foundation
 import TextClfData
 import TextClfNN
 import TextClfTensor
@@ -21,10 +22,10 @@ import TextClfTensor
 /// optimizer's ``ElementwiseKernel``.
 ///
 /// An epoch's dropout masks depend only on its generators (``MLP/dropoutGenerators(epoch:seed:)``)
-/// and its batch sizes, so they are drawn for the whole epoch at once, and, when
-/// ``CPUBackend/threads`` allows more than one thread, on another core while the epoch before
-/// trains: the same draws from the same streams, and each layer's generator is left where the
-/// batch-by-batch draws would leave it after every step.
+/// and its batch sizes, so they are drawn for the whole epoch at once and, when
+/// ``CPUBackend/threads`` allows more than one thread, the later epochs' on another core, one
+/// after another, while the earlier ones train: the same draws from the same streams, and each
+/// layer's generator is left where the batch-by-batch draws would leave it after every step.
 ///
 /// ``Trainer`` uses it when ``init(model:optimizer:options:classWeights:train:)`` accepts the
 /// run: an ``MLP`` with ReLU and no normalisation on the CPU, dense features, ``Adam`` or
@@ -186,6 +187,68 @@ final class DenseMLPSteps {
         }
     }
 
+    /// The masks of the epochs after the current one, drawn in order on another core (one
+    /// worker for the rest of the run, so that no epoch pays for waking one): the epoch before
+    /// ``take(_:)`` asks for each; the worker stays at most ``ahead`` epochs ahead.
+    private final class MaskPipeline: @unchecked Sendable {
+        /// The first epoch drawn, and each epoch's generators from there on.
+        let first: Int
+        private let starts: [[RandomGenerator]]
+        private let probabilities: [Float]
+        private let widths: [Int]
+        private let batchRows: [Int]
+        /// Drawn and not yet taken, by epoch.
+        private var drawn: [Int: EpochMasks] = [:]
+        private var cancelled = false
+        private let lock = NSLock()
+        private let ready = DispatchSemaphore(value: 0)
+        private let space: DispatchSemaphore
+        /// The next epoch ``take(_:)`` gives.
+        private(set) var next: Int
+
+        init(first: Int, starts: [[RandomGenerator]], probabilities: [Float], widths: [Int], batchRows: [Int], ahead: Int) {
+            self.first = first
+            self.starts = starts
+            self.probabilities = probabilities
+            self.widths = widths
+            self.batchRows = batchRows
+            // Counted up from 0: a semaphore released below its initial value traps.
+            space = DispatchSemaphore(value: 0)
+            for _ in 0..<max(ahead, 1) { space.signal() }
+            next = first
+        }
+
+        /// Starts the worker.
+        func start() {
+            DispatchQueue.global(qos: .userInitiated).async { [self] in
+                for (offset, generators) in starts.enumerated() {
+                    space.wait()
+                    if lock.withLock({ cancelled }) { return }
+                    let masks = EpochMasks(starts: generators, probabilities: probabilities, widths: widths, batchRows: batchRows)
+                    masks.draw()
+                    lock.withLock { drawn[first + offset] = masks }
+                    ready.signal()
+                }
+            }
+        }
+
+        /// Epoch ``next``'s masks, once drawn.
+        func take() -> EpochMasks {
+            precondition(next < first + starts.count, "MaskPipeline: epoch \(next) was not drawn")
+            ready.wait()
+            let masks = lock.withLock { drawn.removeValue(forKey: next)! }
+            next += 1
+            space.signal()
+            return masks
+        }
+
+        /// Stops the worker after the epoch it is drawing.
+        func cancel() {
+            lock.withLock { cancelled = true }
+            space.signal()
+        }
+    }
+
     /// A parameter with its gradient's memory and its optimizer state.
     private struct Slot {
         let parameter: Parameter
@@ -243,7 +306,7 @@ final class DenseMLPSteps {
     private var batchIndex = 0
     /// The current epoch's dropout masks, and the next epoch's, being drawn on another core.
     private var epochMasks: EpochMasks?
-    private var nextMasks: (masks: EpochMasks, drawn: DispatchGroup)?
+    private var pipeline: MaskPipeline?
     /// The most mask values an epoch's masks are drawn ahead for (64 Mi, 8 MiB of bits); larger
     /// epochs draw each batch's mask at its step.
     var epochMaskLimit = 1 << 26
@@ -347,6 +410,7 @@ final class DenseMLPSteps {
     }
 
     deinit {
+        pipeline?.cancel()
         labels.deallocate()
         order.deallocate()
         batchInput.deallocate()
@@ -366,8 +430,8 @@ final class DenseMLPSteps {
     /// (``MLP/prepareEpoch(_:seed:)`` replaces them) and their masks for the epoch, the
     /// addresses of the parameters and the optimizer's state, making each unshared first, and
     /// the optimizer's hyperparameters. When ``CPUBackend/threads`` is above 1 and `epoch + 1`
-    /// is below `epochs`, starts drawing the next epoch's masks (for the same batches, from
-    /// `seed`'s generators) on another core.
+    /// is below `epochs`, the masks of the epochs up to `epochs` (for the same batches, from
+    /// `seed`'s generators) are drawn on another core, unless they are being drawn already.
     /// - Precondition: the rows are rows of the training set, enough for `batchCount` batches.
     func beginEpoch(order: [Int], batchCount: Int, epoch: Int, seed: UInt64, epochs: Int) {
         precondition(order.count <= features.shape[0] && (batchCount - 1) * batchSize < max(order.count, 1))
@@ -396,35 +460,50 @@ final class DenseMLPSteps {
         }
     }
 
-    /// Takes the epoch's masks (the ones drawn ahead when they are this epoch's, else drawn
-    /// now) and starts drawing the next epoch's.
+    /// Takes the epoch's masks: the ones drawn ahead when they are this epoch's, else drawn
+    /// now, starting a pipeline for the epochs after it.
     private func prepareMasks(epoch: Int, seed: UInt64, epochs: Int) {
-        let pending = nextMasks
-        nextMasks = nil
         epochMasks = nil
         let masked = stages.filter { $0.dropout != nil }
         guard !masked.isEmpty else { return }
         let batchRows = (0..<batchCount).map { min(batchSize, orderCount - $0 * batchSize) }
         let probabilities = masked.map { $0.dropout!.probability }
         let widths = masked.map(\.outputs)
-        guard EpochMasks.values(batchRows: batchRows, widths: widths) <= epochMaskLimit else { return }
-        let starts = masked.map { $0.dropout!.maskGenerator }
-        if let pending, pending.masks.matches(starts: starts, probabilities: probabilities, widths: widths, batchRows: batchRows) {
-            pending.drawn.wait()
-            epochMasks = pending.masks
-        } else {
-            let masks = EpochMasks(starts: starts, probabilities: probabilities, widths: widths, batchRows: batchRows)
-            masks.draw()
-            epochMasks = masks
+        let values = EpochMasks.values(batchRows: batchRows, widths: widths)
+        guard values <= epochMaskLimit else {
+            pipeline?.cancel()
+            pipeline = nil
+            return
         }
+        let starts = masked.map { $0.dropout!.maskGenerator }
+        if let pipeline, pipeline.next == epoch {
+            let masks = pipeline.take()
+            if masks.matches(starts: starts, probabilities: probabilities, widths: widths, batchRows: batchRows) {
+                epochMasks = masks
+                return
+            }
+        }
+        // Not drawn ahead (the first epoch, or other batches than the pipeline's): drawn now,
+        // and the epochs after it on another core.
+        pipeline?.cancel()
+        pipeline = nil
+        let masks = EpochMasks(starts: starts, probabilities: probabilities, widths: widths, batchRows: batchRows)
+        masks.draw()
+        epochMasks = masks
         guard epoch + 1 < epochs, drawsAhead ?? (CPUBackend.threads > 1) else { return }
-        let generators = Dictionary(model.dropoutGenerators(epoch: epoch + 1, seed: seed), uniquingKeysWith: { first, _ in first })
-        let nextStarts = masked.compactMap { $0.dropoutIndex.flatMap { generators[$0] } }
-        guard nextStarts.count == masked.count else { return }
-        let next = EpochMasks(starts: nextStarts, probabilities: probabilities, widths: widths, batchRows: batchRows)
-        let drawn = DispatchGroup()
-        DispatchQueue.global(qos: .userInitiated).async(group: drawn) { next.draw() }
-        nextMasks = (next, drawn)
+        var later: [[RandomGenerator]] = []
+        for next in (epoch + 1)..<epochs {
+            let generators = Dictionary(model.dropoutGenerators(epoch: next, seed: seed), uniquingKeysWith: { first, _ in first })
+            let nextStarts = masked.compactMap { $0.dropoutIndex.flatMap { generators[$0] } }
+            guard nextStarts.count == masked.count else { return }
+            later.append(nextStarts)
+        }
+        // At most a quarter of the limit's values ahead.
+        let ahead = max(1, epochMaskLimit / 4 / max(values, 1))
+        let pipeline = MaskPipeline(
+            first: epoch + 1, starts: later, probabilities: probabilities, widths: widths, batchRows: batchRows, ahead: ahead)
+        pipeline.start()
+        self.pipeline = pipeline
     }
 
     /// Adds the last batch's (label, prediction) pairs to `confusion` (row-major, one row per
