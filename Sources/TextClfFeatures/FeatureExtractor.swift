@@ -212,9 +212,7 @@ extension FittedFeatures {
             file.binary = hashing.binary
             file.hashing = .init(features: hashing.features, alternateSign: hashing.alternateSign, norm: hashing.norm)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(file)
+        return Data(try PrettyJSONEncoder().encode(file))
     }
 
     /// Reads a `vectorizer.json`, checking its format, version and consistency.

@@ -128,9 +128,7 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
 
     /// The JSON of `embeddings.json`.
     public func encodedFile() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        Data(try PrettyJSONEncoder().encode(self))
     }
 
     /// Whether the JSON at `path` is an `embeddings.json` (rather than a `vectorizer.json`).
