@@ -113,6 +113,11 @@ void textclf_relu_backward(float *restrict out, const float *restrict x, const f
 /// `out[i] = a[i] · b[i]`.
 void textclf_multiply(float *restrict out, const float *restrict a, const float *restrict b, long count);
 
+/// Asks the kernel to start writing a file's dirty pages to disk without waiting (Linux's
+/// `sync_file_range` with `SYNC_FILE_RANGE_WRITE`; nothing elsewhere), so that a later `fsync`
+/// finds them on their way. Returns 0, or -1 with `errno` set.
+int textclf_start_writeback(int descriptor);
+
 /// The widest result and the longest inner dimension ``textclf_sgemm_ordered`` takes.
 #define TEXTCLF_ORDERED_MAX_COLUMNS 15
 #define TEXTCLF_ORDERED_MAX_INNER 256

@@ -1,3 +1,4 @@
+import CTextClfKernels
 import Foundation
 
 #if canImport(Glibc)
@@ -79,12 +80,19 @@ public enum AtomicFile {
     /// ``commit()`` flushes them all, renames them into place in the order they were added,
     /// and flushes each directory once.
     ///
-    /// Flushing the files one after another, after all were written, lets the file system
-    /// commit them together: the first flush commits every file's data, and the others find
-    /// little left to do. Files not committed (an error, or a batch dropped without
-    /// ``commit()``) are removed; targets keep their old contents.
+    /// Each file's write-back starts as soon as it is written (on Linux), so that the flushes
+    /// at the end find the data on its way and mostly wait for the journal. A file with the
+    /// same bytes as one added before it to the same folder (a model's best weights, which are
+    /// also its final ones) becomes a second name of that file, a hard link, instead of a
+    /// second file to write and flush: nothing rewrites a file in place, so the names never
+    /// part. Files not committed (an error, or a batch dropped without ``commit()``) are
+    /// removed; targets keep their old contents.
     public final class Batch {
         private var staged: [Staged] = []
+        /// The bytes of the files staged so far (up to ``linkLimit`` each), to find repeats.
+        private var contents: [(bytes: [UInt8], file: Staged)] = []
+        /// Larger files are never compared.
+        private let linkLimit = 1 << 20
 
         public init() {}
 
@@ -95,13 +103,27 @@ public enum AtomicFile {
         /// Writes `bytes` to a temporary file beside `path`, to be moved there by ``commit()``.
         /// - Throws: ``TensorFileError`` when the temporary file cannot be created or written.
         public func add(_ bytes: [UInt8], to path: String) throws {
-            staged.append(try Staged(path: path) { try $0.write(bytes) })
+            if bytes.count <= linkLimit {
+                if let earlier = contents.first(where: { $0.bytes == bytes }), let file = try Staged(linking: earlier.file, to: path) {
+                    staged.append(file)
+                    return
+                }
+                let file = try Staged(path: path, startWriteback: true) { try $0.write(bytes) }
+                staged.append(file)
+                contents.append((bytes, file))
+            } else {
+                staged.append(try Staged(path: path, startWriteback: true) { try $0.write(bytes) })
+            }
         }
 
         /// Writes `data` to a temporary file beside `path`, to be moved there by ``commit()``.
         /// - Throws: ``TensorFileError`` when the temporary file cannot be created or written.
         public func add(_ data: Data, to path: String) throws {
-            staged.append(try Staged(path: path) { output in try data.withUnsafeBytes { try output.write($0) } })
+            if data.count <= linkLimit {
+                try add([UInt8](data), to: path)
+            } else {
+                staged.append(try Staged(path: path, startWriteback: true) { output in try data.withUnsafeBytes { try output.write($0) } })
+            }
         }
 
         /// Flushes every file, then renames each into place in the order added, then flushes
@@ -130,22 +152,21 @@ public enum AtomicFile {
         let path: String
         let temporary: String
         let directory: String
-        private let output: FileOutput
+        /// The open temporary file; `nil` for a second name of another staged file, which that
+        /// file's flush covers.
+        private let output: FileOutput?
 
-        /// Creates the temporary file and writes it through `body` (its buffer emptied).
-        init(path: String, _ body: (FileOutput) throws -> Void) throws {
-            // The directory part (with its slash) and the name, as strings: `URL` is slow to build.
-            let slash = path.lastIndex(of: "/")
-            let prefix = slash.map { String(path[...$0]) } ?? ""
-            let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-            directory = prefix.isEmpty ? "." : (prefix == "/" ? "/" : String(prefix.dropLast()))
-            temporary = prefix + ".\(name).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
+        /// Creates the temporary file and writes it through `body` (its buffer emptied), then,
+        /// with `startWriteback` (on Linux), asks the kernel to start writing it to disk.
+        init(path: String, startWriteback: Bool = false, _ body: (FileOutput) throws -> Void) throws {
+            (directory, temporary) = Self.temporaryName(for: path)
             self.path = path
             let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
             guard descriptor >= 0 else {
                 throw TensorFileError(path: path, message: "cannot create a temporary file in '\(directory)': \(errnoText())")
             }
-            output = FileOutput(descriptor: descriptor, path: path)
+            let output = FileOutput(descriptor: descriptor, path: path)
+            self.output = output
             do {
                 try body(output)
                 try output.flush()
@@ -153,10 +174,32 @@ public enum AtomicFile {
                 discard()
                 throw error
             }
+            if startWriteback { _ = textclf_start_writeback(descriptor) }
+        }
+
+        /// A temporary second name, beside `path`, for `file`'s temporary file; `nil` when
+        /// they are in different folders or the file system has no hard links.
+        init?(linking file: Staged, to path: String) throws {
+            (directory, temporary) = Self.temporaryName(for: path)
+            guard directory == file.directory, file.output != nil else { return nil }
+            self.path = path
+            output = nil
+            guard link(file.temporary, temporary) == 0 else { return nil }
+        }
+
+        /// The folder of `path` and a fresh temporary name in it (`.<name>.tmp-<random>`).
+        private static func temporaryName(for path: String) -> (directory: String, temporary: String) {
+            // The directory part (with its slash) and the name, as strings: `URL` is slow to build.
+            let slash = path.lastIndex(of: "/")
+            let prefix = slash.map { String(path[...$0]) } ?? ""
+            let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+            let directory = prefix.isEmpty ? "." : (prefix == "/" ? "/" : String(prefix.dropLast()))
+            return (directory, prefix + ".\(name).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
         }
 
         /// Flushes the temporary file to disk.
         func sync() throws {
+            guard let output else { return }
             guard fsync(output.descriptorForSync) == 0 else {
                 throw TensorFileError(path: path, message: "cannot flush to disk: \(errnoText())")
             }
@@ -164,7 +207,7 @@ public enum AtomicFile {
 
         /// Closes the temporary file and renames it over the target.
         func install() throws {
-            output.close()
+            output?.close()
             guard rename(temporary, path) == 0 else {
                 throw TensorFileError(path: path, message: "cannot move the finished file into place: \(errnoText())")
             }
@@ -172,7 +215,7 @@ public enum AtomicFile {
 
         /// Closes and removes the temporary file.
         func discard() {
-            output.close()
+            output?.close()
             unlink(temporary)
         }
     }
@@ -210,7 +253,6 @@ public final class FileOutput {
     init(descriptor: Int32, path: String) {
         self.descriptor = descriptor
         self.path = path
-        buffer.reserveCapacity(bufferCapacity)
     }
 
     /// The open file, for `fsync` (-1 once closed).
@@ -234,6 +276,10 @@ public final class FileOutput {
         if bytes.count >= bufferCapacity / 2 {
             try writeDirectly(bytes)
         } else {
+            // Grown as needed up to the buffer's size: a small file does not take a megabyte.
+            if buffer.capacity < buffer.count + bytes.count {
+                buffer.reserveCapacity(Swift.min(bufferCapacity, Swift.max(2 * (buffer.count + bytes.count), 1 << 16)))
+            }
             buffer.append(contentsOf: bytes)
         }
         offset += bytes.count
