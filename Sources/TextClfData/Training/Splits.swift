@@ -69,17 +69,26 @@ public enum Splits {
             classLeft[cell.group] -= 1
         }
 
-        var parts = [[Int]](repeating: [], count: partCount)
+        // Each row's part (rows of no part: -1), then the rows of each part in ascending order.
+        var partOfRow = [Int](repeating: -1, count: labels.count)
+        var sizes = [Int](repeating: 0, count: partCount)
         for (g, group) in groups.enumerated() {
             var generator = RandomGenerator(seed: seed).fork(stream: UInt64(g))
-            let shuffled = generator.permutation(group.rows.count).map { group.rows[$0] }
+            let order = generator.permutation(group.rows.count)
             var start = 0
             for p in 0..<partCount {
-                parts[p].append(contentsOf: shuffled[start..<(start + counts[g][p])])
+                for position in start..<(start + counts[g][p]) { partOfRow[group.rows[order[position]]] = p }
                 start += counts[g][p]
+                sizes[p] += counts[g][p]
             }
         }
-        return parts.map { $0.sorted() }
+        var parts = sizes.map { size -> [Int] in
+            var part: [Int] = []
+            part.reserveCapacity(size)
+            return part
+        }
+        for (row, part) in partOfRow.enumerated() where part >= 0 { parts[part].append(row) }
+        return parts
     }
 
     /// Stratified K-fold cross-validation, as scikit-learn's `StratifiedKFold`.
