@@ -37,6 +37,19 @@ struct TextClfCommand: ParsableCommand {
     static func main() { PipelineExpansion.main(self) }
 }
 
+extension CommandConfiguration {
+    /// The configuration of a subcommand of `textclf` without subcommands of its own, which
+    /// ``PipelineExpansion/parse(_:root:)`` parses on its own: its super-command named, so
+    /// that ArgumentParser titles its usage `textclf <name>` and skips the completion-script
+    /// check there (requests for completion scripts go to the root; the check costs a parse
+    /// of two more commands).
+    func subcommandOfTextclf() -> CommandConfiguration {
+        var configuration = self
+        configuration._superCommandName = "textclf"
+        return configuration
+    }
+}
+
 /// The version of the tool and its file formats.
 enum TextClfVersion {
     static let current = "0.1.0"

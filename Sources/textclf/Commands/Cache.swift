@@ -17,7 +17,7 @@ struct Cache: ParsableCommand {
             Examples:
               textclf cache list
               textclf cache clear --cache-dir /tmp/textclf-cache
-            """)
+            """).subcommandOfTextclf()
 
     enum Action: String, ExpressibleByArgument, CaseIterable { case list, clear }
 

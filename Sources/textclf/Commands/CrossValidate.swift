@@ -31,7 +31,7 @@ struct CrossValidate: ParsableCommand {
               textclf cv sst2/dev.tsv --model mlp --hidden 32 --epochs 4 --json cv.json
               textclf cv --pipeline pipelines/sst2-logreg.yaml --folds 10 --quiet
               textclf cv train.tsv --validation-fraction 0.1 --patience 2 --epochs 20
-            """)
+            """).subcommandOfTextclf()
 
     @Argument(help: ArgumentHelp("The labelled corpus to cross-validate on.", valueName: "train"))
     var train: String

@@ -15,7 +15,7 @@ struct Info: ParsableCommand {
 
             Example:
               textclf info
-            """)
+            """).subcommandOfTextclf()
 
     func run() throws {
         let blasConfig = openblas_get_config().map { String(cString: $0) } ?? "unknown"

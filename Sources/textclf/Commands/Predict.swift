@@ -17,7 +17,7 @@ struct Predict: ParsableCommand {
               textclf predict --model models/sst2 sst2/dev.tsv
               echo "a gorgeous, witty film" | textclf predict --model models/sst2 - --proba
               textclf predict --model models/imdb imdb/test.jsonl --json > predictions.jsonl
-            """)
+            """).subcommandOfTextclf()
 
     @Option(help: ArgumentHelp("The model folder written by 'textclf train'.", valueName: "dir"))
     var model: String

@@ -29,7 +29,7 @@ struct Report: ParsableCommand {
               textclf predict --model models/sst2 sst2/dev.tsv > predicted.txt
               textclf report --predictions predicted.txt --truth dev.labels.txt --digits 4
               textclf report --model models/sms sms.tsv --bayes-error 0.01 --zero-division 1
-            """)
+            """).subcommandOfTextclf()
 
     @Option(help: ArgumentHelp("The model folder written by 'textclf train'.", valueName: "dir"))
     var model: String?

@@ -55,7 +55,7 @@ struct Search: ParsableCommand {
                   --grid-points 5 --out runs/lr
               textclf search train.tsv --validation dev.tsv --space 'lr=log:1e-4..1e-1' \\
                   --strategy random --trials 40 --out runs/lr --resume
-            """)
+            """).subcommandOfTextclf()
 
     @Argument(help: ArgumentHelp("The training corpus.", valueName: "train"))
     var train: String

@@ -18,7 +18,7 @@ struct Stats: ParsableCommand {
               textclf stats sms/SMSSpamCollection
               textclf stats sst2/train.tsv --text whitespace,porter,sklearn
               textclf stats corpora/reuters/ReutersGrain-train.arff --top 20 --json
-            """)
+            """).subcommandOfTextclf()
 
     @Argument(help: ArgumentHelp("A corpus file or folder.", valueName: "file"))
     var input: String

@@ -23,7 +23,7 @@ struct Tokenize: ParsableCommand {
               textclf tokenize 20news/test --encoding latin-1 --limit 3 --json
               textclf tokenize --text porter --words vocabulary.txt
               echo "Running dogs" | textclf tokenize - --text lowercase,sklearn,snowball
-            """)
+            """).subcommandOfTextclf()
 
     @Argument(help: ArgumentHelp(
         "A corpus file or folder, or '-' for standard input (one document per line).",

@@ -37,7 +37,7 @@ struct Train: ParsableCommand {
                   --features tfidf --hidden 64 --dropout 0.4 --validation-fraction 0.1 \\
                   --patience 2 --out models/imdb
               textclf train imdb/train.jsonl --out models/imdb --resume --epochs 8
-            """)
+            """).subcommandOfTextclf()
 
     @Argument(help: ArgumentHelp("The training corpus.", valueName: "train"))
     var train: String

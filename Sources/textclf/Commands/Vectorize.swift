@@ -36,7 +36,7 @@ struct Vectorize: ParsableCommand {
               textclf vectorize 20news/train --apply 20news/test \\
                   --encoding latin-1 --features hashing --hash-features 262144 \\
                   --svmlight --out out/20news
-            """)
+            """).subcommandOfTextclf()
 
     @Argument(help: ArgumentHelp("The training corpus: the features are fitted on it.", valueName: "train"))
     var train: String
