@@ -321,7 +321,8 @@ void textclf_log(float *out, const float *values, long count) { textclf_log_usin
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict products, float *restrict scratch,
                                    const float *restrict logits, long rows, long classes,
-                                   const ptrdiff_t *restrict targets, const float *restrict weights, float divisor) {
+                                   const ptrdiff_t *restrict targets, const float *restrict weights, float divisor,
+                                   ptrdiff_t *restrict argmax) {
     const float factor = 1.0f / divisor;
     const long count = rows * classes;
     float *tops = scratch, *totals = scratch + rows, *logs = scratch + 2 * rows;
@@ -330,6 +331,7 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
         for (long row = 0; row < rows; row++) {
             const float a = logits[2 * row], b = logits[2 * row + 1];
             const float top = b > a ? b : a;
+            if (argmax) argmax[row] = b > a;
             tops[row] = top;
             gradient[2 * row] = a - top;
             gradient[2 * row + 1] = b - top;
@@ -354,9 +356,14 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
     for (long row = 0; row < rows; row++) {
         const float *source = logits + row * classes;
         float top = source[0];
+        ptrdiff_t best = 0;
         for (long column = 1; column < classes; column++) {
-            if (source[column] > top) top = source[column];
+            if (source[column] > top) {
+                top = source[column];
+                best = column;
+            }
         }
+        if (argmax) argmax[row] = best;
         tops[row] = top;
         for (long column = 0; column < classes; column++) gradient[row * classes + column] = source[column] - top;
     }
@@ -382,6 +389,43 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
             out[column] = divisor != 1.0f ? g * factor : g;
         }
     }
+}
+
+long textclf_tally(long *restrict confusion, const ptrdiff_t *restrict labels, const ptrdiff_t *restrict predictions,
+                   long rows, long classes) {
+    long correct = 0;
+    if (classes == 2) {
+        // Counts from sums: both 1, label 1, prediction 1.
+        long both = 0, label_ones = 0, predicted_ones = 0;
+        for (long row = 0; row < rows; row++) {
+            both += labels[row] & predictions[row];
+            label_ones += labels[row];
+            predicted_ones += predictions[row];
+        }
+        confusion[3] += both;
+        confusion[2] += label_ones - both;
+        confusion[1] += predicted_ones - both;
+        confusion[0] += rows - label_ones - predicted_ones + both;
+        return rows - (label_ones - both) - (predicted_ones - both);
+    }
+    const long cells = classes * classes;
+    if (cells <= 64) {
+        // Consecutive rows count into four copies, added at the end: a handful of cells counted
+        // one after another would make each increment wait for the one before.
+        long banks[4][64] = {{0}};
+        for (long row = 0; row < rows; row++) {
+            const ptrdiff_t label = labels[row], predicted = predictions[row];
+            correct += label == predicted;
+            banks[row & 3][label * classes + predicted] += 1;
+        }
+        for (long cell = 0; cell < cells; cell++) confusion[cell] += banks[0][cell] + banks[1][cell] + banks[2][cell] + banks[3][cell];
+        return correct;
+    }
+    for (long row = 0; row < rows; row++) {
+        correct += labels[row] == predictions[row];
+        confusion[labels[row] * classes + predictions[row]] += 1;
+    }
+    return correct;
 }
 
 static inline uint64_t rotate_left(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

@@ -34,7 +34,7 @@ import TextClfTensor
 /// non-finite logit or gradient throws the same ``TensorError`` at the same point.
 ///
 /// The optimizer's state is read at creation and written back by ``finish()``; the
-/// parameters' values are updated in place (``beginEpoch(order:batchCount:epoch:seed:epochs:)`` takes their
+/// parameters' values are updated in place (``beginEpoch(loader:batchCount:epoch:seed:epochs:)`` takes their
 /// addresses again, as copies of them, such as the best epoch's weights, may have been taken
 /// in between).
 final class DenseMLPSteps {
@@ -187,62 +187,86 @@ final class DenseMLPSteps {
         }
     }
 
-    /// The masks of the epochs after the current one, drawn in order on another core (one
-    /// worker for the rest of the run, so that no epoch pays for waking one): the epoch before
-    /// ``take(_:)`` asks for each; the worker stays at most ``ahead`` epochs ahead.
-    private final class MaskPipeline: @unchecked Sendable {
-        /// The first epoch drawn, and each epoch's generators from there on.
+    /// What the epochs after the current one need that depends on nothing but the epoch —
+    /// the loader's row order, and the dropout masks when they are drawn ahead — made in order
+    /// on another core (one worker for the rest of the run, so that no epoch pays for waking
+    /// one). ``take()`` gives them epoch by epoch; the worker stays at most `ahead` epochs ahead.
+    private final class EpochPipeline: @unchecked Sendable {
+        /// One epoch's order and masks.
+        struct Epoch {
+            let order: [Int]
+            let masks: EpochMasks?
+        }
+
+        /// How the masks are drawn, the same for every epoch; `nil` when they are not drawn ahead.
+        struct MaskShape {
+            let probabilities: [Float]
+            let widths: [Int]
+            let batchRows: [Int]
+        }
+
+        /// The first epoch made, and each epoch's generators from there on (when masked).
         let first: Int
+        private let count: Int
+        private let loader: DataLoader
+        private let shape: MaskShape?
         private let starts: [[RandomGenerator]]
-        private let probabilities: [Float]
-        private let widths: [Int]
-        private let batchRows: [Int]
-        /// Drawn and not yet taken, by epoch.
-        private var drawn: [Int: EpochMasks] = [:]
+        /// Made and not yet taken, by epoch.
+        private var made: [Int: Epoch] = [:]
         private var cancelled = false
         private let lock = NSLock()
         private let ready = DispatchSemaphore(value: 0)
         private let space: DispatchSemaphore
-        /// The next epoch ``take(_:)`` gives.
+        /// The next epoch ``take()`` gives.
         private(set) var next: Int
 
-        init(first: Int, starts: [[RandomGenerator]], probabilities: [Float], widths: [Int], batchRows: [Int], ahead: Int) {
+        /// - Precondition: `starts` has `count` entries when `shape` is given.
+        init(first: Int, count: Int, loader: DataLoader, shape: MaskShape?, starts: [[RandomGenerator]], ahead: Int) {
+            precondition(shape == nil || starts.count == count, "EpochPipeline: generators for \(starts.count) of \(count) epochs")
             self.first = first
+            self.count = count
+            self.loader = loader
+            self.shape = shape
             self.starts = starts
-            self.probabilities = probabilities
-            self.widths = widths
-            self.batchRows = batchRows
             // Counted up from 0: a semaphore released below its initial value traps.
             space = DispatchSemaphore(value: 0)
             for _ in 0..<max(ahead, 1) { space.signal() }
             next = first
         }
 
+        /// Whether it makes epochs up to `epochs` from `first` with masks of `shape`.
+        func covers(_ epoch: Int) -> Bool { next == epoch && epoch < first + count }
+
         /// Starts the worker.
         func start() {
             DispatchQueue.global(qos: .userInitiated).async { [self] in
-                for (offset, generators) in starts.enumerated() {
+                for offset in 0..<count {
                     space.wait()
                     if lock.withLock({ cancelled }) { return }
-                    let masks = EpochMasks(starts: generators, probabilities: probabilities, widths: widths, batchRows: batchRows)
-                    masks.draw()
-                    lock.withLock { drawn[first + offset] = masks }
+                    let order = loader.order(epoch: first + offset)
+                    let masks = shape.map { shape in
+                        let masks = EpochMasks(
+                            starts: starts[offset], probabilities: shape.probabilities, widths: shape.widths, batchRows: shape.batchRows)
+                        masks.draw()
+                        return masks
+                    }
+                    lock.withLock { made[first + offset] = Epoch(order: order, masks: masks) }
                     ready.signal()
                 }
             }
         }
 
-        /// Epoch ``next``'s masks, once drawn.
-        func take() -> EpochMasks {
-            precondition(next < first + starts.count, "MaskPipeline: epoch \(next) was not drawn")
+        /// Epoch ``next``'s order and masks, once made.
+        func take() -> Epoch {
+            precondition(next < first + count, "EpochPipeline: epoch \(next) was not made")
             ready.wait()
-            let masks = lock.withLock { drawn.removeValue(forKey: next)! }
+            let epoch = lock.withLock { made.removeValue(forKey: next)! }
             next += 1
             space.signal()
-            return masks
+            return epoch
         }
 
-        /// Stops the worker after the epoch it is drawing.
+        /// Stops the worker after the epoch it is making.
         func cancel() {
             lock.withLock { cancelled = true }
             space.signal()
@@ -300,15 +324,14 @@ final class DenseMLPSteps {
     private var stepped = false
     /// Whether the last step computed gradients (a non-finite loss stops it before).
     private var hasGradients = false
-    /// ``tally(into:)``'s four copies of the confusion counts.
-    private var tallies: [Int] = []
     /// The current batch: its index in the epoch and its first position in ``order``.
     private var batchIndex = 0
     /// The current epoch's dropout masks, and the next epoch's, being drawn on another core.
     private var epochMasks: EpochMasks?
-    private var pipeline: MaskPipeline?
+    private var pipeline: EpochPipeline?
     /// The most mask values an epoch's masks are drawn ahead for (64 Mi, 8 MiB of bits); larger
-    /// epochs draw each batch's mask at its step.
+    /// epochs draw each batch's mask at its step. The pipeline keeps at most 16 MiB of orders
+    /// and masks ahead.
     var epochMaskLimit = 1 << 26
     /// Whether the next epoch's masks are drawn on another core (default: when
     /// ``CPUBackend/threads`` is above 1).
@@ -425,15 +448,19 @@ final class DenseMLPSteps {
     /// The rows of an evaluation batch: ``Trainer/evaluate(_:classWeights:)``'s.
     static func evaluationRows(batchSize: Int) -> Int { max(batchSize, 256) }
 
-    /// Starts an epoch whose batches take the rows of `order` in turn, ``batchSize`` at a time
-    /// (the last one shorter), `batchCount` of them: takes the epoch's dropout layers
-    /// (``MLP/prepareEpoch(_:seed:)`` replaces them) and their masks for the epoch, the
-    /// addresses of the parameters and the optimizer's state, making each unshared first, and
-    /// the optimizer's hyperparameters. When ``CPUBackend/threads`` is above 1 and `epoch + 1`
-    /// is below `epochs`, the masks of the epochs up to `epochs` (for the same batches, from
-    /// `seed`'s generators) are drawn on another core, unless they are being drawn already.
-    /// - Precondition: the rows are rows of the training set, enough for `batchCount` batches.
-    func beginEpoch(order: [Int], batchCount: Int, epoch: Int, seed: UInt64, epochs: Int) {
+    /// Starts epoch `epoch`, whose batches take the rows of `loader`'s order for it in turn,
+    /// ``batchSize`` at a time (the last one shorter), `batchCount` of them: takes the order,
+    /// the epoch's dropout layers (``MLP/prepareEpoch(_:seed:)`` replaces them) and their masks
+    /// for the epoch, the addresses of the parameters and the optimizer's state, making each
+    /// unshared first, and the optimizer's hyperparameters. When ``CPUBackend/threads`` is
+    /// above 1 and `epoch + 1` is below `epochs`, the orders and masks of the epochs up to
+    /// `epochs` (for the same batches, from `seed`'s generators) are made on another core,
+    /// unless they are being made already.
+    /// - Precondition: `loader` is the training set's, its order long enough for `batchCount`
+    ///   batches.
+    func beginEpoch(loader: DataLoader, batchCount: Int, epoch: Int, seed: UInt64, epochs: Int) {
+        let ahead: EpochPipeline.Epoch? = pipeline.flatMap { $0.covers(epoch) ? $0.take() : nil }
+        let order = ahead?.order ?? loader.order(epoch: epoch)
         precondition(order.count <= features.shape[0] && (batchCount - 1) * batchSize < max(order.count, 1))
         precondition(order.allSatisfy { (0..<features.shape[0]).contains($0) }, "DenseMLPSteps: a row outside the training set")
         self.order.update(from: order, count: order.count)
@@ -446,7 +473,23 @@ final class DenseMLPSteps {
             stage.maskSlot = stage.dropout != nil ? slot : nil
             if stage.dropout != nil { slot += 1 }
         }
-        prepareMasks(epoch: epoch, seed: seed, epochs: epochs)
+        let shape = maskShape()
+        let starts = stages.compactMap { $0.dropout?.maskGenerator }
+        epochMasks = nil
+        var restart = ahead == nil
+        if let shape {
+            if let masks = ahead?.masks,
+                masks.matches(starts: starts, probabilities: shape.probabilities, widths: shape.widths, batchRows: shape.batchRows)
+            {
+                epochMasks = masks
+            } else {
+                let masks = EpochMasks(starts: starts, probabilities: shape.probabilities, widths: shape.widths, batchRows: shape.batchRows)
+                masks.draw()
+                epochMasks = masks
+                restart = true
+            }
+        }
+        if restart { startPipeline(after: epoch, loader: loader, shape: shape, seed: seed, epochs: epochs) }
         hyperparameters = adam.hyperparameters
         for index in slots.indices {
             slots[index].value = slots[index].parameter.value.uniqueValues()
@@ -460,75 +503,48 @@ final class DenseMLPSteps {
         }
     }
 
-    /// Takes the epoch's masks: the ones drawn ahead when they are this epoch's, else drawn
-    /// now, starting a pipeline for the epochs after it.
-    private func prepareMasks(epoch: Int, seed: UInt64, epochs: Int) {
-        epochMasks = nil
+    /// How this epoch's masks are drawn ahead: `nil` without dropout, or when they would take
+    /// more than ``epochMaskLimit`` values (each batch's mask is then drawn at its step).
+    private func maskShape() -> EpochPipeline.MaskShape? {
         let masked = stages.filter { $0.dropout != nil }
-        guard !masked.isEmpty else { return }
+        guard !masked.isEmpty else { return nil }
         let batchRows = (0..<batchCount).map { min(batchSize, orderCount - $0 * batchSize) }
-        let probabilities = masked.map { $0.dropout!.probability }
         let widths = masked.map(\.outputs)
-        let values = EpochMasks.values(batchRows: batchRows, widths: widths)
-        guard values <= epochMaskLimit else {
-            pipeline?.cancel()
-            pipeline = nil
-            return
-        }
-        let starts = masked.map { $0.dropout!.maskGenerator }
-        if let pipeline, pipeline.next == epoch {
-            let masks = pipeline.take()
-            if masks.matches(starts: starts, probabilities: probabilities, widths: widths, batchRows: batchRows) {
-                epochMasks = masks
-                return
-            }
-        }
-        // Not drawn ahead (the first epoch, or other batches than the pipeline's): drawn now,
-        // and the epochs after it on another core.
+        guard EpochMasks.values(batchRows: batchRows, widths: widths) <= epochMaskLimit else { return nil }
+        return .init(probabilities: masked.map { $0.dropout!.probability }, widths: widths, batchRows: batchRows)
+    }
+
+    /// Replaces the pipeline with one for the epochs after `epoch`, when another core may work.
+    private func startPipeline(after epoch: Int, loader: DataLoader, shape: EpochPipeline.MaskShape?, seed: UInt64, epochs: Int) {
         pipeline?.cancel()
         pipeline = nil
-        let masks = EpochMasks(starts: starts, probabilities: probabilities, widths: widths, batchRows: batchRows)
-        masks.draw()
-        epochMasks = masks
         guard epoch + 1 < epochs, drawsAhead ?? (CPUBackend.threads > 1) else { return }
-        var later: [[RandomGenerator]] = []
-        for next in (epoch + 1)..<epochs {
-            let generators = Dictionary(model.dropoutGenerators(epoch: next, seed: seed), uniquingKeysWith: { first, _ in first })
-            let nextStarts = masked.compactMap { $0.dropoutIndex.flatMap { generators[$0] } }
-            guard nextStarts.count == masked.count else { return }
-            later.append(nextStarts)
+        let masked = stages.filter { $0.dropout != nil }
+        var starts: [[RandomGenerator]] = []
+        if shape != nil {
+            for next in (epoch + 1)..<epochs {
+                let generators = Dictionary(model.dropoutGenerators(epoch: next, seed: seed), uniquingKeysWith: { first, _ in first })
+                let nextStarts = masked.compactMap { $0.dropoutIndex.flatMap { generators[$0] } }
+                guard nextStarts.count == masked.count else { return }
+                starts.append(nextStarts)
+            }
         }
-        // At most a quarter of the limit's values ahead.
-        let ahead = max(1, epochMaskLimit / 4 / max(values, 1))
-        let pipeline = MaskPipeline(
-            first: epoch + 1, starts: later, probabilities: probabilities, widths: widths, batchRows: batchRows, ahead: ahead)
+        // At most 16 MiB of orders and masks ahead.
+        let bytes = orderCount * MemoryLayout<Int>.stride + (shape.map { EpochMasks.values(batchRows: $0.batchRows, widths: $0.widths) } ?? 0) / 8
+        let ahead = max(1, (16 << 20) / max(bytes, 1))
+        let pipeline = EpochPipeline(first: epoch + 1, count: epochs - epoch - 1, loader: loader, shape: shape, starts: starts, ahead: ahead)
         pipeline.start()
         self.pipeline = pipeline
     }
 
     /// Adds the last batch's (label, prediction) pairs to `confusion` (row-major, one row per
-    /// label) and returns how many were right. Consecutive rows count into four separate
-    /// copies, added at the end: a handful of cells counted one after another would make each
-    /// increment wait for the one before.
+    /// label) and returns how many were right.
     func tally(into confusion: inout [Int]) -> Int {
-        let cells = classes * classes
-        precondition(confusion.count == cells, "DenseMLPSteps: a confusion matrix of \(confusion.count) cells for \(classes) classes")
-        if tallies.count != 4 * cells { tallies = [Int](repeating: 0, count: 4 * cells) }
-        var correct = 0
-        tallies.withUnsafeMutableBufferPointer { banks in
-            for row in 0..<batchRows {
-                let label = batchLabelBuffer[row], predicted = predictions[row]
-                if label == predicted { correct += 1 }
-                banks[(row & 3) * cells + label * classes + predicted] += 1
-            }
-            confusion.withUnsafeMutableBufferPointer { counts in
-                for cell in 0..<cells {
-                    counts[cell] += banks[cell] + banks[cells + cell] + banks[2 * cells + cell] + banks[3 * cells + cell]
-                    for bank in 0..<4 { banks[bank * cells + cell] = 0 }
-                }
-            }
+        precondition(
+            confusion.count == classes * classes, "DenseMLPSteps: a confusion matrix of \(confusion.count) cells for \(classes) classes")
+        return confusion.withUnsafeMutableBufferPointer { counts in
+            textclf_tally(counts.baseAddress!, batchLabelBuffer, predictions, batchRows, classes)
         }
-        return correct
     }
 
     /// One step on the epoch's next batch: its rows and labels gathered, forward, loss,
@@ -559,8 +575,7 @@ final class DenseMLPSteps {
         let divisor = targetWeights(batchLabelBuffer, rows: rows)
         let loss = CPUBackend.softmaxCrossEntropy(
             logits, rows: rows, classes: classes, targets: batchLabelBuffer, weights: rowWeights, divisor: divisor,
-            gradient: stages[stages.count - 1].outputGradient, scratch: scratch)
-        CPUBackend.argmaxRows(logits, rows: rows, columns: classes, into: predictions)
+            gradient: stages[stages.count - 1].outputGradient, scratch: scratch, argmax: predictions)
         guard loss.isFinite else { return loss }
         backward(x, rows: rows)
         hasGradients = true
@@ -571,7 +586,7 @@ final class DenseMLPSteps {
     /// The mean loss and the predictions of the model in evaluation mode (no dropout) on
     /// `dataset`, in batches of ``evaluationRows(batchSize:)``: what the layers compute for
     /// ``Trainer/evaluate(_:classWeights:)``, whose loss is NaN when a batch's logits are not
-    /// finite. Call within an epoch (after ``beginEpoch(order:batchCount:epoch:seed:epochs:)``).
+    /// finite. Call within an epoch (after ``beginEpoch(loader:batchCount:epoch:seed:epochs:)``).
     /// - Precondition: dense features of the model's width, and labels that are class indices.
     func evaluate(_ dataset: Dataset, batchSize: Int) -> (loss: Double, predictions: [Int]) {
         guard case .dense(let features) = dataset.features, features.rank == 2, features.shape[1] == stages[0].inputs else {
@@ -589,7 +604,7 @@ final class DenseMLPSteps {
                         let input = x.baseAddress! + start * stages[0].inputs
                         forward(input, rows: rows, training: false)
                         let logits = stages[stages.count - 1].affine
-                        CPUBackend.argmaxRows(logits, rows: rows, columns: classes, into: predictions.baseAddress! + start)
+                        let batchPredictions = predictions.baseAddress! + start
                         let batchLabels = labels.baseAddress! + start
                         var batchWeight = Double(rows)
                         if let classWeights {
@@ -597,12 +612,13 @@ final class DenseMLPSteps {
                             for row in 0..<rows { batchWeight += Double(classWeights[batchLabels[row]]) }
                         }
                         if textclf_first_nonfinite(logits, rows * classes) >= 0 {
+                            CPUBackend.argmaxRows(logits, rows: rows, columns: classes, into: batchPredictions)
                             lossSum = .nan
                         } else {
                             let divisor = targetWeights(batchLabels, rows: rows)
                             let loss = CPUBackend.softmaxCrossEntropy(
                                 logits, rows: rows, classes: classes, targets: batchLabels, weights: rowWeights, divisor: divisor,
-                                gradient: stages[stages.count - 1].outputGradient, scratch: scratch)
+                                gradient: stages[stages.count - 1].outputGradient, scratch: scratch, argmax: batchPredictions)
                             lossSum += Double(loss) * batchWeight
                         }
                         weightSum += batchWeight

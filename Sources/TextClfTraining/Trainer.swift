@@ -262,9 +262,7 @@ public final class Trainer {
             // Dense MLP steps take their batches' rows in the loader's order themselves.
             var batches = dense == nil ? loader.batches(epoch: epochIndex).makeIterator() : nil
             let denseBatches = min(loader.batchesPerEpoch, stepsPerEpoch)
-            dense?.beginEpoch(
-                order: loader.order(epoch: epochIndex), batchCount: denseBatches, epoch: epochIndex, seed: options.seed,
-                epochs: options.epochs)
+            dense?.beginEpoch(loader: loader, batchCount: denseBatches, epoch: epochIndex, seed: options.seed, epochs: options.epochs)
             while step < stepsPerEpoch {
                 let batch: Batch?
                 if dense != nil {

@@ -44,10 +44,19 @@ void textclf_repeat_row(float *restrict out, const float *restrict row, long cou
 /// weight − q` (times `1 / divisor` unless `divisor` is 1), where `q` is the row's `weight`
 /// in the column `targets[row]` and 0 elsewhere: the arithmetic of textclf's softmax,
 /// log-softmax and cross-entropy composition, in its order. `scratch` holds `3 · rows` floats
-/// of working space. The targets must be columns.
+/// of working space. The targets must be columns. Unless `argmax` is NULL, each row's column
+/// of its maximum (the first one on ties: the first column that no later one exceeds) goes to
+/// `argmax[row]`.
 void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict products, float *restrict scratch,
                                    const float *restrict logits, long rows, long classes,
-                                   const ptrdiff_t *restrict targets, const float *restrict weights, float divisor);
+                                   const ptrdiff_t *restrict targets, const float *restrict weights, float divisor,
+                                   ptrdiff_t *restrict argmax);
+
+/// Adds each of `rows` (label, prediction) pairs to `confusion` (`classes × classes`, row-major,
+/// one row per label) and returns how many predictions equal their labels. Every label and
+/// prediction must be a column.
+long textclf_tally(long *restrict confusion, const ptrdiff_t *restrict labels, const ptrdiff_t *restrict predictions,
+                   long rows, long classes);
 
 /// `out[i] = e^values[i]` for `count` values, within 1.01 ulp, the same bits on every CPU (a
 /// vectorised polynomial, not the C library's `expf`): the exponential of the softmax kernels.

@@ -120,14 +120,17 @@ extension CPUBackend {
 
     /// ``softmaxCrossEntropy(_:targets:weights:divisor:)`` on host memory: writes the
     /// gradient of the `rows × classes` logits into `gradient` and returns the loss.
-    /// - Parameter scratch: room for `rows · classes + 3 · rows` values.
+    /// - Parameters:
+    ///   - scratch: room for `rows · classes + 3 · rows` values.
+    ///   - argmax: when given, receives each row's predicted class, as ``argmaxRows(_:)`` gives it.
     /// - Precondition: `rows` and `classes` are positive, and every target is a class index.
     package static func softmaxCrossEntropy(
         _ logits: UnsafePointer<Float>, rows: Int, classes: Int, targets: UnsafePointer<Int>, weights: UnsafePointer<Float>,
-        divisor: Float, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+        divisor: Float, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+        argmax: UnsafeMutablePointer<Int>? = nil
     ) -> Float {
         let count = rows * classes
-        textclf_softmax_cross_entropy(gradient, scratch, scratch + count, logits, rows, classes, targets, weights, divisor)
+        textclf_softmax_cross_entropy(gradient, scratch, scratch + count, logits, rows, classes, targets, weights, divisor, argmax)
         return -sumOf(scratch, count) / divisor
     }
 
