@@ -212,7 +212,9 @@ extension FittedFeatures {
             file.binary = hashing.binary
             file.hashing = .init(features: hashing.features, alternateSign: hashing.alternateSign, norm: hashing.norm)
         }
-        return Data(try PrettyJSONEncoder().encode(file))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(file)
     }
 
     /// Reads a `vectorizer.json`, checking its format, version and consistency.

@@ -116,7 +116,9 @@ public enum ModelFile {
             try batch.add(try Safetensors.encode(tensors, metadata: metadata), to: path(directory, "optimizer.safetensors"))
         }
         try batch.add(try Safetensors.encode(model.stateDictionary(), metadata: ["format": "pt"]), to: path(directory, "model.safetensors"))
-        let encoder = PrettyJSONEncoder(nonConformingFloatStrings: ("inf", "-inf", "nan"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         // model.json last: its presence marks a complete directory.
         try batch.add(try encoder.encode(document), to: path(directory, "model.json"))
         try batch.commit()

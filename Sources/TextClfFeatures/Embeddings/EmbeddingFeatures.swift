@@ -128,7 +128,9 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
 
     /// The JSON of `embeddings.json`.
     public func encodedFile() throws -> Data {
-        Data(try PrettyJSONEncoder().encode(self))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
     }
 
     /// Whether the JSON at `path` is an `embeddings.json` (rather than a `vectorizer.json`).
