@@ -189,8 +189,10 @@ final class DenseMLPSteps {
 
     /// What the epochs after the current one need that depends on nothing but the epoch —
     /// the loader's row order, and the dropout masks when they are drawn ahead — made in order
-    /// on another core (one worker for the rest of the run, so that no epoch pays for waking
-    /// one). ``take()`` gives them epoch by epoch; the worker stays at most `ahead` epochs ahead.
+    /// on another core (one worker for the rest of the run). ``take()`` gives them epoch by
+    /// epoch; the worker stays at most `ahead` epochs ahead, and is let go on in steps of half
+    /// that, so that it is woken once every few epochs rather than after each (a wake-up costs
+    /// the waking thread tens of microseconds here) and reuses the memory of epochs taken.
     private final class EpochPipeline: @unchecked Sendable {
         /// One epoch's order and masks.
         struct Epoch {
@@ -217,6 +219,8 @@ final class DenseMLPSteps {
         private let lock = NSLock()
         private let ready = DispatchSemaphore(value: 0)
         private let space: DispatchSemaphore
+        /// How many epochs ``take()`` lets the worker make at once.
+        private let step: Int
         /// The next epoch ``take()`` gives.
         private(set) var next: Int
 
@@ -231,6 +235,7 @@ final class DenseMLPSteps {
             // Counted up from 0: a semaphore released below its initial value traps.
             space = DispatchSemaphore(value: 0)
             for _ in 0..<max(ahead, 1) { space.signal() }
+            step = max(ahead / 2, 1)
             next = first
         }
 
@@ -262,7 +267,9 @@ final class DenseMLPSteps {
             ready.wait()
             let epoch = lock.withLock { made.removeValue(forKey: next)! }
             next += 1
-            space.signal()
+            if (next - first) % step == 0 {
+                for _ in 0..<step { space.signal() }
+            }
             return epoch
         }
 
@@ -330,8 +337,8 @@ final class DenseMLPSteps {
     private var epochMasks: EpochMasks?
     private var pipeline: EpochPipeline?
     /// The most mask values an epoch's masks are drawn ahead for (64 Mi, 8 MiB of bits); larger
-    /// epochs draw each batch's mask at its step. The pipeline keeps at most 16 MiB of orders
-    /// and masks ahead.
+    /// epochs draw each batch's mask at its step. The pipeline keeps at most eight epochs (and
+    /// 16 MiB) of orders and masks ahead.
     var epochMaskLimit = 1 << 26
     /// Whether the next epoch's masks are drawn on another core (default: when
     /// ``CPUBackend/threads`` is above 1).
@@ -529,9 +536,9 @@ final class DenseMLPSteps {
                 starts.append(nextStarts)
             }
         }
-        // At most 16 MiB of orders and masks ahead.
+        // Eight epochs ahead, or fewer to keep to 16 MiB of orders and masks.
         let bytes = orderCount * MemoryLayout<Int>.stride + (shape.map { EpochMasks.values(batchRows: $0.batchRows, widths: $0.widths) } ?? 0) / 8
-        let ahead = max(1, (16 << 20) / max(bytes, 1))
+        let ahead = min(8, max(1, (16 << 20) / max(bytes, 1)))
         let pipeline = EpochPipeline(first: epoch + 1, count: epochs - epoch - 1, loader: loader, shape: shape, starts: starts, ahead: ahead)
         pipeline.start()
         self.pipeline = pipeline
