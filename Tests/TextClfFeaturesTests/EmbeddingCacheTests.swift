@@ -337,12 +337,23 @@ struct EmbeddingCacheTests {
         let values: [Float] = [1, -2, 3.5, 0, .leastNonzeroMagnitude, 6]
         try cache.storeAveraged(key: "k", rows: 2, dimension: 3, vectors: values)
         #expect(cache.loadAveraged(key: "k") == AveragedMatrix(rows: 2, dimension: 3, vectors: values))
+        // Read straight into a tensor: the same bits; another shape is not this matrix.
+        #expect(cache.loadAveragedTensor(key: "k", rows: 2, dimension: 3)?.scalars.map(\.bitPattern) == values.map(\.bitPattern))
+        #expect(cache.loadAveragedTensor(key: "k", rows: 3, dimension: 2) == nil)
+        #expect(cache.loadAveragedTensor(key: "other", rows: 2, dimension: 3) == nil)
         #expect(try cache.listAveraged() == ["k"])
         #expect(throws: EmbeddingError.self) { try cache.storeAveraged(key: "x", rows: 2, dimension: 2, vectors: values) }
         try Connection(path: cache.databasePath).exec("UPDATE averaged SET checksum = 'bad'")
         let messages = Messages()
         #expect(cache.loadAveraged(key: "k", report: messages.add) == nil)
         #expect(messages.contains("corrupt"))
+        #expect(try cache.listAveraged().isEmpty)
+        // The tensor read checks the checksum too.
+        try cache.storeAveraged(key: "t", rows: 2, dimension: 3, vectors: values)
+        try Connection(path: cache.databasePath).exec("UPDATE averaged SET vectors = zeroblob(24)")
+        let tensorMessages = Messages()
+        #expect(cache.loadAveragedTensor(key: "t", rows: 2, dimension: 3, report: tensorMessages.add) == nil)
+        #expect(tensorMessages.contains("corrupt"))
         #expect(try cache.listAveraged().isEmpty)
     }
 

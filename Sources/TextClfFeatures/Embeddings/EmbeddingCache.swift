@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import TextClfTensor
 
 /// One cached embedding file, as ``EmbeddingCache/list()`` reports it.
 public struct CacheEntryInfo: Sendable, Equatable {
@@ -390,15 +391,43 @@ public struct EmbeddingCache: Sendable {
     /// The matrix stored under `key`, or `nil` when absent, corrupt (reported and deleted) or
     /// when the cache cannot be read (reported).
     public func loadAveraged(key: String, report: (String) -> Void = { _ in }) -> AveragedMatrix? {
-        let result: AveragedMatrix?? = withDatabase(report: report) { db throws(SQLiteError) -> AveragedMatrix? in
+        loadAveraged(key: key, report: report) { rows, dimension, bytes in
+            AveragedMatrix(rows: rows, dimension: dimension, vectors: Self.floats(bytes))
+        }
+    }
+
+    /// ``loadAveraged(key:report:)`` as a `rows × dimension` tensor, read straight from the
+    /// database into the tensor's memory; `nil` also when the stored matrix has another shape.
+    package func loadAveragedTensor(key: String, rows: Int, dimension: Int, report: (String) -> Void = { _ in }) -> Tensor? {
+        loadAveraged(key: key, report: report) { storedRows, storedDimension, bytes -> Tensor? in
+            guard storedRows == rows, storedDimension == dimension else { return nil }
+            return Tensor(shape: [rows, dimension], device: .cpu, uninitializedCount: rows * dimension) { values in
+                #if _endian(little)
+                    if !bytes.isEmpty { UnsafeMutableRawPointer(values).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+                #else
+                    for (index, value) in Self.floats(bytes).enumerated() { values[index] = value }
+                #endif
+            }
+        }
+    }
+
+    /// The stored matrix under `key` made by `make` from its shape and its values' bytes
+    /// (little-endian floats), once they have been checked against the checksum.
+    private func loadAveraged<T>(
+        key: String, report: (String) -> Void, _ make: (_ rows: Int, _ dimension: Int, _ bytes: UnsafeRawBufferPointer) -> T?
+    ) -> T? {
+        let result: T?? = withDatabase(report: report) { db throws(SQLiteError) -> T? in
             let statement = try db.prepare("SELECT rows, dimension, vectors, checksum FROM averaged WHERE key = ?")
             statement.bind(1, key)
             guard try statement.step() else { return nil }
             let rows = statement.int(0)
             let dimension = statement.int(1)
-            guard let vectors = statement.floats(2), Self.checksum(vectors) == statement.text(3),
-                vectors.count == rows * dimension
-            else {
+            let checksum = statement.text(3)
+            let made: T?? = statement.withBlob(2) { bytes in
+                guard bytes.count % 4 == 0, bytes.count / 4 == rows * dimension, Self.checksum(bytes) == checksum else { return nil }
+                return .some(make(rows, dimension, bytes))
+            }
+            guard let made else {
                 report("the cached averaged matrix '\(key)' in \(databasePath) is corrupt; discarding it")
                 statement.finish()
                 try db.transaction { () throws(SQLiteError) in
@@ -408,9 +437,14 @@ public struct EmbeddingCache: Sendable {
                 }
                 return nil
             }
-            return AveragedMatrix(rows: rows, dimension: dimension, vectors: vectors)
+            return made
         }
         return result ?? nil
+    }
+
+    /// Little-endian float bytes as floats.
+    private static func floats(_ bytes: UnsafeRawBufferPointer) -> [Float] {
+        (0..<(bytes.count / 4)).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
     }
 
     // MARK: Connections and recovery
@@ -590,8 +624,12 @@ public struct EmbeddingCache: Sendable {
     /// The checksum stored beside an averaged matrix (the `0` is an empty word list, kept so
     /// that existing entries stay valid).
     static func checksum(_ vectors: [Float]) -> String {
-        let hash = vectors.withUnsafeBytes { hash64($0) }
-        return "fnv1a64w:" + String(hash, radix: 16) + ":0:\(vectors.count)"
+        vectors.withUnsafeBytes { checksum($0) }
+    }
+
+    /// The checksum of floats stored as `bytes` (in this machine's byte order).
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> String {
+        "fnv1a64w:" + String(hash64(bytes), radix: 16) + ":0:\(bytes.count / 4)"
     }
 }
 

@@ -96,8 +96,8 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
         _ texts: [String], store: LazyEmbeddingStore, cache: EmbeddingCache?, report: (String) -> Void
     ) throws -> (matrix: Tensor, report: AveragingReport?, cached: Bool) {
         let key = cacheKey(texts, contentHash: cache.flatMap { try? $0.contentHash(path: embeddings, report: report) })
-        if let cache, let hit = cache.loadAveraged(key: key, report: report), hit.rows == texts.count, hit.dimension == dimension {
-            return (try Tensor(shape: [texts.count, dimension], values: hit.vectors, device: .cpu), nil, true)
+        if let cache, let hit = cache.loadAveragedTensor(key: key, rows: texts.count, dimension: dimension, report: report) {
+            return (hit, nil, true)
         }
         let (values, averaging) = try averager.transform(texts, vectors: try store.load(), frequencies: frequencies)
         if let cache {

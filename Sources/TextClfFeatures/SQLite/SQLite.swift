@@ -142,6 +142,13 @@ package final class Statement {
         return String(cString: pointer)
     }
     /// A little-endian float32 blob as `Float`s, or `nil` when its length is not a multiple of 4.
+    /// The bytes of a blob column, valid while `body` runs (empty for NULL or an empty blob).
+    package func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let pointer = sqlite3_column_blob(handle, column)
+        let bytes = Int(sqlite3_column_bytes(handle, column))
+        return try body(UnsafeRawBufferPointer(start: bytes > 0 ? pointer : nil, count: bytes > 0 ? bytes : 0))
+    }
+
     package func floats(_ column: Int32) -> [Float]? {
         let pointer = sqlite3_column_blob(handle, column)
         let bytes = Int(sqlite3_column_bytes(handle, column))
