@@ -355,6 +355,18 @@ struct EmbeddingCacheTests {
         #expect(cache.loadAveragedTensor(key: "t", rows: 2, dimension: 3, report: tensorMessages.add) == nil)
         #expect(tensorMessages.contains("corrupt"))
         #expect(try cache.listAveraged().isEmpty)
+        // So is a blob of the wrong size.
+        try cache.storeAveraged(key: "s", rows: 2, dimension: 3, vectors: values)
+        try Connection(path: cache.databasePath).exec("UPDATE averaged SET vectors = zeroblob(8)")
+        #expect(cache.loadAveraged(key: "s") == nil)
+        #expect(try cache.listAveraged().isEmpty)
+        // And one that is not a blob at all.
+        try cache.storeAveraged(key: "n", rows: 2, dimension: 3, vectors: values)
+        try Connection(path: cache.databasePath).exec("UPDATE averaged SET vectors = NULL")
+        let nullMessages = Messages()
+        #expect(cache.loadAveragedTensor(key: "n", rows: 2, dimension: 3, report: nullMessages.add) == nil)
+        #expect(nullMessages.contains("corrupt"))
+        #expect(try cache.listAveraged().isEmpty)
     }
 
     @Test("a run whose averages are cached never loads the vectors; describe reads the index only")

@@ -391,45 +391,75 @@ public struct EmbeddingCache: Sendable {
     /// The matrix stored under `key`, or `nil` when absent, corrupt (reported and deleted) or
     /// when the cache cannot be read (reported).
     public func loadAveraged(key: String, report: (String) -> Void = { _ in }) -> AveragedMatrix? {
-        loadAveraged(key: key, report: report) { rows, dimension, bytes in
-            AveragedMatrix(rows: rows, dimension: dimension, vectors: Self.floats(bytes))
-        }
-    }
-
-    /// ``loadAveraged(key:report:)`` as a `rows × dimension` tensor, read straight from the
-    /// database into the tensor's memory; `nil` also when the stored matrix has another shape.
-    package func loadAveragedTensor(key: String, rows: Int, dimension: Int, report: (String) -> Void = { _ in }) -> Tensor? {
-        loadAveraged(key: key, report: report) { storedRows, storedDimension, bytes -> Tensor? in
-            guard storedRows == rows, storedDimension == dimension else { return nil }
-            return Tensor(shape: [rows, dimension], device: .cpu, uninitializedCount: rows * dimension) { values in
-                #if _endian(little)
-                    if !bytes.isEmpty { UnsafeMutableRawPointer(values).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
-                #else
-                    for (index, value) in Self.floats(bytes).enumerated() { values[index] = value }
-                #endif
+        loadAveraged(key: key, report: report) { rows, dimension, read -> AveragedMatrix? in
+            var failed = false
+            let vectors = [Float](unsafeUninitializedCapacity: rows * dimension) { buffer, initialized in
+                failed = !read(UnsafeMutableRawBufferPointer(buffer))
+                initialized = failed ? 0 : rows * dimension
             }
+            return failed ? nil : AveragedMatrix(rows: rows, dimension: dimension, vectors: vectors)
         }
     }
 
-    /// The stored matrix under `key` made by `make` from its shape and its values' bytes
-    /// (little-endian floats), once they have been checked against the checksum.
+    /// ``loadAveraged(key:report:)`` as a `rows × dimension` tensor, read from the database
+    /// straight into the tensor's memory; `nil` also when the stored matrix has another shape.
+    package func loadAveragedTensor(key: String, rows: Int, dimension: Int, report: (String) -> Void = { _ in }) -> Tensor? {
+        loadAveraged(key: key, report: report) { storedRows, storedDimension, read -> Tensor? in
+            guard storedRows == rows, storedDimension == dimension else { return nil }
+            var failed = false
+            let tensor = Tensor(shape: [rows, dimension], device: .cpu, uninitializedCount: rows * dimension) { values in
+                failed = !read(UnsafeMutableRawBufferPointer(start: values, count: 4 * rows * dimension))
+            }
+            return failed ? nil : tensor
+        }
+    }
+
+    /// The stored matrix under `key`, made by `make` from its shape and a reader of its values
+    /// (`make` may decline the shape with `nil`): the reader fills a buffer of `rows ×
+    /// dimension` floats and tells whether they are whole and match the checksum (a corrupt
+    /// entry is then reported and deleted).
     private func loadAveraged<T>(
-        key: String, report: (String) -> Void, _ make: (_ rows: Int, _ dimension: Int, _ bytes: UnsafeRawBufferPointer) -> T?
+        key: String, report: (String) -> Void,
+        _ make: (_ rows: Int, _ dimension: Int, _ read: (UnsafeMutableRawBufferPointer) -> Bool) -> T?
     ) -> T? {
         let result: T?? = withDatabase(report: report) { db throws(SQLiteError) -> T? in
-            let statement = try db.prepare("SELECT rows, dimension, vectors, checksum FROM averaged WHERE key = ?")
+            let statement = try db.prepare(
+                "SELECT rowid, rows, dimension, checksum, typeof(vectors) = 'blob' FROM averaged WHERE key = ?")
             statement.bind(1, key)
             guard try statement.step() else { return nil }
-            let rows = statement.int(0)
-            let dimension = statement.int(1)
+            let row = Int64(statement.int(0))
+            let rows = statement.int(1)
+            let dimension = statement.int(2)
             let checksum = statement.text(3)
-            let made: T?? = statement.withBlob(2) { bytes in
-                guard bytes.count % 4 == 0, bytes.count / 4 == rows * dimension, Self.checksum(bytes) == checksum else { return nil }
-                return .some(make(rows, dimension, bytes))
-            }
-            guard let made else {
+            let isBlob = statement.int(4) == 1
+            statement.finish()
+            var corrupt = !isBlob || rows < 0 || dimension < 0 || rows.multipliedReportingOverflow(by: 4 * dimension).overflow
+            var failure: SQLiteError?
+            let made = corrupt
+                ? nil
+                : make(rows, dimension) { buffer in
+                    do throws(SQLiteError) {
+                        // The blob (little-endian floats) read into place, then put in this
+                        // machine's order and checked.
+                        guard try db.readBlob(table: "averaged", column: "vectors", row: row, into: buffer.baseAddress!, count: buffer.count)
+                        else {
+                            corrupt = true
+                            return false
+                        }
+                    } catch {
+                        failure = error
+                        return false
+                    }
+                    let floats = buffer.bindMemory(to: Float.self)
+                    #if _endian(big)
+                        for index in floats.indices { floats[index] = Float(bitPattern: UInt32(littleEndian: floats[index].bitPattern)) }
+                    #endif
+                    corrupt = Self.checksum(UnsafeRawBufferPointer(floats)) != checksum
+                    return !corrupt
+                }
+            if let failure { throw failure }
+            if corrupt {
                 report("the cached averaged matrix '\(key)' in \(databasePath) is corrupt; discarding it")
-                statement.finish()
                 try db.transaction { () throws(SQLiteError) in
                     let delete = try db.prepare("DELETE FROM averaged WHERE key = ?")
                     delete.bind(1, key)
@@ -440,11 +470,6 @@ public struct EmbeddingCache: Sendable {
             return made
         }
         return result ?? nil
-    }
-
-    /// Little-endian float bytes as floats.
-    private static func floats(_ bytes: UnsafeRawBufferPointer) -> [Float] {
-        (0..<(bytes.count / 4)).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
     }
 
     // MARK: Connections and recovery

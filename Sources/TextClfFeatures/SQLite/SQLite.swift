@@ -50,6 +50,26 @@ package final class Connection {
         SQLiteError(code: code, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed")
     }
 
+    /// Reads the blob in `column` of row `row` of `table` straight into `destination` (no
+    /// copy of it in between), when it has exactly `count` bytes.
+    /// - Returns: whether it had `count` bytes (nothing is read otherwise).
+    package func readBlob(
+        table: String, column: String, row: Int64, into destination: UnsafeMutableRawPointer, count: Int
+    ) throws(SQLiteError) -> Bool {
+        var blob: OpaquePointer?
+        let code = sqlite3_blob_open(handle, "main", table, column, row, 0, &blob)
+        guard code == SQLITE_OK, let blob else {
+            if let blob { sqlite3_blob_close(blob) }
+            throw error(code)
+        }
+        defer { sqlite3_blob_close(blob) }
+        guard Int(sqlite3_blob_bytes(blob)) == count else { return false }
+        guard count > 0 else { return true }
+        let read = sqlite3_blob_read(blob, destination, Int32(clamping: count), 0)
+        guard read == SQLITE_OK else { throw error(read) }
+        return true
+    }
+
     /// Runs SQL statements, retrying while the database is busy beyond the busy handler
     /// (a WAL snapshot that went stale).
     package func exec(_ sql: String) throws(SQLiteError) {
@@ -142,29 +162,6 @@ package final class Statement {
         return String(cString: pointer)
     }
     /// A little-endian float32 blob as `Float`s, or `nil` when its length is not a multiple of 4.
-    /// The bytes of a blob column, valid while `body` runs (empty for NULL or an empty blob).
-    package func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
-        let pointer = sqlite3_column_blob(handle, column)
-        let bytes = Int(sqlite3_column_bytes(handle, column))
-        return try body(UnsafeRawBufferPointer(start: bytes > 0 ? pointer : nil, count: bytes > 0 ? bytes : 0))
-    }
-
-    package func floats(_ column: Int32) -> [Float]? {
-        let pointer = sqlite3_column_blob(handle, column)
-        let bytes = Int(sqlite3_column_bytes(handle, column))
-        guard bytes % 4 == 0 else { return nil }
-        guard bytes > 0, let pointer else { return [] }
-        return [Float](unsafeUninitializedCapacity: bytes / 4) { buffer, initialized in
-            #if _endian(little)
-            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: pointer, byteCount: bytes)
-            #else
-            for index in 0..<(bytes / 4) {
-                buffer[index] = Float(bitPattern: UInt32(littleEndian: pointer.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
-            }
-            #endif
-            initialized = bytes / 4
-        }
-    }
 
     /// Binds a 64-bit integer.
     package func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
