@@ -343,30 +343,25 @@ struct EmbeddingCacheTests {
         #expect(cache.loadAveragedTensor(key: "other", rows: 2, dimension: 3) == nil)
         #expect(try cache.listAveraged() == ["k"])
         #expect(throws: EmbeddingError.self) { try cache.storeAveraged(key: "x", rows: 2, dimension: 2, vectors: values) }
-        try Connection(path: cache.databasePath).exec("UPDATE averaged SET checksum = 'bad'")
-        let messages = Messages()
-        #expect(cache.loadAveraged(key: "k", report: messages.add) == nil)
-        #expect(messages.contains("corrupt"))
-        #expect(try cache.listAveraged().isEmpty)
-        // The tensor read checks the checksum too.
-        try cache.storeAveraged(key: "t", rows: 2, dimension: 3, vectors: values)
-        try Connection(path: cache.databasePath).exec("UPDATE averaged SET vectors = zeroblob(24)")
-        let tensorMessages = Messages()
-        #expect(cache.loadAveragedTensor(key: "t", rows: 2, dimension: 3, report: tensorMessages.add) == nil)
-        #expect(tensorMessages.contains("corrupt"))
-        #expect(try cache.listAveraged().isEmpty)
-        // So is a blob of the wrong size.
-        try cache.storeAveraged(key: "s", rows: 2, dimension: 3, vectors: values)
-        try Connection(path: cache.databasePath).exec("UPDATE averaged SET vectors = zeroblob(8)")
-        #expect(cache.loadAveraged(key: "s") == nil)
-        #expect(try cache.listAveraged().isEmpty)
-        // And one that is not a blob at all.
-        try cache.storeAveraged(key: "n", rows: 2, dimension: 3, vectors: values)
-        try Connection(path: cache.databasePath).exec("UPDATE averaged SET vectors = NULL")
-        let nullMessages = Messages()
-        #expect(cache.loadAveragedTensor(key: "n", rows: 2, dimension: 3, report: nullMessages.add) == nil)
-        #expect(nullMessages.contains("corrupt"))
-        #expect(try cache.listAveraged().isEmpty)
+        // A changed checksum, changed values, a blob of the wrong size, no blob: each read (as
+        // an array and as a tensor) reports the entry corrupt and deletes it.
+        let tampering = [
+            "UPDATE averaged SET checksum = 'bad'", "UPDATE averaged SET vectors = zeroblob(24)",
+            "UPDATE averaged SET vectors = zeroblob(8)", "UPDATE averaged SET vectors = NULL",
+        ]
+        for change in tampering {
+            for asTensor in [false, true] {
+                try cache.storeAveraged(key: "k", rows: 2, dimension: 3, vectors: values)
+                try Connection(path: cache.databasePath).exec(change)
+                let messages = Messages()
+                let loaded = asTensor
+                    ? cache.loadAveragedTensor(key: "k", rows: 2, dimension: 3, report: messages.add) != nil
+                    : cache.loadAveraged(key: "k", report: messages.add) != nil
+                #expect(!loaded, "\(change), tensor \(asTensor)")
+                #expect(messages.contains("corrupt"), "\(change), tensor \(asTensor)")
+                #expect(try cache.listAveraged().isEmpty, "\(change), tensor \(asTensor)")
+            }
+        }
     }
 
     @Test("a run whose averages are cached never loads the vectors; describe reads the index only")
