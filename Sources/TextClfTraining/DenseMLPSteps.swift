@@ -239,7 +239,7 @@ final class DenseMLPSteps {
             next = first
         }
 
-        /// Whether it makes epochs up to `epochs` from `first` with masks of `shape`.
+        /// Whether `epoch` is the one ``take()`` gives next.
         func covers(_ epoch: Int) -> Bool { next == epoch && epoch < first + count }
 
         /// Starts the worker.
@@ -331,16 +331,17 @@ final class DenseMLPSteps {
     private var stepped = false
     /// Whether the last step computed gradients (a non-finite loss stops it before).
     private var hasGradients = false
-    /// The current batch: its index in the epoch and its first position in ``order``.
+    /// The current batch's index in the epoch.
     private var batchIndex = 0
-    /// The current epoch's dropout masks, and the next epoch's, being drawn on another core.
+    /// The current epoch's dropout masks (`nil` when each batch's is drawn at its step), and
+    /// the worker making the later epochs' orders and masks.
     private var epochMasks: EpochMasks?
     private var pipeline: EpochPipeline?
     /// The most mask values an epoch's masks are drawn ahead for (64 Mi, 8 MiB of bits); larger
     /// epochs draw each batch's mask at its step. The pipeline keeps at most eight epochs (and
     /// 16 MiB) of orders and masks ahead.
     var epochMaskLimit = 1 << 26
-    /// Whether the next epoch's masks are drawn on another core (default: when
+    /// Whether the later epochs' orders and masks are made on another core (default: when
     /// ``CPUBackend/threads`` is above 1).
     var drawsAhead: Bool?
 
