@@ -451,6 +451,13 @@ static inline __attribute__((always_inline)) void xoshiro_steps(uint64_t *restri
     state[3] = s3;
 }
 
+// Whether a draw keeps its value: xoshiro256**'s output function on the recorded `s1`, its top
+// 24 bits below `threshold`. 1 or 0.
+static inline uint64_t draw_keeps(uint64_t recorded, uint64_t threshold) {
+    const uint64_t bits = (rotate_left(recorded * 5, 7) * 9) >> 40;
+    return (bits - threshold) >> 63;
+}
+
 // Two passes per block of draws: the serial part (the state update) records each step's
 // `s1`, then the output function, comparison and selection run over the block without the
 // state's dependency chain, so the compiler can vectorise them.
@@ -462,9 +469,7 @@ void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long 
         const long block = count - start < 256 ? count - start : 256;
         xoshiro_steps(state, recorded, block);
         for (long i = 0; i < block; i++) {
-            const uint64_t bits = (rotate_left(recorded[i] * 5, 7) * 9) >> 40;
-            const uint32_t keep = (uint32_t)((bits - threshold) >> 63);
-            const uint32_t selected = pattern & (0u - keep);
+            const uint32_t selected = pattern & (0u - (uint32_t)draw_keeps(recorded[i], threshold));
             memcpy(out + start + i, &selected, sizeof selected);
         }
     }
@@ -479,10 +484,7 @@ void textclf_bernoulli_bits(uint64_t *restrict state, uint16_t *restrict out, lo
     for (long start = 0; start < count; start += 256) {
         const long block = count - start < 256 ? count - start : 256;
         xoshiro_steps(state, recorded, block);
-        for (long i = 0; i < block; i++) {
-            const uint64_t bits = (rotate_left(recorded[i] * 5, 7) * 9) >> 40;
-            keeps[i] = (uint8_t)((bits - threshold) >> 63);
-        }
+        for (long i = 0; i < block; i++) keeps[i] = (uint8_t)draw_keeps(recorded[i], threshold);
         for (long i = block; i < 256; i++) keeps[i] = 0;
         // Eight 0-or-1 bytes to the low byte: byte j times 2^(56 − 7j) lands on bit 56 + j, and
         // every other product on a distinct bit above 63 or below 56, so nothing carries.
@@ -495,6 +497,11 @@ void textclf_bernoulli_bits(uint64_t *restrict state, uint16_t *restrict out, lo
             out[start / 16 + word] = (uint16_t)(((low * spread) >> 56) | (((high * spread) >> 56) << 8));
         }
     }
+}
+
+// The mask value bit `i` of `bits` stands for: `scale` when set, +0 when clear.
+static inline float mask_bit_value(const uint16_t *bits, long i, float scale) {
+    return ((bits[i >> 4] >> (i & 15)) & 1) ? scale : 0.0f;
 }
 
 // out[i] = x[i] · (bit i of `bits` ? scale : +0): the product with the float mask that
@@ -527,12 +534,12 @@ static void multiply_mask_bits_avx2(float *restrict out, const float *restrict x
         const __m256 mask = _mm256_and_ps(_mm256_castsi256_ps(set), value);
         _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), mask));
     }
-    for (; i < count; i++) out[i] = x[i] * (((bits[i >> 4] >> (i & 15)) & 1) ? scale : 0.0f);
+    for (; i < count; i++) out[i] = x[i] * mask_bit_value(bits, i, scale);
 }
 
 static void multiply_mask_bits_plain(float *restrict out, const float *restrict x, const uint16_t *restrict bits,
                                      long count, float scale) {
-    for (long i = 0; i < count; i++) out[i] = x[i] * (((bits[i >> 4] >> (i & 15)) & 1) ? scale : 0.0f);
+    for (long i = 0; i < count; i++) out[i] = x[i] * mask_bit_value(bits, i, scale);
 }
 
 int textclf_multiply_mask_bits_using(int instruction_set, float *restrict out, const float *restrict x,
