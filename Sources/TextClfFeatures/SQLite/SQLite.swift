@@ -161,7 +161,6 @@ package final class Statement {
         guard let pointer = sqlite3_column_text(handle, column) else { return "" }
         return String(cString: pointer)
     }
-    /// A little-endian float32 blob as `Float`s, or `nil` when its length is not a multiple of 4.
 
     /// Binds a 64-bit integer.
     package func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }

@@ -82,11 +82,11 @@ public enum AtomicFile {
     ///
     /// Each file's write-back starts as soon as it is written (on Linux), so that the flushes
     /// at the end find the data on its way and mostly wait for the journal. A file with the
-    /// same bytes as one added before it to the same folder (a model's best weights, which are
-    /// also its final ones) becomes a second name of that file, a hard link, instead of a
-    /// second file to write and flush: nothing rewrites a file in place, so the names never
-    /// part. Files not committed (an error, or a batch dropped without ``commit()``) are
-    /// removed; targets keep their old contents.
+    /// same bytes as one added before it to the same folder (a model's best weights, saved as
+    /// both `model.safetensors` and `best.safetensors`) becomes a second name of that file, a
+    /// hard link, instead of a second file to write and flush: nothing rewrites a file in
+    /// place, so the names never part. Files not committed (an error, or a batch dropped
+    /// without ``commit()``) are removed; targets keep their old contents.
     public final class Batch {
         private var staged: [Staged] = []
         /// The bytes of the files staged so far (up to ``linkLimit`` each), to find repeats.
@@ -103,17 +103,14 @@ public enum AtomicFile {
         /// Writes `bytes` to a temporary file beside `path`, to be moved there by ``commit()``.
         /// - Throws: ``TensorFileError`` when the temporary file cannot be created or written.
         public func add(_ bytes: [UInt8], to path: String) throws {
-            if bytes.count <= linkLimit {
-                if let earlier = contents.first(where: { $0.bytes == bytes }), let file = try Staged(linking: earlier.file, to: path) {
-                    staged.append(file)
-                    return
-                }
-                let file = try Staged(path: path, startWriteback: true) { try $0.write(bytes) }
+            let comparable = bytes.count <= linkLimit
+            if comparable, let earlier = contents.first(where: { $0.bytes == bytes }), let file = Staged(linking: earlier.file, to: path) {
                 staged.append(file)
-                contents.append((bytes, file))
-            } else {
-                staged.append(try Staged(path: path, startWriteback: true) { try $0.write(bytes) })
+                return
             }
+            let file = try Staged(path: path, startWriteback: true) { try $0.write(bytes) }
+            staged.append(file)
+            if comparable { contents.append((bytes, file)) }
         }
 
         /// Writes `data` to a temporary file beside `path`, to be moved there by ``commit()``.
@@ -179,7 +176,7 @@ public enum AtomicFile {
 
         /// A temporary second name, beside `path`, for `file`'s temporary file; `nil` when
         /// they are in different folders or the file system has no hard links.
-        init?(linking file: Staged, to path: String) throws {
+        init?(linking file: Staged, to path: String) {
             (directory, temporary) = Self.temporaryName(for: path)
             guard directory == file.directory, file.output != nil else { return nil }
             self.path = path
