@@ -7,7 +7,8 @@ import PackageDescription
 // - libstdc++ and libgcc linked in (scripts/static-link holds a `libstdc++.so` that names the
 //   static archive, found before the shared one when `--static-swift-stdlib` links `-lstdc++`);
 // - sqlite3, utf8proc and OpenBLAS linked in by the targets that use them (below).
-// Only glibc (libc, libm) is loaded at run time. Debug builds and tests link as usual.
+// Only glibc (libc, libm) is loaded at run time. The settings here are release-only: debug builds
+// and tests keep the default linker, position independence and the shared libstdc++.
 let releaseLinking: [LinkerSetting] = [
     .unsafeFlags(
         [

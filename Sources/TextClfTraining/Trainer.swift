@@ -175,7 +175,7 @@ public final class Trainer {
     private(set) var trainedDenseSteps = false
     /// How ``DenseMLPSteps`` draws dropout masks, when set (the tests compare the ways): the
     /// most values it draws ahead for an epoch (0: each batch's at its step), and whether it
-    /// draws the next epoch's on another core.
+    /// makes the later epochs' orders and masks on another core.
     var denseMaskDrawing: (limit: Int, ahead: Bool)?
 
     /// Whether a stop was requested; setting it requests one.
