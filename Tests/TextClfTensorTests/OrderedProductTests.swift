@@ -63,9 +63,11 @@ struct OrderedProductTests {
         }
     }
 
-    @Test("the direct kernel computes in its documented order, bit for bit, on each instruction set", arguments: 1...15)
+    @Test(
+        "the direct kernel computes in its documented order, bit for bit, on each instruction set",
+        .enabled(if: OrderedProduct.available, "the CPU has no AVX2 and FMA, so the kernel declines every shape; skipped"),
+        arguments: 1...15)
     func followsDocumentedOrder(columns n: Int) throws {
-        try #require(OrderedProduct.available, "the CPU has no AVX2 and FMA; the kernel declines every shape")
         for instructionSet in Self.instructionSets {
             try followsDocumentedOrder(columns: n, instructionSet: instructionSet)
         }
@@ -152,11 +154,17 @@ struct OrderedProductTests {
         }
     }
 
-    @Test("the MLP's products use the direct kernel where OpenBLAS runs its Haswell kernel")
+    /// Whether OpenBLAS runs its Haswell kernels on this CPU, whose summation order the direct
+    /// kernel follows. Another core (SkylakeX, Zen, Prescott, ...) sums in another order.
+    static let openBLASRunsHaswell = OrderedProduct.available && OrderedProduct.openBLASCoreNameString() == "Haswell"
+
+    @Test(
+        "the MLP's products use the direct kernel where OpenBLAS runs its Haswell kernel",
+        .enabled(
+            if: openBLASRunsHaswell,
+            Comment(rawValue: "OpenBLAS runs its \(OrderedProduct.openBLASCoreNameString()) kernels on this CPU, "
+                + "not Haswell's, whose order the direct kernel follows; skipped")))
     func mlpShapesUseDirectKernel() throws {
-        try #require(OrderedProduct.available, "the CPU has no AVX2 and FMA")
-        let core = OrderedProduct.openBLASCoreNameString()
-        try #require(core == "Haswell", "OpenBLAS runs its \(core) kernels; their order is not the direct kernel's")
         for (transposeA, transposeB, m, n, k, betaZero) in [
             (false, false, 64, 15, 50, false), (false, false, 64, 2, 15, false), (true, false, 15, 2, 64, true),
             (false, true, 64, 15, 2, true), (true, false, 50, 15, 64, true), (false, false, 256, 15, 50, false),
