@@ -90,6 +90,9 @@ public struct StepProgress: Sendable, Hashable {
 /// `DataLoader.batches(epoch:)`, dropout via ``Classifier/prepareEpoch(_:seed:)``), so the
 /// "RNG position" is the epoch count; and the optimizer's internal state (moments, momentum
 /// buffers, step counts: ``optimizerState``), so that a resumed run continues bit-identically.
+/// A run cancelled inside an epoch also keeps that epoch's place (``partialEpoch``): the
+/// resumed run takes the epoch's remaining batches, and its weights, history and optimizer
+/// state are those of a run that was never interrupted.
 public struct TrainingState: Sendable, Codable {
     /// Epochs fully completed.
     public var epochsCompleted: Int
@@ -104,11 +107,15 @@ public struct TrainingState: Sendable, Codable {
     /// The optimizer's per-parameter state, or `nil` (not encoded in JSON; saved as a
     /// safetensors file).
     public var optimizerState: [String: OptimizerParameterState]?
-    /// The weights after the last completed epoch, when the model holds the best epoch's
-    /// instead (not encoded in JSON; saved as `last.safetensors`). Resuming starts from these.
+    /// The weights to continue from, when the model holds the best epoch's instead: those
+    /// after the last completed epoch, or at the interruption of a cancelled one (not encoded
+    /// in JSON; saved as `last.safetensors`). Resuming starts from these.
     public var lastState: [String: Tensor]?
+    /// The epoch a cancelled run stopped in, with everything needed to finish it as an
+    /// uninterrupted run would; `nil` when the run stopped between epochs.
+    public var partialEpoch: PartialEpoch?
 
-    enum CodingKeys: String, CodingKey { case epochsCompleted, history, earlyStopping, globalStep }
+    enum CodingKeys: String, CodingKey { case epochsCompleted, history, earlyStopping, globalStep, partialEpoch }
 
     /// Creates a state.
     public init(epochsCompleted: Int, history: [EpochRecord], earlyStopping: EarlyStopping, bestState: [String: Tensor]?, globalStep: Int) {
@@ -118,6 +125,33 @@ public struct TrainingState: Sendable, Codable {
         self.bestState = bestState
         self.globalStep = globalStep
     }
+}
+
+/// An epoch stopped after some of its steps (Ctrl-C): where it stood, so that a resumed run
+/// takes the same remaining batches with the same dropout draws and ends the epoch with the
+/// same record as an uninterrupted run. The weights and optimizer state of that moment are
+/// saved beside it (``TrainingState/lastState``, ``TrainingState/optimizerState``).
+public struct PartialEpoch: Sendable, Hashable, Codable {
+    /// The 1-based epoch.
+    public var epoch: Int
+    /// Its steps taken (the loader's batches `0..<steps` of the epoch).
+    public var steps: Int
+    /// The sum of the batches' losses, each times its rows.
+    public var lossSum: Double
+    /// Training predictions that were right.
+    public var correct: Int
+    /// Rows trained on.
+    public var seen: Int
+    /// The training confusion counts so far, row-major (rows: true class).
+    public var confusion: [Int]
+    /// The losses since the last `--log-every` line, and their count.
+    public var windowLoss: Double
+    /// The steps since the last `--log-every` line.
+    public var windowSteps: Int
+    /// Wall-clock seconds the epoch has run.
+    public var seconds: Double
+    /// Each dropout layer's generator (first to last) as ``RandomGenerator/checkpoint`` writes it.
+    public var dropoutGenerators: [String]
 }
 
 /// Thread-safe cancellation flag, settable from a signal handler's dispatch source or another thread.
@@ -185,12 +219,18 @@ public final class Trainer {
     }
 
     /// Creates a trainer for a fresh run, or one continuing `resuming` (the model must already
-    /// hold the resumed weights).
+    /// hold the resumed weights). A resumed run's early stopping waits `options.patience`
+    /// epochs, which may differ from the saved run's.
     public init(model: any Classifier, options: TrainingOptions, resuming: TrainingState? = nil) {
         self.model = model
         self.options = options
         optimizer = options.makeOptimizer()
-        state = resuming ?? TrainingState(
+        if var resumed = resuming {
+            resumed.earlyStopping.patience = options.patience
+            state = resumed
+            return
+        }
+        state = TrainingState(
             epochsCompleted: 0, history: [],
             earlyStopping: EarlyStopping(patience: options.patience, minDelta: options.minDelta, higherIsBetter: options.monitor.higherIsBetter),
             bestState: nil, globalStep: 0)
@@ -221,15 +261,19 @@ public final class Trainer {
         }
         defer { state.optimizerState = optimizer.stateDictionary(for: model.parameters) }
         // Dense MLPs train on buffers of their own (bit for bit the same steps), when they can.
-        let dense: DenseMLPSteps? = switch train.features {
-        case .dense where usesDenseSteps: DenseMLPSteps(model: model, optimizer: optimizer, options: options, classWeights: classWeights, train: train)
-        case .dense, .sparse: nil
+        // They start with the first whole epoch: an epoch a cancelled run stopped in is
+        // finished through the layers (the same steps), from where it stopped.
+        let denseEligible = if case .dense = train.features { usesDenseSteps } else { false }
+        var dense: DenseMLPSteps?
+        func makeDense() {
+            dense = DenseMLPSteps(model: model, optimizer: optimizer, options: options, classWeights: classWeights, train: train)
+            if let dense, let drawing = denseMaskDrawing {
+                dense.epochMaskLimit = drawing.limit
+                dense.drawsAhead = drawing.ahead
+            }
+            trainedDenseSteps = trainedDenseSteps || dense != nil
         }
-        trainedDenseSteps = dense != nil
-        if let dense, let drawing = denseMaskDrawing {
-            dense.epochMaskLimit = drawing.limit
-            dense.drawsAhead = drawing.ahead
-        }
+        trainedDenseSteps = false
         // The validation set goes through them too when its labels are class indices (others
         // make the layers' loss throw, with its message).
         let denseValidation: Bool
@@ -254,18 +298,27 @@ public final class Trainer {
             model.isTraining = true
             // The layers (and so the parameter list) are fixed for the epoch.
             let parameters = model.parameters
-            var lossSum = 0.0, correct = 0, seen = 0, windowLoss = 0.0, windowSteps = 0
+            let classCount = model.architecture.classes
+            var lossSum = 0.0, correct = 0, seen = 0, windowLoss = 0.0, windowSteps = 0, earlierSeconds = 0.0
             var step = 0
             // Rows: true class; columns: predicted class (for the training macro-F1).
-            var confusion = [Int](repeating: 0, count: model.architecture.classes * model.architecture.classes)
-            let classCount = model.architecture.classes
+            var confusion = [Int](repeating: 0, count: classCount * classCount)
+            if let partial = state.partialEpoch, partial.epoch == epoch {
+                try resume(partial)
+                (step, lossSum, correct, seen, confusion) = (partial.steps, partial.lossSum, partial.correct, partial.seen, partial.confusion)
+                (windowLoss, windowSteps, earlierSeconds) = (partial.windowLoss, partial.windowSteps, partial.seconds)
+            } else if denseEligible && dense == nil {
+                makeDense()
+            }
+            state.partialEpoch = nil
+            let epochDense = step == 0 ? dense : nil
             // Dense MLP steps take their batches' rows in the loader's order themselves.
-            var batches = dense == nil ? loader.batches(epoch: epochIndex).makeIterator() : nil
+            var batches = epochDense == nil ? loader.batches(epoch: epochIndex, from: step).makeIterator() : nil
             let denseBatches = min(loader.batchesPerEpoch, stepsPerEpoch)
-            dense?.beginEpoch(loader: loader, batchCount: denseBatches, epoch: epochIndex, seed: options.seed, epochs: options.epochs)
+            epochDense?.beginEpoch(loader: loader, batchCount: denseBatches, epoch: epochIndex, seed: options.seed, epochs: options.epochs)
             while step < stepsPerEpoch {
                 let batch: Batch?
-                if dense != nil {
+                if epochDense != nil {
                     guard step < denseBatches else { break }
                     batch = nil
                 } else {
@@ -276,11 +329,11 @@ public final class Trainer {
                 do {
                     let lossValue: Float
                     let rows: Int
-                    if let dense {
-                        lossValue = try dense.step()
+                    if let epochDense {
+                        lossValue = try epochDense.step()
                         guard lossValue.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
-                        rows = dense.batchRows
-                        correct += dense.tally(into: &confusion)
+                        rows = epochDense.batchRows
+                        correct += epochDense.tally(into: &confusion)
                     } else if let batch {
                         rows = batch.count
                         for parameter in parameters { parameter.zeroGradient() }
@@ -317,6 +370,10 @@ public final class Trainer {
                 }
                 if shouldStop {
                     reason = .cancelled(epoch: epoch, step: step)
+                    state.partialEpoch = PartialEpoch(
+                        epoch: epoch, steps: step, lossSum: lossSum, correct: correct, seen: seen, confusion: confusion,
+                        windowLoss: windowLoss, windowSteps: windowSteps, seconds: earlierSeconds + Date().timeIntervalSince(start),
+                        dropoutGenerators: model.layers.compactMap { ($0 as? Dropout)?.maskGenerator.checkpoint })
                     break epochs
                 }
             }
@@ -333,7 +390,7 @@ public final class Trainer {
                 record.validationAccuracy = evaluation.metrics.accuracy
                 record.validationMacroF1 = evaluation.metrics.macro.f1
             }
-            record.seconds = Date().timeIntervalSince(start)
+            record.seconds = earlierSeconds + Date().timeIntervalSince(start)
             state.history.append(record)
             state.epochsCompleted = epoch
             onEpoch?(record)
@@ -354,15 +411,39 @@ public final class Trainer {
         try dense?.finish()
         model.isTraining = false
         var restored = false
-        // A cancelled run keeps its current weights, so that the checkpoint resumes where it stopped.
         state.lastState = nil
-        if case .cancelled = reason {} else if options.restoreBest || isDivergence(reason), let best = state.bestState {
+        if case .cancelled = reason {
+            // The weights of the interruption are what a resumed run continues from; the
+            // model (and so `model.safetensors`) holds the best epoch's, when there is one.
+            if let best = state.bestState {
+                state.lastState = model.stateDictionary()
+                try model.loadStateDictionary(best, source: "best epoch in memory")
+                restored = true
+            }
+        } else if options.restoreBest || isDivergence(reason), let best = state.bestState {
             if !isDivergence(reason) { state.lastState = model.stateDictionary() }
             try model.loadStateDictionary(best, source: "best epoch in memory")
             restored = true
         }
         stoppingReason = reason
         return TrainingResult(history: state.history, bestEpoch: state.earlyStopping.bestEpoch, stoppingReason: reason, restoredBest: restored)
+    }
+
+    /// Sets the dropout layers' generators to where a cancelled run left them in `partial`'s
+    /// epoch (after ``Classifier/prepareEpoch(_:seed:)`` for that epoch).
+    /// - Throws: ``ModelFileError`` when the state does not fit this model and run.
+    private func resume(_ partial: PartialEpoch) throws {
+        let dropouts = model.layers.compactMap { $0 as? Dropout }
+        let classCount = model.architecture.classes
+        let generators = partial.dropoutGenerators.compactMap(RandomGenerator.init(checkpoint:))
+        guard generators.count == dropouts.count, generators.count == partial.dropoutGenerators.count,
+            partial.confusion.count == classCount * classCount, partial.steps >= 1, partial.seen >= 0,
+            partial.correct >= 0
+        else {
+            throw ModelFileError(
+                path: "model.json", message: "the interrupted epoch \(partial.epoch)'s state does not fit this \(model.architecture.kind.rawValue)")
+        }
+        for (dropout, generator) in zip(dropouts, generators) { dropout.maskGenerator = generator }
     }
 
     private func isDivergence(_ reason: StoppingReason) -> Bool {

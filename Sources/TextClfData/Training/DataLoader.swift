@@ -132,8 +132,17 @@ public final class DataLoader: Sendable {
     /// - Complexity: O(*n*) to start an iteration (the epoch's order), then per batch
     ///   O(rows + stored entries of those rows).
     public func batches(epoch: Int) -> BatchSequence {
+        batches(epoch: epoch, from: 0)
+    }
+
+    /// The batches of `epoch` from batch `first` (0-based) on: the same batches as
+    /// ``batches(epoch:)`` yields after its first `first`, without building those. A run
+    /// that stopped after `first` steps of an epoch continues with them.
+    /// - Complexity: as ``batches(epoch:)``.
+    public func batches(epoch: Int, from first: Int) -> BatchSequence {
         precondition(epoch >= 0, "epoch \(epoch) is negative")
-        return BatchSequence(loader: self, epoch: epoch)
+        precondition(first >= 0, "first batch \(first) is negative")
+        return BatchSequence(loader: self, epoch: epoch, first: first)
     }
 }
 
@@ -142,9 +151,11 @@ public struct BatchSequence: Sequence, Sendable {
     let loader: DataLoader
     /// The epoch these batches belong to.
     public let epoch: Int
+    /// The epoch's batches before this one are left out.
+    let first: Int
 
     /// The number of batches.
-    public var underestimatedCount: Int { loader.batchesPerEpoch }
+    public var underestimatedCount: Int { Swift.max(0, loader.batchesPerEpoch - first) }
 
     /// Starts an iteration: computes the epoch's order and, with prefetch, starts building
     /// the first batch in the background.
@@ -153,7 +164,7 @@ public struct BatchSequence: Sequence, Sendable {
         let plan = EpochPlan(
             dataset: loader.dataset, order: contiguous ? [] : loader.order(epoch: epoch),
             contiguous: contiguous, batchSize: loader.batchSize, batchCount: loader.batchesPerEpoch)
-        return BatchIterator(plan: plan, mode: loader.mayPrefetch ? .adaptive : .inline)
+        return BatchIterator(plan: plan, mode: loader.mayPrefetch ? .adaptive : .inline, position: first)
     }
 }
 
@@ -180,9 +191,10 @@ public struct BatchIterator: IteratorProtocol {
     private var callerSamples = 0
     private var lastReturn: UInt64?
 
-    init(plan: EpochPlan, mode: Mode) {
+    init(plan: EpochPlan, mode: Mode, position: Int = 0) {
         self.plan = plan
         self.mode = mode
+        self.position = position
     }
 
     /// The next batch, or `nil` at the end of the epoch.

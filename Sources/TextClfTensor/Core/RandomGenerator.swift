@@ -133,6 +133,29 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable {
         return Int(product.high)
     }
 
+    /// The generator's whole state, as 64 hexadecimal digits: what a checkpoint stores to
+    /// continue a stream exactly where it was (``init(checkpoint:)`` reads it back).
+    public var checkpoint: String {
+        [s0, s1, s2, s3].map { word in
+            let digits = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }.joined()
+    }
+
+    /// The generator whose state ``checkpoint`` wrote; `nil` for text of another form or
+    /// the all-zero state (a fixed point that no seeded generator reaches).
+    public init?(checkpoint: String) {
+        let utf8 = Array(checkpoint.utf8)
+        guard utf8.count == 64 else { return nil }
+        var words: [UInt64] = []
+        for start in stride(from: 0, to: 64, by: 16) {
+            guard let word = UInt64(String(decoding: utf8[start..<start + 16], as: UTF8.self), radix: 16) else { return nil }
+            words.append(word)
+        }
+        guard words.contains(where: { $0 != 0 }) else { return nil }
+        (s0, s1, s2, s3) = (words[0], words[1], words[2], words[3])
+    }
+
     /// A new generator for an independent stream, advancing this one by one draw.
     ///
     /// Use it to hand each consumer (a layer's initialiser, the data shuffler, dropout) its
