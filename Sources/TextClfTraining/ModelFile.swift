@@ -29,6 +29,10 @@ public struct ModelDocument: Sendable, Codable {
     public var training: TrainingState?
     /// How `model.safetensors` lays out weights, for readers in other languages.
     public var weightLayout: String
+    /// The command-line arguments that define the run (`textclf train`'s, without the model
+    /// folder and output settings; paths absolute), which `train --resume` restores; `nil`
+    /// for a model made otherwise.
+    public var arguments: [String]?
 
     /// Creates a document.
     public init(

@@ -240,8 +240,8 @@ struct PipelineFileTests {
             "model.kind": ("mlp", []), "model.hidden": ("[15, 8]", ["--model", "mlp"]), "model.activation": ("tanh", []),
             "model.dropout": ("0.3", ["--model", "mlp"]), "model.batch-norm": ("true", ["--model", "mlp"]),
             "model.layer-norm": ("true", ["--model", "mlp"]), "model.initializer": ("xavier-uniform", []),
-            "optimizer.name": ("sgd", []), "optimizer.lr": ("0.5", []), "optimizer.momentum": ("0.9", []),
-            "optimizer.nesterov": ("true", []), "optimizer.weight-decay": ("0.01", []), "optimizer.l1": ("0.001", []),
+            "optimizer.name": ("sgd", []), "optimizer.lr": ("0.5", []), "optimizer.momentum": ("0.9", ["--optimizer", "sgd"]),
+            "optimizer.nesterov": ("true", ["--optimizer", "sgd", "--momentum", "0.9"]), "optimizer.weight-decay": ("0.01", []), "optimizer.l1": ("0.001", []),
             "optimizer.l2": ("0.002", []), "optimizer.schedule": ("step", []), "optimizer.gamma": ("0.9", []),
             "optimizer.step-size": ("3", []), "optimizer.clip-norm": ("1.5", []),
             "training.epochs": ("7", []), "training.batch-size": ("8", []), "training.seed": ("42", []),
@@ -299,7 +299,7 @@ struct PipelineFileTests {
         let arguments = [
             data + "/train.tsv", "--validation", data + "/dev set.tsv", "--text", "lowercase,stopwords=english,porter",
             "--features=tfidf", "--min-df", "2", "--max-df", "0.9", "--sublinear-tf", "--model", "mlp", "--hidden", "15,8",
-            "--dropout", "0.4", "--optimizer", "adam", "--lr", "1e-3", "--momentum=-0.1", "--epochs", "3", "--seed", "1",
+            "--dropout", "0.4", "--optimizer", "rmsprop", "--lr", "1e-3", "--momentum=-0.1", "--epochs", "3", "--seed", "1",
             "--patience", "2", "--monitor", "val-f1", "--text-column", "true", "--label-column", "2", "--header", "present",
             "--out", folder.url.appendingPathComponent("models/best").path, "--quiet", "--overwrite",
         ]

@@ -110,6 +110,55 @@ struct TrainCommandTests {
         #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("m/model.json").path))
     }
 
+    @Test func optionsThatWouldDoNothingAreRefusedBeforeReading() throws {
+        // The corpus does not exist: the refusal comes before any data is read.
+        let missing = "/nonexistent/train.tsv"
+        for (options, message) in [
+            (["--optimizer", "adam", "--momentum", "0.9"], "--momentum applies to --optimizer sgd or rmsprop, not adam"),
+            (["--optimizer", "adamw", "--momentum", "0.5"], "not adamw"),
+            (["--optimizer", "adagrad", "--momentum", "0.5"], "not adagrad"),
+            (["--optimizer", "rmsprop", "--momentum", "0.5", "--nesterov"], "--nesterov applies to --optimizer sgd, not rmsprop"),
+            (["--optimizer", "adam", "--nesterov"], "--nesterov applies to --optimizer sgd, not adam"),
+            (["--optimizer", "sgd", "--nesterov"], "--nesterov needs a positive --momentum"),
+        ] {
+            let result = try TextClfBinary.run(["train", missing, "--out", "/nonexistent/m"] + options)
+            #expect(result.status == 64, "\(options): \(result.standardError)")
+            #expect(result.standardError.contains(message), "\(options): \(result.standardError)")
+        }
+        let folder = try TemporaryFolder()
+        let train = try folder.write("train.tsv", Self.corpus(60, seed: 17))
+        for options in [["--optimizer", "sgd", "--momentum", "0.9", "--nesterov"], ["--optimizer", "rmsprop", "--momentum", "0.5"]] {
+            let result = try TextClfBinary.run(
+                ["train", train, "--epochs", "1", "--out", folder.url.appendingPathComponent(options[1]).path, "--quiet"] + options)
+            #expect(result.status == 0, "\(options): \(result.standardError)")
+        }
+    }
+
+    @Test func jsonSummaryHasEpochsAndScores() throws {
+        let folder = try TemporaryFolder()
+        let train = try folder.write("train.tsv", Self.corpus(120, seed: 18))
+        let test = try folder.write("test.tsv", Self.corpus(30, seed: 19))
+        let out = folder.url.appendingPathComponent("m").path
+        let summary = folder.url.appendingPathComponent("summary.json").path
+        let result = try TextClfBinary.run([
+            "train", train, "--validation-fraction", "0.25", "--test", test, "--epochs", "3", "--out", out, "--json", summary, "--quiet",
+        ])
+        #expect(result.status == 0, "\(result.standardError)")
+        let data = try #require(FileManager.default.contents(atPath: summary))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["model"] as? String == out && object["training_documents"] as? Int == 90)
+        #expect(object["classes"] as? [String] == ["neg", "pos"])
+        let epochs = try #require(object["epochs"] as? [[String: Any]])
+        #expect(epochs.map { $0["epoch"] as? Int } == [1, 2, 3])
+        let document = try ModelFile.load(from: out).document
+        #expect(object["best_epoch"] as? Int == document.bestEpoch && object["stopping_reason"] as? String == "completed all epochs")
+        let testScores = try #require(object["test"] as? [String: Any])
+        #expect(testScores["documents"] as? Int == 30)
+        let accuracy = try #require(testScores["accuracy"] as? Double)
+        #expect(result.standardOutput.contains(String(format: "test: accuracy %.4f", accuracy)), "\(result.standardOutput)")
+        #expect((object["validation"] as? [String: Any])?["documents"] as? Int == 30)
+    }
+
     @Test func overfitBatchesDrivesTheLossDown() throws {
         let folder = try TemporaryFolder()
         let train = try folder.write("train.tsv", Self.corpus(200, seed: 6))

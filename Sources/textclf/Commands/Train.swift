@@ -22,12 +22,21 @@ struct Train: ParsableCommand {
 
             Validation data comes from --validation FILE or --validation-fraction F (a \
             stratified split of TRAIN, seeded). Early stopping (--patience) monitors it. \
-            Training into a folder that already holds a model fails unless --resume \
-            (continue: weights, optimizer state and epoch count) or --overwrite (start \
-            afresh) is given. Ctrl-C stops after the current batch and saves a resumable \
-            checkpoint; resuming re-runs the interrupted epoch from its start, with the \
-            weights and optimizer state as they were at the interruption. --seed makes \
-            the run reproducible bit for bit.
+            --seed makes the run reproducible bit for bit.
+
+            Training into a folder that already holds a model fails unless --resume or \
+            --overwrite (start afresh) is given. --resume continues the saved run with every \
+            option it was trained with (data, text stages, features, model, optimizer, \
+            schedule, batch size, seed, validation split, early stopping): give TRAIN, --out \
+            and what changes. Only --epochs, --patience, --lr, --log-every, --threads, \
+            --test and --cache-dir may change; any other option given must equal the saved \
+            value. Resuming N epochs gives the weights and history of a run of N epochs \
+            in one go.
+
+            Ctrl-C stops after the current batch: model.safetensors then holds the best \
+            epoch's weights, and last.safetensors with optimizer.safetensors the state at \
+            the interruption, from which --resume finishes the epoch exactly as an \
+            uninterrupted run would.
 
             Examples:
               textclf train sst2/train.tsv --validation sst2/dev.tsv --model logreg \\
@@ -80,6 +89,11 @@ struct Train: ParsableCommand {
     @Flag(help: "Print nothing but errors and the final summary.")
     var quiet = false
 
+    @Option(help: ArgumentHelp(
+        "Write a summary as JSON to this file: the model folder, data, classes, every epoch, the best epoch, why training stopped, validation and test metrics.",
+        valueName: "file"))
+    var json: String?
+
     @Flag(help: "z-score dense features (glove) with training statistics, saved with the model.")
     var standardize = false
 
@@ -89,6 +103,22 @@ struct Train: ParsableCommand {
     enum ModelChoice: String, ExpressibleByArgument, CaseIterable { case logreg, mlp }
 
     func validate() throws {
+        if resume && overwrite { throw ValidationError("give either --resume or --overwrite, not both") }
+        let existing = FileManager.default.fileExists(atPath: out + "/model.json")
+        if resume {
+            // The other options are checked with the saved ones (TrainResume).
+            guard existing else { throw ValidationError("--resume: \(out) holds no model to continue") }
+            return
+        }
+        if existing && !overwrite {
+            throw ValidationError(
+                "\(out) already holds a model; pass --resume to continue training it or --overwrite to start afresh")
+        }
+        try checkOptions()
+    }
+
+    /// Checks the options together (those of a resumed run once the saved ones are in).
+    func checkOptions() throws {
         try TrainingJob(self).check()
         if validation != nil && validationFraction != nil {
             throw ValidationError("give either --validation or --validation-fraction, not both")
@@ -99,13 +129,6 @@ struct Train: ParsableCommand {
         if training.patience != nil && validation == nil && validationFraction == nil {
             throw ValidationError("--patience needs validation data: --validation FILE or --validation-fraction F")
         }
-        if resume && overwrite { throw ValidationError("give either --resume or --overwrite, not both") }
-        let existing = FileManager.default.fileExists(atPath: out + "/model.json")
-        if existing && !resume && !overwrite {
-            throw ValidationError(
-                "\(out) already holds a model; pass --resume to continue training it or --overwrite to start afresh")
-        }
-        if resume && !existing { throw ValidationError("--resume: \(out) holds no model to continue") }
     }
 
     /// Reads the training, validation and test documents, splitting off the validation part
@@ -120,10 +143,24 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // The arguments as parsed (a pipeline file's included), without the subcommand's name.
+        let arguments = PipelineExpansion.parsedArguments.map { Array($0.dropFirst()) }
+        guard resume else { return try train(arguments: arguments) }
+        switch try TrainResume.resolve(self, arguments: arguments ?? []) {
+        case .finished(let sentence):
+            print(sentence)
+        case .train(let effective, let effectiveArguments):
+            try effective.train(arguments: effectiveArguments)
+        }
+    }
+
+    /// Trains with these options, recording the run; `arguments` are saved with the model
+    /// for `--resume`.
+    private func train(arguments: [String]?) throws {
         let recorder = runLog.recorder(command: "train", options: self, modelPath: out)
         var metrics: [String: Double] = [:]
         do {
-            try run(recorder: recorder, metrics: &metrics)
+            try run(recorder: recorder, metrics: &metrics, arguments: arguments)
             recorder.finish(.completed, metrics: metrics)
         } catch {
             recorder.finish(throwing: error, metrics: metrics)
@@ -131,7 +168,7 @@ struct Train: ParsableCommand {
         }
     }
 
-    private func run(recorder: RunRecorder, metrics: inout [String: Double]) throws {
+    private func run(recorder: RunRecorder, metrics: inout [String: Double], arguments: [String]?) throws {
         let clock = ContinuousClock()
         let started = clock.now
         let progress = Progress(quiet: quiet)
@@ -164,6 +201,7 @@ struct Train: ParsableCommand {
             architecture: outcome.classifier.architecture, classes: outcome.encoder.classes, options: outcome.trainer.options,
             history: result.history, bestEpoch: result.bestEpoch, stoppingReason: result.stoppingReason.description,
             training: outcome.trainer.state)
+        document.arguments = arguments.map(TrainResume.savedArguments)
         try outcome.pipeline.save(into: out, document: &document, classifier: outcome.classifier)
 
         print("\(result.stoppingReason.description); best epoch \(result.bestEpoch.map(String.init) ?? "-")")
@@ -184,9 +222,18 @@ struct Train: ParsableCommand {
                     evaluation.metrics.macro.f1, evaluation.loss, evaluation.count))
         }
         let elapsed = clock.now - started
-        print("saved \(out) in " + cFormat("%.2f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
-        if case .cancelled = result.stoppingReason {
-            print("interrupted: the checkpoint in \(out) resumes with the same command plus --resume")
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("saved \(out) in " + cFormat("%.2f s", seconds))
+        if let json {
+            let summary = TrainSummary(outcome: outcome, model: out, train: train, seconds: seconds)
+            try AtomicFile.write(try summary.encoded(), to: json)
+            progress.line("wrote \(json)")
+        }
+        if case .cancelled(let epoch, let step) = result.stoppingReason {
+            let weights = result.restoredBest
+                ? "model.safetensors holds the best epoch's weights (epoch \(result.bestEpoch.map(String.init) ?? "-"))"
+                : "no epoch was complete, so model.safetensors holds the weights at the interruption"
+            print("interrupted in epoch \(epoch) after step \(step): \(weights); continue with: textclf train \(train) --out \(out) --resume")
             throw ExitCode(130)
         }
     }
@@ -216,6 +263,71 @@ extension Train {
         }
         line += cFormat("; lr %g; %.2f s", Double(record.learningRate), record.seconds)
         return line
+    }
+}
+
+/// What `textclf train --json FILE` writes.
+struct TrainSummary: Encodable {
+    /// Scores of the saved model on one set.
+    struct Scores: Encodable {
+        var documents: Int
+        var loss: Double
+        var accuracy: Double
+        var macroF1: Double
+        var weightedF1: Double
+        var perClass: [String: PrecisionRecallF1]
+        enum CodingKeys: String, CodingKey {
+            case documents, loss, accuracy, perClass = "per_class", macroF1 = "macro_f1", weightedF1 = "weighted_f1"
+        }
+
+        init(_ evaluation: TrainingJob.Evaluation, classes: [String]) {
+            documents = evaluation.count
+            loss = evaluation.loss
+            accuracy = evaluation.metrics.accuracy
+            macroF1 = evaluation.metrics.macro.f1
+            weightedF1 = evaluation.metrics.weighted.f1
+            perClass = Dictionary(uniqueKeysWithValues: zip(classes, evaluation.metrics.perClass))
+        }
+    }
+
+    var model: String
+    var train: String
+    var trainingDocuments: Int
+    var features: Int
+    var classes: [String]
+    var epochs: [EpochRecord]
+    var bestEpoch: Int?
+    var stoppingReason: String
+    var interrupted: Bool
+    var validation: Scores?
+    var test: Scores?
+    var seconds: Double
+    enum CodingKeys: String, CodingKey {
+        case model, train, features, classes, epochs, interrupted, validation, test, seconds
+        case trainingDocuments = "training_documents", bestEpoch = "best_epoch", stoppingReason = "stopping_reason"
+    }
+
+    init(outcome: TrainingJob.Outcome, model: String, train: String, seconds: Double) {
+        self.model = model
+        self.train = train
+        trainingDocuments = outcome.trainingCount
+        features = outcome.pipeline.columnCount
+        classes = outcome.encoder.classes
+        epochs = outcome.result.history
+        bestEpoch = outcome.result.bestEpoch
+        stoppingReason = outcome.result.stoppingReason.description
+        if case .cancelled = outcome.result.stoppingReason { interrupted = true } else { interrupted = false }
+        validation = outcome.validation.map { Scores($0, classes: outcome.encoder.classes) }
+        test = outcome.test.map { Scores($0, classes: outcome.encoder.classes) }
+        self.seconds = seconds
+    }
+
+    /// Pretty, sorted JSON with a final newline; NaN and infinities as strings.
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try encoder.encode(self) + Data("\n".utf8)
     }
 }
 
@@ -308,9 +420,9 @@ struct TrainingArguments: ParsableArguments {
     var optimizer: OptimizerKind = .adam
     @Option(help: "Learning rate.")
     var lr: Float = 0.01
-    @Option(help: "Momentum (sgd, rmsprop).")
+    @Option(help: "Momentum (sgd and rmsprop only).")
     var momentum: Float = 0
-    @Flag(help: "Nesterov momentum (sgd).")
+    @Flag(help: "Nesterov momentum (sgd only, with --momentum).")
     var nesterov = false
     @Option(help: "Weight decay (decoupled for adamw, as L2 otherwise), on weights only.")
     var weightDecay: Float = 0
@@ -367,6 +479,16 @@ struct TrainingArguments: ParsableArguments {
         guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be at least 1") }
         guard lr > 0 else { throw ValidationError("--lr must be positive (got \(lr))") }
         guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
+        // Options that would do nothing are refused rather than ignored.
+        if momentum != 0 && ![.sgd, .rmsprop].contains(optimizer) {
+            throw ValidationError("--momentum applies to --optimizer sgd or rmsprop, not \(optimizer.rawValue)")
+        }
+        if nesterov && optimizer != .sgd {
+            throw ValidationError("--nesterov applies to --optimizer sgd, not \(optimizer.rawValue)")
+        }
+        if nesterov && momentum <= 0 {
+            throw ValidationError("--nesterov needs a positive --momentum (got \(momentum))")
+        }
         if batchNorm && layerNorm { throw ValidationError("give --batch-norm or --layer-norm, not both") }
         _ = try hiddenSizesChecked()
         _ = try monitorValue()

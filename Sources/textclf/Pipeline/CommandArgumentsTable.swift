@@ -72,6 +72,7 @@ extension CommandArguments {
             .flag(["resume"]),
             .flag(["overwrite"]),
             .flag(["quiet"]),
+            .option(["json"]),
             .flag(["standardize"]),
             .option(["run-log"]),
             .flag(["no-run-log"]),

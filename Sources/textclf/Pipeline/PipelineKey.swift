@@ -152,6 +152,7 @@ struct PipelineKey: Sendable, Equatable {
         "version": "shows the version",
         "pipeline": "names the pipeline file itself",
         "quiet": "how much the run prints",
+        "json": "where this run's summary is written",
         "resume": "continue a model already in the output folder",
         "overwrite": "replace a model already in the output folder",
         "run-log": "where the run is recorded",
