@@ -54,7 +54,7 @@ import TextClfTensor
     /// Trains a fresh model with `options`, through ``DenseMLPSteps`` or through the layers.
     func train(
         dense: Bool, architecture: ModelArchitecture, options: TrainingOptions, train: Dataset, validation: Dataset?,
-        resumeAfter: Int? = nil, cancelAfter: Int? = nil, maskDrawing: MaskDrawing = .ahead
+        resumeAfter: Int? = nil, cancelAfter: Int? = nil, resumeCancelled: Bool = false, maskDrawing: MaskDrawing = .ahead
     ) throws -> Outcome {
         let model = architecture.makeModel(seed: 5)
         var trainer = Trainer(model: model, options: options)
@@ -77,8 +77,17 @@ import TextClfTensor
             let stop = trainer
             trainer.onStep = { progress in if progress.globalStep == cancelAfter { stop.shouldStop = true } }
         }
-        let result = try trainer.fit(train: train, validation: validation)
+        var result = try trainer.fit(train: train, validation: validation)
         #expect(trainer.trainedDenseSteps == dense, "the run did not take the path under test")
+        if resumeCancelled {
+            // As a checkpoint resumes: from the weights of the interruption, in a new trainer.
+            if let last = trainer.state.lastState { try model.loadStateDictionary(last, source: "interruption") }
+            let cancelled = trainer.state
+            trainer = Trainer(model: model, options: options, resuming: cancelled)
+            trainer.usesDenseSteps = dense
+            trainer.denseMaskDrawing = maskDrawing.setting
+            result = try trainer.fit(train: train, validation: validation)
+        }
         func bits(_ value: Double?) -> String { value.map { String($0.bitPattern, radix: 16) } ?? "-" }
         let history = result.history.map { r in
             [String(r.epoch), bits(r.trainLoss), bits(r.trainAccuracy), bits(r.trainMacroF1), bits(r.validationLoss),
@@ -198,6 +207,25 @@ import TextClfTensor
                 dense: true, architecture: architecture, options: options, train: train, validation: train, cancelAfter: 19,
                 maskDrawing: drawing)
             #expect(dense.differences(from: layers) == [], "masks \(drawing)")
+        }
+    }
+
+    @Test func cancelledAndResumedRunsMatchOneRun() throws {
+        let train = try denseData(rows: 200, features: 7, classes: 2, seed: 52)
+        let options = options(epochs: 4, batchSize: 16, learningRate: 0.01, seed: 7)
+        let architecture = ModelArchitecture(kind: .mlp, features: 7, classes: 2, hidden: [5], dropout: 0.3)
+        let straight = try self.train(dense: false, architecture: architecture, options: options, train: train, validation: train)
+        #expect(straight.reason == .completed)
+        // Stopped in the middle of the second epoch (13 steps per epoch), then resumed.
+        let layers = try self.train(
+            dense: false, architecture: architecture, options: options, train: train, validation: train, cancelAfter: 19,
+            resumeCancelled: true)
+        #expect(layers.differences(from: straight) == [])
+        for drawing in MaskDrawing.allCases {
+            let dense = try self.train(
+                dense: true, architecture: architecture, options: options, train: train, validation: train, cancelAfter: 19,
+                resumeCancelled: true, maskDrawing: drawing)
+            #expect(dense.differences(from: straight) == [], "masks \(drawing)")
         }
     }
 
