@@ -183,6 +183,12 @@ struct ResumeCommandTests {
         let predictions = try TextClfBinary.run(["predict", "--model", interrupted, "-"], standardInput: "a great film\n")
         #expect(predictions.status == 0, "\(predictions.standardError)")
 
+        // Fewer epochs than those already run leave the folder as it is.
+        let saved = Self.stateBytes(interrupted)
+        let fewer = try TextClfBinary.run(["train", train, "--out", interrupted, "--resume", "--epochs", "\(epoch - 1)"])
+        #expect(fewer.status == 0 && fewer.standardOutput.contains("nothing to do"), "\(fewer.standardOutput)")
+        #expect(Self.stateBytes(interrupted) == saved)
+
         // Resuming finishes the interrupted epoch and the rest as one run does.
         let resumed = try TextClfBinary.run(["train", train, "--out", interrupted, "--resume", "--quiet"])
         #expect(resumed.status == 0, "\(resumed.standardError)")

@@ -171,12 +171,13 @@ enum TrainResume {
         try effective.checkOptions()
 
         let epochs = effective.training.epochs
+        if state.epochsCompleted >= epochs {
+            return .finished(
+                "\(folder) has already trained \(state.epochsCompleted) epoch\(state.epochsCompleted == 1 ? "" : "s") "
+                    + "(--epochs \(epochs)); nothing to do (give a larger --epochs to train more)")
+        }
+        // An epoch left unfinished by Ctrl-C was not stopped early.
         if state.partialEpoch == nil {
-            if state.epochsCompleted >= epochs {
-                return .finished(
-                    "\(folder) has already trained \(state.epochsCompleted) epoch\(state.epochsCompleted == 1 ? "" : "s") "
-                        + "(--epochs \(epochs)); nothing to do (give a larger --epochs to train more)")
-            }
             if let patience = effective.training.patience, state.earlyStopping.epochsWithoutImprovement >= patience {
                 return .finished(
                     "\(folder) stopped early after epoch \(state.epochsCompleted): no improvement for "
