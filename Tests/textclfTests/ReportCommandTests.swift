@@ -97,6 +97,26 @@ struct ReportCommandTests {
         #expect(missing.status != 0 && missing.standardError.contains("nope.txt: no such file"))
     }
 
+    @Test("label files with LF, CRLF or CR line ends give the same report")
+    func labelFileLineEnds() throws {
+        let folder = try TemporaryFolder()
+        for (name, newline) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")] {
+            let truth = try folder.write("\(name)-truth.txt", ["spam", "ham", "ham", "ham"].joined(separator: newline) + newline)
+            let predicted = try folder.write("\(name)-predicted.txt", ["spam", "spam", "ham", "ham"].joined(separator: newline))
+            let json = folder.url.appendingPathComponent("\(name).json").path
+            let result = try TextClfBinary.run(["report", "--predictions", predicted, "--truth", truth, "--json", json])
+            #expect(result.status == 0, "\(name): \(result.standardError)")
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+            #expect(report?["samples"] as? Int == 4, "\(name)")
+            #expect(((report?["confusion_matrix"] as? [String: Any])?["labels"] as? [String]) == ["ham", "spam"], "\(name)")
+            #expect(Self.number(report?["accuracy"]) == 0.75, "\(name)")
+        }
+        let blank = try folder.write("blank-cr.txt", "spam\r\rham\r")
+        let three = try folder.write("three.txt", "spam\nham\nham\n")
+        let empty = try TextClfBinary.run(["report", "--predictions", blank, "--truth", three])
+        #expect(empty.status != 0 && empty.standardError.contains("\(blank):2: empty label"), "\(empty.standardError)")
+    }
+
     @Test("--model: text, JSON and HTML of a trained model, with its training history and an unknown label named")
     func modelReport() throws {
         let folder = try TemporaryFolder()

@@ -175,18 +175,14 @@ struct Report: ParsableCommand {
             metrics: metrics)
     }
 
-    /// One label per line (a trailing `\r` and a final empty line dropped); a line starting
+    /// One label per line, lines ending in `\n`, `\r\n` or `\r` (``LineBreaks``); a line starting
     /// with `{` is a JSON object whose `label` is taken; a tab ends the label (`--proba` output).
     static func readLabels(_ path: String) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationError("\(path): no such file or not readable")
         }
         guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(path): not UTF-8 text") }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-        }
-        if lines.last == "" { lines.removeLast() }
-        return try lines.enumerated().map { number, line in
+        return try LineBreaks.lines(of: text).enumerated().map { number, line in
             if line.hasPrefix("{") {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                     let label = object["label"]
