@@ -1,5 +1,7 @@
 // Weka ARFF reading (string attribute + nominal class).
 
+import TextClfText
+
 /// One declared ARFF attribute.
 struct ARFFAttribute {
     enum Kind: Equatable {
@@ -117,12 +119,13 @@ enum ARFFReader {
         var sawRelation = false
         var dataLine: Int? = nil
 
-        /// Moves to the next line; returns its span, or nil at the end.
+        var lines = LineScanner(p, count: ctx.count)
+        /// Moves to the next line (ended as ``LineBreaks`` says); returns its span, or nil at the end.
         func nextLine() -> (start: Int, end: Int)? {
             guard pos < ctx.count else { return nil }
-            let lineEnd = ctx.find(0x0A, from: pos, to: ctx.count)
+            let (lineEnd, next) = lines.line(from: pos)
             let span = (pos, lineEnd)
-            pos = lineEnd + 1
+            pos = next
             line += 1
             return span
         }

@@ -1,6 +1,7 @@
 // Memory-mapped file access and the shared byte-level context of the readers.
 
 import Foundation
+import TextClfText
 
 #if canImport(Glibc)
     import Glibc
@@ -24,18 +25,10 @@ struct ByteContext {
     /// The field decoder.
     let decoder: ByteDecoder
 
-    /// The 1-based line holding byte `offset` (counted, so only for error paths).
+    /// The 1-based line holding byte `offset`, lines ending as ``LineBreaks`` says (counted,
+    /// so only for error paths).
     func line(at offset: Int) -> Int {
-        var line = 1
-        var i = 0
-        let end = min(offset, count)
-        while i < end {
-            guard let found = memchr(p + i, 0x0A, end - i) else { break }
-            let index = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - p
-            line += 1
-            i = index + 1
-        }
-        return line
+        LineBreaks.lineNumber(in: p, count: count, at: offset)
     }
 
     /// The error for an undecodable byte at `offset`.

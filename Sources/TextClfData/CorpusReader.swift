@@ -1,8 +1,12 @@
 // The entry point: format detection and dispatch.
 
 import Foundation
+import TextClfText
 
 /// Reads labelled documents from a TSV, CSV, JSON Lines, ARFF file or a folder-per-label tree.
+///
+/// **Line ends.** In every file format `\n`, `\r\n` and a lone `\r` end a line, as Python's
+/// universal newlines (``LineBreaks``); line numbers count them alike.
 ///
 /// **Format detection.** A forced ``CorpusOptions/format`` wins. Otherwise a directory is a
 /// folder-per-label corpus; `.tsv`, `.csv`, `.jsonl`/`.ndjson`/`.json` (one object per line) and
@@ -10,10 +14,9 @@ import Foundation
 /// `%` comment lines): `@relation` → ARFF, `{` → JSON Lines, a tab → TSV, a comma → CSV.
 ///
 /// **Delimited files (TSV/CSV).** CSV fields follow RFC 4180 (`"` quotes, `""` escapes, delimiters
-/// and newlines inside quotes; LF or CRLF line ends; text after a closing quote is kept, as
+/// and line breaks inside quotes, kept as they are; text after a closing quote is kept, as
 /// Python's `csv` does). TSV fields are split on tabs with no quote processing unless
-/// ``CorpusOptions/tsvQuoting`` is set. A `\r` before a line's `\n` is dropped; blank lines are
-/// skipped. Header, when ``HeaderMode/auto``: the first row is a header when any of its fields,
+/// ``CorpusOptions/tsvQuoting`` is set. Blank lines are skipped. Header, when ``HeaderMode/auto``: the first row is a header when any of its fields,
 /// trimmed and lowercased, is one of ``CorpusOptions/textColumnNames`` or
 /// ``CorpusOptions/labelColumnNames``. Default columns: with a header, the first text-like and
 /// label-like names (in those lists' order of preference). Without a header, the text column is
@@ -97,13 +100,11 @@ public struct CorpusReader: Sendable {
         }
         defer { try? handle.close() }
         let head = [UInt8](handle.readData(ofLength: 1 << 16))
-        var start = head.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        let bom = head.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         var firstLine: ArraySlice<UInt8> = []
-        while start < head.count {
-            let end = head[start...].firstIndex(of: 0x0A) ?? head.count
-            let line = head[start..<end]
-            start = end + 1
-            let trimmed = line.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+        for range in LineBreaks.lines(of: Array(head[bom...])) {
+            let line = head[(range.lowerBound + bom)..<(range.upperBound + bom)]
+            let trimmed = line.drop { $0 == 0x20 || $0 == 0x09 }
             if trimmed.isEmpty || trimmed.first == 0x25 { continue }
             firstLine = line
             break

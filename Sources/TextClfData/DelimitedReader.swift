@@ -9,7 +9,9 @@ struct FieldSpan {
     var quoted: Bool
 }
 
-/// Splits a delimited file into records of field spans.
+/// Splits a delimited file into records of field spans. Records end at `\n`, `\r\n` or a
+/// lone `\r` (``LineBreaks``), as with Python's `csv` module; inside a quoted field line
+/// breaks are text.
 struct RecordScanner {
     let ctx: ByteContext
     let delimiter: UInt8
@@ -18,12 +20,15 @@ struct RecordScanner {
     var pos: Int
     /// The 1-based line of `pos`.
     var line: Int = 1
+    /// The line ends of unquoted records.
+    var lines: LineScanner
 
     init(ctx: ByteContext, delimiter: UInt8, quoting: Bool) {
         self.ctx = ctx
         self.delimiter = delimiter
         self.quoting = quoting
         self.pos = ctx.start
+        self.lines = LineScanner(ctx.p, count: ctx.count)
     }
 
     /// Reads the next non-blank record into `fields`.
@@ -33,27 +38,18 @@ struct RecordScanner {
         fields.removeAll(keepingCapacity: true)
         let p = ctx.p
         let count = ctx.count
-        // Skip blank lines ("" or "\r").
+        // Skip blank lines.
         while pos < count {
-            if p[pos] == 0x0A {
-                pos += 1
-                line += 1
-            } else if p[pos] == 0x0D && pos + 1 < count && p[pos + 1] == 0x0A {
-                pos += 2
-                line += 1
-            } else if p[pos] == 0x0D && pos + 1 == count {
-                pos += 1
-            } else {
-                break
-            }
+            let length = LineBreaks.length(p, at: pos, limit: count)
+            if length == 0 { break }
+            pos += length
+            line += 1
         }
         if pos >= count { return nil }
         let recordLine = line
         let recordOffset = pos
         if !quoting {
-            let lineEnd = ctx.find(0x0A, from: pos, to: count)
-            var end = lineEnd
-            if end > pos && p[end - 1] == 0x0D { end -= 1 }
+            let (end, next) = lines.line(from: pos)
             var fieldStart = pos
             while true {
                 let d = ctx.find(delimiter, from: fieldStart, to: end)
@@ -61,7 +57,7 @@ struct RecordScanner {
                 if d >= end { break }
                 fieldStart = d + 1
             }
-            pos = lineEnd + 1
+            pos = next
             line += 1
             return (recordLine, recordOffset)
         }
@@ -76,13 +72,9 @@ struct RecordScanner {
                 i += 1
                 while true {
                     let q = ctx.find(0x22, from: i, to: count)
-                    // Count the newlines inside the quoted stretch.
-                    var j = i
-                    while j < q {
-                        let n = ctx.find(0x0A, from: j, to: q)
-                        if n < q { line += 1 }
-                        j = n + 1
-                    }
+                    // Count the line breaks inside the quoted stretch (a `\r` just before the
+                    // quote cannot be half of a `\r\n`).
+                    line += LineBreaks.count(in: p, from: i, to: q)
                     if q >= count {
                         throw CorpusError(
                             .unterminatedQuote, path: ctx.path, line: openLine, field: fields.count + 1,
@@ -99,22 +91,16 @@ struct RecordScanner {
             // Unquoted field, or the (leniently accepted) rest after a closing quote.
             while i < count {
                 let b = p[i]
-                if b == delimiter || b == 0x0A { break }
+                if b == delimiter || LineBreaks.isBreak(b) { break }
                 i += 1
             }
-            var end = i
-            if (i >= count || p[i] == 0x0A) && end > fieldStart && p[end - 1] == 0x0D
-                && !(quoted && end - 1 == fieldStart)
-            {
-                end -= 1
-            }
-            fields.append(FieldSpan(start: fieldStart, end: end, quoted: quoted))
+            fields.append(FieldSpan(start: fieldStart, end: i, quoted: quoted))
             if i >= count {
                 pos = count
                 return (recordLine, recordOffset)
             }
-            if p[i] == 0x0A {
-                pos = i + 1
+            if LineBreaks.isBreak(p[i]) {
+                pos = i + LineBreaks.length(p, at: i, limit: count)
                 line += 1
                 return (recordLine, recordOffset)
             }

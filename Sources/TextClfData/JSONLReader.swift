@@ -8,6 +8,8 @@
     import Darwin
 #endif
 
+import TextClfText
+
 /// The kind of a JSON value whose span was recorded.
 enum JSONValueKind {
     case string(hasEscapes: Bool)
@@ -301,10 +303,11 @@ enum JSONLReader {
             return Array(decoded.utf8) == wanted
         }
 
+        var lines = LineScanner(p, count: ctx.count)
         while pos < ctx.count {
-            let lineEnd = ctx.find(0x0A, from: pos, to: ctx.count)
+            let (lineEnd, next) = lines.line(from: pos)
             defer {
-                pos = lineEnd + 1
+                pos = next
                 line += 1
             }
             var scanner = JSONLineScanner(p: p, end: lineEnd, i: pos)

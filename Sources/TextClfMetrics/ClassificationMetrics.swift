@@ -42,6 +42,18 @@ public enum ConfusionNormalization: String, Sendable, Hashable, Codable, CaseIte
     case all = "all"
 }
 
+/// The classes the macro and weighted averages of ``ClassificationMetrics`` are taken over,
+/// as the `labels` argument of scikit-learn's `precision_recall_fscore_support` and
+/// `classification_report`.
+public enum AveragedClasses: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The classes that occur in the truth or in the predictions: scikit-learn's default,
+    /// `labels=None`. A class with no support and no predictions is left out.
+    case present
+    /// Every class `0..<K`, those with no support and no predictions included (each then
+    /// scores the `zero_division` value): `labels=range(K)`.
+    case all
+}
+
 /// Precision, recall and F1 of one class (or one average).
 public struct PrecisionRecallF1: Sendable, Hashable, Codable {
     /// `tp / (tp + fp)`.
@@ -75,14 +87,24 @@ public func accuracy(predictions: [Int], truth: [Int]) -> Double {
 /// Accuracy, per-class precision/recall/F1/support, their macro, micro and weighted
 /// averages, and the confusion matrix of single-label predictions over classes `0..<K`.
 ///
-/// Every number equals scikit-learn's `classification_report(y_true, y_pred,
-/// labels=range(K), zero_division=z)` and `confusion_matrix(..., labels=range(K))`:
+/// This is the one definition of these numbers in the package: reports, training's
+/// per-epoch macro-F1 (and the early stopping that monitors it), `cv` and `search` all read
+/// them from here. Every number equals scikit-learn's:
+/// - ``perClass`` and ``confusion`` cover all K classes, as `classification_report(y_true,
+///   y_pred, labels=range(K), zero_division=z)` and `confusion_matrix(..., labels=range(K))`.
+/// - ``macro`` and ``weighted`` average over ``averagedClasses``: by default
+///   (``AveragedClasses/present``) the classes present in the truth or the predictions, as
+///   `precision_recall_fscore_support(y_true, y_pred, average="macro")` with its default
+///   `labels=None`; with ``AveragedClasses/all`` over all K, as `labels=range(K)`. A class
+///   with no support and no predictions only changes the macro average under `all` (where
+///   it counts as `zeroDivision`), never the weighted one (its weight is 0). With no
+///   examples at all nothing is present, and the averages are over all K classes.
 /// - F1 is `2·tp / (2·tp + fp + fn)`; when that denominator is 0 it is `zeroDivision`
 ///   (scikit-learn ≥ 1.3 computes it this way, so precision and recall of 0 give F1 0,
 ///   and a class never predicted nor present gets `zeroDivision` for all three).
-/// - Macro averages are unweighted means over all K classes (classes without support
-///   count); weighted averages weigh by support; micro averages pool the counts (for
-///   single-label data micro precision = recall = F1 = accuracy).
+/// - Macro averages are unweighted means; weighted averages weigh by support; micro
+///   averages pool the counts (for single-label data micro precision = recall = F1 =
+///   accuracy, whichever classes are averaged).
 /// - With ``ZeroDivision/nan`` the NaNs are left out of the macro and weighted means, and a
 ///   mean of nothing but NaN is NaN; when the classes left have no support at all, the
 ///   weighted mean falls back to the unweighted one (scikit-learn's `_nanaverage`).
@@ -104,14 +126,20 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
     public let confusion: [[Int]]
     /// One entry per class, in class order.
     public let perClass: [PrecisionRecallF1]
-    /// Unweighted means over the classes.
+    /// Unweighted means over the classes of ``averagedClassIndices``.
     public let macro: PrecisionRecallF1
     /// Pooled over all decisions.
     public let micro: PrecisionRecallF1
-    /// Means weighted by support.
+    /// Means over the classes of ``averagedClassIndices``, weighted by support.
     public let weighted: PrecisionRecallF1
     /// The value given to ratios with a zero denominator.
     public let zeroDivision: ZeroDivision
+    /// Which classes ``macro`` and ``weighted`` average over.
+    public let averagedClasses: AveragedClasses
+    /// The classes ``macro`` and ``weighted`` average over, in class order: those with
+    /// support or predictions under ``AveragedClasses/present`` (all K when there are no
+    /// examples), every class under ``AveragedClasses/all``.
+    public let averagedClassIndices: [Int]
 
     /// Scores `predictions` against `truth`.
     /// - Parameters:
@@ -119,8 +147,13 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
     ///   - truth: True class indices, as many as `predictions`.
     ///   - classCount: K; every index must lie in `0..<K`.
     ///   - zeroDivision: The value of a ratio whose denominator is 0.
+    ///   - averagedClasses: The classes the macro and weighted averages are over: those
+    ///     present in `truth` or `predictions` (scikit-learn's default), or all K.
     /// - Precondition: equal lengths, `classCount > 0` and indices in range.
-    public init(predictions: [Int], truth: [Int], classCount: Int, zeroDivision: ZeroDivision = .zero) {
+    public init(
+        predictions: [Int], truth: [Int], classCount: Int, zeroDivision: ZeroDivision = .zero,
+        averagedClasses: AveragedClasses = .present
+    ) {
         precondition(predictions.count == truth.count, "ClassificationMetrics: \(predictions.count) predictions for \(truth.count) labels")
         precondition(classCount > 0, "ClassificationMetrics: classCount must be > 0")
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classCount), count: classCount)
@@ -129,13 +162,14 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
                          "ClassificationMetrics: label \((0..<classCount).contains(p) ? t : p) outside 0..<\(classCount)")
             confusion[t][p] += 1
         }
-        self.init(confusion: confusion, zeroDivision: zeroDivision)
+        self.init(confusion: confusion, zeroDivision: zeroDivision, averagedClasses: averagedClasses)
     }
 
     /// Scores a confusion matrix of counts, `confusion[t][p]` (rows: true class), as
-    /// ``init(predictions:truth:classCount:zeroDivision:)`` does after counting.
+    /// ``init(predictions:truth:classCount:zeroDivision:averagedClasses:)`` does after
+    /// counting; a class is present when its row or its column holds a count.
     /// - Precondition: a non-empty square matrix of non-negative counts.
-    public init(confusion: [[Int]], zeroDivision: ZeroDivision = .zero) {
+    public init(confusion: [[Int]], zeroDivision: ZeroDivision = .zero, averagedClasses: AveragedClasses = .present) {
         let classCount = confusion.count
         precondition(classCount > 0, "ClassificationMetrics: the confusion matrix is empty")
         precondition(confusion.allSatisfy { $0.count == classCount && $0.allSatisfy { $0 >= 0 } },
@@ -143,6 +177,7 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
         let zero = zeroDivision.value
         func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? zero : Double(a) / Double(b) }
         var perClass: [PrecisionRecallF1] = []
+        var present: [Int] = []
         var totalTP = 0, totalFP = 0, totalFN = 0
         for k in 0..<classCount {
             let tp = confusion[k][k]
@@ -152,14 +187,17 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
             totalTP += tp; totalFP += fp; totalFN += fn
             perClass.append(PrecisionRecallF1(
                 precision: ratio(tp, tp + fp), recall: ratio(tp, support), f1: ratio(2 * tp, 2 * tp + fp + fn), support: support))
+            if support > 0 || predicted > 0 { present.append(k) }
         }
         let n = confusion.reduce(0) { $0 + $1.reduce(0, +) }
-        let supports = perClass.map { Double($0.support) }
+        let averaged = averagedClasses == .all || present.isEmpty ? Array(0..<classCount) : present
+        let scores = averaged.map { perClass[$0] }
+        let supports = scores.map { Double($0.support) }
         func average(_ weights: [Double]?) -> PrecisionRecallF1 {
             PrecisionRecallF1(
-                precision: nanAverage(perClass.map(\.precision), weights: weights),
-                recall: nanAverage(perClass.map(\.recall), weights: weights),
-                f1: nanAverage(perClass.map(\.f1), weights: weights), support: n)
+                precision: nanAverage(scores.map(\.precision), weights: weights),
+                recall: nanAverage(scores.map(\.recall), weights: weights),
+                f1: nanAverage(scores.map(\.f1), weights: weights), support: n)
         }
         self.classCount = classCount
         sampleCount = n
@@ -167,6 +205,8 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
         self.confusion = confusion
         self.perClass = perClass
         self.zeroDivision = zeroDivision
+        self.averagedClasses = averagedClasses
+        self.averagedClassIndices = averaged
         macro = average(nil)
         weighted = average(supports)
         micro = PrecisionRecallF1(
@@ -194,6 +234,12 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
                 return denominator == 0 ? 0 : Double(confusion[t][p]) / Double(denominator)
             }
         }
+    }
+
+    /// The classes with no support and no predictions, in class order.
+    public var absentClassIndices: [Int] {
+        let counts = predictedCounts
+        return (0..<classCount).filter { perClass[$0].support == 0 && counts[$0] == 0 }
     }
 
     /// The number of examples predicted as each class (the column sums of ``confusion``).

@@ -132,7 +132,8 @@ extension EvaluationReport {
     /// The report as one self-contained HTML page: inline CSS and SVG, no scripts or fonts
     /// from elsewhere. It shows the headline numbers, training and validation curves of
     /// loss, accuracy and macro-F1 per epoch (when there is a history), the confusion matrix
-    /// as a heat map, the per-class table with averages, the bias/variance table, the
+    /// as a heat map, the per-class table with averages (classes with no support and no
+    /// predictions greyed, and ``averagingNote()`` under it), the bias/variance table, the
     /// training summary and the options. All text is escaped.
     ///
     /// A small inline script checks, on load, that every chart has a non-zero size and sets
@@ -222,8 +223,10 @@ extension EvaluationReport {
         }
         var html = "<table class=\"metrics\">\n<thead><tr><th scope=\"col\">class</th><th scope=\"col\">precision</th>"
         html += "<th scope=\"col\">recall</th><th scope=\"col\">F1</th><th scope=\"col\">support</th><th scope=\"col\" class=\"bar\">F1</th></tr></thead>\n<tbody>\n"
-        for (name, s) in zip(classNames, metrics.perClass) {
-            html += "<tr><th scope=\"row\">\(htmlEscape(name))</th>" + cell(s.precision) + cell(s.recall) + cell(s.f1)
+        let absent = Set(metrics.absentClassIndices)
+        for (index, (name, s)) in zip(classNames, metrics.perClass).enumerated() {
+            html += absent.contains(index) ? "<tr class=\"absent\" title=\"no support and no predictions\">" : "<tr>"
+            html += "<th scope=\"row\">\(htmlEscape(name))</th>" + cell(s.precision) + cell(s.recall) + cell(s.f1)
             html += "<td class=\"num\">\(s.support)</td>" + bar(s.f1) + "</tr>\n"
         }
         html += "</tbody>\n<tbody class=\"averages\">\n"
@@ -233,7 +236,9 @@ extension EvaluationReport {
             html += "<tr><th scope=\"row\">\(name)</th>" + cell(s.precision) + cell(s.recall) + cell(s.f1)
             html += "<td class=\"num\">\(s.support)</td>" + bar(s.f1) + "</tr>\n"
         }
-        return html + "</tbody>\n</table>\n"
+        html += "</tbody>\n</table>\n"
+        if let note = averagingNote() { html += "<p class=\"note\">\(htmlEscape(note))</p>\n" }
+        return html
     }
 
     /// The confusion matrix as a table heat map: counts in the cells, each shaded by its
@@ -344,6 +349,7 @@ extension EvaluationReport {
         tbody th { font-weight: 500; white-space: nowrap; }
         td.num { text-align: right; }
         td.undefined { color: var(--muted); }
+        tr.absent th, tr.absent td { color: var(--muted); }
         table.metrics tbody tr:nth-child(even) { background: #f9fafb; }
         table.metrics tbody.averages { border-top: 2px solid var(--line); }
         table.metrics tbody.averages th { font-weight: 600; }

@@ -70,8 +70,12 @@ extension EvaluationReport {
     /// newline. NaN (from ``ZeroDivision/nan``) is written as `null`.
     ///
     /// Top-level keys: `title`, `source`, `samples`, `zero_division`, `accuracy`, `classes`
-    /// (keyed by class name: `precision`, `recall`, `f1`, `support`), `macro`, `micro` and
-    /// `weighted` (each `precision`, `recall`, `f1`, `support`), `confusion_matrix`
+    /// (keyed by class name: `precision`, `recall`, `f1`, `support`; every class, those with
+    /// no support and no predictions included), `macro`, `micro` and `weighted` (each
+    /// `precision`, `recall`, `f1`, `support`), `averaged_classes` (`present` or `all`: the
+    /// classes `macro` and `weighted` average over, see ``AveragedClasses``),
+    /// `absent_classes` (the names of the classes with no support and no predictions, in
+    /// class order), `confusion_matrix`
     /// (`labels`, `matrix` with rows as true labels, and `normalized` by `true`, `pred` and
     /// `all`), and, when present, `training` (`epochs_run`, `best_epoch`,
     /// `stopping_reason`, `seconds`), `history` (one object per epoch), `bias_variance` and
@@ -100,6 +104,8 @@ extension EvaluationReport {
             "macro": scores(metrics.macro),
             "micro": scores(metrics.micro),
             "weighted": scores(metrics.weighted),
+            "averaged_classes": .string(metrics.averagedClasses.rawValue),
+            "absent_classes": .array(metrics.absentClassIndices.map { .string(classNames[$0]) }),
             "confusion_matrix": .object([
                 "labels": .array(classNames.map(JSONValue.string)),
                 "matrix": .array(metrics.confusion.map { .array($0.map(JSONValue.int)) }),

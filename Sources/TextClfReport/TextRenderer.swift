@@ -1,8 +1,15 @@
 import Foundation
 
-/// scikit-learn's `classification_report(y_true, y_pred, labels=range(K),
-/// target_names=classNames, digits=digits, zero_division=...)` as text, byte for byte: the
-/// per-class rows, then `accuracy`, `macro avg` and `weighted avg`.
+/// scikit-learn's `classification_report` as text: the per-class rows of all K classes, then
+/// `accuracy`, `macro avg` and `weighted avg`.
+///
+/// The rows are those of `classification_report(y_true, y_pred, labels=range(K),
+/// target_names=classNames, digits=digits, zero_division=...)`, and the two average lines
+/// are ``ClassificationMetrics/macro`` and ``ClassificationMetrics/weighted``, averaged over
+/// ``ClassificationMetrics/averagedClasses``. So the text is that report byte for byte under
+/// ``AveragedClasses/all``, and whenever every class has support or predictions; otherwise
+/// it lists the absent classes too (support 0) while its averages are those of the default
+/// `labels=None` report, which leaves them out.
 ///
 /// - Parameters:
 ///   - metrics: The scored predictions.
@@ -60,12 +67,13 @@ func textTable(_ rows: [[String]], indent: String = "  ", leftAligned: Set<Int> 
 
 extension EvaluationReport {
     /// The report as plain text: the title, scikit-learn's classification report with
-    /// `digits` decimals, the confusion matrix with class names (rows: true labels), the
+    /// `digits` decimals (and ``averagingNote()`` under it when there is one), the confusion matrix with class names (rows: true labels), the
     /// training summary and per-epoch table, the bias/variance reading and the options.
     public func text(digits: Int = 2) -> String {
         var out = title + "\n"
         if let source { out += source + "\n" }
         out += "\n" + classificationReport(metrics, classNames: classNames, digits: digits)
+        if let note = averagingNote() { out += note + "\n" }
         out += "\n" + confusionText()
         if let training {
             out += "\nTraining\n"
@@ -104,6 +112,20 @@ extension EvaluationReport {
             out += "\nOptions\n" + textTable(options.map { [$0.key, $0.value] }, leftAligned: [0, 1])
         }
         return out
+    }
+
+    /// Which classes the macro and weighted averages cover, in one sentence, when some
+    /// classes have no support and no predictions; `nil` when every class has one or the other.
+    public func averagingNote() -> String? {
+        let absent = metrics.absentClassIndices
+        guard !absent.isEmpty else { return nil }
+        let names = absent.map { classNames[$0] }.joined(separator: ", ")
+        if metrics.averagedClassIndices.count < metrics.classCount {
+            return "The averages are over the \(metrics.averagedClassIndices.count) classes in the truth or the predictions; "
+                + "left out, with no support and no predictions: \(names)"
+        }
+        return "The averages are over all \(metrics.classCount) classes, counting \(absent.count) with no support and "
+            + "no predictions (each scored \(metrics.zeroDivision.rawValue)): \(names)"
     }
 
     /// The confusion matrix as a text table. Columns are headed by class names, or, when

@@ -3,7 +3,7 @@ import Foundation
 /// A list of stop words for the `stopwords` stage.
 ///
 /// The default is scikit-learn's `ENGLISH_STOP_WORDS` (318 words). A file holds one
-/// word per line; surrounding whitespace is trimmed, and blank lines and lines
+/// word per line (lines ending in `\n`, `\r\n` or `\r`); surrounding whitespace is trimmed, and blank lines and lines
 /// starting with `#` are ignored. Tokens are compared byte for byte, so put the
 /// stage after the normalisers whose output the words should match.
 public struct StopWordList: Sendable, Hashable {
@@ -23,7 +23,8 @@ public struct StopWordList: Sendable, Hashable {
         self.table = table
     }
 
-    /// Reads one stop word per line from the file at `path`.
+    /// Reads one stop word per line from the file at `path`; lines end in `\n`, `\r\n` or
+    /// `\r` (``LineBreaks``).
     /// - Throws: ``TextStageError/stopWordFile(path:reason:)`` if the file cannot be read
     ///   or is not UTF-8.
     public init(contentsOfFile path: String) throws {
@@ -33,8 +34,8 @@ public struct StopWordList: Sendable, Hashable {
         guard let text = String(validating: data, as: UTF8.self) else {
             throw TextStageError.stopWordFile(path: path, reason: "not valid UTF-8")
         }
-        let words = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-            .map { String($0).trimmingCharacters(in: .whitespaces) }
+        let words = LineBreaks.lines(of: text)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }
         self.init(words: words, source: path)
     }

@@ -87,8 +87,8 @@ enum SampleReports {
         let text = report.json()
         let root = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(Set(root.keys) == [
-            "accuracy", "bias_variance", "classes", "confusion_matrix", "history", "macro", "micro", "options", "samples",
-            "source", "title", "training", "weighted", "zero_division",
+            "absent_classes", "accuracy", "averaged_classes", "bias_variance", "classes", "confusion_matrix", "history", "macro",
+            "micro", "options", "samples", "source", "title", "training", "weighted", "zero_division",
         ])
         let decoded = try DecodedReport.decode(text)
         let m = report.metrics
@@ -129,7 +129,7 @@ enum SampleReports {
         #expect(text.hasSuffix("}\n"))
         // Top-level keys are the lines indented by exactly two spaces.
         let keys = text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.dropFirst(3).prefix { $0 != "\"" } }.map(String.init)
-        #expect(keys.count == 14)
+        #expect(keys.count == 16)
         #expect(keys == keys.sorted())
     }
 

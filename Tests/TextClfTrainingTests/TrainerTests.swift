@@ -36,6 +36,25 @@ import TextClfTensor
         }
     }
 
+    /// The validation macro-F1 (what `--monitor val-f1` watches) is scikit-learn's default:
+    /// the mean F1 over the classes in the validation truth or predictions only.
+    @Test func validationMacroF1LeavesOutAbsentClasses() throws {
+        let data = separableData(rows: 120, classes: 4)
+        let validation = data.sparse.subset((0..<120).filter { data.sparse.labels[$0] < 2 })
+        let model = LogisticRegression(features: 8, classes: 4, seed: 1)
+        var o = options(epochs: 5)
+        o.restoreBest = false
+        let trainer = Trainer(model: model, options: o)
+        try trainer.fit(train: data.sparse, validation: validation)
+        let predictions = try model.predict(layerInput(validation.features))
+        let present = Set(validation.labels).union(predictions).sorted()
+        try #require(present.count < 4, "every class predicted: the test needs one absent")
+        let perClass = ClassificationMetrics(predictions: predictions, truth: validation.labels, classCount: 4).perClass
+        let expected = present.map { perClass[$0].f1 }.reduce(0, +) / Double(present.count)
+        let recorded = try #require(trainer.state.history.last?.validationMacroF1)
+        #expect(abs(recorded - expected) < 1e-12)
+    }
+
     @Test(arguments: [NormalizationKind.none, .batch, .layer])
     func mlpLearns(normalization: NormalizationKind) throws {
         let data = separableData(rows: 120, classes: 3)

@@ -97,6 +97,100 @@ struct ReportCommandTests {
         #expect(missing.status != 0 && missing.standardError.contains("nope.txt: no such file"))
     }
 
+    @Test("label files with LF, CRLF or CR line ends give the same report")
+    func labelFileLineEnds() throws {
+        let folder = try TemporaryFolder()
+        for (name, newline) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")] {
+            let truth = try folder.write("\(name)-truth.txt", ["spam", "ham", "ham", "ham"].joined(separator: newline) + newline)
+            let predicted = try folder.write("\(name)-predicted.txt", ["spam", "spam", "ham", "ham"].joined(separator: newline))
+            let json = folder.url.appendingPathComponent("\(name).json").path
+            let result = try TextClfBinary.run(["report", "--predictions", predicted, "--truth", truth, "--json", json])
+            #expect(result.status == 0, "\(name): \(result.standardError)")
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+            #expect(report?["samples"] as? Int == 4, "\(name)")
+            #expect(((report?["confusion_matrix"] as? [String: Any])?["labels"] as? [String]) == ["ham", "spam"], "\(name)")
+            #expect(Self.number(report?["accuracy"]) == 0.75, "\(name)")
+        }
+        let blank = try folder.write("blank-cr.txt", "spam\r\rham\r")
+        let three = try folder.write("three.txt", "spam\nham\nham\n")
+        let empty = try TextClfBinary.run(["report", "--predictions", blank, "--truth", three])
+        #expect(empty.status != 0 && empty.standardError.contains("\(blank):2: empty label"), "\(empty.standardError)")
+    }
+
+    /// A model over six classes scored on data with three of them: a fixture case whose
+    /// predictions the model makes exactly (each document is one word the model maps to one
+    /// class), so that `report --model` can be held against scikit-learn.
+    @Test("--model with classes absent from the data: averages as scikit-learn's labels=None, --labels all as labels=range(K)")
+    func modelReportAveragesMatchScikitLearn() throws {
+        let testCase = try #require(try Self.cases().first { $0["name"] as? String == "absent_from_both_k6_z0" })
+        let names = testCase["target_names"] as! [String]
+        let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
+        let folder = try TemporaryFolder()
+        var training = ["label\ttext"]
+        for round in 0..<12 { for (index, name) in names.enumerated() { training.append("\(name)\t\(words[index]) \(words[index]) doc\(round)") } }
+        let corpus = try folder.write("train.tsv", training.joined(separator: "\n") + "\n")
+        let model = folder.url.appendingPathComponent("model").path
+        let train = try TextClfBinary.run(["train", corpus, "--out", model, "--epochs", "30", "--quiet", "--seed", "3"])
+        try #require(train.status == 0, "\(train.standardError)")
+
+        let truth = (testCase["y_true"] as! [Int]).map { names[$0] }
+        let predicted = (testCase["y_pred"] as! [Int]).map { names[$0] }
+        let data = try folder.write(
+            "data.tsv", (["label\ttext"] + zip(truth, testCase["y_pred"] as! [Int]).map { "\($0)\t\(words[$1])" }).joined(separator: "\n") + "\n")
+        let predict = try TextClfBinary.run(["predict", "--model", model, data])
+        try #require(predict.standardOutput.split(separator: "\n").map(String.init) == predicted, "\(predict.standardOutput)")
+
+        func report(_ extra: [String]) throws -> (text: String, json: [String: Any]) {
+            let json = folder.url.appendingPathComponent("report.json").path
+            let result = try TextClfBinary.run(["report", "--model", model, data, "--json", json] + extra)
+            #expect(result.status == 0, "\(result.standardError)")
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+            return (result.standardOutput, object)
+        }
+        func expectAverages(_ json: [String: Any], _ reference: [String: Any], _ label: String) {
+            for (key, theirs) in [("macro", "macro avg"), ("weighted", "weighted avg")] {
+                let mine = json[key] as! [String: Any]
+                let expected = reference[theirs] as! [String: Any]
+                for (field, referenceField) in [("precision", "precision"), ("recall", "recall"), ("f1", "f1-score")] {
+                    #expect(Self.close(Self.number(mine[field]), Self.number(expected[referenceField])), "\(label) \(key) \(field)")
+                }
+            }
+        }
+        let present = testCase["report_present"] as! [String: Any]
+        let all = testCase["report"] as! [String: Any]
+        #expect(!Self.close(Self.number((present["macro avg"] as! [String: Any])["f1-score"]), Self.number((all["macro avg"] as! [String: Any])["f1-score"])))
+
+        let byDefault = try report([])
+        expectAverages(byDefault.json, present, "default")
+        #expect(byDefault.json["averaged_classes"] as? String == "present")
+        #expect(byDefault.json["absent_classes"] as? [String] == ["class 0", "class 2", "class 5"])
+        let classes = byDefault.json["classes"] as! [String: [String: Any]]
+        #expect(classes.keys.sorted() == names)
+        #expect(Self.number(classes["class 5"]?["support"]) == 0)
+        #expect(byDefault.text.contains("     class 5       0.00      0.00      0.00         0\n"))
+        #expect(byDefault.text.contains("left out, with no support and no predictions: class 0, class 2, class 5"))
+        let explicit = try report(["--labels", "present"])
+        expectAverages(explicit.json, present, "--labels present")
+
+        // The same predictions as label files: the two ways of scoring agree.
+        let truthPath = try folder.write("truth.txt", truth.joined(separator: "\n") + "\n")
+        let predictedPath = try folder.write("predicted.txt", predict.standardOutput)
+        let json = folder.url.appendingPathComponent("files.json").path
+        let files = try TextClfBinary.run(["report", "--predictions", predictedPath, "--truth", truthPath, "--json", json])
+        #expect(files.status == 0, "\(files.standardError)")
+        let fromFiles = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+        expectAverages(fromFiles, present, "label files")
+
+        let everyClass = try report(["--labels", "all"])
+        expectAverages(everyClass.json, all, "--labels all")
+        #expect(everyClass.json["averaged_classes"] as? String == "all")
+        let expectedText = (testCase["text"] as! [String: String])["2"]!
+        #expect(everyClass.text.contains(expectedText), "\(everyClass.text)")
+
+        let bad = try TextClfBinary.run(["report", "--model", model, data, "--labels", "some"])
+        #expect(bad.status != 0 && bad.standardError.contains("--labels"), "\(bad.standardError)")
+    }
+
     @Test("--model: text, JSON and HTML of a trained model, with its training history and an unknown label named")
     func modelReport() throws {
         let folder = try TemporaryFolder()

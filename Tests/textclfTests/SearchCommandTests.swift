@@ -131,6 +131,30 @@ struct SearchCommandTests {
         #expect(changed.status != 0 && changed.standardError.contains("not drawn from this space"), "\(changed.standardError)")
     }
 
+    /// `trials.jsonl` lines may end in `\r\n` or `\r` (an editor's line ends): resuming
+    /// still finds every finished trial.
+    @Test func resumeReadsTrialsWithAnyLineEnds() throws {
+        let folder = try TemporaryFolder()
+        let train = try folder.write("train.tsv", TrainCommandTests.corpus(60, seed: 25))
+        let full = folder.url.appendingPathComponent("full").path
+        let arguments = [
+            "search", train, "--validation-fraction", "0.25", "--space", "lr=0.01|0.05", "--epochs", "1", "--seed", "4", "--jobs", "1",
+        ]
+        #expect(try TextClfBinary.run(arguments + ["--out", full, "--quiet"]).status == 0)
+        let lines = try String(contentsOfFile: full + "/trials.jsonl", encoding: .utf8).split(separator: "\n")
+        try #require(lines.count == 2)
+        for newline in ["\r\n", "\r"] {
+            let partial = folder.url.appendingPathComponent("partial\(newline.count)")
+            try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
+            try (lines.joined(separator: newline) + newline).write(
+                to: partial.appendingPathComponent("trials.jsonl"), atomically: true, encoding: .utf8)
+            let resumed = try TextClfBinary.run(arguments + ["--out", partial.path, "--resume"])
+            #expect(resumed.status == 0, "\(resumed.standardError)")
+            #expect(resumed.standardError.contains("2 of 2 trials already finished"), "\(resumed.standardError)")
+            #expect(!resumed.standardError.contains("removing"), "\(resumed.standardError)")
+        }
+    }
+
     @Test func mistakesInTheSpaceAreNamed() throws {
         let folder = try TemporaryFolder()
         let train = try folder.write("train.tsv", TrainCommandTests.corpus(30, seed: 24))

@@ -122,6 +122,22 @@ struct TokenizeCommandTests {
         #expect(result.standardOutput == "run dog\ngenerous given\n")
     }
 
+    /// Python's universal newlines: `\n`, `\r\n` and a lone `\r` each end a word or a document.
+    @Test func wordsAndStandardInputSplitEveryLineEnd() throws {
+        let folder = try TemporaryFolder()
+        for (name, newline) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")] {
+            let words = try folder.write("\(name).txt", ["Running", "", "dogs"].joined(separator: newline) + newline)
+            let result = try TextClfBinary.run(["tokenize", "--text", "lowercase,porter", "--words", words])
+            #expect(result.status == 0, "\(result.standardError)")
+            #expect(result.standardOutput == "run\n\ndog\n", "\(name)")
+            let piped = try TextClfBinary.run(
+                ["tokenize", "-", "--json", "--text", "lowercase,sklearn"],
+                standardInput: ["Running dogs", "Generously given"].joined(separator: newline))
+            #expect(piped.status == 0, "\(piped.standardError)")
+            #expect(piped.standardOutput == "{\"line\":1,\"tokens\":[\"running\",\"dogs\"]}\n{\"line\":2,\"tokens\":[\"generously\",\"given\"]}\n", "\(name)")
+        }
+    }
+
     /// `--words` prints one stem per input line: the whole NLTK fixture, word for word.
     @Test(arguments: ["porter", "porter-original", "porter-martin", "snowball"])
     func wordsModeMatchesNLTK(stage: String) throws {

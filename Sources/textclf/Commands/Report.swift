@@ -17,6 +17,12 @@ struct Report: ParsableCommand {
             per line, or the JSON lines of 'textclf predict --json'); the classes are the \
             labels of both, sorted.
 
+            The macro and weighted averages are scikit-learn's default (labels=None): over \
+            the classes in the truth or the predictions. A model's other classes are still \
+            listed, with support 0, and left out of the averages; --labels all averages over \
+            every class of the model (as labels= with all of them), counting those as the \
+            --zero-division value.
+
             The text goes to standard output (--quiet skips it); --json FILE and --html FILE \
             write the report as JSON (keys accuracy, classes, macro, micro, weighted, \
             confusion_matrix, ...) and as one HTML page with the training curves, the confusion \
@@ -29,6 +35,7 @@ struct Report: ParsableCommand {
               textclf predict --model models/sst2 sst2/dev.tsv > predicted.txt
               textclf report --predictions predicted.txt --truth dev.labels.txt --digits 4
               textclf report --model models/sms sms.tsv --bayes-error 0.01 --zero-division 1
+              textclf report --model models/trec trec/test.tsv --labels all
             """).subcommandOfTextclf()
 
     @Option(help: ArgumentHelp("The model folder written by 'textclf train'.", valueName: "dir"))
@@ -57,6 +64,9 @@ struct Report: ParsableCommand {
 
     @Option(help: "Value of a ratio with a zero denominator: 0, 1 or nan (as scikit-learn's zero_division).")
     var zeroDivision = "0"
+
+    @Option(help: "The classes the macro and weighted averages are over: those in the truth or predictions, or all of the model's.")
+    var labels: AveragedClasses = .present
 
     @Option(help: "The human-level (Bayes) error for the bias/variance reading.")
     var bayesError = 0.0
@@ -132,7 +142,8 @@ struct Report: ParsableCommand {
         }
         let predicted = try Predict.labels(of: texts, classifier: classifier, pipeline: pipeline, batchSize: batchSize)
         let metrics = ClassificationMetrics(
-            predictions: predicted, truth: truthIDs, classCount: classes.count, zeroDivision: zeroDivision)
+            predictions: predicted, truth: truthIDs, classCount: classes.count, zeroDivision: zeroDivision,
+            averagedClasses: self.labels)
 
         let history = document.history.map {
             EpochSummary(
@@ -168,25 +179,21 @@ struct Report: ParsableCommand {
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         let metrics = ClassificationMetrics(
             predictions: predicted.map { index[$0]! }, truth: actual.map { index[$0]! }, classCount: classes.count,
-            zeroDivision: zeroDivision)
+            zeroDivision: zeroDivision, averagedClasses: labels)
         return EvaluationReport(
             title: "\((predictions as NSString).lastPathComponent) against \((truth as NSString).lastPathComponent)",
             source: "predictions \(predictions), truth \(truth) (\(actual.count) labels)", classNames: classes,
             metrics: metrics)
     }
 
-    /// One label per line (a trailing `\r` and a final empty line dropped); a line starting
+    /// One label per line, lines ending in `\n`, `\r\n` or `\r` (``LineBreaks``); a line starting
     /// with `{` is a JSON object whose `label` is taken; a tab ends the label (`--proba` output).
     static func readLabels(_ path: String) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationError("\(path): no such file or not readable")
         }
         guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(path): not UTF-8 text") }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-        }
-        if lines.last == "" { lines.removeLast() }
-        return try lines.enumerated().map { number, line in
+        return try LineBreaks.lines(of: text).enumerated().map { number, line in
             if line.hasPrefix("{") {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                     let label = object["label"]
@@ -244,3 +251,5 @@ struct Report: ParsableCommand {
         return options
     }
 }
+
+extension AveragedClasses: ExpressibleByArgument {}

@@ -556,7 +556,7 @@ final class TrialLog: @unchecked Sendable {
     /// starts on a fresh line; any other unreadable line is an error.
     static func read(_ path: String, warn: (String) -> Void) throws -> [Int: TrialResult] {
         guard let data = FileManager.default.contents(atPath: path) else { return [:] }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+        let lines = LineBreaks.lines(of: String(decoding: data, as: UTF8.self)).filter { !$0.isEmpty }
         var results: [Int: TrialResult] = [:]
         var kept: [Substring] = []
         for (number, line) in lines.enumerated() {

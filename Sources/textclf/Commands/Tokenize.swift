@@ -128,7 +128,8 @@ struct Tokenize: ParsableCommand {
     }
 
     /// Calls `body` with each line of FILE (or standard input), decoded with the data
-    /// options' encoding, until it returns `false`.
+    /// options' encoding, until it returns `false`. Lines end in `\n`, `\r\n` or `\r`
+    /// (``LineBreaks``).
     private func forEachLine(_ body: (String, Int) throws -> Bool) throws {
         let name = input == "-" ? "<stdin>" : input
         let content: Data
@@ -145,23 +146,16 @@ struct Tokenize: ParsableCommand {
         }
         var bytes = [UInt8](content)
         if data.encoding == .utf8, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        var lineNumber = 0
-        var start = 0
-        while start < bytes.count {
-            lineNumber += 1
-            var end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
-            let next = end + 1
-            if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+        for (index, range) in LineBreaks.lines(of: bytes).enumerated() {
             let line: String
             do {
-                line = try data.encoding.decode(Array(bytes[start..<end]), errors: data.decodeErrors)
+                line = try data.encoding.decode(Array(bytes[range]), errors: data.decodeErrors)
             } catch var error as CorpusError {
                 error.path = name
-                error.line = lineNumber
+                error.line = index + 1
                 throw error
             }
-            if try !body(line, lineNumber) { return }
-            start = next
+            if try !body(line, index + 1) { return }
         }
     }
 }
