@@ -11,6 +11,12 @@ struct TextClfCommand: ParsableCommand {
             format is detected from the path. Text stages (--text) are applied in the order \
             written; see 'textclf help tokenize' for the list.
 
+            Exit status: 0 on success; 64 for a usage error (an unknown option, a bad \
+            option value, options that do not go together), printed with the usage; 1 for \
+            a data error (an unreadable or malformed file, a corpus with one label, more \
+            folds than a class has documents), printed as 'Error: ' and the message alone; \
+            130 when interrupted.
+
             Examples:
               textclf tokenize sst2/dev.tsv --text whitespace,porter,sklearn
               textclf tokenize --text porter --words words.txt

@@ -44,7 +44,7 @@ struct Predict: ParsableCommand {
         let (classifier, document) = try ModelFile.load(from: model)
         let pipeline = try FeaturePipeline.load(from: model, cacheDir: cacheDir, report: { printError($0) })
         guard pipeline.columnCount == classifier.architecture.features else {
-            throw ValidationError(
+            throw DataError(
                 "\(model): the saved features make \(pipeline.columnCount) columns but the model expects \(classifier.architecture.features)")
         }
         var texts: [String] = []

@@ -125,7 +125,7 @@ struct Report: ParsableCommand {
         truthIDs.reserveCapacity(labels.count)
         for (row, label) in labels.enumerated() {
             guard let id = index[label] else {
-                throw ValidationError(
+                throw DataError(
                     "\(input): document \(row + 1) has the label '\(label)', which the model does not know (its classes: \(classes.joined(separator: ", ")))")
             }
             truthIDs.append(id)
@@ -161,9 +161,9 @@ struct Report: ParsableCommand {
         let predicted = try Self.readLabels(predictions)
         let actual = try Self.readLabels(truth)
         guard predicted.count == actual.count else {
-            throw ValidationError("\(predictions) has \(predicted.count) labels but \(truth) has \(actual.count)")
+            throw DataError("\(predictions) has \(predicted.count) labels but \(truth) has \(actual.count)")
         }
-        guard !actual.isEmpty else { throw ValidationError("\(truth): no labels") }
+        guard !actual.isEmpty else { throw DataError("\(truth): no labels") }
         let classes = Array(Set(predicted).union(actual)).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         let metrics = ClassificationMetrics(
@@ -179,9 +179,9 @@ struct Report: ParsableCommand {
     /// with `{` is a JSON object whose `label` is taken; a tab ends the label (`--proba` output).
     static func readLabels(_ path: String) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("\(path): no such file or not readable")
+            throw DataError("\(path): no such file or not readable")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(path): not UTF-8 text") }
+        guard let text = String(data: data, encoding: .utf8) else { throw DataError("\(path): not UTF-8 text") }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
             line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
         }
@@ -191,12 +191,12 @@ struct Report: ParsableCommand {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                     let label = object["label"]
                 else {
-                    throw ValidationError("\(path):\(number + 1): not a JSON object with a \"label\" field")
+                    throw DataError("\(path):\(number + 1): not a JSON object with a \"label\" field")
                 }
                 return label as? String ?? "\(label)"
             }
             let label = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            guard !label.isEmpty else { throw ValidationError("\(path):\(number + 1): empty label") }
+            guard !label.isEmpty else { throw DataError("\(path):\(number + 1): empty label") }
             return label
         }
     }

@@ -234,7 +234,7 @@ struct Search: ParsableCommand {
                     guard index >= 1, index <= specifications.count,
                         result.values == Dictionary(uniqueKeysWithValues: zip(dimensions.map(\.key), specifications[index - 1].values))
                     else {
-                        throw ValidationError(
+                        throw DataError(
                             "\(out)/trials.jsonl: trial \(index) was not drawn from this space and seed; resume with the same --space, --strategy, --trials and --seed, or choose another --out")
                     }
                 }
@@ -524,7 +524,7 @@ final class TrialLog: @unchecked Sendable {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw ValidationError("\(path): cannot open for writing (\(String(cString: strerror(errno))))")
+            throw DataError("\(path): cannot open for writing (\(String(cString: strerror(errno))))")
         }
     }
 
@@ -542,12 +542,12 @@ final class TrialLog: @unchecked Sendable {
                     let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                     if written < 0 {
                         if errno == EINTR { continue }
-                        throw ValidationError("\(path): cannot write (\(String(cString: strerror(errno))))")
+                        throw DataError("\(path): cannot write (\(String(cString: strerror(errno))))")
                     }
                     offset += written
                 }
             }
-            guard fsync(descriptor) == 0 else { throw ValidationError("\(path): cannot flush to disk (\(String(cString: strerror(errno))))") }
+            guard fsync(descriptor) == 0 else { throw DataError("\(path): cannot flush to disk (\(String(cString: strerror(errno))))") }
         }
     }
 
@@ -568,7 +568,7 @@ final class TrialLog: @unchecked Sendable {
                 if number == lines.count - 1 {
                     warn("\(path):\(number + 1): removing an incomplete last line; that trial runs again")
                 } else {
-                    throw ValidationError("\(path):\(number + 1): not a trial record (\(error))")
+                    throw DataError("\(path):\(number + 1): not a trial record (\(error))")
                 }
             }
         }

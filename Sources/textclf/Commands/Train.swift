@@ -246,7 +246,7 @@ struct FeaturePipeline {
         do {
             return FeaturePipeline(sparse: try specification.fitTransform(trainingTexts).features, dense: nil, standardizer: nil, report: report)
         } catch let error as FeatureError {
-            throw ValidationError("the training corpus: \(error)")
+            throw DataError("the training corpus: \(error)")
         }
     }
 
@@ -264,7 +264,7 @@ struct FeaturePipeline {
         let standardizerPath = directory + "/standardizer.json"
         if let data = FileManager.default.contents(atPath: standardizerPath) {
             do { pipeline.standardizer = try JSONDecoder().decode(Standardizer.self, from: data) } catch {
-                throw ValidationError("\(standardizerPath): not a valid standardizer (\(error))")
+                throw DataError("\(standardizerPath): not a valid standardizer (\(error))")
             }
         }
         return pipeline

@@ -102,7 +102,7 @@ struct Vectorize: ParsableCommand {
     ) throws -> Corpus {
         let reader = try CorpusReader(path: path, options: data.corpusOptions(labelRequired: false))
         if let trainingFormat, reader.format != trainingFormat, data.format == nil {
-            throw ValidationError(
+            throw DataError(
                 "\(path) is \(reader.format.rawValue) but the training corpus is \(trainingFormat.rawValue); "
                     + "convert it, or pass --format to read both the same way")
         }
@@ -140,9 +140,9 @@ struct Vectorize: ParsableCommand {
                 training = try read(train, trainingFormat: nil, into: add)
             }
         } catch let error as FeatureError {
-            throw ValidationError("\(train): \(error)")
+            throw DataError("\(train): \(error)")
         }
-        guard let training else { throw ValidationError("\(train): nothing was read") }
+        guard let training else { throw DataError("\(train): nothing was read") }
         var matrices: [(Corpus, CSRMatrix, String)] = [(training, trainingMatrix, seconds(since: start, clock))]
         progress.line("fitted \(fitted.kind.rawValue) on \(train): \(trainingMatrix.rowCount) documents, \(fitted.columnCount) columns")
         for path in applyFiles {
@@ -151,7 +151,7 @@ struct Vectorize: ParsableCommand {
             let matrix = try fitted.transform { add in
                 corpus = try read(path, trainingFormat: training.format, into: add)
             }
-            guard let corpus else { throw ValidationError("\(path): nothing was read") }
+            guard let corpus else { throw DataError("\(path): nothing was read") }
             matrices.append((corpus, matrix, seconds(since: start, clock)))
             progress.line("transformed \(path): \(matrix.rowCount) documents")
         }
@@ -162,10 +162,10 @@ struct Vectorize: ParsableCommand {
         if svmlight {
             for (corpus, _, _) in matrices {
                 guard let labels = corpus.labels else {
-                    throw ValidationError("--svmlight needs labels, and \(corpus.path) has none")
+                    throw DataError("--svmlight needs labels, and \(corpus.path) has none")
                 }
                 if let unknown = labels.firstIndex(where: { classNumbers[$0] == nil }) {
-                    throw ValidationError(
+                    throw DataError(
                         "\(corpus.path): document \(unknown + 1) has the label '\(labels[unknown])', which the training corpus does not have")
                 }
             }
