@@ -336,7 +336,7 @@ struct TrainingArguments: ParsableArguments {
     var minDelta: Double = 0
     @Option(help: ArgumentHelp("MLP hidden layer sizes, comma-separated (default: 64).", valueName: "sizes"))
     var hidden: String?
-    @Option(help: "MLP activation: relu, leaky-relu, tanh or sigmoid.")
+    @Option(help: "MLP activation: \(HelpText.choices(of: ActivationKind.self)).")
     var activation: String = "relu"
     @Option(help: "MLP dropout probability after each hidden layer.")
     var dropout: Float = 0

@@ -243,7 +243,9 @@ struct Vectorize: ParsableCommand {
 
 /// Feature options shared by `vectorize` (and later `train`).
 struct FeatureOptions: ParsableArguments {
-    @Option(help: "Feature kind: counts, tfidf or hashing.")
+    @Option(help: ArgumentHelp(
+        "Feature kind: \(HelpText.choices(of: FeatureKind.self)).",
+        discussion: "counts, tfidf and hashing are sparse word features; glove averages word vectors (--embeddings FILE)."))
     var features: FeatureKind = .counts
 
     @Option(help: ArgumentHelp("Word n-grams of the final tokens, e.g. 1..2 (appended as the last text stage).", valueName: "min..max"))
