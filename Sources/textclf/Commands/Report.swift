@@ -176,7 +176,9 @@ struct Report: ParsableCommand {
     }
 
     /// One label per line (a trailing `\r` and a final empty line dropped); a line starting
-    /// with `{` is a JSON object whose `label` is taken; a tab ends the label (`--proba` output).
+    /// with `{` is a JSON object whose `label` is taken; a tab ends the label (`--proba` output);
+    /// a label written as a JSON string (`"not spam"`, as `textclf predict` writes labels with
+    /// white space, `=`, `"` or a backslash) is read as that string.
     static func readLabels(_ path: String) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataError("\(path): no such file or not readable")
@@ -196,6 +198,12 @@ struct Report: ParsableCommand {
                 return label as? String ?? "\(label)"
             }
             let label = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            if label.hasPrefix("\"") {
+                guard let string = try? JSONSerialization.jsonObject(with: Data(label.utf8), options: .fragmentsAllowed) as? String else {
+                    throw DataError("\(path):\(number + 1): not a JSON string: \(label)")
+                }
+                return string
+            }
             guard !label.isEmpty else { throw DataError("\(path):\(number + 1): empty label") }
             return label
         }
