@@ -3,14 +3,15 @@
 import Foundation
 import TextClfText
 
-/// Reads labelled documents from a TSV, CSV, JSON Lines, ARFF file or a folder-per-label tree.
+/// Reads labelled documents from a TSV, CSV, JSON Lines, ARFF file or a folder-per-label tree,
+/// and unlabelled ones from plain text, one document per line.
 ///
 /// **Line ends.** In every file format `\n`, `\r\n` and a lone `\r` end a line, as Python's
 /// universal newlines (``LineBreaks``); line numbers count them alike.
 ///
 /// **Format detection.** A forced ``CorpusOptions/format`` wins. Otherwise a directory is a
-/// folder-per-label corpus; `.tsv`, `.csv`, `.jsonl`/`.ndjson`/`.json` (one object per line) and
-/// `.arff` name their format; for any other name the first line decides (after blank lines and
+/// folder-per-label corpus; `.tsv`, `.csv`, `.jsonl`/`.ndjson`/`.json` (one object per line),
+/// `.arff` and `.txt` (lines) name their format; for any other name the first line decides (after blank lines and
 /// `%` comment lines): `@relation` → ARFF, `{` → JSON Lines, a tab → TSV, a comma → CSV.
 ///
 /// **Delimited files (TSV/CSV).** CSV fields follow RFC 4180 (`"` quotes, `""` escapes, delimiters
@@ -30,6 +31,11 @@ import TextClfText
 /// **JSON Lines.** Text and label fields by name (`text`, `label` by default); a label may be a
 /// string, number or bool (its JSON text is kept, e.g. `1`, `true`); `null` counts as missing.
 /// Blank lines are skipped.
+///
+/// **Lines.** One document per line, without labels (an error when labels are required):
+/// `\n`, `\r\n` and `\r` end a line, as Python's universal newlines do; a blank line is an
+/// empty document; nothing follows the final line end. ``forEachLine(of:name:options:_:)``
+/// reads bytes (standard input) the same way.
 ///
 /// **Folders.** `DIR/<label>/<file>` like scikit-learn's `load_files`: label folders sorted by
 /// code point, files sorted within each, hidden entries and nested folders skipped; each file is
@@ -92,6 +98,7 @@ public struct CorpusReader: Sendable {
         case "csv": return .csv
         case "jsonl", "ndjson", "json": return .jsonl
         case "arff": return .arff
+        case "txt": return .lines
         default: break
         }
         // Sniff the first meaningful line.
@@ -131,7 +138,7 @@ public struct CorpusReader: Sendable {
         switch format {
         case .folder:
             try FolderReader.read(path: path, options: options, body)
-        case .tsv, .csv, .jsonl, .arff:
+        case .tsv, .csv, .jsonl, .arff, .lines:
             try withFileBytes(path: path, encoding: options.encoding, errors: options.decodeErrors) { ctx in
                 switch format {
                 case .tsv:
@@ -142,6 +149,8 @@ public struct CorpusReader: Sendable {
                     try JSONLReader.read(ctx: ctx, options: options, body)
                 case .arff:
                     try ARFFReader.read(ctx: ctx, options: options, body)
+                case .lines:
+                    try LinesReader.read(ctx: ctx, options: options, body)
                 case .folder:
                     break
                 }

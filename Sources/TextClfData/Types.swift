@@ -62,8 +62,11 @@ public enum CorpusFormat: String, CaseIterable, Sendable, Codable {
     case folder
     /// Weka ARFF with a string attribute and a nominal class.
     case arff
+    /// Plain text, one document per line (`\n`, `\r\n` or `\r`), without labels.
+    case lines
 
-    /// Parses a format name (case-insensitive); `ndjson` and `json` also mean ``jsonl``.
+    /// Parses a format name (case-insensitive); `ndjson` and `json` also mean ``jsonl``,
+    /// `txt` and `text` ``lines``.
     /// - Parameters:
     ///   - name: The name, e.g. `"tsv"` or `"JSONL"`.
     /// - Returns: The format, or `nil` for an unknown name.
@@ -72,6 +75,7 @@ public enum CorpusFormat: String, CaseIterable, Sendable, Codable {
         switch lower {
         case "ndjson", "json": self = .jsonl
         case "dir", "directory", "folders": self = .folder
+        case "txt", "text": self = .lines
         default:
             guard let format = CorpusFormat(rawValue: lower) else { return nil }
             self = format

@@ -128,6 +128,22 @@ func lineChartSVG(title: String, epochs: [Int], series: [ChartSeries], markedEpo
     return svg + "</svg>"
 }
 
+/// The page's widths in pixels, shared by its CSS and the heat map's layout.
+enum HTMLLayout {
+    /// The widest `main` gets (from windows of 1236 px, e.g. 1280 px).
+    static let mainWidth = 1180
+    /// `main`'s padding left and right.
+    static let mainPadding = 28
+    /// A card's (`section`'s) padding left and right; its border is 1 px.
+    static let sectionPadding = 18
+    /// The gap between two cards side by side.
+    static let columnGap = 16
+    /// The content width of a card at the page's full width.
+    static let cardWidth = mainWidth - 2 * mainPadding - 2 * sectionPadding - 2
+    /// The content width of one of two cards side by side.
+    static let halfCardWidth = (mainWidth - 2 * mainPadding - columnGap) / 2 - 2 * sectionPadding - 2
+}
+
 extension EvaluationReport {
     /// The report as one self-contained HTML page: inline CSS and SVG, no scripts or fonts
     /// from elsewhere. It shows the headline numbers, training and validation curves of
@@ -157,7 +173,7 @@ extension EvaluationReport {
         }
         page += "</section>\n"
         // Side by side when both tables are small, one above the other otherwise.
-        page += classNames.count <= 6 && (classNames.map(Format.width).max() ?? 0) <= 24 ? "<div class=\"columns\">\n" : "<div>\n"
+        page += sideBySide ? "<div class=\"columns\">\n" : "<div>\n"
         page += "<section id=\"classes\">\n<h2>Per-class metrics</h2>\n" + perClassHTML(digits: digits) + "</section>\n"
         page += "<section id=\"confusion\">\n<h2>Confusion matrix</h2>\n" + confusionHTML() + "</section>\n"
         page += "</div>\n"
@@ -226,7 +242,7 @@ extension EvaluationReport {
         let absent = Set(metrics.absentClassIndices)
         for (index, (name, s)) in zip(classNames, metrics.perClass).enumerated() {
             html += absent.contains(index) ? "<tr class=\"absent\" title=\"no support and no predictions\">" : "<tr>"
-            html += "<th scope=\"row\">\(htmlEscape(name))</th>" + cell(s.precision) + cell(s.recall) + cell(s.f1)
+            html += "<th scope=\"row\" title=\"\(htmlEscape(name))\">\(htmlEscape(name))</th>" + cell(s.precision) + cell(s.recall) + cell(s.f1)
             html += "<td class=\"num\">\(s.support)</td>" + bar(s.f1) + "</tr>\n"
         }
         html += "</tbody>\n<tbody class=\"averages\">\n"
@@ -241,14 +257,56 @@ extension EvaluationReport {
         return html
     }
 
+    /// Whether the per-class table and the heat map stand side by side (few classes with
+    /// short names), each in half the page's width.
+    var sideBySide: Bool { classNames.count <= 6 && (classNames.map(Format.width).max() ?? 0) <= 24 }
+
+    /// The heat map's column widths in pixels. The table has a fixed layout: the row headers'
+    /// column (names cut with an ellipsis, the full name in the tooltip), one column per class
+    /// and the totals' column, together no wider than its card at the page's full width
+    /// (`HTMLLayout.cardWidth`, or half of it side by side), down to cells of
+    /// `minimumCell` pixels (about 30 classes); more classes scroll within the card.
+    struct HeatMapLayout: Equatable {
+        static let maximumCell = 44, minimumCell = 24
+        /// The row headers' column.
+        let head: Int
+        /// Each class's column.
+        let cell: Int
+        /// The totals' column.
+        let total: Int
+        /// The whole table.
+        var width: Int { head + cell * classes + total }
+        let classes: Int
+
+        init(classNames: [String], sampleCount: Int, available: Int) {
+            classes = classNames.count
+            // At most 8.2 px a character at 14 px, and the cell's padding.
+            let longest = classNames.map(Format.width).max() ?? 0
+            head = min(240, max(110, Int((Double(longest) * 8.2).rounded(.up)) + 22))
+            total = max(40, String(sampleCount).count * 8 + 14)
+            let fitting = (available - head - total) / max(1, classes)
+            cell = min(Self.maximumCell, max(Self.minimumCell, fitting))
+        }
+    }
+
+    /// The heat map's layout in this report's card.
+    var heatMapLayout: HeatMapLayout {
+        HeatMapLayout(
+            classNames: classNames, sampleCount: metrics.sampleCount,
+            available: sideBySide ? HTMLLayout.halfCardWidth : HTMLLayout.cardWidth)
+    }
+
     /// The confusion matrix as a table heat map: counts in the cells, each shaded by its
     /// share of the true class (the row), with totals.
     func confusionHTML() -> String {
         let shares = metrics.normalizedConfusion(.truth)
         let predicted = metrics.predictedCounts
         let rotate = classNames.count > 4 || classNames.contains { Format.width($0) > 10 }
-        let dense = classNames.count > 12
-        var html = "<table class=\"heatmap\(rotate ? " rotated" : "")\(dense ? " dense" : "")\">\n<thead><tr><th class=\"corner\" scope=\"col\">true ╲ predicted</th>"
+        let layout = heatMapLayout
+        let narrow = layout.cell < 34
+        let style = "--head:\(layout.head)px;--cell:\(layout.cell)px;--total:\(layout.total)px;width:\(layout.width)px"
+        var html = "<table class=\"heatmap\(rotate ? " rotated" : "")\(narrow ? " narrow" : "")\" style=\"\(style)\">\n"
+        html += "<thead><tr><th class=\"corner\" scope=\"col\">true ╲ predicted</th>"
         for name in classNames { html += "<th scope=\"col\" class=\"col\" title=\"\(htmlEscape(name))\"><span>\(htmlEscape(name))</span></th>" }
         html += "<th scope=\"col\" class=\"total col\"><span>total</span></th></tr></thead>\n<tbody>\n"
         for (t, name) in classNames.enumerated() {
@@ -318,12 +376,12 @@ extension EvaluationReport {
         * { box-sizing: border-box; }
         body { margin: 0; background: var(--bg); color: var(--ink);
           font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", "Liberation Sans", sans-serif; }
-        main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 40px; }
+        main { max-width: \(HTMLLayout.mainWidth)px; margin: 0 auto; padding: 24px \(HTMLLayout.mainPadding)px 40px; }
         h1 { font-size: 24px; margin: 0 0 4px; overflow-wrap: anywhere; }
         h2 { font-size: 17px; margin: 0 0 12px; }
         .source { color: var(--muted); margin: 0 0 14px; overflow-wrap: anywhere; }
-        section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px 18px; margin: 16px 0; overflow-x: auto; }
-        .columns { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+        section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px \(HTMLLayout.sectionPadding)px; margin: 16px 0; overflow-x: auto; }
+        .columns { display: flex; flex-wrap: wrap; gap: \(HTMLLayout.columnGap)px; align-items: flex-start; }
         .columns > section { flex: 1 1 440px; margin: 0; }
         .tiles { display: flex; flex-wrap: wrap; gap: 12px; margin-top: 10px; }
         .tile { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 14px; min-width: 110px; }
@@ -356,9 +414,13 @@ extension EvaluationReport {
         td.bar { width: 110px; }
         td.bar span { display: block; height: 9px; border-radius: 3px; background: var(--train); opacity: .75; }
         table.metrics tr.best { background: #fff7ed; }
-        table.heatmap td.cell { text-align: center; min-width: 44px; height: 34px; border: 1px solid #fff; font-weight: 500; }
-        table.heatmap.dense td.cell { min-width: 32px; height: 26px; font-size: 12px; }
-        table.heatmap.dense th.col { font-size: 12px; padding: 4px 2px; }
+        table.heatmap { table-layout: fixed; }
+        table.heatmap th.corner, table.heatmap tbody th { width: var(--head); overflow: hidden; text-overflow: ellipsis; }
+        table.heatmap th.col, table.heatmap td.cell { width: var(--cell); padding: 4px 0; }
+        table.heatmap th.total.col, table.heatmap td.total { width: var(--total); padding: 4px 2px; }
+        table.heatmap td.cell { text-align: center; height: 34px; border: 1px solid #fff; font-weight: 500; overflow: hidden; }
+        table.heatmap.narrow td.cell { height: 26px; font-size: 11px; }
+        table.heatmap.narrow td.total, table.heatmap.narrow th.col { font-size: 11px; }
         table.heatmap td.diag { box-shadow: inset 0 0 0 2px #0f172a33; }
         table.heatmap td.total { text-align: center; color: var(--muted); }
         table.heatmap tr.total th { color: var(--muted); }

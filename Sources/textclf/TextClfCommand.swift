@@ -8,8 +8,15 @@ struct TextClfCommand: ParsableCommand {
         abstract: "Text-classification pipelines: from labelled text to a measured classifier.",
         discussion: """
             Corpora are TSV, CSV, JSON Lines, Weka ARFF files or one folder per label; the \
-            format is detected from the path. Text stages (--text) are applied in the order \
+            format is detected from the path. Plain text (.txt, or --format lines) is one \
+            unlabelled document per line, for 'textclf predict'. Text stages (--text) are applied in the order \
             written; see 'textclf help tokenize' for the list.
+
+            Exit status: 0 on success; 64 for a usage error (an unknown option, a bad \
+            option value, options that do not go together), printed with the usage; 1 for \
+            a data error (an unreadable or malformed file, a corpus with one label, more \
+            folds than a class has documents), printed as 'Error: ' and the message alone; \
+            130 when interrupted.
 
             Examples:
               textclf tokenize sst2/dev.tsv --text whitespace,porter,sklearn

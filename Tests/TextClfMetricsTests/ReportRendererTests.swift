@@ -232,7 +232,7 @@ enum SampleReports {
         #expect(html.contains("<body data-charts=\"0\""))
         #expect(!html.contains("<svg"))
         #expect(html.contains("No per-epoch history"))
-        #expect(html.contains("<table class=\"heatmap rotated dense\">"))
+        #expect(html.contains("<table class=\"heatmap rotated\" style=\""))
         #expect(!html.contains("<section id=\"training\">") && !html.contains("<section id=\"bias-variance\">"))
         #expect(html.components(separatedBy: "<td class=\"cell").count - 1 == 400)
     }
@@ -312,5 +312,45 @@ func onPath(_ name: String) -> Bool {
         #expect(log.contains("check-report-html: ok"), "\(log)")
         let png = try Data(contentsOf: screenshot)
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000)
+    }
+}
+
+@Suite struct HeatMapLayoutTests {
+    /// The content width of a report card in a 1280 px window: `main` is at most 1180 px wide
+    /// with 28 px padding each side, a section has 18 px padding and a 1 px border each side.
+    static let cardWidthAt1280 = 1180 - 2 * 28 - 2 * 18 - 2
+
+    /// A report with `count` classes whose names are as long as 20 Newsgroups' longest.
+    static func report(classes count: Int) -> EvaluationReport {
+        let names = (0..<count).map { "comp.os.ms-windows.misc.\($0)" }
+        let truth = (0..<(count * 30)).map { $0 % count }
+        let predictions = truth.enumerated().map { $0.offset % 7 == 0 ? ($0.element + 1) % count : $0.element }
+        let metrics = ClassificationMetrics(predictions: predictions, truth: truth, classCount: count)
+        return EvaluationReport(title: "\(count) classes", classNames: names, metrics: metrics)
+    }
+
+    /// The fixed width the heat map's table declares (`table-layout: fixed`), in pixels.
+    static func declaredWidth(_ html: String) -> Int? {
+        guard let table = html.range(of: "<table class=\"heatmap") else { return nil }
+        let tag = html[table.lowerBound...].prefix { $0 != ">" }
+        guard let width = tag.range(of: "width:") else { return nil }
+        return Int(tag[width.upperBound...].prefix { $0.isNumber })
+    }
+
+    @Test(arguments: [20, 26, 30])
+    func theHeatMapFitsItsCardAt1280Pixels(_ count: Int) throws {
+        let html = Self.report(classes: count).html()
+        let width = try #require(Self.declaredWidth(html), "the heat map declares no width")
+        #expect(width <= Self.cardWidthAt1280, "\(count) classes: \(width) px in a \(Self.cardWidthAt1280) px card")
+        #expect(html.contains("table.heatmap { table-layout: fixed;"))
+        // Every class keeps its name, in full, as the row header's and the column header's tooltip.
+        #expect(html.components(separatedBy: "title=\"comp.os.ms-windows.misc.0\"").count - 1 == 2)
+    }
+
+    @Test func smallMatricesKeepRoomyCells() throws {
+        let html = Self.report(classes: 3).html()
+        let width = try #require(Self.declaredWidth(html))
+        #expect(width <= Self.cardWidthAt1280)
+        #expect(html.contains("--cell:44px"), "three classes keep 44 px cells")
     }
 }

@@ -349,16 +349,31 @@ public struct EmbeddingCache: Sendable {
     }
 
     /// Removes every entry (embeddings and averaged matrices) and compacts the database.
-    public func clear() throws(EmbeddingError) {
+    /// Where there is no database, creates nothing (neither the folder nor the database) and
+    /// returns `false`.
+    /// - Returns: whether there was a database to clear.
+    @discardableResult
+    public func clear() throws(EmbeddingError) -> Bool {
+        guard access(databasePath, F_OK) == 0 else {
+            removeStoreFiles()
+            return false
+        }
         try checked { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) in
                 try db.exec("DELETE FROM embedding_files; DELETE FROM averaged; DELETE FROM file_hashes;")
             }
             try db.exec("VACUUM")
-            let files = (try? FileManager.default.contentsOfDirectory(atPath: storesDirectory)) ?? []
-            for name in files where name.hasSuffix(".tcemb") || name.contains(".tmp") {
-                _ = unlink(storesDirectory + "/" + name)
-            }
+            removeStoreFiles()
+        }
+        return true
+    }
+
+    /// Deletes the binary copies of embedding files and leftover temporary files, if their
+    /// folder exists.
+    private func removeStoreFiles() {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: storesDirectory)) ?? []
+        for name in files where name.hasSuffix(".tcemb") || name.contains(".tmp") {
+            _ = unlink(storesDirectory + "/" + name)
         }
     }
 

@@ -12,7 +12,8 @@ struct Cache: ParsableCommand {
             ($TEXTCLF_CACHE_DIR, else ~/.cache/textclf, or --cache-dir). Each embeddings file \
             is parsed once; later loads read the cached binary copy, which is checked against \
             the file's size, modification time and a content hash, and rebuilt when the file \
-            changed. Averaged document matrices are cached by their texts and options.
+            changed. Averaged document matrices are cached by their texts and options. \
+            'clear' empties the database and creates nothing where there is none.
 
             Examples:
               textclf cache list
@@ -40,8 +41,11 @@ struct Cache: ParsableCommand {
             }
             print("  \(entries.count) embeddings file(s), \(averaged.count) averaged matri\(averaged.count == 1 ? "x" : "ces")")
         case .clear:
-            try cache.clear()
-            print("cleared \(cache.databasePath)")
+            if try cache.clear() {
+                print("cleared \(cache.databasePath)")
+            } else {
+                print("nothing to clear: \(cache.databasePath) does not exist")
+            }
         }
     }
 }

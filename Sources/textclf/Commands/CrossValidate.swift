@@ -289,13 +289,13 @@ struct CrossValidation {
     ) throws -> Report {
         let classes = LabelEncoder(labels: corpus.labels)
         guard classes.count >= 2 else {
-            throw ValidationError("\(name): the data has only one label ('\(classes.classes.first ?? "")'); a classifier needs two or more")
+            throw DataError("\(name): the data has only one label ('\(classes.classes.first ?? "")'); a classifier needs two or more")
         }
         let splits: [(train: [Int], test: [Int])]
         do {
             splits = try Splits.stratifiedKFold(labels: try classes.encode(corpus.labels), folds: folds, seed: seed)
         } catch let error as SplitError {
-            throw ValidationError("\(name): \(error)")
+            throw DataError("\(name): \(error)")
         }
         var report = Report(folds: folds, seed: seed, classes: classes.classes, rows: [], interrupted: false)
         for (index, split) in splits.enumerated() {

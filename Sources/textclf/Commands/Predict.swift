@@ -9,14 +9,24 @@ struct Predict: ParsableCommand {
         abstract: "Label documents with a trained model.",
         discussion: """
             Reads raw text, runs it through the model's saved text stages and features, and \
-            prints one label per document. FILE is a corpus (its labels, if any, are \
-            ignored) or '-' for standard input, one document per line. --proba adds each \
-            class's probability; --json prints one object per document.
+            prints one line per document, in input order. FILE is a corpus (its labels, if \
+            any, are ignored; a .txt file, or --format lines, is one document per line) or \
+            '-' for standard input, one document per line. Lines end at \\n, \\r\\n or \\r; a \
+            blank line is an empty document and gets a prediction too.
+
+            Output: the label alone; with --proba, the label and then, tab-separated, \
+            CLASS=PROBABILITY for every class. A label that is empty or holds white space, \
+            '=', '"' or a backslash is written as a JSON string ("not spam"=0.25), so that \
+            every field splits at its last '='. --json prints one object per document \
+            instead: {"label": ..., "probabilities": {...}, "line": N}, N being the \
+            document's line in the input ("file" instead for folder corpora). 'textclf \
+            report --predictions' reads all three forms.
 
             Examples:
               textclf predict --model models/sst2 sst2/dev.tsv
               echo "a gorgeous, witty film" | textclf predict --model models/sst2 - --proba
               textclf predict --model models/imdb imdb/test.jsonl --json > predictions.jsonl
+              textclf predict --model models/sst2 reviews.txt
             """).subcommandOfTextclf()
 
     @Option(help: ArgumentHelp("The model folder written by 'textclf train'.", valueName: "dir"))
@@ -28,10 +38,10 @@ struct Predict: ParsableCommand {
     @OptionGroup(title: "Data")
     var data: DataOptions
 
-    @Flag(help: "Print each class's probability after the label.")
+    @Flag(help: "After the label, print CLASS=PROBABILITY for every class, tab-separated (labels with white space, '=', '\"' or '\\' as JSON strings).")
     var proba = false
 
-    @Flag(help: "Print one JSON object per document: {\"label\": ..., \"probabilities\": {...}}.")
+    @Flag(help: "Print one JSON object per document: {\"label\": ..., \"probabilities\": {...}, \"line\": N}.")
     var json = false
 
     @Option(help: "Documents per batch.")
@@ -44,23 +54,27 @@ struct Predict: ParsableCommand {
         let (classifier, document) = try ModelFile.load(from: model)
         let pipeline = try FeaturePipeline.load(from: model, cacheDir: cacheDir, report: { printError($0) })
         guard pipeline.columnCount == classifier.architecture.features else {
-            throw ValidationError(
+            throw DataError(
                 "\(model): the saved features make \(pipeline.columnCount) columns but the model expects \(classifier.architecture.features)")
         }
         var texts: [String] = []
+        var sources: [DocumentSource] = []
+        let collect = { (document: LabeledDocument) in
+            texts.append(document.text)
+            sources.append(document.source)
+        }
         if input == "-" {
             let content = FileHandle.standardInput.readDataToEndOfFile()
-            let text = try data.encoding.decode([UInt8](content), errors: data.decodeErrors)
-            texts = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-                line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-            }
-            if texts.last == "" { texts.removeLast() }
+            try CorpusReader.forEachLine(of: [UInt8](content), name: "<stdin>", options: data.corpusOptions(labelRequired: false), collect)
         } else {
-            try CorpusReader(path: input, options: data.corpusOptions(labelRequired: false)).forEach { texts.append($0.text) }
+            try CorpusReader(path: input, options: data.corpusOptions(labelRequired: false)).forEach(collect)
         }
         let output = OutputBuffer(holdUntilFlush: true)
         let classes = document.classes
+        let fields = classes.map(Self.field)
+        var row = 0
         try Self.forEachProbabilityRow(of: texts, classifier: classifier, pipeline: pipeline, batchSize: batchSize) { rowValues in
+            defer { row += 1 }
             var best = 0
             for index in 1..<rowValues.count
             where rowValues[rowValues.startIndex + index] > rowValues[rowValues.startIndex + best] { best = index }
@@ -73,11 +87,17 @@ struct Predict: ParsableCommand {
                     output.writeJSONString(name)
                     output.write(":" + String(rowValues[rowValues.startIndex + index]))
                 }
-                output.write("}}\n")
+                if let line = sources[row].line {
+                    output.write("},\"line\":" + String(line) + "}\n")
+                } else {
+                    output.write("},\"file\":")
+                    output.writeJSONString(sources[row].path)
+                    output.write("}\n")
+                }
             } else if proba {
-                output.write(classes[best] + "\t" + zip(classes, rowValues).map { "\($0)=\(String(format: "%.6f", $1))" }.joined(separator: "\t") + "\n")
+                output.write(fields[best] + "\t" + zip(fields, rowValues).map { "\($0)=\(String(format: "%.6f", $1))" }.joined(separator: "\t") + "\n")
             } else {
-                output.write(classes[best] + "\n")
+                output.write(fields[best] + "\n")
             }
         }
         output.flush()
@@ -85,6 +105,37 @@ struct Predict: ParsableCommand {
 }
 
 extension Predict {
+    /// A label as the text outputs write it: as it is, or as a JSON string when it is empty or
+    /// holds white space, `=`, `"`, a backslash or a control character, so that a line splits
+    /// into its fields at tabs and a field into label and probability at its last `=`.
+    static func field(_ label: String) -> String {
+        let plain = !label.isEmpty && !label.unicodeScalars.contains { scalar in
+            scalar.properties.isWhitespace || scalar == "=" || scalar == "\"" || scalar == "\\" || scalar.value < 0x20 || scalar.value == 0x7F
+        }
+        return plain ? label : jsonString(label)
+    }
+
+    /// `text` as a JSON string literal.
+    static func jsonString(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    result += String(format: "\\u%04x", scalar.value)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+
     /// Runs `texts` through the saved features and the classifier in batches of `batchSize`,
     /// calling `body` with each document's class probabilities, in order.
     static func forEachProbabilityRow(

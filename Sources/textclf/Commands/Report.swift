@@ -135,7 +135,7 @@ struct Report: ParsableCommand {
         truthIDs.reserveCapacity(labels.count)
         for (row, label) in labels.enumerated() {
             guard let id = index[label] else {
-                throw ValidationError(
+                throw DataError(
                     "\(input): document \(row + 1) has the label '\(label)', which the model does not know (its classes: \(classes.joined(separator: ", ")))")
             }
             truthIDs.append(id)
@@ -172,9 +172,9 @@ struct Report: ParsableCommand {
         let predicted = try Self.readLabels(predictions)
         let actual = try Self.readLabels(truth)
         guard predicted.count == actual.count else {
-            throw ValidationError("\(predictions) has \(predicted.count) labels but \(truth) has \(actual.count)")
+            throw DataError("\(predictions) has \(predicted.count) labels but \(truth) has \(actual.count)")
         }
-        guard !actual.isEmpty else { throw ValidationError("\(truth): no labels") }
+        guard !actual.isEmpty else { throw DataError("\(truth): no labels") }
         let classes = Array(Set(predicted).union(actual)).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         let metrics = ClassificationMetrics(
@@ -187,23 +187,31 @@ struct Report: ParsableCommand {
     }
 
     /// One label per line, lines ending in `\n`, `\r\n` or `\r` (``LineBreaks``); a line starting
-    /// with `{` is a JSON object whose `label` is taken; a tab ends the label (`--proba` output).
+    /// with `{` is a JSON object whose `label` is taken; a tab ends the label (`--proba` output);
+    /// a label written as a JSON string (`"not spam"`, as `textclf predict` writes labels with
+    /// white space, `=`, `"` or a backslash) is read as that string.
     static func readLabels(_ path: String) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("\(path): no such file or not readable")
+            throw DataError("\(path): no such file or not readable")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(path): not UTF-8 text") }
+        guard let text = String(data: data, encoding: .utf8) else { throw DataError("\(path): not UTF-8 text") }
         return try LineBreaks.lines(of: text).enumerated().map { number, line in
             if line.hasPrefix("{") {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                     let label = object["label"]
                 else {
-                    throw ValidationError("\(path):\(number + 1): not a JSON object with a \"label\" field")
+                    throw DataError("\(path):\(number + 1): not a JSON object with a \"label\" field")
                 }
                 return label as? String ?? "\(label)"
             }
             let label = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            guard !label.isEmpty else { throw ValidationError("\(path):\(number + 1): empty label") }
+            if label.hasPrefix("\"") {
+                guard let string = try? JSONSerialization.jsonObject(with: Data(label.utf8), options: .fragmentsAllowed) as? String else {
+                    throw DataError("\(path):\(number + 1): not a JSON string: \(label)")
+                }
+                return string
+            }
+            guard !label.isEmpty else { throw DataError("\(path):\(number + 1): empty label") }
             return label
         }
     }

@@ -40,7 +40,10 @@ struct Search: ParsableCommand {
             best configuration is written to DIR/best.yaml, a pipeline file: train the final \
             model with 'textclf train --pipeline DIR/best.yaml --out MODEL'. --resume reads \
             DIR/trials.jsonl and runs only the trials it lacks; Ctrl-C stops the running \
-            trials and keeps the finished ones.
+            trials and keeps the finished ones. --json FILE writes a summary: the \
+            metric, the strategy, the trials planned and finished, every finished trial \
+            ranked best first (as in trials.jsonl), the best one, the pipeline file written \
+            and whether the search was interrupted or ran out of time.
 
             Examples:
               textclf search sst2/dev.tsv --folds 3 --space 'lr=log:1e-3..1e-1' \\
@@ -92,6 +95,9 @@ struct Search: ParsableCommand {
     @Flag(help: "Continue the search in --out: run only the trials its trials.jsonl lacks.")
     var resume = false
 
+    @Option(help: ArgumentHelp("Write the ranked trials and the best one as JSON to this file.", valueName: "file"))
+    var json: String?
+
     @Option(help: "The model: logreg or mlp.")
     var model: Train.ModelChoice = .logreg
 
@@ -133,7 +139,7 @@ struct Search: ParsableCommand {
 
     /// Options of `search` itself, left out of the trials' `train` arguments.
     static let ownOptions: Set<String> = [
-        "space", "strategy", "trials", "grid-points", "time-budget", "metric", "folds", "jobs", "out", "resume", "quiet",
+        "space", "strategy", "trials", "grid-points", "time-budget", "metric", "folds", "jobs", "out", "resume", "json", "quiet",
         "pipeline", "run-log", "no-run-log", "help", "version",
     ]
 
@@ -234,7 +240,7 @@ struct Search: ParsableCommand {
                     guard index >= 1, index <= specifications.count,
                         result.values == Dictionary(uniqueKeysWithValues: zip(dimensions.map(\.key), specifications[index - 1].values))
                     else {
-                        throw ValidationError(
+                        throw DataError(
                             "\(out)/trials.jsonl: trial \(index) was not drawn from this space and seed; resume with the same --space, --strategy, --trials and --seed, or choose another --out")
                     }
                 }
@@ -316,6 +322,9 @@ struct Search: ParsableCommand {
         let results = Array(finished.values) + state.results
         let ranked = results.sorted { Self.better($0, $1, metric: metric) }
         print(Self.table(ranked, keys: keys, metric: metric), terminator: "")
+        var summary = Summary(
+            metric: metric.rawValue, strategy: strategy.rawValue, total: total, finished: results.count, best: ranked.first,
+            trials: ranked, pipeline: nil, interrupted: stop.isSet, budgetReached: state.budgetReached)
         if let best = ranked.first {
             metrics = ["trials": Double(results.count), "best_score": best.score, "best_trial": Double(best.trial)]
             metrics[RunMetric.accuracy] = best.accuracy
@@ -333,10 +342,17 @@ struct Search: ParsableCommand {
                         "Train it with: textclf train --pipeline \(path) --out MODEL",
                     ])
                 try AtomicFile.write(Data(yaml.utf8), to: path)
+                summary.pipeline = path
                 print("best: trial \(best.trial) (\(described)); wrote \(path) and \(out)/trials.jsonl")
             } else {
                 print("best: trial \(best.trial) (" + keys.map { "\($0)=\(best.values[$0] ?? "")" }.joined(separator: ", ") + ")")
             }
+        }
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(summary) + Data("\n".utf8), to: json)
+            progress.line("wrote \(json)")
         }
         if state.budgetReached {
             print("time budget reached: \(results.count) of \(total) trials finished")
@@ -344,6 +360,33 @@ struct Search: ParsableCommand {
         if stop.isSet {
             print("interrupted: \(results.count) of \(total) trials finished" + (out == nil ? "" : "; the same command plus --resume runs the rest"))
             throw ExitCode(130)
+        }
+    }
+
+    /// What `--json` writes.
+    struct Summary: Encodable {
+        /// The score's name.
+        var metric: String
+        /// grid or random.
+        var strategy: String
+        /// The trials planned.
+        var total: Int
+        /// The trials finished, this run's and those resumed from trials.jsonl.
+        var finished: Int
+        /// The best trial, when one finished.
+        var best: TrialResult?
+        /// The finished trials, best first.
+        var trials: [TrialResult]
+        /// The pipeline file of the best configuration (with --out).
+        var pipeline: String?
+        /// Whether Ctrl-C stopped the search.
+        var interrupted: Bool
+        /// Whether --time-budget stopped it.
+        var budgetReached: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case metric, strategy, total, finished, best, trials, pipeline, interrupted
+            case budgetReached = "budget_reached"
         }
     }
 
@@ -524,7 +567,7 @@ final class TrialLog: @unchecked Sendable {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw ValidationError("\(path): cannot open for writing (\(String(cString: strerror(errno))))")
+            throw DataError("\(path): cannot open for writing (\(String(cString: strerror(errno))))")
         }
     }
 
@@ -542,12 +585,12 @@ final class TrialLog: @unchecked Sendable {
                     let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                     if written < 0 {
                         if errno == EINTR { continue }
-                        throw ValidationError("\(path): cannot write (\(String(cString: strerror(errno))))")
+                        throw DataError("\(path): cannot write (\(String(cString: strerror(errno))))")
                     }
                     offset += written
                 }
             }
-            guard fsync(descriptor) == 0 else { throw ValidationError("\(path): cannot flush to disk (\(String(cString: strerror(errno))))") }
+            guard fsync(descriptor) == 0 else { throw DataError("\(path): cannot flush to disk (\(String(cString: strerror(errno))))") }
         }
     }
 
@@ -568,7 +611,7 @@ final class TrialLog: @unchecked Sendable {
                 if number == lines.count - 1 {
                     warn("\(path):\(number + 1): removing an incomplete last line; that trial runs again")
                 } else {
-                    throw ValidationError("\(path):\(number + 1): not a trial record (\(error))")
+                    throw DataError("\(path):\(number + 1): not a trial record (\(error))")
                 }
             }
         }

@@ -358,7 +358,7 @@ struct FeaturePipeline {
         do {
             return FeaturePipeline(sparse: try specification.fitTransform(trainingTexts).features, dense: nil, standardizer: nil, report: report)
         } catch let error as FeatureError {
-            throw ValidationError("the training corpus: \(error)")
+            throw DataError("the training corpus: \(error)")
         }
     }
 
@@ -376,7 +376,7 @@ struct FeaturePipeline {
         let standardizerPath = directory + "/standardizer.json"
         if let data = FileManager.default.contents(atPath: standardizerPath) {
             do { pipeline.standardizer = try JSONDecoder().decode(Standardizer.self, from: data) } catch {
-                throw ValidationError("\(standardizerPath): not a valid standardizer (\(error))")
+                throw DataError("\(standardizerPath): not a valid standardizer (\(error))")
             }
         }
         return pipeline
@@ -448,7 +448,7 @@ struct TrainingArguments: ParsableArguments {
     var minDelta: Double = 0
     @Option(help: ArgumentHelp("MLP hidden layer sizes, comma-separated (default: 64).", valueName: "sizes"))
     var hidden: String?
-    @Option(help: "MLP activation: relu, leaky-relu, tanh or sigmoid.")
+    @Option(help: "MLP activation: \(HelpText.choices(of: ActivationKind.self)).")
     var activation: String = "relu"
     @Option(help: "MLP dropout probability after each hidden layer.")
     var dropout: Float = 0
@@ -494,7 +494,7 @@ struct TrainingArguments: ParsableArguments {
         _ = try monitorValue()
         _ = try scheduleOptions()
         guard ActivationKind(rawValue: activation) != nil else {
-            throw ValidationError("--activation: unknown '\(activation)' (relu, leaky-relu, tanh, sigmoid)")
+            throw ValidationError("--activation: unknown '\(activation)' (\(ActivationKind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard InitializerKind(rawValue: initializer) != nil else {
             throw ValidationError("--initializer: unknown '\(initializer)' (\(InitializerKind.allCases.map(\.rawValue).joined(separator: ", ")))")

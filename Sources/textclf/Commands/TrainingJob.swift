@@ -186,7 +186,7 @@ struct TrainingJob {
         if let resumedFrom { resumed = try ModelFile.loadForResuming(from: resumedFrom) }
         let encoder = resumed.map { LabelEncoder(classes: $0.document.classes) } ?? LabelEncoder(labels: training.labels)
         guard encoder.count >= 2 else {
-            throw ValidationError(
+            throw DataError(
                 "\(names.training): the training data has only one label ('\(encoder.classes.first ?? "")'); a classifier needs two or more")
         }
         let pipeline = try FeaturePipeline.make(

@@ -27,6 +27,13 @@ struct Vectorize: ParsableCommand {
             is written to a temporary name and renamed, so outputs appear whole or \
             not at all.
 
+            Progress goes to standard error: a line as each input is read (and, on a \
+            terminal, a running count of its documents), then one summary line per \
+            input on standard output; --quiet prints neither. --json FILE writes the \
+            summary as JSON: the feature kind, the columns, the classes, the output \
+            folder, the seconds, and each input's path, name, rows, columns, stored \
+            values, density, seconds and whether it is labelled.
+
             Examples:
               textclf vectorize sst2/train.tsv --apply sst2/dev.tsv \\
                   --text whitespace,porter,sklearn --out out/sst2
@@ -60,7 +67,10 @@ struct Vectorize: ParsableCommand {
     @Flag(help: "Also write NAME.svm in svmlight/libsvm format.")
     var svmlight = false
 
-    @Flag(help: "Print nothing but errors.")
+    @Option(help: ArgumentHelp("Write a summary of the run as JSON to this file.", valueName: "file"))
+    var json: String?
+
+    @Flag(help: "Print nothing but errors: no progress, no summary lines.")
     var quiet = false
 
     func validate() throws {
@@ -96,19 +106,22 @@ struct Vectorize: ParsableCommand {
     }
 
     /// Streams a corpus's texts to `add` and returns what was read; labels are kept when
-    /// every document has one.
+    /// every document has one. A ``DocumentCounter`` shows the documents read so far.
     func read(
         _ path: String, trainingFormat: CorpusFormat?, into add: (String) -> Void
     ) throws -> Corpus {
+        let counter = DocumentCounter.onTerminal(label: path, quiet: quiet)
+        defer { counter.finish() }
         let reader = try CorpusReader(path: path, options: data.corpusOptions(labelRequired: false))
         if let trainingFormat, reader.format != trainingFormat, data.format == nil {
-            throw ValidationError(
+            throw DataError(
                 "\(path) is \(reader.format.rawValue) but the training corpus is \(trainingFormat.rawValue); "
                     + "convert it, or pass --format to read both the same way")
         }
         var labels: [String] = []
         var firstUnlabelled: DocumentSource?
         try reader.forEach { document in
+            counter.add()
             add(document.text)
             if let label = document.label { labels.append(label) } else if firstUnlabelled == nil {
                 firstUnlabelled = document.source
@@ -125,7 +138,6 @@ struct Vectorize: ParsableCommand {
     func run() throws {
         if features.features == .glove { return try runEmbeddings() }
         let specification = try features.specification(analyzer: text.analyzer())
-        let progress = Progress(quiet: quiet)
         let clock = ContinuousClock()
         let started = clock.now
 
@@ -135,23 +147,25 @@ struct Vectorize: ParsableCommand {
         var training: Corpus?
         let fitted: FittedFeatures
         let trainingMatrix: CSRMatrix
+        progress.line("fitting \(features.features.rawValue) on \(train)")
         do {
             (fitted, trainingMatrix) = try specification.fitTransform { add in
                 training = try read(train, trainingFormat: nil, into: add)
             }
         } catch let error as FeatureError {
-            throw ValidationError("\(train): \(error)")
+            throw DataError("\(train): \(error)")
         }
-        guard let training else { throw ValidationError("\(train): nothing was read") }
-        var matrices: [(Corpus, CSRMatrix, String)] = [(training, trainingMatrix, seconds(since: start, clock))]
+        guard let training else { throw DataError("\(train): nothing was read") }
+        var matrices: [(Corpus, CSRMatrix, Double)] = [(training, trainingMatrix, seconds(since: start, clock))]
         progress.line("fitted \(fitted.kind.rawValue) on \(train): \(trainingMatrix.rowCount) documents, \(fitted.columnCount) columns")
         for path in applyFiles {
             start = clock.now
+            progress.line("transforming \(path)")
             var corpus: Corpus?
             let matrix = try fitted.transform { add in
                 corpus = try read(path, trainingFormat: training.format, into: add)
             }
-            guard let corpus else { throw ValidationError("\(path): nothing was read") }
+            guard let corpus else { throw DataError("\(path): nothing was read") }
             matrices.append((corpus, matrix, seconds(since: start, clock)))
             progress.line("transformed \(path): \(matrix.rowCount) documents")
         }
@@ -162,10 +176,10 @@ struct Vectorize: ParsableCommand {
         if svmlight {
             for (corpus, _, _) in matrices {
                 guard let labels = corpus.labels else {
-                    throw ValidationError("--svmlight needs labels, and \(corpus.path) has none")
+                    throw DataError("--svmlight needs labels, and \(corpus.path) has none")
                 }
                 if let unknown = labels.firstIndex(where: { classNumbers[$0] == nil }) {
-                    throw ValidationError(
+                    throw DataError(
                         "\(corpus.path): document \(unknown + 1) has the label '\(labels[unknown])', which the training corpus does not have")
                 }
             }
@@ -179,6 +193,7 @@ struct Vectorize: ParsableCommand {
                 for term in vocabulary.terms { try output.write(term + "\n") }
             }
         }
+        var summary = Summary(features: fitted.kind.rawValue, columns: fitted.columnCount, classes: classes, out: out)
         for (corpus, matrix, elapsed) in matrices {
             let base = folder.appendingPathComponent(corpus.name).path
             try matrix.writeNPZ(to: base + ".npz", valueType: fitted.isInteger ? .int64 : .float32)
@@ -192,19 +207,61 @@ struct Vectorize: ParsableCommand {
             }
             progress.summary(
                 "\(corpus.name): \(matrix.rowCount) × \(matrix.columnCount), \(matrix.storedCount) stored, "
-                    + "density \(String(format: "%.6f", matrix.density)), \(elapsed) s"
+                    + "density \(String(format: "%.6f", matrix.density)), \(String(format: "%.3f", elapsed)) s"
                     + (corpus.labels == nil ? " (no labels)" : ""))
+            summary.inputs.append(
+                Summary.Input(
+                    path: corpus.path, name: corpus.name, rows: matrix.rowCount, columns: matrix.columnCount,
+                    stored: matrix.storedCount, density: matrix.density, seconds: elapsed, labelled: corpus.labels != nil))
         }
-        progress.line("wrote \(out) in \(seconds(since: started, clock)) s")
+        try finish(summary, started: started, clock)
+    }
+
+    /// What `--json` writes.
+    struct Summary: Encodable {
+        /// One input's matrix.
+        struct Input: Encodable {
+            var path: String
+            var name: String
+            var rows: Int
+            var columns: Int
+            /// Stored values (sparse features only).
+            var stored: Int?
+            /// Stored values over rows × columns (sparse features only).
+            var density: Double?
+            var seconds: Double
+            var labelled: Bool
+        }
+        /// The feature kind: counts, tfidf, hashing or glove.
+        var features: String
+        var columns: Int
+        /// The training corpus's classes in code-point order, when it is labelled.
+        var classes: [String]?
+        var out: String
+        var inputs: [Input] = []
+        var seconds = 0.0
+    }
+
+    /// Writes the `--json` summary, if asked for, and the last progress line.
+    private func finish(_ summary: Summary, started: ContinuousClock.Instant, _ clock: ContinuousClock) throws {
+        var summary = summary
+        summary.seconds = seconds(since: started, clock)
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(summary) + Data("\n".utf8), to: json)
+        }
+        progress.line("wrote \(out) in \(String(format: "%.3f", summary.seconds)) s")
+        if let json { progress.line("wrote \(json)") }
     }
 
     /// `--features glove`: dense rows of averaged word vectors, written as `NAME.npy`.
     private func runEmbeddings() throws {
-        let progress = Progress(quiet: quiet)
         let clock = ContinuousClock()
         let started = clock.now
         var corpora: [(Corpus, [String])] = []
         for (index, path) in ([train] + applyFiles).enumerated() {
+            progress.line("reading \(path)")
             var texts: [String] = []
             let corpus = try read(path, trainingFormat: index == 0 ? nil : corpora[0].0.format) { texts.append($0) }
             corpora.append((corpus, texts))
@@ -212,7 +269,7 @@ struct Vectorize: ParsableCommand {
         let (fitted, store, cache) = try features.fitEmbeddings(
             text: text.analyzer(), texts: corpora[0].1, seed: 0, report: { progress.line($0) })
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        var outputs: [(Corpus, Tensor, String, String)] = []
+        var outputs: [(Corpus, Tensor, Double, String)] = []
         for (corpus, texts) in corpora {
             let start = clock.now
             let (matrix, averaging, cached) = try fitted.transform(texts, store: store, cache: cache, report: { progress.line($0) })
@@ -221,6 +278,8 @@ struct Vectorize: ParsableCommand {
         }
         let folder = URL(fileURLWithPath: out)
         try AtomicFile.write(try fitted.encodedFile(), to: folder.appendingPathComponent("embeddings.json").path)
+        let classes = corpora[0].0.labels.map { Array(Set($0)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        var summary = Summary(features: FeatureKind.glove.rawValue, columns: outputs.first?.1.columns ?? 0, classes: classes, out: out)
         for (corpus, matrix, elapsed, note) in outputs {
             let base = folder.appendingPathComponent(corpus.name).path
             try NPYArray(shape: matrix.shape, elements: .float32(matrix.scalars)).write(to: base + ".npy")
@@ -229,21 +288,29 @@ struct Vectorize: ParsableCommand {
                     for label in labels { try output.write(label + "\n") }
                 }
             }
-            progress.summary("\(corpus.name): \(matrix.rows) × \(matrix.columns) dense, \(elapsed) s; \(note)")
+            progress.summary("\(corpus.name): \(matrix.rows) × \(matrix.columns) dense, \(String(format: "%.3f", elapsed)) s; \(note)")
+            summary.inputs.append(
+                Summary.Input(
+                    path: corpus.path, name: corpus.name, rows: matrix.rows, columns: matrix.columns, stored: nil, density: nil,
+                    seconds: elapsed, labelled: corpus.labels != nil))
         }
-        progress.line("wrote \(out) in \(seconds(since: started, clock)) s")
+        try finish(summary, started: started, clock)
     }
 
-    private func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> String {
+    /// The progress and summary lines, silenced by `--quiet`.
+    private var progress: Progress { Progress(quiet: quiet) }
+
+    private func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
         let duration = clock.now - start
-        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return String(format: "%.3f", value)
+        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 
 /// Feature options shared by `vectorize` (and later `train`).
 struct FeatureOptions: ParsableArguments {
-    @Option(help: "Feature kind: counts, tfidf or hashing.")
+    @Option(help: ArgumentHelp(
+        "Feature kind: \(HelpText.choices(of: FeatureKind.self)).",
+        discussion: "counts, tfidf and hashing are sparse word features; glove averages word vectors (--embeddings FILE)."))
     var features: FeatureKind = .counts
 
     @Option(help: ArgumentHelp("Word n-grams of the final tokens, e.g. 1..2 (appended as the last text stage).", valueName: "min..max"))

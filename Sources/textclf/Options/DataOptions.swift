@@ -3,7 +3,7 @@ import TextClf
 
 /// How to read a corpus: shared by every command that reads labelled text.
 struct DataOptions: ParsableArguments {
-    @Option(help: "Corpus format: tsv, csv, jsonl, folder or arff (default: detected from the path).")
+    @Option(help: "Corpus format: \(HelpText.choices(of: CorpusFormat.self)) (default: detected from the path; lines: one unlabelled document per line, as .txt files are read).")
     var format: CorpusFormat?
 
     @Option(help: "File encoding: utf-8 or latin-1.")

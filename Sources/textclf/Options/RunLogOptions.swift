@@ -93,16 +93,26 @@ enum RunOptionValues {
         return String(describing: value)
     }
 
-    /// `validationFraction` → `validation-fraction`, as the command line spells it.
+    /// The options whose long name is not derived from their property's name (declared with
+    /// `.customLong`): property name to command-line name.
+    static let customNames = ["stages": "text", "applyFiles": "apply"]
+
+    /// A property's name as the command line spells it, as ArgumentParser derives it: words
+    /// split where a lowercase letter or digit meets an uppercase one, and before the last
+    /// letter of a run of capitals that a lowercase letter follows; joined by `-` and
+    /// lowercased. `validationFraction` → `validation-fraction`, `maxDF` → `max-df`,
+    /// `noSmoothIDF` → `no-smooth-idf`, `stages` → `text` (``customNames``).
     static func kebab(_ name: String) -> String {
+        if let custom = customNames[name] { return custom }
+        let characters = Array(name)
         var result = ""
-        for character in name {
-            if character.isUppercase {
-                if !result.isEmpty { result.append("-") }
-                result.append(contentsOf: character.lowercased())
-            } else {
-                result.append(character)
+        for (index, character) in characters.enumerated() {
+            if character.isUppercase && index > 0 {
+                let previous = characters[index - 1]
+                let nextIsLowercase = index + 1 < characters.count && characters[index + 1].isLowercase
+                if !previous.isUppercase || nextIsLowercase { result.append("-") }
             }
+            result.append(contentsOf: character.lowercased())
         }
         return result
     }

@@ -158,6 +158,7 @@ extension CommandArguments {
             .option(["jobs"]),
             .option(["out"]),
             .flag(["resume"]),
+            .option(["json"]),
             .option(["model"]),
             .option(["validation"]),
             .option(["validation-fraction"]),

@@ -93,6 +93,47 @@ struct PipelineExpansion {
         self.init(arguments: arguments, file: nil, kept: [])
     }
 
+    /// Checks that the corpora the pipeline file names (`data.train`, `data.validation`,
+    /// `data.test`, for the settings the command line did not replace) exist.
+    ///
+    /// - Throws: ``PipelineError`` naming the file, line and key; when the path came from
+    ///   `${NAME}` or `${NAME:-default}`, the message says which variables it used and their
+    ///   values, so that an unset `TEXTCLF_SHARED_DATA` is plain to see.
+    func checkDataPaths(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        guard let file else { return }
+        for setting in kept where setting.key.section == "data" && setting.key.type == .path {
+            guard let path = setting.arguments.last, path != "-", !FileManager.default.fileExists(atPath: path) else { continue }
+            var message = "\(path): no such file or folder"
+            if let written = setting.written {
+                let names = Self.variables(in: written)
+                if !names.isEmpty {
+                    let values = names.map { name in
+                        let value = environment[name] ?? ""
+                        return value.isEmpty ? "\(name) is not set" : "\(name) is '\(value)'"
+                    }
+                    message += " (the file writes '\(written)'; \(values.joined(separator: ", ")))"
+                }
+                if names.contains("TEXTCLF_SHARED_DATA") {
+                    message += "; set TEXTCLF_SHARED_DATA to the folder that holds the shared corpora"
+                }
+            }
+            throw PipelineError(file: file.path, line: setting.line, key: setting.key.dotted, message)
+        }
+    }
+
+    /// The names of the `${NAME}` and `${NAME:-default}` references in `text`, in order.
+    static func variables(in text: String) -> [String] {
+        var names: [String] = []
+        var rest = text[...]
+        while let open = rest.range(of: "${") {
+            let body = rest[open.upperBound...]
+            let name = body.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            if !name.isEmpty && !names.contains(String(name)) { names.append(String(name)) }
+            rest = body
+        }
+        return names
+    }
+
     /// Lines that say which of the options named in a parser's error message came from the
     /// pipeline file, e.g. `note: --lr comes from pipelines/x.yaml:12 (optimizer.lr)`.
     func notes(for message: String) -> [String] {
@@ -162,6 +203,7 @@ struct PipelineExpansion {
         }
         parsedArguments = expansion.arguments
         do {
+            try expansion.checkDataPaths()
             try command.run()
         } catch {
             root.exit(withError: error)

@@ -50,6 +50,9 @@ struct PipelineFile {
         let arguments: [String]
         /// The line of the key in the file.
         let line: Int
+        /// The value as the file writes it, before `${NAME}` expansion and path resolution
+        /// (`nil` for a value that is not one scalar).
+        var written: String? = nil
     }
 
     /// The file, as it was named.
@@ -156,7 +159,7 @@ extension PipelineFile {
                             "unknown key; the keys of \(section) are \(known.map(\.name).joined(separator: ", "))")
                     }
                     let line = keyNode.mark?.line ?? value.mark?.line ?? 0
-                    settings.append(Setting(key: key, arguments: try arguments(key, value), line: line))
+                    settings.append(Setting(key: key, arguments: try arguments(key, value), line: line, written: value.scalar?.string))
                 }
             }
             return settings
