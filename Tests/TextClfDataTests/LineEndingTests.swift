@@ -79,7 +79,7 @@ struct LineEndingTests {
     @Test("the format of a CR-only file is sniffed from its first line")
     func sniffing() throws {
         let dir = try TempDir()
-        let tsv = try dir.write("data.txt", "\r\rtext\tlabel\rgood, fine\tpos\r")
+        let tsv = try dir.write("data.dat", "\r\rtext\tlabel\rgood, fine\tpos\r")
         let reader = try CorpusReader(path: tsv)
         #expect(reader.format == .tsv)
         #expect(try reader.readAll().map(\.label) == ["pos"])
