@@ -243,9 +243,17 @@ public final class Trainer {
 
     /// Trains until ``TrainingOptions/epochs`` epochs are complete, early stopping, divergence
     /// or cancellation. The best epoch's weights are restored at the end when known.
+    ///
+    /// The calling thread flushes subnormal floats to zero while it trains
+    /// (``CPUBackend/withSubnormalsFlushed(_:)``), and gets its own setting back afterwards.
     /// - Throws: errors other than divergence (bad labels, shape mismatches).
     @discardableResult
     public func fit(train: Dataset, validation: Dataset? = nil) throws -> TrainingResult {
+        try CPUBackend.withSubnormalsFlushed { try fitFlushed(train: train, validation: validation) }
+    }
+
+    /// ``fit(train:validation:)`` once subnormals are flushed.
+    private func fitFlushed(train: Dataset, validation: Dataset?) throws -> TrainingResult {
         let classes = model.classCount
         let classWeights = options.classWeights?.weights(labels: train.labels, classes: classes)
         // The shuffling seed is stream 2 of the run's seed (stream 0: weights, 1: dropout).
@@ -463,7 +471,7 @@ public final class Trainer {
     /// The mean loss (weighted by class weights as in training) and metrics of the model on
     /// `dataset`, in evaluation mode, in batches of ``TrainingOptions/batchSize``.
     public func evaluate(_ dataset: Dataset, classWeights: [Float]? = nil) throws -> (loss: Double, metrics: ClassificationMetrics) {
-        try evaluate(dataset, classWeights: classWeights, dense: nil)
+        try CPUBackend.withSubnormalsFlushed { try evaluate(dataset, classWeights: classWeights, dense: nil) }
     }
 
     /// ``evaluate(_:classWeights:)``, through `dense` when given (the same numbers).

@@ -178,6 +178,28 @@ import TextClfTensor
         #expect(lines.count == 3)
     }
 
+    /// Whether this processor has a mode to flush subnormal floats (x86-64 and AArch64 do).
+    static let canFlushSubnormals: Bool = {
+        let was = CPUBackend.flushesSubnormals
+        defer { CPUBackend.flushesSubnormals = was }
+        CPUBackend.flushesSubnormals = true
+        return CPUBackend.flushesSubnormals
+    }()
+
+    @Test(.enabled(if: canFlushSubnormals, "this processor has no flush-to-zero mode; skipped"))
+    func trainingFlushesSubnormalsAndRestoresTheSetting() throws {
+        let data = separableData(rows: 32, classes: 2)
+        let trainer = Trainer(model: LogisticRegression(features: 8, classes: 2, seed: 2), options: options(epochs: 2))
+        var during: [Bool] = []
+        trainer.onStep = { _ in during.append(CPUBackend.flushesSubnormals) }
+        let was = CPUBackend.flushesSubnormals
+        defer { CPUBackend.flushesSubnormals = was }
+        CPUBackend.flushesSubnormals = false
+        try trainer.fit(train: data.sparse)
+        #expect(!during.isEmpty && during.allSatisfy { $0 }, "every step ran with subnormals flushed")
+        #expect(!CPUBackend.flushesSubnormals, "the thread's setting is back after training")
+    }
+
     @Test func balancedClassWeights() {
         #expect(ClassWeighting.balanced.weights(labels: [0, 0, 0, 1], classes: 2) == [Float(4.0 / 6), 2])
     }

@@ -4,6 +4,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// Whether the calling thread flushes subnormal floats to zero, as results (flush-to-zero)
+/// and as inputs (denormals-are-zero). 0 on processors where this cannot be set.
+int textclf_flushes_subnormals(void);
+
+/// Turns flushing of subnormal floats on (`on` nonzero) or off for the calling thread;
+/// threads it creates afterwards inherit the setting. Returns whether it was on.
+int textclf_set_flush_subnormals(int on);
+
+/// The widest vector instructions the CPU (and the operating system) supports: 3 for
+/// AVX-512 (F, BW, VL, DQ and CD), 2 for AVX2 with FMA, 1 for AVX, 0 otherwise (and on
+/// processors other than x86).
+int textclf_cpu_vector_level(void);
+
 /// Adam's update without weight decay or AMSGrad, in place, over `count` elements:
 ///   m = m + weight1 * (g - m);  v = v * beta2 + weight2 * g * g;
 ///   param = param + negative_step * m / (sqrt(v) / bias_correction2_root + epsilon)

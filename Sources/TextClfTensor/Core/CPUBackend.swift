@@ -47,8 +47,11 @@ public struct CPUBackend: Backend {
     /// Sets the BLAS thread count and stops OpenBLAS's idle worker threads now rather than on
     /// the backend's first use. OpenBLAS starts its workers with the process, and they spin for
     /// about 0.1 s, taking a core from whatever runs first (parsing options, reading files); a
-    /// program calls this first thing. Calling it again does nothing.
+    /// program calls this first thing. It also turns on ``flushesSubnormals`` for the calling
+    /// thread, and so for the BLAS workers started after it. Calling it again does nothing more.
     public static func prepare() {
+        // Before the threads are stopped: OpenBLAS's next workers inherit the setting.
+        flushesSubnormals = true
         _ = threadsConfigured
     }
 
