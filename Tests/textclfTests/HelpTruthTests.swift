@@ -32,3 +32,37 @@ struct HelpTruthTests {
         #expect(!result.standardError.contains("Usage:"))
     }
 }
+
+@Suite("textclf info: OpenBLAS kernels and subnormal floats")
+struct InfoCommandTests {
+    @Test func kernelChoiceFollowsTheCPUsInstructions() {
+        // OpenBLAS's generic kernels on CPUs with AVX-512 or AVX2: the better ones.
+        #expect(BLASCore.better(than: "Prescott", cpu: .avx512) == "SkylakeX")
+        #expect(BLASCore.better(than: "Haswell", cpu: .avx512) == "SkylakeX")
+        #expect(BLASCore.better(than: "Prescott", cpu: .avx2) == "Haswell")
+        #expect(BLASCore.better(than: "Sandybridge", cpu: .avx2) == "Haswell")
+        // Kernels made for what the CPU has, or more, stay.
+        for (core, cpu) in [("SkylakeX", BLASCore.Level.avx512), ("Cooperlake", .avx512), ("Zen", .avx2), ("Haswell", .avx2),
+                            ("SkylakeX", .avx2), ("Prescott", .avx), ("Prescott", .baseline)] {
+            #expect(BLASCore.better(than: core, cpu: cpu) == nil, "\(core) on \(cpu)")
+        }
+        #expect(BLASCore.level(ofCore: "skylakex") == .avx512 && BLASCore.level(ofCore: "ZEN") == .avx2)
+    }
+
+    @Test func infoNamesTheKernelsAndWhy() throws {
+        let result = try TextClfBinary.run(["info"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let line = try #require(result.standardOutput.split(separator: "\n").first { $0.hasPrefix("OpenBLAS kernels: ") })
+        let core = String(line.dropFirst("OpenBLAS kernels: ".count).prefix { $0 != " " })
+        // Unless the environment names a core: what runs is never made for less than the CPU
+        // has, where a better core exists.
+        if ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil {
+            #expect(BLASCore.better(than: core, cpu: BLASCore.cpuLevel) == nil, "\(line)")
+        }
+        #expect(line.contains("the CPU has \(BLASCore.cpuLevel)"), "\(line)")
+        #expect(result.standardOutput.contains("subnormal floats: flushed to zero") || BLASCore.cpuLevel == .baseline, "\(result.standardOutput)")
+        // A core named in the environment wins and is said to be.
+        let forced = try TextClfBinary.run(["info"], environment: ["OPENBLAS_CORETYPE": core])
+        #expect(forced.standardOutput.contains("OpenBLAS kernels: \(core) (OPENBLAS_CORETYPE=\(core) in the environment"), "\(forced.standardOutput)")
+    }
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import COpenBLAS
 import CSQLite
 import CUtf8proc
+import TextClf
 
 /// `textclf info`: the version and the system libraries in use.
 struct Info: ParsableCommand {
@@ -10,8 +11,17 @@ struct Info: ParsableCommand {
         abstract: "Show textclf's version and the system libraries it runs on.",
         discussion: """
             Prints the versions of utf8proc (Unicode), OpenBLAS (dense linear algebra, with \
-            its build configuration and thread count) and SQLite (on-disk caches). Use it to \
+            its build configuration and thread count) and SQLite (on-disk caches), which \
+            OpenBLAS kernels run and why, and how subnormal floats are handled. Use it to \
             check an installation.
+
+            When OpenBLAS picks kernels made for fewer vector instructions than the CPU has \
+            (an OpenBLAS older than the CPU), textclf selects the kernels for what the CPU \
+            has (SkylakeX for AVX-512, Haswell for AVX2 and FMA) through OPENBLAS_CORETYPE; \
+            an OPENBLAS_CORETYPE set in the environment wins. Training and inference flush \
+            subnormal floats to zero (flush-to-zero and denormals-are-zero), as PyTorch's \
+            torch.set_flush_denormal(True) does: values below 1.2e-38 change no prediction, \
+            and arithmetic on them is many times slower.
 
             Example:
               textclf info
@@ -22,6 +32,8 @@ struct Info: ParsableCommand {
         print("textclf \(TextClfVersion.current)")
         print("utf8proc \(String(cString: utf8proc_version())) (Unicode \(String(cString: utf8proc_unicode_version())))")
         print("OpenBLAS \(blasConfig), \(openblas_get_num_threads()) threads")
+        print("OpenBLAS kernels: \(BLASCore.explanation)")
+        print("subnormal floats: " + (CPUBackend.flushesSubnormals ? "flushed to zero" : "kept (this processor cannot flush them)"))
         print("SQLite \(String(cString: sqlite3_libversion()))")
     }
 }

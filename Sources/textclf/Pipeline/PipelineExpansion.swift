@@ -183,6 +183,7 @@ struct PipelineExpansion {
     /// Expands a pipeline, then parses and runs `root` as `ParsableCommand.main()` does; a
     /// parse error that names an option from the pipeline says where the option came from.
     static func main(_ root: any ParsableCommand.Type) -> Never {
+        BLASCore.selectForCPU()
         CPUBackend.prepare()
         let expansion: PipelineExpansion
         do {
