@@ -140,47 +140,4 @@ void textclf_multiply(float *restrict out, const float *restrict a, const float 
 /// finds them on their way. Returns 0, or -1 with `errno` set.
 int textclf_start_writeback(int descriptor);
 
-/// The widest result and the longest inner dimension ``textclf_sgemm_ordered`` takes.
-#define TEXTCLF_ORDERED_MAX_COLUMNS 15
-#define TEXTCLF_ORDERED_MAX_INNER 256
-
-/// `c = op(a) · op(b) + c` (or `op(a) · op(b)` when `beta_zero`) for row-major `m × k` and
-/// `k × n` operands (`trans_a`/`trans_b`: the stored matrix is the transpose; `lda`, `ldb`,
-/// `ldc` are row strides), in the operation order of OpenBLAS 0.3's Haswell SGEMM kernel for
-/// results of at most 15 columns computed in one block: each element is a chain of fused
-/// multiply-adds over `k` from +0, then added to the existing value (to +0 with `beta_zero`);
-/// in the rows that the kernel takes four at a time (after the multiples of twelve, while more
-/// than four remain) the first eight columns use two chains, over the even and the odd
-/// positions of each complete group of eight (the remainder joins the even chain), summed.
-/// Returns 1, or 0 without touching `c` when the shape is out of range (`n` above
-/// ``TEXTCLF_ORDERED_MAX_COLUMNS``, `k` above ``TEXTCLF_ORDERED_MAX_INNER``, an empty
-/// dimension) or the CPU has no FMA.
-int textclf_sgemm_ordered(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
-                          const float *b, long ldb, int beta_zero, float *c, long ldc);
-
-/// ``textclf_sgemm_ordered`` with `c` starting as `n` values of `bias` in every row (and
-/// beta 1): `c = op(a) · op(b) + bias`, the bits of filling `c` with the bias first, without
-/// reading `c`. Returns 0 without touching `c` where ``textclf_sgemm_ordered`` would.
-int textclf_sgemm_ordered_bias(int trans_a, int trans_b, long m, long n, long k, const float *a, long lda,
-                               const float *b, long ldb, const float *bias, float *c, long ldc);
-
-/// ``textclf_sgemm_ordered`` (`bias` NULL) or ``textclf_sgemm_ordered_bias`` on a chosen
-/// implementation: `instruction_set` 1 for AVX-512, 2 for AVX2 (which runs on any CPU that
-/// has either), 0 for the best the CPU has. Returns 0 without touching `c` when the CPU lacks
-/// the implementation, or where those functions would. For tests of every implementation.
-int textclf_sgemm_ordered_using(int instruction_set, int trans_a, int trans_b, long m, long n, long k, const float *a,
-                                long lda, const float *b, long ldb, int beta_zero, const float *bias, float *c,
-                                long ldc);
-
-/// Whether the CPU can run ``textclf_sgemm_ordered`` (it has AVX2 and FMA).
-int textclf_sgemm_ordered_available(void);
-
-/// A recorded verdict for `key` (nonzero, below 2⁶³): 1 or 0 as recorded, -1 when none is.
-int textclf_gemm_verdict(uint64_t key);
-
-/// Records whether ``textclf_sgemm_ordered`` agrees with the BLAS for the shape `key`
-/// (nonzero, below 2⁶³), once: a key keeps its first verdict. Returns 0 when the table (4096
-/// keys) is full and nothing was recorded, else 1.
-int textclf_gemm_record_verdict(uint64_t key, int agrees);
-
 #endif

@@ -2,10 +2,8 @@ import COpenBLAS
 import CTextClfKernels
 import Foundation
 
-/// The CPU backend: dense products through OpenBLAS (products of at most 15 columns through a
-/// direct kernel with OpenBLAS's bits, where it has been checked to give them; see
-/// `OrderedProduct`), everything else through loops over contiguous buffers that the
-/// optimiser vectorises or C kernels. The number of BLAS threads is ``threads`` (default:
+/// The CPU backend: dense products through OpenBLAS, everything else through loops over
+/// contiguous buffers that the optimiser vectorises or C kernels. The number of BLAS threads is ``threads`` (default:
 /// the machine's cores).
 ///
 /// Every operation agrees with ``ReferenceBackend`` to 1e-5 relative (the tests check this);
@@ -122,21 +120,15 @@ public struct CPUBackend: Backend {
         }
     }
 
-    /// `c = op(a) · op(b)` (`betaZero`) or `c += op(a) · op(b)` on host memory: what
-    /// ``gemm(_:transposeA:_:transposeB:alpha:beta:into:)`` computes for `alpha` 1 and `beta`
-    /// 0 or 1, by the direct kernel where it agrees with OpenBLAS for the shape, else by
-    /// OpenBLAS. `c` is `m × n` with rows `n` apart; `a` and `b` are stored row-major with
-    /// rows `leading` values apart.
+    /// `c = op(a) · op(b)` (`betaZero`) or `c += op(a) · op(b)` on host memory, by OpenBLAS:
+    /// what ``gemm(_:transposeA:_:transposeB:alpha:beta:into:)`` computes for `alpha` 1 and
+    /// `beta` 0 or 1. `c` is `m × n` with rows `n` apart; `a` and `b` are stored row-major
+    /// with rows `leading` values apart.
     /// - Precondition: `m`, `n` and `k` are positive and the buffers hold the operands.
     package static func product(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, leading lda: Int,
         _ b: UnsafePointer<Float>, leading ldb: Int, betaZero: Bool, into c: UnsafeMutablePointer<Float>
     ) {
-        if OrderedProduct.agrees(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, betaZero: betaZero) {
-            _ = textclf_sgemm_ordered(
-                transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, betaZero ? 1 : 0, c, n)
-            return
-        }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), betaZero ? 0 : 1, c, Int32(n))
@@ -151,11 +143,6 @@ public struct CPUBackend: Backend {
         _ x: UnsafePointer<Float>, rows: Int, inner: Int, _ w: UnsafePointer<Float>, columns: Int,
         bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
     ) {
-        if OrderedProduct.agrees(transposeA: false, transposeB: false, m: rows, n: columns, k: inner, betaZero: false) {
-            // The direct kernel adds the bias itself: the bits of starting from the bias rows.
-            _ = textclf_sgemm_ordered_bias(0, 0, rows, columns, inner, x, inner, w, columns, bias, out, columns)
-            return
-        }
         // Each output row starts as the bias; the GEMM then adds x · w to it (`beta = 1`).
         textclf_repeat_row(out, bias, rows, columns)
         product(
