@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import TextClfTensor
 
 /// `--pipeline FILE`: the option group that `train`, `cv` and `search` declare, so that their
@@ -50,6 +51,13 @@ struct PipelineExpansion {
         guard let name = arguments.first, Self.subcommands.contains(name),
             let command = root.configuration.subcommands.first(where: { $0._commandName == name })
         else {
+            self.init(unchanged: arguments)
+            return
+        }
+        // Most runs name no pipeline file: they skip reading the command's declaration, which
+        // takes ArgumentParser milliseconds. A token `--pipeline` that is another option's
+        // value only costs that reading; the scan below tells them apart.
+        guard arguments.dropFirst().contains(where: { $0 == "--pipeline" || $0.hasPrefix("--pipeline=") }) else {
             self.init(unchanged: arguments)
             return
         }
@@ -213,12 +221,9 @@ struct PipelineExpansion {
     }
 }
 
-/// What a command declares: each option's names and whether it takes a value.
-///
-/// `train`, `cv` and `search` (the commands that take `--pipeline`, and whose options
-/// `search` reads) come from the generated ``table``; any other command from ArgumentParser's
-/// description of it (the JSON that `--experimental-dump-help` prints), which takes
-/// milliseconds per command. `CommandArgumentsTableTests` checks that the two agree.
+/// What a command declares: each option's names and whether it takes a value, read from
+/// ArgumentParser's description of the command (the JSON that `--experimental-dump-help`
+/// prints), which takes milliseconds per command.
 struct CommandArguments: Equatable {
     /// Every option name (`lr`, `h`) to its preferred long name (`lr`, `help`).
     var names: [String: String] = [:]
@@ -241,11 +246,21 @@ struct CommandArguments: Equatable {
         case positional(String)
     }
 
-    /// What `command` declares: from ``table`` when it holds the command, otherwise from
-    /// ArgumentParser's description of it.
+    /// What `command` declares, from ArgumentParser's description of it, read once per
+    /// command in a process.
     init(_ command: any ParsableCommand.Type) {
-        self.init(Self.table[ObjectIdentifier(command)] ?? Self.declared(describing: command))
+        let key = ObjectIdentifier(command)
+        if let known = Self.known.withLock({ $0[key] }) {
+            self = known
+            return
+        }
+        self.init(Self.declared(describing: command))
+        let read = self
+        Self.known.withLock { $0[key] = read }
     }
+
+    /// The declarations read so far, by command.
+    private static let known = Mutex<[ObjectIdentifier: CommandArguments]>([:])
 
     /// What `command` declares, always read from ArgumentParser's description of it.
     init(describing command: any ParsableCommand.Type) {
