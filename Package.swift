@@ -6,7 +6,7 @@ import PackageDescription
 // - lld, without position independence: no 90,000 relative relocations to apply at start;
 // - libstdc++ and libgcc linked in (scripts/static-link holds a `libstdc++.so` that names the
 //   static archive, found before the shared one when `--static-swift-stdlib` links `-lstdc++`);
-// - sqlite3, utf8proc and OpenBLAS linked in by the targets that use them (below).
+// - sqlite3, utf8proc, zlib and OpenBLAS linked in by the targets that use them (below).
 // Only glibc (libc, libm) is loaded at run time. The settings here are release-only: debug builds
 // and tests keep the default linker, position independence and the shared libstdc++.
 let releaseLinking: [LinkerSetting] = [
@@ -39,8 +39,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // System libraries from Debian, wrapped as modules and imported internally only. sqlite3
-        // and utf8proc are linked statically (`-l:lib….a`) by the targets that import them.
+        // System libraries from Debian, wrapped as modules and imported internally only. sqlite3,
+        // utf8proc and zlib are linked statically (`-l:lib….a`) by the targets that import them.
         .systemLibrary(
             name: "CUtf8proc",
             providers: [.apt(["libutf8proc-dev"])]),
@@ -52,6 +52,9 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite",
             providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]),
 
         .target(
             name: "TextClfText",
@@ -79,8 +82,9 @@ let package = Package(
         // symbol relocations and its Fortran runtime cost every process about 4 ms before main,
         // more than many commands take.
         .target(
-            name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels"],
+            name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels", "CZlib"],
             linkerSettings: [
+                .linkedLibrary(":libz.a"),
                 .unsafeFlags([
                     "-Xlinker", "-L/usr/lib/x86_64-linux-gnu/openblas-pthread",
                     "-Xlinker", "-L/usr/lib/aarch64-linux-gnu/openblas-pthread",

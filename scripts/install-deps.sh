@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages textclf builds against, if any is missing:
 # libopenblas-dev (BLAS; its pthread build, libopenblas-pthread-dev, is what textclf links),
-# libutf8proc-dev (Unicode), libsqlite3-dev (on-disk caches). All three are linked statically
-# (their `.a` archives); the release build also links the toolchain's libstdc++ statically.
+# libutf8proc-dev (Unicode), libsqlite3-dev (on-disk caches), zlib1g-dev (compressed .npz
+# members). All four are linked statically (their `.a` archives); the release build also links
+# the toolchain's libstdc++ statically.
 # Runs apt-get as root, or through sudo when run as another user.
 set -euo pipefail
 
-packages=(libopenblas-dev libopenblas-pthread-dev libutf8proc-dev libsqlite3-dev)
+packages=(libopenblas-dev libopenblas-pthread-dev libutf8proc-dev libsqlite3-dev zlib1g-dev)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

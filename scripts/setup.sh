@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "System libraries (libopenblas-dev, libopenblas-pthread-dev, libutf8proc-dev, libsqlite3-dev)"
+step "System libraries (libopenblas-dev, libopenblas-pthread-dev, libutf8proc-dev, libsqlite3-dev, zlib1g-dev)"
 bash scripts/install-deps.sh
 echo "present"
 

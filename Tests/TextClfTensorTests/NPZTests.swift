@@ -6,21 +6,44 @@ import TextClfTestSupport
 
 @Suite("NPZ archives and scipy sparse files")
 struct NPZTests {
+    /// The bitwise definition of CRC-32 (reflected polynomial `0xEDB88320`).
+    static func referenceCRC(_ bytes: some Sequence<UInt8>) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
     @Test("CRC-32 check values")
     func crc() {
-        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
-        #expect(CRC32.checksum([]) == 0)
+        func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { crc32Update(0, $0) } }
+        #expect(checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(checksum([]) == 0)
         var generator = SplitMix64(seed: 3)
         let bytes = (0..<1000).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        // Slicing-by-8 against the bitwise definition, fed in uneven pieces.
-        var reference: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            reference ^= UInt32(byte)
-            for _ in 0..<8 { reference = reference & 1 == 1 ? (reference >> 1) ^ 0xEDB8_8320 : reference >> 1 }
+        // Fed in uneven pieces, against the bitwise definition.
+        var crc: UInt32 = 0
+        for range in [0..<3, 3..<17, 17..<500, 500..<1000] { crc = Array(bytes[range]).withUnsafeBytes { crc32Update(crc, $0) } }
+        #expect(crc == Self.referenceCRC(bytes))
+    }
+
+    @Test("written members carry the CRC-32 of their bytes")
+    func writtenChecksums() throws {
+        let scratch = try ScratchDirectory()
+        var generator = SplitMix64(seed: 4)
+        let path = scratch.file("m.npz")
+        try randomMatrix(rows: 30, columns: 20, density: 0.3, using: &generator).writeNPZ(to: path)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try data.withUnsafeBytes { bytes in
+            let zip = try ZipReader(bytes: bytes, path: path)
+            #expect(zip.members.count == 5)
+            for member in zip.members {
+                #expect(member.method == 0)
+                #expect(member.crc == Self.referenceCRC(try zip.rawData(of: member)), "\(member.name)")
+            }
         }
-        var crc = CRC32()
-        for range in [0..<3, 3..<17, 17..<500, 500..<1000] { crc.update(Array(bytes[range])) }
-        #expect(crc.value == ~reference)
     }
 
     static let fixtureNames = ["small_f32", "counts_i8", "wide_f8", "empty_0x5", "empty_4x0", "unsorted_f8", "index64_f4"]
@@ -55,6 +78,87 @@ struct NPZTests {
         let path = scratch.file("corrupt.npz")
         try AtomicFile.write(bytes, to: path)
         #expect(throws: TensorFileError.self) { try CSRMatrix(npzAt: path) }
+    }
+
+    /// The bytes of the `compressed.npz` fixture, its first DEFLATE member, and where that
+    /// member's compressed data starts and its central directory entry is.
+    static func compressedFixture() throws -> (bytes: [UInt8], member: ZipReader.Member, dataStart: Int, directoryEntry: Int) {
+        let bytes = [UInt8](try Data(contentsOf: SharedData.fixture("tensor/compressed.npz")))
+        let (member, dataStart): (ZipReader.Member?, Int) = try bytes.withUnsafeBytes { raw in
+            let zip = try ZipReader(bytes: raw, path: "compressed.npz")
+            guard let member = zip.members.first(where: { $0.method == 8 }) else { return (nil, 0) }
+            return (member, try zip.rawData(of: member).baseAddress! - raw.baseAddress!)
+        }
+        let deflated = try #require(member)
+        let name = Array(deflated.name.utf8)
+        let signature: [UInt8] = [0x50, 0x4B, 0x01, 0x02]
+        var directoryEntry: Int?
+        for at in 0..<(bytes.count - 46 - name.count) where Array(bytes[at..<(at + 4)]) == signature {
+            if Array(bytes[(at + 46)..<(at + 46 + name.count)]) == name { directoryEntry = at }
+        }
+        return (bytes, deflated, dataStart, try #require(directoryEntry))
+    }
+
+    @Test("a corrupt DEFLATE stream names the file and the member")
+    func corruptDeflate() throws {
+        let scratch = try ScratchDirectory()
+        let fixture = try Self.compressedFixture()
+        let advice = "re-save with scipy.sparse.save_npz(..., compressed=False)"
+
+        // A final block of the reserved type 3.
+        var bytes = fixture.bytes
+        bytes[fixture.dataStart] = 0xFF
+        let invalid = scratch.file("invalid.npz")
+        try AtomicFile.write(bytes, to: invalid)
+        #expect {
+            try NPZArchive(contentsOf: invalid)
+        } throws: { error in
+            "\(error)" == "\(invalid): member \(fixture.member.name): corrupt compressed member (invalid block type); \(advice)"
+        }
+
+        // The member's data cut short: its compressed size in the central directory lowered.
+        bytes = fixture.bytes
+        let shorter = UInt32(fixture.member.compressedSize / 2)
+        withUnsafeBytes(of: shorter.littleEndian) { bytes.replaceSubrange((fixture.directoryEntry + 20)..<(fixture.directoryEntry + 24), with: $0) }
+        let truncated = scratch.file("truncated.npz")
+        try AtomicFile.write(bytes, to: truncated)
+        #expect {
+            try NPZArchive(contentsOf: truncated)
+        } throws: { error in
+            "\(error)" == "\(truncated): member \(fixture.member.name): corrupt compressed member (compressed data ends early); \(advice)"
+        }
+
+        // A stream that is whole but does not match the recorded CRC-32.
+        bytes = fixture.bytes
+        bytes[fixture.directoryEntry + 16] ^= 0x01
+        let mismatch = scratch.file("mismatch.npz")
+        try AtomicFile.write(bytes, to: mismatch)
+        #expect {
+            try NPZArchive(contentsOf: mismatch)
+        } throws: { error in
+            "\(error)" == "\(mismatch): member \(fixture.member.name): CRC-32 mismatch after decompression"
+        }
+    }
+
+    @Test("raw DEFLATE streams must decompress to exactly the expected size")
+    func inflateSizes() throws {
+        let fixture = try Self.compressedFixture()
+        let stream = Array(fixture.bytes[fixture.dataStart..<(fixture.dataStart + fixture.member.compressedSize)])
+        try stream.withUnsafeBytes { (raw) throws in
+            let whole = try inflateRaw(raw, expectedSize: fixture.member.size)
+            #expect(whole.count == fixture.member.size)
+            #expect {
+                try inflateRaw(raw, expectedSize: fixture.member.size - 1)
+            } throws: { error in
+                (error as? InflateFailure)?.message == "inflates to more than the expected \(fixture.member.size - 1) bytes"
+            }
+            #expect {
+                try inflateRaw(raw, expectedSize: fixture.member.size + 1)
+            } throws: { error in
+                (error as? InflateFailure)?.message == "inflated to \(fixture.member.size) bytes, expected \(fixture.member.size + 1)"
+            }
+            #expect(throws: InflateFailure.self) { try inflateRaw(UnsafeRawBufferPointer(start: nil, count: 0), expectedSize: 0) }
+        }
     }
 
     @Test("non-CSR and non-ZIP files are refused with a clear message")

@@ -81,18 +81,12 @@ public enum AtomicFile {
     /// and flushes each directory once.
     ///
     /// Each file's write-back starts as soon as it is written (on Linux), so that the flushes
-    /// at the end find the data on its way and mostly wait for the journal. A file with the
-    /// same bytes as one added before it to the same folder (a model's best weights, saved as
-    /// both `model.safetensors` and `best.safetensors`) becomes a second name of that file, a
-    /// hard link, instead of a second file to write and flush: nothing rewrites a file in
-    /// place, so the names never part. Files not committed (an error, or a batch dropped
-    /// without ``commit()``) are removed; targets keep their old contents.
+    /// at the end find the data on its way and mostly wait for the journal. Every file is its
+    /// own file, also when its bytes repeat another's in the batch. Files not committed (an
+    /// error, or a batch dropped without ``commit()``) are removed; targets keep their old
+    /// contents.
     public final class Batch {
         private var staged: [Staged] = []
-        /// The bytes of the files staged so far (up to ``linkLimit`` each), to find repeats.
-        private var contents: [(bytes: [UInt8], file: Staged)] = []
-        /// Larger files are never compared.
-        private let linkLimit = 1 << 20
 
         public init() {}
 
@@ -103,24 +97,13 @@ public enum AtomicFile {
         /// Writes `bytes` to a temporary file beside `path`, to be moved there by ``commit()``.
         /// - Throws: ``TensorFileError`` when the temporary file cannot be created or written.
         public func add(_ bytes: [UInt8], to path: String) throws {
-            let comparable = bytes.count <= linkLimit
-            if comparable, let earlier = contents.first(where: { $0.bytes == bytes }), let file = Staged(linking: earlier.file, to: path) {
-                staged.append(file)
-                return
-            }
-            let file = try Staged(path: path, startWriteback: true) { try $0.write(bytes) }
-            staged.append(file)
-            if comparable { contents.append((bytes, file)) }
+            staged.append(try Staged(path: path, startWriteback: true) { try $0.write(bytes) })
         }
 
         /// Writes `data` to a temporary file beside `path`, to be moved there by ``commit()``.
         /// - Throws: ``TensorFileError`` when the temporary file cannot be created or written.
         public func add(_ data: Data, to path: String) throws {
-            if data.count <= linkLimit {
-                try add([UInt8](data), to: path)
-            } else {
-                staged.append(try Staged(path: path, startWriteback: true) { output in try data.withUnsafeBytes { try output.write($0) } })
-            }
+            staged.append(try Staged(path: path, startWriteback: true) { output in try data.withUnsafeBytes { try output.write($0) } })
         }
 
         /// Flushes every file, then renames each into place in the order added, then flushes
@@ -149,9 +132,8 @@ public enum AtomicFile {
         let path: String
         let temporary: String
         let directory: String
-        /// The open temporary file; `nil` for a second name of another staged file, which that
-        /// file's flush covers.
-        private let output: FileOutput?
+        /// The open temporary file.
+        private let output: FileOutput
 
         /// Creates the temporary file and writes it through `body` (its buffer emptied), then,
         /// with `startWriteback` (on Linux), asks the kernel to start writing it to disk.
@@ -174,16 +156,6 @@ public enum AtomicFile {
             if startWriteback { _ = textclf_start_writeback(descriptor) }
         }
 
-        /// A temporary second name, beside `path`, for `file`'s temporary file; `nil` when
-        /// they are in different folders or the file system has no hard links.
-        init?(linking file: Staged, to path: String) {
-            (directory, temporary) = Self.temporaryName(for: path)
-            guard directory == file.directory, file.output != nil else { return nil }
-            self.path = path
-            output = nil
-            guard link(file.temporary, temporary) == 0 else { return nil }
-        }
-
         /// The folder of `path` and a fresh temporary name in it (`.<name>.tmp-<random>`).
         private static func temporaryName(for path: String) -> (directory: String, temporary: String) {
             // The directory part (with its slash) and the name, as strings: `URL` is slow to build.
@@ -196,7 +168,6 @@ public enum AtomicFile {
 
         /// Flushes the temporary file to disk.
         func sync() throws {
-            guard let output else { return }
             guard fsync(output.descriptorForSync) == 0 else {
                 throw TensorFileError(path: path, message: "cannot flush to disk: \(errnoText())")
             }
@@ -204,7 +175,7 @@ public enum AtomicFile {
 
         /// Closes the temporary file and renames it over the target.
         func install() throws {
-            output?.close()
+            output.close()
             guard rename(temporary, path) == 0 else {
                 throw TensorFileError(path: path, message: "cannot move the finished file into place: \(errnoText())")
             }
@@ -212,7 +183,7 @@ public enum AtomicFile {
 
         /// Closes and removes the temporary file.
         func discard() {
-            output?.close()
+            output.close()
             unlink(temporary)
         }
     }

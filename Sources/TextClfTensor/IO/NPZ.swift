@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 
 /// A numpy `.npz` archive: named ``NPYArray``s stored as `<name>.npy` ZIP members.
@@ -59,12 +60,13 @@ public struct NPZArchive: Equatable, Sendable {
             }
         case 8:
             let inflated: [UInt8]
-            do { inflated = try Inflater.inflate(raw, expectedSize: member.size) } catch let failure as Inflater.Failure {
+            do { inflated = try inflateRaw(raw, expectedSize: member.size) } catch {
                 throw TensorFileError(
                     path: path, member: member.name,
-                    message: "corrupt compressed member (\(failure.message)); re-save with scipy.sparse.save_npz(..., compressed=False)")
+                    message: "corrupt compressed member (\(error.message)); re-save with scipy.sparse.save_npz(..., compressed=False)")
             }
-            guard CRC32.checksum(inflated) == member.crc else {
+            let checksum = inflated.withUnsafeBytes { crc32Update(0, $0) }
+            guard checksum == member.crc else {
                 throw TensorFileError(path: path, member: member.name, message: "CRC-32 mismatch after decompression")
             }
             do { return try inflated.withUnsafeBytes { try NPYArray(decoding: $0, path: path) } } catch let error as TensorFileError {
@@ -95,6 +97,64 @@ public struct NPZArchive: Equatable, Sendable {
             try zip.finish()
         }
     }
+}
+
+/// Why a raw DEFLATE stream could not be decompressed.
+struct InflateFailure: Error {
+    var message: String
+}
+
+/// Decompresses the raw DEFLATE stream (RFC 1951, no zlib or gzip wrapper) of a ZIP member with
+/// zlib, into exactly `expectedSize` bytes.
+/// - Throws: ``InflateFailure`` when the stream is corrupt, ends early, or does not decompress
+///   to `expectedSize` bytes.
+/// - Complexity: O(`expectedSize`).
+func inflateRaw(_ input: UnsafeRawBufferPointer, expectedSize: Int) throws(InflateFailure) -> [UInt8] {
+    var stream = z_stream()
+    guard textclf_inflate_init_raw(&stream) == Z_OK else { throw InflateFailure(message: "zlib could not start inflating") }
+    defer { inflateEnd(&stream) }
+    // One byte of room past the expected size, so that a stream that decompresses to more is
+    // caught rather than cut short (and so that the output pointer is never null).
+    var output = [UInt8](repeating: 0, count: expectedSize + 1)
+    let chunk = Int(UInt32.max)
+    var status = Z_OK
+    output.withUnsafeMutableBytes { out in
+        var inputLeft = input.count
+        var outputLeft = out.count
+        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        // zlib counts its buffers in 32 bits: feed both in pieces of at most 4 GiB.
+        while status == Z_OK {
+            let inputPiece = min(inputLeft, chunk)
+            let outputPiece = min(outputLeft, chunk)
+            stream.avail_in = uInt(inputPiece)
+            stream.avail_out = uInt(outputPiece)
+            status = inflate(&stream, Z_NO_FLUSH)
+            inputLeft -= inputPiece - Int(stream.avail_in)
+            outputLeft -= outputPiece - Int(stream.avail_out)
+        }
+    }
+    let produced = Int(stream.total_out)
+    guard produced <= expectedSize else {
+        throw InflateFailure(message: "inflates to more than the expected \(expectedSize) bytes")
+    }
+    switch status {
+    case Z_STREAM_END where produced == expectedSize:
+        output.removeLast()
+        return output
+    case Z_STREAM_END:
+        throw InflateFailure(message: "inflated to \(produced) bytes, expected \(expectedSize)")
+    case Z_BUF_ERROR:
+        throw InflateFailure(message: "compressed data ends early")
+    default:
+        throw InflateFailure(message: stream.msg.map { String(cString: $0) } ?? "zlib error \(status)")
+    }
+}
+
+/// `crc` continued over `bytes` (zlib's `crc32_z`); start from 0 for the CRC-32 of ZIP members.
+func crc32Update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    guard let base = bytes.baseAddress, !bytes.isEmpty else { return crc }
+    return UInt32(crc32_z(uLong(crc), base.assumingMemoryBound(to: Bytef.self), bytes.count))
 }
 
 /// Streams `source` converted element by element into fixed-size chunks, so that widening a

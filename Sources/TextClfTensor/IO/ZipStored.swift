@@ -22,7 +22,7 @@ final class ZipStoredWriter {
 
     init(output: FileOutput) { self.output = output }
 
-    private var current: (name: String, nameBytes: [UInt8], offset: Int, crcPosition: Int, dataStart: Int, size: Int, crc: CRC32)?
+    private var current: (name: String, nameBytes: [UInt8], offset: Int, crcPosition: Int, dataStart: Int, size: Int, crc: UInt32)?
 
     /// Starts a member of exactly `size` bytes, to be given with ``write(_:)`` and closed with ``endMember()``.
     func beginMember(name: String, size: Int) throws {
@@ -49,12 +49,12 @@ final class ZipStoredWriter {
         header.append(UInt16(0))  // extra length
         header.bytes += nameBytes
         try output.write(header.bytes)
-        current = (name, nameBytes, offset, crcPosition, output.offset, size, CRC32())
+        current = (name, nameBytes, offset, crcPosition, output.offset, size, 0)
     }
 
     /// Appends bytes to the current member.
     func write(_ piece: UnsafeRawBufferPointer) throws {
-        current!.crc.update(piece)
+        current!.crc = crc32Update(current!.crc, piece)
         try output.write(piece)
     }
 
@@ -69,9 +69,9 @@ final class ZipStoredWriter {
         let written = output.offset - member.dataStart
         precondition(written == member.size, "ZIP member \(member.name) declared \(member.size) bytes but wrote \(written)")
         var patch = LittleEndianBytes()
-        patch.append(member.crc.value)
+        patch.append(member.crc)
         try output.overwrite(patch.bytes, at: member.crcPosition)
-        entries.append(Entry(name: member.nameBytes, crc: member.crc.value, size: UInt32(member.size), offset: UInt32(member.offset)))
+        entries.append(Entry(name: member.nameBytes, crc: member.crc, size: UInt32(member.size), offset: UInt32(member.offset)))
         current = nil
     }
 

@@ -208,22 +208,22 @@ struct Train: ParsableCommand {
         if let evaluation = outcome.validation,
             let best = result.bestEpoch.flatMap({ epoch in result.history.first { $0.epoch == epoch } }) ?? result.history.last
         {
-            let accuracy = best.validationAccuracy.map { cFormat("%.4f", $0) } ?? "-"
-            let f1 = best.validationMacroF1.map { cFormat("%.4f", $0) } ?? "-"
+            let accuracy = best.validationAccuracy.map { String(format: "%.4f", $0) } ?? "-"
+            let f1 = best.validationMacroF1.map { String(format: "%.4f", $0) } ?? "-"
             print("validation: accuracy \(accuracy), macro-F1 \(f1) (epoch \(best.epoch))")
             print("validation F1 per class (saved model): " + zip(outcome.encoder.classes, evaluation.metrics.perClass).map {
-                "\($0.0) \(cFormat("%.4f", $0.1.f1))"
+                "\($0.0) \(String(format: "%.4f", $0.1.f1))"
             }.joined(separator: ", "))
         }
         if let evaluation = outcome.test {
             print(
-                cFormat(
+                String(format:
                     "test: accuracy %.4f, macro-F1 %.4f, loss %.4f (%ld documents)", evaluation.metrics.accuracy,
                     evaluation.metrics.macro.f1, evaluation.loss, evaluation.count))
         }
         let elapsed = clock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("saved \(out) in " + cFormat("%.2f s", seconds))
+        print("saved \(out) in " + String(format: "%.2f s", seconds))
         if let json {
             let summary = TrainSummary(outcome: outcome, model: out, train: train, seconds: seconds)
             try AtomicFile.write(try summary.encoded(), to: json)
@@ -256,12 +256,12 @@ struct Train: ParsableCommand {
 extension Train {
     /// One line per epoch: losses, accuracies, macro-F1, learning rate and time.
     static func describe(_ record: EpochRecord) -> String {
-        var line = cFormat("epoch %ld: train loss %.4f, accuracy %.4f", record.epoch, record.trainLoss, record.trainAccuracy)
+        var line = String(format: "epoch %ld: train loss %.4f, accuracy %.4f", record.epoch, record.trainLoss, record.trainAccuracy)
         if let loss = record.validationLoss, let accuracy = record.validationAccuracy {
-            line += cFormat("; validation loss %.4f, accuracy %.4f", loss, accuracy)
-            if let f1 = record.validationMacroF1 { line += cFormat(", macro-F1 %.4f", f1) }
+            line += String(format: "; validation loss %.4f, accuracy %.4f", loss, accuracy)
+            if let f1 = record.validationMacroF1 { line += String(format: ", macro-F1 %.4f", f1) }
         }
-        line += cFormat("; lr %g; %.2f s", Double(record.learningRate), record.seconds)
+        line += String(format: "; lr %g; %.2f s", Double(record.learningRate), record.seconds)
         return line
     }
 }
@@ -619,7 +619,7 @@ final class ProgressBar {
         let filled = step.stepsPerEpoch == 0 ? width : width * step.step / step.stepsPerEpoch
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         printError(
-            cFormat("\repoch %ld [", step.epoch) + bar + cFormat("] %ld/%ld loss %.4f", step.step, step.stepsPerEpoch, step.loss),
+            String(format: "\repoch %ld [", step.epoch) + bar + String(format: "] %ld/%ld loss %.4f", step.step, step.stepsPerEpoch, step.loss),
             newline: false)
         drawn = true
     }
