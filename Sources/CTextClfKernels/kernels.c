@@ -391,43 +391,6 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
     }
 }
 
-long textclf_tally(long *restrict confusion, const ptrdiff_t *restrict labels, const ptrdiff_t *restrict predictions,
-                   long rows, long classes) {
-    long correct = 0;
-    if (classes == 2) {
-        // Counts from sums: both 1, label 1, prediction 1.
-        long both = 0, label_ones = 0, predicted_ones = 0;
-        for (long row = 0; row < rows; row++) {
-            both += labels[row] & predictions[row];
-            label_ones += labels[row];
-            predicted_ones += predictions[row];
-        }
-        confusion[3] += both;
-        confusion[2] += label_ones - both;
-        confusion[1] += predicted_ones - both;
-        confusion[0] += rows - label_ones - predicted_ones + both;
-        return rows - (label_ones - both) - (predicted_ones - both);
-    }
-    const long cells = classes * classes;
-    if (cells <= 64) {
-        // Consecutive rows count into four copies, added at the end: a handful of cells counted
-        // one after another would make each increment wait for the one before.
-        long banks[4][64] = {{0}};
-        for (long row = 0; row < rows; row++) {
-            const ptrdiff_t label = labels[row], predicted = predictions[row];
-            correct += label == predicted;
-            banks[row & 3][label * classes + predicted] += 1;
-        }
-        for (long cell = 0; cell < cells; cell++) confusion[cell] += banks[0][cell] + banks[1][cell] + banks[2][cell] + banks[3][cell];
-        return correct;
-    }
-    for (long row = 0; row < rows; row++) {
-        correct += labels[row] == predictions[row];
-        confusion[labels[row] * classes + predictions[row]] += 1;
-    }
-    return correct;
-}
-
 static inline uint64_t rotate_left(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 // `count` steps of xoshiro256**'s state, recording each step's `s1` (the output function's
@@ -473,93 +436,6 @@ void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long 
             memcpy(out + start + i, &selected, sizeof selected);
         }
     }
-}
-
-// The draws of textclf_bernoulli_fill, one bit each: bit i % 16 of out[i / 16] is set when
-// draw i keeps its value. The bits past `count` in the last word are zero.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void textclf_bernoulli_bits(uint64_t *restrict state, uint16_t *restrict out, long count, uint64_t threshold) {
-    uint64_t recorded[256];
-    uint8_t keeps[256];
-    for (long start = 0; start < count; start += 256) {
-        const long block = count - start < 256 ? count - start : 256;
-        xoshiro_steps(state, recorded, block);
-        for (long i = 0; i < block; i++) keeps[i] = (uint8_t)draw_keeps(recorded[i], threshold);
-        for (long i = block; i < 256; i++) keeps[i] = 0;
-        // Eight 0-or-1 bytes to the low byte: byte j times 2^(56 − 7j) lands on bit 56 + j, and
-        // every other product on a distinct bit above 63 or below 56, so nothing carries.
-        // `start` is a multiple of 256, so the block's words are whole words of `out`.
-        for (long word = 0; word * 16 < block; word++) {
-            uint64_t low, high;
-            memcpy(&low, keeps + word * 16, 8);
-            memcpy(&high, keeps + word * 16 + 8, 8);
-            const uint64_t spread = 0x0102040810204080ULL;
-            out[start / 16 + word] = (uint16_t)(((low * spread) >> 56) | (((high * spread) >> 56) << 8));
-        }
-    }
-}
-
-// The mask value bit `i` of `bits` stands for: `scale` when set, +0 when clear.
-static inline float mask_bit_value(const uint16_t *bits, long i, float scale) {
-    return ((bits[i >> 4] >> (i & 15)) & 1) ? scale : 0.0f;
-}
-
-// out[i] = x[i] · (bit i of `bits` ? scale : +0): the product with the float mask that
-// textclf_bernoulli_fill writes for the same draws, bit for bit.
-__attribute__((target("avx512f")))
-static void multiply_mask_bits_avx512(float *restrict out, const float *restrict x, const uint16_t *restrict bits,
-                                      long count, float scale) {
-    const __m512 value = _mm512_set1_ps(scale);
-    long i = 0;
-    for (; i + 16 <= count; i += 16) {
-        const __m512 mask = _mm512_maskz_mov_ps((__mmask16)bits[i / 16], value);
-        _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), mask));
-    }
-    if (i < count) {
-        const __mmask16 tail = (__mmask16)((1u << (count - i)) - 1);
-        const __m512 mask = _mm512_maskz_mov_ps((__mmask16)(bits[i / 16] & tail), value);
-        _mm512_mask_storeu_ps(out + i, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + i), mask));
-    }
-}
-
-__attribute__((target("avx2")))
-static void multiply_mask_bits_avx2(float *restrict out, const float *restrict x, const uint16_t *restrict bits,
-                                    long count, float scale) {
-    const __m256 value = _mm256_set1_ps(scale);
-    const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-    long i = 0;
-    for (; i + 8 <= count; i += 8) {
-        const __m256i byte = _mm256_set1_epi32((bits[i / 16] >> (i & 8)) & 0xff);
-        const __m256i set = _mm256_cmpeq_epi32(_mm256_and_si256(byte, lanes), lanes);
-        const __m256 mask = _mm256_and_ps(_mm256_castsi256_ps(set), value);
-        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), mask));
-    }
-    for (; i < count; i++) out[i] = x[i] * mask_bit_value(bits, i, scale);
-}
-
-static void multiply_mask_bits_plain(float *restrict out, const float *restrict x, const uint16_t *restrict bits,
-                                     long count, float scale) {
-    for (long i = 0; i < count; i++) out[i] = x[i] * mask_bit_value(bits, i, scale);
-}
-
-int textclf_multiply_mask_bits_using(int instruction_set, float *restrict out, const float *restrict x,
-                                     const uint16_t *restrict bits, long count, float scale) {
-    const int available = avx_instruction_set();
-    const int set = instruction_set == 0 ? available : instruction_set;
-    if (set < available || set > 3) return 0;
-    if (set == 1) {
-        multiply_mask_bits_avx512(out, x, bits, count, scale);
-    } else if (set == 2) {
-        multiply_mask_bits_avx2(out, x, bits, count, scale);
-    } else {
-        multiply_mask_bits_plain(out, x, bits, count, scale);
-    }
-    return 1;
-}
-
-void textclf_multiply_mask_bits(float *restrict out, const float *restrict x, const uint16_t *restrict bits, long count,
-                                float scale) {
-    textclf_multiply_mask_bits_using(0, out, x, bits, count, scale);
 }
 
 // A few recent results per thread, keyed by the arguments' bits.

@@ -202,15 +202,6 @@ public final class Trainer {
     public var onLog: ((String) -> Void)?
     /// Checked after each batch; set it (from any thread) to stop with a resumable state.
     public let cancellation = CancellationFlag()
-    /// Whether a dense MLP may train through ``DenseMLPSteps`` (the tests turn it off to
-    /// compare with the layer-by-layer steps).
-    var usesDenseSteps = true
-    /// Whether the last ``fit(train:validation:)`` trained through ``DenseMLPSteps``.
-    private(set) var trainedDenseSteps = false
-    /// How ``DenseMLPSteps`` draws dropout masks, when set (the tests compare the ways): the
-    /// most values it draws ahead for an epoch (0: each batch's at its step), and whether it
-    /// makes the later epochs' orders and masks on another core.
-    var denseMaskDrawing: (limit: Int, ahead: Bool)?
 
     /// Whether a stop was requested; setting it requests one.
     public var shouldStop: Bool {
@@ -268,34 +259,6 @@ public final class Trainer {
             try optimizer.loadStateDictionary(saved, for: model.parameters)
         }
         defer { state.optimizerState = optimizer.stateDictionary(for: model.parameters) }
-        // Dense MLPs train on buffers of their own (bit for bit the same steps), when they can.
-        // They start with the first whole epoch: an epoch a cancelled run stopped in is
-        // finished through the layers (the same steps), from where it stopped.
-        let denseEligible = if case .dense = train.features { usesDenseSteps } else { false }
-        var dense: DenseMLPSteps?
-        func makeDense() {
-            dense = DenseMLPSteps(model: model, optimizer: optimizer, options: options, classWeights: classWeights, train: train)
-            if let dense, let drawing = denseMaskDrawing {
-                dense.epochMaskLimit = drawing.limit
-                dense.drawsAhead = drawing.ahead
-            }
-            trainedDenseSteps = trainedDenseSteps || dense != nil
-        }
-        trainedDenseSteps = false
-        // The validation set goes through them too when its labels are class indices (others
-        // make the layers' loss throw, with its message).
-        let denseValidation: Bool
-        if let validation, case .dense(let features) = validation.features, features.rank == 2,
-            features.shape[1] == model.architecture.features
-        {
-            denseValidation = validation.labels.allSatisfy { (0..<model.classCount).contains($0) }
-        } else {
-            denseValidation = false
-        }
-        // When training stops with an error: runs before the state is read above, so the
-        // optimizer has its state back by then. (It throws only for tensors of other shapes
-        // than the parameters', which it never has; a second call does nothing.)
-        defer { try? dense?.finish() }
         epochs: while state.epochsCompleted < options.epochs {
             let epochIndex = state.epochsCompleted
             let epoch = epochIndex + 1
@@ -315,50 +278,25 @@ public final class Trainer {
                 try resume(partial)
                 (step, lossSum, correct, seen, confusion) = (partial.steps, partial.lossSum, partial.correct, partial.seen, partial.confusion)
                 (windowLoss, windowSteps, earlierSeconds) = (partial.windowLoss, partial.windowSteps, partial.seconds)
-            } else if denseEligible && dense == nil {
-                makeDense()
             }
             state.partialEpoch = nil
-            let epochDense = step == 0 ? dense : nil
-            // Dense MLP steps take their batches' rows in the loader's order themselves.
-            var batches = epochDense == nil ? loader.batches(epoch: epochIndex, from: step).makeIterator() : nil
-            let denseBatches = min(loader.batchesPerEpoch, stepsPerEpoch)
-            epochDense?.beginEpoch(loader: loader, batchCount: denseBatches, epoch: epochIndex, seed: options.seed, epochs: options.epochs)
-            while step < stepsPerEpoch {
-                let batch: Batch?
-                if epochDense != nil {
-                    guard step < denseBatches else { break }
-                    batch = nil
-                } else {
-                    guard let next = batches?.next() else { break }
-                    batch = next
-                }
+            var batches = loader.batches(epoch: epochIndex, from: step).makeIterator()
+            while step < stepsPerEpoch, let batch = batches.next() {
                 step += 1
                 do {
-                    let lossValue: Float
-                    let rows: Int
-                    if let epochDense {
-                        lossValue = try epochDense.step()
-                        guard lossValue.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
-                        rows = epochDense.batchRows
-                        correct += epochDense.tally(into: &confusion)
-                    } else if let batch {
-                        rows = batch.count
-                        for parameter in parameters { parameter.zeroGradient() }
-                        let logits = try model.forward(input(batch.features))
-                        let loss = try model.loss(logits: logits, labels: batch.labels, classWeights: classWeights)
-                        lossValue = loss.value
-                        guard lossValue.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
-                        _ = try model.backward(loss.gradient, needsInputGradient: false)
-                        if let clip = options.clipNorm { try clipGradientNorm(parameters, maxNorm: clip) }
-                        try optimizer.step(parameters)
-                        let predictions = LogisticRegression.predictionsOf(logits)
-                        for (p, t) in zip(predictions, batch.labels) {
-                            if p == t { correct += 1 }
-                            if p >= 0 && p < classCount && t >= 0 && t < classCount { confusion[t * classCount + p] += 1 }
-                        }
-                    } else {
-                        preconditionFailure("the layer-by-layer step without a batch")
+                    let rows = batch.count
+                    for parameter in parameters { parameter.zeroGradient() }
+                    let logits = try model.forward(input(batch.features))
+                    let loss = try model.loss(logits: logits, labels: batch.labels, classWeights: classWeights)
+                    let lossValue = loss.value
+                    guard lossValue.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
+                    _ = try model.backward(loss.gradient, needsInputGradient: false)
+                    if let clip = options.clipNorm { try clipGradientNorm(parameters, maxNorm: clip) }
+                    try optimizer.step(parameters)
+                    let predictions = LogisticRegression.predictionsOf(logits)
+                    for (p, t) in zip(predictions, batch.labels) {
+                        if p == t { correct += 1 }
+                        if p >= 0 && p < classCount && t >= 0 && t < classCount { confusion[t * classCount + p] += 1 }
                     }
                     lossSum += Double(lossValue) * Double(rows)
                     seen += rows
@@ -393,7 +331,7 @@ public final class Trainer {
                 record.trainMacroF1 = ClassificationMetrics(confusion: rows).macro.f1
             }
             if let validation {
-                let evaluation = try evaluate(validation, classWeights: classWeights, dense: denseValidation ? dense : nil)
+                let evaluation = try evaluate(validation, classWeights: classWeights)
                 record.validationLoss = evaluation.loss
                 record.validationAccuracy = evaluation.metrics.accuracy
                 record.validationMacroF1 = evaluation.metrics.macro.f1
@@ -415,8 +353,6 @@ public final class Trainer {
                 break epochs
             }
         }
-        // The optimizer's state and the last gradients, before the best weights are restored.
-        try dense?.finish()
         model.isTraining = false
         var restored = false
         state.lastState = nil
@@ -469,19 +405,13 @@ public final class Trainer {
     }
 
     /// The mean loss (weighted by class weights as in training) and metrics of the model on
-    /// `dataset`, in evaluation mode, in batches of ``TrainingOptions/batchSize``.
+    /// `dataset`, in evaluation mode, in batches of ``TrainingOptions/batchSize`` rows or 256, whichever is more.
     public func evaluate(_ dataset: Dataset, classWeights: [Float]? = nil) throws -> (loss: Double, metrics: ClassificationMetrics) {
-        try CPUBackend.withSubnormalsFlushed { try evaluate(dataset, classWeights: classWeights, dense: nil) }
+        try CPUBackend.withSubnormalsFlushed { try evaluateFlushed(dataset, classWeights: classWeights) }
     }
 
-    /// ``evaluate(_:classWeights:)``, through `dense` when given (the same numbers).
-    private func evaluate(
-        _ dataset: Dataset, classWeights: [Float]?, dense: DenseMLPSteps?
-    ) throws -> (loss: Double, metrics: ClassificationMetrics) {
-        if let dense {
-            let (loss, predictions) = dense.evaluate(dataset, batchSize: options.batchSize)
-            return (loss, ClassificationMetrics(predictions: predictions, truth: dataset.labels, classCount: model.classCount))
-        }
+    /// ``evaluate(_:classWeights:)`` once subnormals are flushed.
+    private func evaluateFlushed(_ dataset: Dataset, classWeights: [Float]?) throws -> (loss: Double, metrics: ClassificationMetrics) {
         let wasTraining = model.isTraining
         model.isTraining = false
         defer { model.isTraining = wasTraining }
@@ -489,7 +419,8 @@ public final class Trainer {
         predictions.reserveCapacity(dataset.count)
         var lossSum = 0.0, weightSum = 0.0
         var start = 0
-        let size = DenseMLPSteps.evaluationRows(batchSize: options.batchSize)
+        // Batches of at least 256 rows: fewer, larger products than training's batches.
+        let size = max(options.batchSize, 256)
         while start < dataset.count {
             let end = min(start + size, dataset.count)
             let labels = Array(dataset.labels[start..<end])

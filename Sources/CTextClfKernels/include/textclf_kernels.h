@@ -65,12 +65,6 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
                                    const ptrdiff_t *restrict targets, const float *restrict weights, float divisor,
                                    ptrdiff_t *restrict argmax);
 
-/// Adds each of `rows` (label, prediction) pairs to `confusion` (`classes × classes`, row-major,
-/// one row per label) and returns how many predictions equal their labels. Every label and
-/// prediction must be a column.
-long textclf_tally(long *restrict confusion, const ptrdiff_t *restrict labels, const ptrdiff_t *restrict predictions,
-                   long rows, long classes);
-
 /// `out[i] = e^values[i]` for `count` values, within 1.01 ulp, the same bits on every CPU (a
 /// vectorised polynomial, not the C library's `expf`): the exponential of the softmax kernels.
 /// `out` is either `values` or memory that does not overlap it.
@@ -95,22 +89,6 @@ int textclf_log_using(int instruction_set, float *out, const float *values, long
 /// value : 0` one after another.
 void textclf_bernoulli_fill(uint64_t *restrict state, float *restrict out, long count, uint64_t threshold,
                             uint32_t pattern);
-
-/// The same draws as ``textclf_bernoulli_fill``, one bit each instead of a float: bit `i % 16`
-/// of `out[i / 16]` (lowest bit first) is set when draw `i` keeps its value; the bits past
-/// `count` in the last word are zero.
-void textclf_bernoulli_bits(uint64_t *restrict state, uint16_t *restrict out, long count, uint64_t threshold);
-
-/// `out[i] = x[i] · m` with `m` = `scale` when bit `i % 16` of `bits[i / 16]` is set, else +0:
-/// the product with the float mask of the same draws, bit for bit.
-void textclf_multiply_mask_bits(float *restrict out, const float *restrict x, const uint16_t *restrict bits, long count,
-                                float scale);
-
-/// ``textclf_multiply_mask_bits`` by one implementation: `instruction_set` 1 for AVX-512, 2
-/// for AVX2, 3 for the baseline, 0 for the best this CPU runs. Returns 0 (computing nothing)
-/// when the CPU lacks the instructions asked for. For tests: every version gives the same bits.
-int textclf_multiply_mask_bits_using(int instruction_set, float *restrict out, const float *restrict x,
-                                     const uint16_t *restrict bits, long count, float scale);
 
 /// Stops OpenBLAS's worker threads when its build has them (`blas_thread_shutdown_`, a weak
 /// reference); OpenBLAS starts them again for the first product that runs on several threads.

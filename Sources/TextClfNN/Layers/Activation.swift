@@ -119,20 +119,11 @@ public final class Dropout: Layer {
         generator.fillBernoulli(values, probability: 1 - probability, value: maskValue(probability: probability))
     }
 
-    /// The same draws as ``drawMask(probability:generator:into:)`` for `count` values, as bits:
-    /// bit `i % 16` of `words[i / 16]` is set where that mask holds
-    /// ``maskValue(probability:)``, clear where it holds 0.
-    package static func drawMaskBits(
-        probability: Float, generator: inout RandomGenerator, into words: UnsafeMutablePointer<UInt16>, count: Int
-    ) {
-        generator.fillBernoulliBits(words, count: count, probability: 1 - probability)
-    }
-
     /// The value a mask keeps: `1 / (1 − p)`, or 0 when `p` is 1.
     package static func maskValue(probability: Float) -> Float { probability < 1 ? 1 / (1 - probability) : 0 }
 
-    /// The generator that the next masks come from. Setting it stands for masks drawn
-    /// elsewhere from the same stream (the dense MLP steps draw an epoch's masks ahead).
+    /// The generator that the next masks come from. A checkpoint saves it, and a resumed run
+    /// sets it to go on drawing where an interrupted epoch stopped.
     package var maskGenerator: RandomGenerator {
         get { generator }
         set { generator = newValue }

@@ -80,19 +80,6 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable {
         (s0, s1, s2, s3) = state
     }
 
-    /// The draws of ``fillBernoulli(_:probability:value:)`` for `count` values, one bit each:
-    /// bit `i % 16` of `words[i / 16]` is set where that method would write `value`. The
-    /// generator ends where it would.
-    package mutating func fillBernoulliBits(_ words: UnsafeMutablePointer<UInt16>, count: Int, probability: Float) {
-        guard count > 0 else { return }
-        let threshold = UInt64((probability * 0x1p24).rounded(.up))
-        var state = (s0, s1, s2, s3)
-        withUnsafeMutableBytes(of: &state) { raw in
-            textclf_bernoulli_bits(raw.baseAddress!.assumingMemoryBound(to: UInt64.self), words, count, threshold)
-        }
-        (s0, s1, s2, s3) = state
-    }
-
     /// A uniform value in `[0, 1)` with 24 random bits: every representable multiple of 2⁻²⁴,
     /// equally likely (the top bits are used, xoshiro's strongest).
     public mutating func nextFloat() -> Float {
