@@ -81,6 +81,7 @@ struct ResumeCommandTests {
             #expect(result.status == 64, "\(given): \(result.standardError)")
             #expect(result.standardError.contains("\(given[0]) is \(saved) in the saved run"), "\(result.standardError)")
             #expect(result.standardError.contains("given \(given[1])"), "\(result.standardError)")
+            #expect(result.standardError.contains("Usage: textclf train ") && result.standardError.contains("See 'textclf train --help'"))
         }
         // The same value, spelled otherwise, is no change.
         let same = try TextClfBinary.run(["train", train, "--out", out, "--resume", "--epochs", "1", "--batch-size=16", "--seed", "3"])

@@ -214,6 +214,13 @@ struct PipelineExpansion {
         do {
             try expansion.checkDataPaths()
             try command.run()
+        } catch let error as ValidationError {
+            // A usage error found while running (say, an option `train --resume` may not
+            // change) shows the usage of the command that ran, not the root's.
+            let ran = type(of: command)
+            let name = ran._commandName
+            printError(ran.fullMessage(for: error).replacingOccurrences(of: "See '\(name) --help'", with: "See 'textclf \(name) --help'"))
+            Foundation.exit(ran.exitCode(for: error).rawValue)
         } catch {
             root.exit(withError: error)
         }
