@@ -112,28 +112,7 @@ extension Predict {
         let plain = !label.isEmpty && !label.unicodeScalars.contains { scalar in
             scalar.properties.isWhitespace || scalar == "=" || scalar == "\"" || scalar == "\\" || scalar.value < 0x20 || scalar.value == 0x7F
         }
-        return plain ? label : jsonString(label)
-    }
-
-    /// `text` as a JSON string literal.
-    static func jsonString(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    result += String(format: "\\u%04x", scalar.value)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
+        return plain ? label : OutputBuffer.jsonString(label)
     }
 
     /// Runs `texts` through the saved features and the classifier in batches of `batchSize`,

@@ -37,9 +37,23 @@ final class OutputBuffer {
         if bytes.count >= capacity { flush() }
     }
 
-    /// Writes `part` as the inside of a JSON string: quotes, backslashes and control
-    /// characters escaped, other characters as raw UTF-8 (like `json.dumps(..., ensure_ascii=False)`).
+    /// Writes `part` as the inside of a JSON string (see ``appendJSONStringContent(_:to:)``).
     func writeJSONStringContent(_ part: UnsafeBufferPointer<UInt8>) {
+        Self.appendJSONStringContent(part, to: &bytes)
+        if bytes.count >= capacity { flush() }
+    }
+
+    /// Writes `text` as a quoted JSON string.
+    func writeJSONString(_ text: String) {
+        var copy = text
+        write(0x22)
+        copy.withUTF8 { writeJSONStringContent($0) }
+        write(0x22)
+    }
+
+    /// Appends `part` as the inside of a JSON string: quotes, backslashes and control
+    /// characters escaped, other characters as raw UTF-8 (like `json.dumps(..., ensure_ascii=False)`).
+    static func appendJSONStringContent(_ part: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
         for byte in part {
             switch byte {
             case 0x22: bytes.append(0x5C); bytes.append(0x22)
@@ -53,15 +67,15 @@ final class OutputBuffer {
             default: bytes.append(byte)
             }
         }
-        if bytes.count >= capacity { flush() }
     }
 
-    /// Writes `text` as a quoted JSON string.
-    func writeJSONString(_ text: String) {
+    /// `text` as a quoted JSON string, escaped as ``writeJSONString(_:)`` writes it.
+    static func jsonString(_ text: String) -> String {
+        var bytes: [UInt8] = [0x22]
         var copy = text
-        write(0x22)
-        copy.withUTF8 { writeJSONStringContent($0) }
-        write(0x22)
+        copy.withUTF8 { appendJSONStringContent($0, to: &bytes) }
+        bytes.append(0x22)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func flush() {
