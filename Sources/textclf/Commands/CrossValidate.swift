@@ -107,7 +107,7 @@ struct CrossValidate: ParsableCommand {
         metrics = report.runMetrics
         print(report.table(), terminator: "")
         if let json {
-            try AtomicFile.write(try report.json(), to: json)
+            try SummaryFile.write(report.summary(), to: json)
             progress.line("wrote \(json)")
         }
         if report.interrupted {
@@ -251,8 +251,8 @@ struct CrossValidation {
             return text
         }
 
-        /// Everything as JSON: the folds, the classes, every row and the summaries.
-        func json() throws -> Data {
+        /// What `--json` writes: the folds, the classes, every row and the summaries.
+        func summary() -> some Encodable {
             struct Document: Encodable {
                 var folds: Int
                 var seed: UInt64
@@ -270,9 +270,7 @@ struct CrossValidation {
                 folds: folds, seed: seed, classes: classes, rows: rows,
                 mean: Dictionary(uniqueKeysWithValues: zip(names, means)),
                 sd: Dictionary(uniqueKeysWithValues: zip(names, deviations.map { $0.isNaN ? nil : $0 })), interrupted: interrupted)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            return try encoder.encode(document) + Data("\n".utf8)
+            return document
         }
     }
 

@@ -349,9 +349,7 @@ struct Search: ParsableCommand {
             }
         }
         if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(summary) + Data("\n".utf8), to: json)
+            try SummaryFile.write(summary, to: json)
             progress.line("wrote \(json)")
         }
         if state.budgetReached {

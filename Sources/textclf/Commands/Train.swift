@@ -226,7 +226,7 @@ struct Train: ParsableCommand {
         print("saved \(out) in " + String(format: "%.2f s", seconds))
         if let json {
             let summary = TrainSummary(outcome: outcome, model: out, train: train, seconds: seconds)
-            try AtomicFile.write(try summary.encoded(), to: json)
+            try SummaryFile.write(summary, to: json)
             progress.line("wrote \(json)")
         }
         if case .cancelled(let epoch, let step) = result.stoppingReason {
@@ -320,14 +320,6 @@ struct TrainSummary: Encodable {
         validation = outcome.validation.map { Scores($0, classes: outcome.encoder.classes) }
         test = outcome.test.map { Scores($0, classes: outcome.encoder.classes) }
         self.seconds = seconds
-    }
-
-    /// Pretty, sorted JSON with a final newline; NaN and infinities as strings.
-    func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try encoder.encode(self) + Data("\n".utf8)
     }
 }
 

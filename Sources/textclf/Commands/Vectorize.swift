@@ -247,9 +247,7 @@ struct Vectorize: ParsableCommand {
         var summary = summary
         summary.seconds = seconds(since: started, clock)
         if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(summary) + Data("\n".utf8), to: json)
+            try SummaryFile.write(summary, to: json)
         }
         progress.line("wrote \(out) in \(String(format: "%.3f", summary.seconds)) s")
         if let json { progress.line("wrote \(json)") }
