@@ -158,6 +158,9 @@ public enum ModelFile {
         let model = document.architecture.makeModel(seed: 0)
         let weightsPath = path(directory, "model.safetensors")
         try loadWeights(into: model, path: weightsPath)
+        if let partial = document.training?.partialEpoch, let problem = partial.problem(for: model) {
+            throw ModelFileError(path: jsonPath, message: problem)
+        }
         if document.training != nil {
             let bestPath = path(directory, "best.safetensors")
             if FileManager.default.fileExists(atPath: bestPath) {

@@ -152,6 +152,24 @@ public struct PartialEpoch: Sendable, Hashable, Codable {
     public var seconds: Double
     /// Each dropout layer's generator (first to last) as ``RandomGenerator/checkpoint`` writes it.
     public var dropoutGenerators: [String]
+
+    /// What makes this state unusable for `model`, or `nil` when it fits: counts that cannot
+    /// be, a confusion matrix of another size, generators that do not parse or are not one
+    /// per dropout layer.
+    public func problem(for model: any Classifier) -> String? {
+        let classes = model.architecture.classes
+        let dropouts = model.layers.filter { $0 is Dropout }.count
+        if steps < 1 || seen < 0 || correct < 0 || correct > seen || windowSteps < 0 {
+            return "the interrupted epoch \(epoch)'s counts are impossible"
+        }
+        if confusion.count != classes * classes || confusion.contains(where: { $0 < 0 }) {
+            return "the interrupted epoch \(epoch)'s confusion counts are not \(classes) × \(classes) counts"
+        }
+        if dropoutGenerators.count != dropouts || dropoutGenerators.contains(where: { RandomGenerator(checkpoint: $0) == nil }) {
+            return "the interrupted epoch \(epoch) needs \(dropouts) dropout generator\(dropouts == 1 ? "" : "s") of 64 hex digits"
+        }
+        return nil
+    }
 }
 
 /// Thread-safe cancellation flag, settable from a signal handler's dispatch source or another thread.
@@ -377,16 +395,9 @@ public final class Trainer {
     /// epoch (after ``Classifier/prepareEpoch(_:seed:)`` for that epoch).
     /// - Throws: ``ModelFileError`` when the state does not fit this model and run.
     private func resume(_ partial: PartialEpoch) throws {
+        if let problem = partial.problem(for: model) { throw ModelFileError(path: "the resumed training state", message: problem) }
         let dropouts = model.layers.compactMap { $0 as? Dropout }
-        let classCount = model.architecture.classes
         let generators = partial.dropoutGenerators.compactMap(RandomGenerator.init(checkpoint:))
-        guard generators.count == dropouts.count, generators.count == partial.dropoutGenerators.count,
-            partial.confusion.count == classCount * classCount, partial.steps >= 1, partial.seen >= 0,
-            partial.correct >= 0
-        else {
-            throw ModelFileError(
-                path: "model.json", message: "the interrupted epoch \(partial.epoch)'s state does not fit this \(model.architecture.kind.rawValue)")
-        }
         for (dropout, generator) in zip(dropouts, generators) { dropout.maskGenerator = generator }
     }
 

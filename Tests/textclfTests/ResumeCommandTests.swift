@@ -108,6 +108,38 @@ struct ResumeCommandTests {
         #expect(FileManager.default.contents(atPath: out + "/model.json") == json)
     }
 
+    @Test func aTamperedInterruptedEpochIsAnErrorNamingTheFile() throws {
+        let folder = try TemporaryFolder()
+        let train = try folder.write("train.tsv", TrainCommandTests.corpus(100, seed: 20))
+        let out = folder.url.appendingPathComponent("m").path
+        #expect(try TextClfBinary.run(["train", train, "--model", "mlp", "--hidden", "4", "--dropout", "0.2", "--epochs", "1", "--out", out, "--quiet"]).status == 0)
+        let jsonPath = out + "/model.json"
+        let good = try #require(FileManager.default.contents(atPath: jsonPath))
+        let partial: [String: Any] = [
+            "epoch": 2, "steps": 1, "lossSum": 0.5, "correct": 1, "seen": 2, "confusion": [1, 0, 1],
+            "windowLoss": 0.5, "windowSteps": 1, "seconds": 0.1, "dropoutGenerators": [String(repeating: "1", count: 64)],
+        ]
+        for (change, message) in [
+            ({ (p: inout [String: Any]) in p["confusion"] = [1, 0, 1] }, "confusion counts are not 2 × 2"),
+            ({ (p: inout [String: Any]) in p["confusion"] = [1, 0, 1, 0]; p["dropoutGenerators"] = ["zz"] }, "dropout generator"),
+            ({ (p: inout [String: Any]) in p["confusion"] = [1, 0, 1, 0]; p["steps"] = 0 }, "counts are impossible"),
+        ] {
+            var object = try #require(try JSONSerialization.jsonObject(with: good) as? [String: Any])
+            var training = try #require(object["training"] as? [String: Any])
+            var tampered = partial
+            change(&tampered)
+            training["partialEpoch"] = tampered
+            object["training"] = training
+            let bytes = try JSONSerialization.data(withJSONObject: object)
+            try bytes.write(to: URL(fileURLWithPath: jsonPath))
+            let before = Self.stateBytes(out)
+            let result = try TextClfBinary.run(["train", train, "--out", out, "--resume", "--epochs", "3"])
+            #expect(result.status == 1, "\(result.standardError)")
+            #expect(result.standardError.contains(jsonPath) && result.standardError.contains(message), "\(result.standardError)")
+            #expect(Self.stateBytes(out) == before && FileManager.default.contents(atPath: jsonPath) == bytes)
+        }
+    }
+
     @Test func changesThatMayApplyAreRecorded() throws {
         let folder = try TemporaryFolder()
         let train = try folder.write("train.tsv", TrainCommandTests.corpus(100, seed: 15))
