@@ -22,6 +22,8 @@ public final class Parameter {
     /// The gradient the last ``zeroGradient()`` dropped, kept so that the next backward pass
     /// can write the new gradient into its memory instead of allocating.
     var retiredGradient: Tensor?
+    /// The memory ``denseGradient()`` densifies a row-sparse gradient into.
+    var densifiedGradient: Tensor?
 
     /// Creates a parameter.
     public init(name: String, value: Tensor, isPenalized: Bool = true) {
@@ -47,14 +49,30 @@ public final class Parameter {
     }
 
     /// The gradient as a dense tensor (a row-sparse one is densified; zeros if none).
+    ///
+    /// A row-sparse gradient is densified into memory the parameter keeps for the purpose and
+    /// reuses at the next call, once the caller has let go of the previous result.
     public func denseGradient() -> Tensor {
-        if let gradient {
-            guard let sparseGradient else { return gradient }
-            var total = gradient
-            try! value.device.backend.axpy(1, sparseGradient.densified().to(value.device), &total)
-            return total
+        guard let sparseGradient else { return gradient ?? Tensor.zeros(value.shape, device: value.device) }
+        var total = densifiedGradient.flatMap { $0.shape == value.shape && $0.device == value.device ? $0 : nil }
+            ?? Tensor.zeros(value.shape, device: value.device)
+        densifiedGradient = nil
+        try! value.device.backend.densify(sparseGradient, adding: gradient, into: &total)
+        densifiedGradient = total
+        return total
+    }
+
+    /// Throws ``TensorError/nonFinite(what:index:)`` naming the gradient (`gradient of NAME`)
+    /// and the position, in the dense gradient, of its first NaN or infinite value. Checks the
+    /// dense part and the stored rows of the row-sparse part, without densifying.
+    public func checkGradientFinite() throws {
+        var first = gradient?.firstNonFiniteIndex()
+        if let sparseGradient, let index = sparseGradient.values.firstNonFiniteIndex() {
+            let columns = sparseGradient.values.columns
+            let position = sparseGradient.rowIndices[index / columns] * columns + index % columns
+            first = min(first ?? position, position)
         }
-        return sparseGradient?.densified().to(value.device) ?? Tensor.zeros(value.shape, device: value.device)
+        if let first { throw TensorError.nonFinite(what: "gradient of \(name)", index: first) }
     }
 
     /// Adds `delta` to the dense gradient.

@@ -125,6 +125,34 @@ struct OptimizerTests {
         #expect(a.value.scalars == d.value.scalars)
     }
 
+    @Test("Adam on row-sparse gradients that touch other rows each step follows the dense trajectory", arguments: Device.allCases)
+    func sparseAdamReusesItsDensifiedGradient(device: Device) throws {
+        let initial = (0..<24).map { Float($0) * 0.05 - 0.6 }
+        let sparse = Parameter(name: "w", value: try Tensor(shape: [6, 4], values: initial, device: device))
+        let dense = Parameter(name: "w", value: try Tensor(shape: [6, 4], values: initial, device: device))
+        let (sparseAdam, denseAdam) = (Adam(learningRate: 0.01), Adam(learningRate: 0.01))
+        var addresses = Set<UnsafePointer<Float>?>()
+        for (step, rows) in [[0, 5], [2], [1, 3, 4], [5], [0, 2]].enumerated() {
+            let values = (0..<rows.count * 4).map { Float($0 + step) * 0.25 - 1 }
+            let gradient = RowSparseTensor(rowCount: 6, rowIndices: rows, values: try Tensor(shape: [rows.count, 4], values: values, device: device))
+            // One step also has a dense part (a weight used with dense and sparse input).
+            let densePart = step == 3 ? Tensor.full([6, 4], 0.5, device: device) : nil
+            sparse.zeroGradient()
+            dense.zeroGradient()
+            sparse.sparseGradient = gradient
+            sparse.gradient = densePart
+            var full = gradient.densified().to(device)
+            if let densePart { try device.backend.axpy(1, densePart, &full) }
+            dense.gradient = full
+            try sparseAdam.step([sparse])
+            try denseAdam.step([dense])
+            #expect(sparse.value.scalars == dense.value.scalars, "step \(step)")
+            addresses.insert(sparse.denseGradient().withUnsafeBufferPointer { $0.baseAddress })
+        }
+        // Every densified gradient was written into the same memory.
+        #expect(addresses.count == 1)
+    }
+
     @Test("a non-finite gradient throws an error naming the parameter")
     func nonFinite() throws {
         for optimizer: any Optimizer in [SGD(learningRate: 0.1), SGD(learningRate: 0.1, momentum: 0.9), Adam(), AdamW(), Adagrad(), RMSprop()] {

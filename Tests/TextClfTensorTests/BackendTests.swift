@@ -181,6 +181,9 @@ struct BackendAgreementTests {
             func logSoftmaxRows(_ x: Tensor) -> Tensor { base.logSoftmaxRows(x) }
             func gatherRows(_ x: Tensor, _ indices: [Int]) throws -> Tensor { try base.gatherRows(x, indices) }
             func scatterAddRows(_ rows: Tensor, _ indices: [Int], into x: inout Tensor) throws { try base.scatterAddRows(rows, indices, into: &x) }
+            func densify(_ sparse: RowSparseTensor, adding dense: Tensor?, into x: inout Tensor) throws {
+                try base.densify(sparse, adding: dense, into: &x)
+            }
             func sparseMultiply(_ x: CSRMatrix, _ w: Tensor) throws -> Tensor { try base.sparseMultiply(x, w) }
             func sparseTransposedMultiply(_ x: CSRMatrix, _ g: Tensor) throws -> RowSparseTensor { try base.sparseTransposedMultiply(x, g) }
             func apply(_ kernel: ElementwiseKernel, to tensors: inout [Tensor]) throws { try base.apply(kernel, to: &tensors) }
@@ -359,7 +362,28 @@ struct BackendAgreementTests {
             #expect(onCPU.rowIndices == x.touchedColumns().map(Int.init))
             expectAgree(onCPU.values, onReference.values, "Xᵀ·G \(shape)")
             expectAgree(onCPU.densified(), onReference.densified(), "Xᵀ·G dense \(shape)")
+
+            // densify overwrites all of a reused buffer: with a dense part, and without one.
+            let dense = tensorPair([shape.columns, shape.n], seed: 150 + UInt64(index))
+            var intoCPU = Tensor.full([shape.columns, shape.n], 7, device: .cpu)
+            var intoReference = Tensor.full([shape.columns, shape.n], 7, device: .reference)
+            try cpu.densify(onCPU, adding: dense.cpu, into: &intoCPU)
+            try reference.densify(onReference, adding: dense.reference, into: &intoReference)
+            expectAgree(intoCPU, intoReference, "dense + Xᵀ·G \(shape)")
+            // (A result without rows densifies to no columns.)
+            let full = onCPU.rowIndices.isEmpty ? Tensor.zeros([shape.columns, shape.n], device: .cpu) : onCPU.densified()
+            var sum = dense.cpu
+            try cpu.axpy(1, full, &sum)
+            #expect(intoCPU.scalars == sum.scalars, "dense + Xᵀ·G is the dense sum \(shape)")
+            try cpu.densify(onCPU, adding: nil, into: &intoCPU)
+            try reference.densify(onReference, adding: nil, into: &intoReference)
+            #expect(intoCPU.scalars == full.scalars, "Xᵀ·G into a used buffer \(shape)")
+            expectAgree(intoCPU, intoReference, "Xᵀ·G into a used buffer \(shape)")
         }
+        var wrong = Tensor.zeros([4, 2], device: .cpu)
+        let rows = RowSparseTensor(rowCount: 3, rowIndices: [1], values: Tensor.zeros([1, 2], device: .cpu))
+        #expect(throws: TensorError.self) { try cpu.densify(rows, adding: nil, into: &wrong) }
+        #expect(throws: TensorError.self) { try reference.densify(rows, adding: nil, into: &wrong) }
         let x = CSRMatrix(zeros: 2, columnCount: 3)
         #expect(throws: TensorError.self) { try cpu.sparseMultiply(x, Tensor.zeros([4, 1], device: .cpu)) }
         #expect(throws: TensorError.self) { try cpu.sparseTransposedMultiply(x, Tensor.zeros([3, 1], device: .cpu)) }

@@ -159,27 +159,18 @@ extension Parameter {
     /// The dense gradient, checked finite, with the L1/L2 penalties added when the parameter
     /// is penalised. Does not modify ``gradient``.
     func penalizedGradient(l1: Float, l2: Float) throws -> Tensor {
-        try penalized(denseGradient(), l1: l1, l2: l2)
-    }
-
-    /// ``penalizedGradient(l1:l2:)``, or `nil` when the parameter has no gradient (as
-    /// ``hasGradient``), reading each gradient property once.
-    func penalizedGradientIfAny(l1: Float, l2: Float) throws -> Tensor? {
-        let dense = gradient
-        guard let dense, sparseGradient == nil else {
-            return hasGradient ? try penalizedGradient(l1: l1, l2: l2) : nil
-        }
-        return try penalized(dense, l1: l1, l2: l2)
-    }
-
-    /// `gradient` checked finite, with the penalties added when the parameter is penalised.
-    private func penalized(_ gradient: Tensor, l1: Float, l2: Float) throws -> Tensor {
-        var result = gradient
-        try result.checkFinite("gradient of \(name)")
+        try checkGradientFinite()
+        var result = denseGradient()
         guard l1 != 0 || l2 != 0, isPenalized else { return result }
         if l1 != 0 { result = try penalize(result, .l1(strength: l1)) }
         if l2 != 0 { result = try penalize(result, .l2(strength: l2)) }
         return result
+    }
+
+    /// ``penalizedGradient(l1:l2:)``, or `nil` when the parameter has no gradient (as
+    /// ``hasGradient``).
+    func penalizedGradientIfAny(l1: Float, l2: Float) throws -> Tensor? {
+        hasGradient ? try penalizedGradient(l1: l1, l2: l2) : nil
     }
 
     /// `kernel` (a penalty) run on `[gradient, value]`; `gradient` is copied first if shared.

@@ -78,12 +78,7 @@ public final class SGD: Optimizer {
     /// `row −= lr · g_row` for the stored rows only.
     private func sparseStep(_ parameter: Parameter, _ sparse: RowSparseTensor) throws {
         guard !sparse.rowIndices.isEmpty else { return }
-        if let position = sparse.values.firstNonFiniteIndex() {
-            // The index in the full matrix, as the dense check reports it.
-            let columns = sparse.values.columns
-            throw TensorError.nonFinite(
-                what: "gradient of \(parameter.name)", index: sparse.rowIndices[position / columns] * columns + position % columns)
-        }
+        try parameter.checkGradientFinite()
         let backend = parameter.value.device.backend
         let scaled = backend.unary(.scale(-learningRate), sparse.values.to(parameter.value.device))
         var value = parameter.value

@@ -58,6 +58,11 @@ public protocol Backend: Sendable {
     /// Adds row `i` of `rows` to row `indices[i]` of `x` (repeated indices accumulate).
     func scatterAddRows(_ rows: Tensor, _ indices: [Int], into x: inout Tensor) throws
 
+    /// Overwrites all of `x` with `dense + sparse`: `dense` (zeros when `nil`) plus the stored
+    /// rows of `sparse`, all of `x`'s shape. `x`'s memory is reused, so a caller that keeps
+    /// `x` between steps densifies a gradient without allocating.
+    func densify(_ sparse: RowSparseTensor, adding dense: Tensor?, into x: inout Tensor) throws
+
     /// `x · w` for a sparse matrix `x` and a dense matrix `w` (`[x.columnCount, n]`).
     func sparseMultiply(_ x: CSRMatrix, _ w: Tensor) throws -> Tensor
 

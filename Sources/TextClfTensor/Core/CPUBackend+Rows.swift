@@ -186,6 +186,25 @@ extension CPUBackend {
         }
     }
 
+    public func densify(_ sparse: RowSparseTensor, adding dense: Tensor?, into x: inout Tensor) throws {
+        let valid = x.rank == 2 && x.rows == sparse.rowCount && (sparse.rowIndices.isEmpty || sparse.values.columns == x.columns)
+            && dense.map { $0.shape == x.shape } ?? true
+        try check(valid, "densify", [[sparse.rowCount, sparse.values.count == 0 ? 0 : sparse.values.columns], dense?.shape ?? [], x.shape])
+        let columns = x.columns
+        x.withUnsafeMutableBufferPointer { target in
+            if let dense {
+                dense.withUnsafeBufferPointer { source in _ = target.update(fromContentsOf: source) }
+            } else {
+                target.update(repeating: 0)
+            }
+            sparse.values.withUnsafeBufferPointer { source in
+                for (position, row) in sparse.rowIndices.enumerated() {
+                    addInPlace(target.baseAddress! + row * columns, source.baseAddress! + position * columns, columns)
+                }
+            }
+        }
+    }
+
     public func sparseMultiply(_ x: CSRMatrix, _ w: Tensor) throws -> Tensor {
         try check(w.rank == 2 && w.rows == x.columnCount, "sparseMultiply", [[x.rowCount, x.columnCount], w.shape])
         let columns = w.columns

@@ -158,6 +158,20 @@ public struct ReferenceBackend: Backend {
         }
     }
 
+    public func densify(_ sparse: RowSparseTensor, adding dense: Tensor?, into x: inout Tensor) throws {
+        try check(x.rank == 2 && x.rows == sparse.rowCount && (sparse.rowIndices.isEmpty || sparse.values.columns == x.columns)
+                  && dense.map { $0.shape == x.shape } ?? true, "densify", [sparse.rowCount], dense?.shape ?? [], x.shape)
+        let base = dense?.scalars ?? [Float](repeating: 0, count: x.count)
+        let stored = sparse.values.scalars
+        let columns = x.columns
+        x.withUnsafeMutableBufferPointer { xv in
+            for index in 0..<xv.count { xv[index] = base[index] }
+            for (position, row) in sparse.rowIndices.enumerated() {
+                for j in 0..<columns { xv[row * columns + j] += stored[position * columns + j] }
+            }
+        }
+    }
+
     public func sparseMultiply(_ x: CSRMatrix, _ w: Tensor) throws -> Tensor {
         try check(w.rank == 2 && w.rows == x.columnCount, "sparseMultiply", [x.rowCount, x.columnCount], w.shape)
         let n = w.columns
