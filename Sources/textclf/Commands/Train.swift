@@ -333,22 +333,32 @@ struct FeaturePipeline {
 
     var columnCount: Int { sparse?.columnCount ?? dense!.features.dimension }
 
+    /// The pipeline for a run, with the training corpus's features: read back from the model
+    /// folder being resumed, or fitted on `trainingTexts`, whose features come from the same
+    /// pass (the training corpus is analysed once).
     static func make(
         resumedFrom directory: String?, features: FeatureOptions, text: Analyzer, trainingTexts: [String], standardize: Bool,
         seed: UInt64, report: @escaping (String) -> Void
-    ) throws -> FeaturePipeline {
-        if let directory { return try load(from: directory, cacheDir: features.cacheDir, report: report) }
+    ) throws -> (pipeline: FeaturePipeline, training: Features) {
+        if let directory {
+            let pipeline = try load(from: directory, cacheDir: features.cacheDir, report: report)
+            return (pipeline, try pipeline.transform(trainingTexts))
+        }
         if features.features == .glove {
             let (fitted, store, cache) = try features.fitEmbeddings(text: text, texts: trainingTexts, seed: seed, report: report)
             var pipeline = FeaturePipeline(sparse: nil, dense: (fitted, store, cache), standardizer: nil, report: report)
+            var matrix = try fitted.transform(trainingTexts, store: store, cache: cache, report: report).matrix
             if standardize {
-                pipeline.standardizer = try Standardizer(fitting: try fitted.transform(trainingTexts, store: store, cache: cache, report: report).matrix)
+                let standardizer = try Standardizer(fitting: matrix)
+                pipeline.standardizer = standardizer
+                matrix = try standardizer.transform(matrix)
             }
-            return pipeline
+            return (pipeline, .dense(matrix))
         }
         let specification = try features.specification(analyzer: text)
         do {
-            return FeaturePipeline(sparse: try specification.fitTransform(trainingTexts).features, dense: nil, standardizer: nil, report: report)
+            let (fitted, matrix) = try specification.fitTransform(trainingTexts)
+            return (FeaturePipeline(sparse: fitted, dense: nil, standardizer: nil, report: report), .sparse(matrix))
         } catch let error as FeatureError {
             throw DataError("the training corpus: \(error)")
         }

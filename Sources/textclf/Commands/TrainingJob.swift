@@ -189,10 +189,10 @@ struct TrainingJob {
             throw DataError(
                 "\(names.training): the training data has only one label ('\(encoder.classes.first ?? "")'); a classifier needs two or more")
         }
-        let pipeline = try FeaturePipeline.make(
+        let (pipeline, trainingFeatures) = try FeaturePipeline.make(
             resumedFrom: resumedFrom, features: features, text: text.analyzer(), trainingTexts: training.texts,
             standardize: standardize, seed: self.training.seed, report: { progress.line($0) })
-        let trainingSet = try Dataset(features: pipeline.transform(training.texts), labels: training.encoded(encoder))
+        let trainingSet = try Dataset(features: trainingFeatures, labels: training.encoded(encoder))
         let validationSet = try validation.map { try Dataset(features: pipeline.transform($0.texts), labels: $0.encoded(encoder)) }
         let testSet = try test.map { try Dataset(features: pipeline.transform($0.texts), labels: $0.encoded(encoder)) }
         progress.line(
