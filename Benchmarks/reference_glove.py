@@ -5,7 +5,7 @@ Adam lr 0.01, batch 64, 100 epochs) trains on a stratified 80/20 split; prints t
 seconds and the held-out spam F1.
 
   reference_glove.py GLOVE_TXT [--threads T]
-Needs: pip install gensim torch==2.13.0+cpu scikit-learn
+Needs: pip install gensim torch scikit-learn
 """
 import argparse
 import json

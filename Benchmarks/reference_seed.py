@@ -9,7 +9,7 @@
   reference_seed.py sklearn
       the same features, then scikit-learn's LogisticRegression().fit (timed alone) and dev accuracy.
 Prints one JSON line with the phases' seconds and the dev accuracy.
-Needs: pip install nltk==3.10.4 scikit-learn==1.9.1 torch==2.13.0+cpu
+Needs: pip install nltk==3.10.4 scikit-learn==1.9.1 torch
 """
 import argparse
 import json

@@ -9,7 +9,7 @@
       CSR matrix in NPZ, densified per batch as the usual PyTorch recipe does
       (torch.tensor(X[rows].toarray())), cross-entropy loss.
 Prints {"median_ms", "min_ms", "steps", "threads"} as JSON. Inputs are random with a fixed seed.
-Needs: pip install torch==2.13.0+cpu scipy
+Needs: pip install torch scipy
 """
 import argparse
 import json

@@ -8,9 +8,10 @@
 # reference's time and spam F1.
 #   bash Benchmarks/run-glove.sh [PAIRS] [--no-reference]
 # Needs embeddings/glove.6B.50d.txt (bash embeddings/fetch-glove.sh), the shared corpora and,
-# for the reference, `pip install gensim torch==2.13.0+cpu scikit-learn`.
+# for the reference, `pip install gensim torch scikit-learn`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+python="${PYTHON:-python3}"  # the interpreter with the reference tools
 pairs=5
 reference=1
 for argument in "$@"; do
@@ -38,7 +39,7 @@ for pair in $(seq 1 "$pairs"); do
     echo "pair $pair: cold $cold ms, warm $warm ms"
 done
 grep 'F1 per class' "$out/last.txt" || true
-python3 - "$out/pairs.txt" <<'EOF'
+"$python" - "$out/pairs.txt" <<'EOF'
 import statistics, sys
 pairs = [tuple(map(int, line.split())) for line in open(sys.argv[1])]
 cold = [c for c, _ in pairs]
@@ -50,5 +51,5 @@ print(f"cold / warm: {statistics.median(cold) / statistics.median(warm):.1f}x of
 EOF
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$reference" = 1 ]; then
-    echo "gensim + PyTorch: $(python3 Benchmarks/reference_glove.py "$glove" --threads "$(nproc)")"
+    echo "gensim + PyTorch: $("$python" Benchmarks/reference_glove.py "$glove" --threads "$(nproc)")"
 fi

@@ -15,10 +15,11 @@
 # `pip install nltk==3.10.4 scikit-learn==1.9.1`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+python="${PYTHON:-python3}"  # the interpreter with the reference tools
 repeats="${1:-7}"
 data="${TEXTCLF_SHARED_DATA:-../shared/data}"
 [ -d "$data" ] || { echo "needs the shared corpora at $data (or set TEXTCLF_SHARED_DATA)" >&2; exit 1; }
-python3 -c "import nltk, sklearn" 2>/dev/null || { echo "needs: pip install nltk==3.10.4 scikit-learn==1.9.1" >&2; exit 1; }
+"$python" -c "import nltk, sklearn" 2>/dev/null || { echo "needs: pip install nltk==3.10.4 scikit-learn==1.9.1" >&2; exit 1; }
 
 swift build -c release --static-swift-stdlib --product textclf-bench >/dev/null
 swift build -c release --static-swift-stdlib --product textclf >/dev/null
@@ -26,8 +27,8 @@ bin="$(swift build -c release --show-bin-path)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
-field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
-ratio() { python3 -c "import sys; print('%.1f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
+field() { "$python" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+ratio() { "$python" -c "import sys; print('%.1f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "repeats: $repeats (medians reported)"
@@ -35,14 +36,14 @@ echo
 
 # 1. Porter stemming of SST-2 train.
 "$bin/textclf-bench" analyze "$data/sst2/train.tsv" --text whitespace,porter --repeat "$repeats" > "$out/ours1.json"
-python3 Benchmarks/reference.py analyze "$data/sst2/train.tsv" --tool nltk-porter --repeat "$((repeats < 5 ? repeats : 5))" > "$out/ref1.json"
+"$python" Benchmarks/reference.py analyze "$data/sst2/train.tsv" --tool nltk-porter --repeat "$((repeats < 5 ? repeats : 5))" > "$out/ref1.json"
 ours=$(field "$out/ours1.json" median_s); ref=$(field "$out/ref1.json" median_s)
 printf '1. SST-2 train, whitespace + Porter, %s tokens\n' "$(field "$out/ours1.json" tokens)"
 printf '   textclf %.4f s   NLTK %.3f s   textclf is %sx faster\n\n' "$ours" "$ref" "$(ratio "$ref" "$ours")"
 
 # 2. scikit-learn's default analyzer on IMDB train.
 "$bin/textclf-bench" analyze "$data/imdb/train.jsonl" --text lowercase,sklearn --repeat "$repeats" > "$out/ours2.json"
-python3 Benchmarks/reference.py analyze "$data/imdb/train.jsonl" --tool sklearn --repeat "$((repeats < 5 ? repeats : 5))" > "$out/ref2.json"
+"$python" Benchmarks/reference.py analyze "$data/imdb/train.jsonl" --tool sklearn --repeat "$((repeats < 5 ? repeats : 5))" > "$out/ref2.json"
 ours=$(field "$out/ours2.json" median_s); ref=$(field "$out/ref2.json" median_s)
 printf '2. IMDB train, lowercase,sklearn, %.1f MB, %s tokens\n' "$(field "$out/ours2.json" megabytes)" "$(field "$out/ours2.json" tokens)"
 printf '   textclf %.3f s (%.0f MB/s)   scikit-learn %.3f s (%.1f MB/s)   textclf is %sx faster\n\n' \
@@ -54,11 +55,11 @@ wall() {  # median wall seconds of a command over $repeats runs
     for _ in $(seq "$repeats"); do
         local start end
         start=$(date +%s.%N); "$@" > /dev/null; end=$(date +%s.%N)
-        times+=("$(python3 -c "print($end - $start)")")
+        times+=("$("$python" -c "print($end - $start)")")
     done
-    python3 -c "import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))" "${times[@]}"
+    "$python" -c "import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))" "${times[@]}"
 }
 t1=$(wall "$bin/textclf" tokenize "$data/sst2/train.tsv" --text whitespace,porter)
 t2=$(wall "$bin/textclf" tokenize "$data/imdb/train.jsonl")
 printf '3. textclf tokenize, whole process: SST-2 whitespace,porter %.3f s; IMDB lowercase,sklearn %.3f s (%.0f MB/s of text)\n' \
-    "$t1" "$t2" "$(python3 -c "print($(field "$out/ours2.json" megabytes) / $t2)")"
+    "$t1" "$t2" "$("$python" -c "print($(field "$out/ours2.json" megabytes) / $t2)")"
