@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "TextClfText", targets: ["TextClfText"]),
         .library(name: "TextClfData", targets: ["TextClfData"]),
         .library(name: "TextClfTensor", targets: ["TextClfTensor"]),
+        .library(name: "TextClfIO", targets: ["TextClfIO"]),
         .library(name: "TextClfFeatures", targets: ["TextClfFeatures"]),
         .library(name: "TextClfNN", targets: ["TextClfNN"]),
         .library(name: "TextClfMetrics", targets: ["TextClfMetrics"]),
@@ -70,7 +71,7 @@ let package = Package(
         .target(
             name: "TextClfTraining",
             dependencies: [
-                "TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "CSQLite", "CTextClfKernels",
+                "TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO", "CSQLite", "CTextClfKernels",
             ],
             linkerSettings: [.linkedLibrary(":libsqlite3.a")]),
         // Element-wise kernels in C: restrict pointers let the compiler vectorise them.
@@ -82,24 +83,27 @@ let package = Package(
         // symbol relocations and its Fortran runtime cost every process about 4 ms before main,
         // more than many commands take.
         .target(
-            name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels", "CZlib"],
+            name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels"],
             linkerSettings: [
-                .linkedLibrary(":libz.a"),
                 .unsafeFlags([
                     "-Xlinker", "-L/usr/lib/x86_64-linux-gnu/openblas-pthread",
                     "-Xlinker", "-L/usr/lib/aarch64-linux-gnu/openblas-pthread",
                     "-Xlinker", "-l:libopenblas.a",
                 ])
             ]),
+        // File formats: NPY/NPZ (zlib for compressed members), svmlight, safetensors, atomic files.
+        .target(
+            name: "TextClfIO", dependencies: ["TextClfTensor", "CTextClfKernels", "CZlib"],
+            linkerSettings: [.linkedLibrary(":libz.a")]),
         .target(
             name: "TextClfFeatures",
-            dependencies: ["TextClfText", "TextClfTensor", "CSQLite"],
+            dependencies: ["TextClfText", "TextClfTensor", "TextClfIO", "CSQLite"],
             linkerSettings: [.linkedLibrary(":libsqlite3.a")]),
         .target(name: "TextClfNN", dependencies: ["TextClfTensor"]),
         .target(
             name: "TextClf",
             dependencies: [
-                "TextClfText", "TextClfData", "TextClfTensor", "TextClfFeatures", "TextClfNN", "TextClfMetrics",
+                "TextClfText", "TextClfData", "TextClfTensor", "TextClfIO", "TextClfFeatures", "TextClfNN", "TextClfMetrics",
                 "TextClfTraining", "TextClfReport",
             ]),
         .executableTarget(
@@ -130,19 +134,22 @@ let package = Package(
             dependencies: ["TextClfData", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfTensorTests",
-            dependencies: ["TextClfTensor", "TextClfTestSupport"]),
+            dependencies: ["TextClfTensor"]),
+        .testTarget(
+            name: "TextClfIOTests",
+            dependencies: ["TextClfIO", "TextClfTensor", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfNNTests",
             dependencies: ["TextClfNN", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfTrainingTests",
-            dependencies: ["TextClfTraining", "TextClfTestSupport"]),
+            dependencies: ["TextClfTraining", "TextClfIO", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfMetricsTests",
             dependencies: ["TextClfMetrics", "TextClfReport", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfFeaturesTests",
-            dependencies: ["TextClfFeatures", "TextClfTestSupport"]),
+            dependencies: ["TextClfFeatures", "TextClfIO", "TextClfTestSupport"]),
         .testTarget(
             name: "textclfTests",
             dependencies: ["TextClf", "TextClfTestSupport", "textclf"]),

@@ -1,10 +1,11 @@
 /// textclf: text-classification pipelines, from labelled text to a measured classifier.
 ///
 /// `import TextClf` brings in every stage: ``TextClfText`` (normalisers, tokenizers,
-/// stemmers, analyzers), ``TextClfData`` (corpus readers), ``TextClfTensor`` (CSR
-/// matrices and their file formats) and ``TextClfFeatures`` (vectorizers).
+/// stemmers, analyzers), ``TextClfData`` (corpus readers), ``TextClfTensor`` (tensors and
+/// CSR matrices), ``TextClfIO`` (their file formats) and ``TextClfFeatures`` (vectorizers).
 @_exported import TextClfData
 @_exported import TextClfFeatures
+@_exported import TextClfIO
 @_exported import TextClfMetrics
 @_exported import TextClfNN
 @_exported import TextClfTensor

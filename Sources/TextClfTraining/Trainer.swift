@@ -1,5 +1,6 @@
 import Foundation
 import TextClfData
+import TextClfIO
 import TextClfMetrics
 import TextClfNN
 import TextClfTensor
