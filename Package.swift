@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "TextClfData", targets: ["TextClfData"]),
         .library(name: "TextClfTensor", targets: ["TextClfTensor"]),
         .library(name: "TextClfIO", targets: ["TextClfIO"]),
+        .library(name: "TextClfSQLite", targets: ["TextClfSQLite"]),
         .library(name: "TextClfFeatures", targets: ["TextClfFeatures"]),
         .library(name: "TextClfNN", targets: ["TextClfNN"]),
         .library(name: "TextClfMetrics", targets: ["TextClfMetrics"]),
@@ -71,9 +72,9 @@ let package = Package(
         .target(
             name: "TextClfTraining",
             dependencies: [
-                "TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO", "CSQLite", "CTextClfKernels",
-            ],
-            linkerSettings: [.linkedLibrary(":libsqlite3.a")]),
+                "TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO", "TextClfSQLite",
+                "CTextClfKernels",
+            ]),
         // Element-wise kernels in C: restrict pointers let the compiler vectorise them.
         .target(
             name: "CTextClfKernels",
@@ -95,15 +96,18 @@ let package = Package(
         .target(
             name: "TextClfIO", dependencies: ["TextClfTensor", "CTextClfKernels", "CZlib"],
             linkerSettings: [.linkedLibrary(":libz.a")]),
+        // A small wrapper of SQLite's C API, for the embedding cache and the run log.
+        .target(
+            name: "TextClfSQLite", dependencies: ["CSQLite"],
+            linkerSettings: [.linkedLibrary(":libsqlite3.a")]),
         .target(
             name: "TextClfFeatures",
-            dependencies: ["TextClfText", "TextClfTensor", "TextClfIO", "CSQLite"],
-            linkerSettings: [.linkedLibrary(":libsqlite3.a")]),
+            dependencies: ["TextClfText", "TextClfTensor", "TextClfIO", "TextClfSQLite"]),
         .target(name: "TextClfNN", dependencies: ["TextClfTensor"]),
         .target(
             name: "TextClf",
             dependencies: [
-                "TextClfText", "TextClfData", "TextClfTensor", "TextClfIO", "TextClfFeatures", "TextClfNN", "TextClfMetrics",
+                "TextClfText", "TextClfData", "TextClfTensor", "TextClfIO", "TextClfSQLite", "TextClfFeatures", "TextClfNN", "TextClfMetrics",
                 "TextClfTraining", "TextClfReport",
             ]),
         .executableTarget(
@@ -143,13 +147,13 @@ let package = Package(
             dependencies: ["TextClfNN", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfTrainingTests",
-            dependencies: ["TextClfTraining", "TextClfIO", "TextClfTestSupport"]),
+            dependencies: ["TextClfTraining", "TextClfIO", "TextClfSQLite", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfMetricsTests",
             dependencies: ["TextClfMetrics", "TextClfReport", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfFeaturesTests",
-            dependencies: ["TextClfFeatures", "TextClfIO", "TextClfTestSupport"]),
+            dependencies: ["TextClfFeatures", "TextClfIO", "TextClfSQLite", "TextClfTestSupport"]),
         .testTarget(
             name: "textclfTests",
             dependencies: ["TextClf", "TextClfTestSupport", "textclf"]),

@@ -12,3 +12,4 @@
 @_exported import TextClfText
 @_exported import TextClfTraining
 @_exported import TextClfReport
+@_exported import TextClfSQLite

@@ -1,7 +1,6 @@
-import CSQLite
 import Foundation
 import Testing
-import TextClfFeatures
+import TextClfSQLite
 @testable import TextClfTraining
 
 @Suite("The run log")

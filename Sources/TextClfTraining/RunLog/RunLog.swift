@@ -1,6 +1,5 @@
-import CSQLite
 import Foundation
-import TextClfFeatures
+import TextClfSQLite
 
 #if canImport(Glibc)
 import Glibc
