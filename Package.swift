@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "TextClfNN", targets: ["TextClfNN"]),
         .library(name: "TextClfMetrics", targets: ["TextClfMetrics"]),
         .library(name: "TextClfTraining", targets: ["TextClfTraining"]),
+        .library(name: "TextClfRunLog", targets: ["TextClfRunLog"]),
         .library(name: "TextClfReport", targets: ["TextClfReport"]),
         .executable(name: "textclf", targets: ["textclf"]),
     ],
@@ -72,9 +73,10 @@ let package = Package(
         .target(
             name: "TextClfTraining",
             dependencies: [
-                "TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO", "TextClfSQLite",
-                "CTextClfKernels",
+                "TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO", "CTextClfKernels",
             ]),
+        // The SQLite log of command runs; it records the Trainer's epochs and results.
+        .target(name: "TextClfRunLog", dependencies: ["TextClfTraining", "TextClfSQLite"]),
         // Element-wise kernels in C: restrict pointers let the compiler vectorise them.
         .target(
             name: "CTextClfKernels",
@@ -108,7 +110,7 @@ let package = Package(
             name: "TextClf",
             dependencies: [
                 "TextClfText", "TextClfData", "TextClfTensor", "TextClfIO", "TextClfSQLite", "TextClfFeatures", "TextClfNN", "TextClfMetrics",
-                "TextClfTraining", "TextClfReport",
+                "TextClfTraining", "TextClfRunLog", "TextClfReport",
             ]),
         .executableTarget(
             name: "textclf",
@@ -147,7 +149,10 @@ let package = Package(
             dependencies: ["TextClfNN", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfTrainingTests",
-            dependencies: ["TextClfTraining", "TextClfIO", "TextClfSQLite", "TextClfTestSupport"]),
+            dependencies: ["TextClfTraining", "TextClfIO", "TextClfTestSupport"]),
+        .testTarget(
+            name: "TextClfRunLogTests",
+            dependencies: ["TextClfRunLog", "TextClfTraining", "TextClfSQLite", "TextClfData", "TextClfTensor"]),
         .testTarget(
             name: "TextClfMetricsTests",
             dependencies: ["TextClfMetrics", "TextClfReport", "TextClfTestSupport"]),

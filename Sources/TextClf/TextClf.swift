@@ -12,4 +12,5 @@
 @_exported import TextClfText
 @_exported import TextClfTraining
 @_exported import TextClfReport
+@_exported import TextClfRunLog
 @_exported import TextClfSQLite

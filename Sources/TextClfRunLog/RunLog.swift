@@ -1,5 +1,6 @@
 import Foundation
 import TextClfSQLite
+import TextClfTraining
 
 #if canImport(Glibc)
 import Glibc

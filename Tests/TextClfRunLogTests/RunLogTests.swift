@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import TextClfSQLite
-@testable import TextClfTraining
+import TextClfTraining
+@testable import TextClfRunLog
 
 @Suite("The run log")
 struct RunLogTests {
