@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "TextClf", targets: ["TextClf"]),
         .library(name: "TextClfText", targets: ["TextClfText"]),
         .library(name: "TextClfData", targets: ["TextClfData"]),
+        .library(name: "TextClfDataset", targets: ["TextClfDataset"]),
         .library(name: "TextClfTensor", targets: ["TextClfTensor"]),
         .library(name: "TextClfIO", targets: ["TextClfIO"]),
         .library(name: "TextClfSQLite", targets: ["TextClfSQLite"]),
@@ -63,9 +64,14 @@ let package = Package(
             name: "TextClfText",
             dependencies: ["CUtf8proc"],
             linkerSettings: [.linkedLibrary(":libutf8proc.a")]),
+        // Corpus readers: labelled documents from delimited, JSON lines, ARFF, line and folder corpora.
         .target(
             name: "TextClfData",
-            dependencies: ["TextClfText", "TextClfTensor"]),
+            dependencies: ["TextClfText"]),
+        // What training reads: Dataset, DataLoader, splits, LabelEncoder, Standardizer.
+        .target(
+            name: "TextClfDataset",
+            dependencies: ["TextClfTensor"]),
         // Scores predictions from any source: depends on nothing but the standard library.
         .target(name: "TextClfMetrics"),
         // Text, JSON and HTML reports of scored predictions and training runs.
@@ -73,7 +79,7 @@ let package = Package(
         .target(
             name: "TextClfTraining",
             dependencies: [
-                "TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO", "CTextClfKernels",
+                "TextClfNN", "TextClfDataset", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO", "CTextClfKernels",
             ]),
         // The SQLite log of command runs; it records the Trainer's epochs and results.
         .target(name: "TextClfRunLog", dependencies: ["TextClfTraining", "TextClfSQLite"]),
@@ -109,7 +115,7 @@ let package = Package(
         .target(
             name: "TextClf",
             dependencies: [
-                "TextClfText", "TextClfData", "TextClfTensor", "TextClfIO", "TextClfSQLite", "TextClfFeatures", "TextClfNN", "TextClfMetrics",
+                "TextClfText", "TextClfData", "TextClfDataset", "TextClfTensor", "TextClfIO", "TextClfSQLite", "TextClfFeatures", "TextClfNN", "TextClfMetrics",
                 "TextClfTraining", "TextClfRunLog", "TextClfReport",
             ]),
         .executableTarget(
@@ -139,6 +145,9 @@ let package = Package(
             name: "TextClfDataTests",
             dependencies: ["TextClfData", "TextClfTestSupport"]),
         .testTarget(
+            name: "TextClfDatasetTests",
+            dependencies: ["TextClfDataset", "TextClfTensor", "TextClfTestSupport"]),
+        .testTarget(
             name: "TextClfTensorTests",
             dependencies: ["TextClfTensor"]),
         .testTarget(
@@ -152,7 +161,7 @@ let package = Package(
             dependencies: ["TextClfTraining", "TextClfIO", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfRunLogTests",
-            dependencies: ["TextClfRunLog", "TextClfTraining", "TextClfSQLite", "TextClfData", "TextClfTensor"]),
+            dependencies: ["TextClfRunLog", "TextClfTraining", "TextClfSQLite", "TextClfDataset", "TextClfTensor"]),
         .testTarget(
             name: "TextClfMetricsTests",
             dependencies: ["TextClfMetrics", "TextClfReport", "TextClfTestSupport"]),

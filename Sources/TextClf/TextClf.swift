@@ -4,6 +4,7 @@
 /// stemmers, analyzers), ``TextClfData`` (corpus readers), ``TextClfTensor`` (tensors and
 /// CSR matrices), ``TextClfIO`` (their file formats) and ``TextClfFeatures`` (vectorizers).
 @_exported import TextClfData
+@_exported import TextClfDataset
 @_exported import TextClfFeatures
 @_exported import TextClfIO
 @_exported import TextClfMetrics

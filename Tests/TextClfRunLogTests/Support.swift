@@ -1,5 +1,5 @@
 import Foundation
-import TextClfData
+import TextClfDataset
 import TextClfTensor
 
 /// A separable problem: class k has a large value in feature k and noise elsewhere.

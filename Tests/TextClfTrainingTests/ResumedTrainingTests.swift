@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TextClfData
+import TextClfDataset
 import TextClfIO
 import TextClfNN
 import TextClfTensor
