@@ -78,9 +78,7 @@ let package = Package(
         .target(name: "TextClfReport", dependencies: ["TextClfMetrics"]),
         .target(
             name: "TextClfTraining",
-            dependencies: [
-                "TextClfNN", "TextClfDataset", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO", "CTextClfKernels",
-            ]),
+            dependencies: ["TextClfNN", "TextClfDataset", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO"]),
         // The SQLite log of command runs; it records the Trainer's epochs and results.
         .target(name: "TextClfRunLog", dependencies: ["TextClfTraining", "TextClfSQLite"]),
         // Element-wise kernels in C: restrict pointers let the compiler vectorise them.
@@ -115,14 +113,14 @@ let package = Package(
         .target(
             name: "TextClf",
             dependencies: [
-                "TextClfText", "TextClfData", "TextClfDataset", "TextClfTensor", "TextClfIO", "TextClfSQLite", "TextClfFeatures", "TextClfNN", "TextClfMetrics",
-                "TextClfTraining", "TextClfRunLog", "TextClfReport",
+                "TextClfText", "TextClfData", "TextClfDataset", "TextClfTensor", "TextClfIO", "TextClfSQLite",
+                "TextClfFeatures", "TextClfNN", "TextClfMetrics", "TextClfTraining", "TextClfRunLog", "TextClfReport",
             ]),
         .executableTarget(
             name: "textclf",
             dependencies: [
                 "TextClf",
-                "COpenBLAS", "CSQLite", "CUtf8proc",
+                "COpenBLAS", "CSQLite", "CUtf8proc", "CTextClfKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
