@@ -25,11 +25,15 @@ let package = Package(
         .library(name: "TextClf", targets: ["TextClf"]),
         .library(name: "TextClfText", targets: ["TextClfText"]),
         .library(name: "TextClfData", targets: ["TextClfData"]),
+        .library(name: "TextClfDataset", targets: ["TextClfDataset"]),
         .library(name: "TextClfTensor", targets: ["TextClfTensor"]),
+        .library(name: "TextClfIO", targets: ["TextClfIO"]),
+        .library(name: "TextClfSQLite", targets: ["TextClfSQLite"]),
         .library(name: "TextClfFeatures", targets: ["TextClfFeatures"]),
         .library(name: "TextClfNN", targets: ["TextClfNN"]),
         .library(name: "TextClfMetrics", targets: ["TextClfMetrics"]),
         .library(name: "TextClfTraining", targets: ["TextClfTraining"]),
+        .library(name: "TextClfRunLog", targets: ["TextClfRunLog"]),
         .library(name: "TextClfReport", targets: ["TextClfReport"]),
         .executable(name: "textclf", targets: ["textclf"]),
     ],
@@ -60,19 +64,23 @@ let package = Package(
             name: "TextClfText",
             dependencies: ["CUtf8proc"],
             linkerSettings: [.linkedLibrary(":libutf8proc.a")]),
+        // Corpus readers: labelled documents from delimited, JSON lines, ARFF, line and folder corpora.
         .target(
             name: "TextClfData",
-            dependencies: ["TextClfText", "TextClfTensor"]),
+            dependencies: ["TextClfText"]),
+        // What training reads: Dataset, DataLoader, splits, LabelEncoder, Standardizer.
+        .target(
+            name: "TextClfDataset",
+            dependencies: ["TextClfTensor"]),
         // Scores predictions from any source: depends on nothing but the standard library.
         .target(name: "TextClfMetrics"),
         // Text, JSON and HTML reports of scored predictions and training runs.
         .target(name: "TextClfReport", dependencies: ["TextClfMetrics"]),
         .target(
             name: "TextClfTraining",
-            dependencies: [
-                "TextClfNN", "TextClfData", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "CSQLite", "CTextClfKernels",
-            ],
-            linkerSettings: [.linkedLibrary(":libsqlite3.a")]),
+            dependencies: ["TextClfNN", "TextClfDataset", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO"]),
+        // The SQLite log of command runs; it records the Trainer's epochs and results.
+        .target(name: "TextClfRunLog", dependencies: ["TextClfTraining", "TextClfSQLite"]),
         // Element-wise kernels in C: restrict pointers let the compiler vectorise them.
         .target(
             name: "CTextClfKernels",
@@ -82,31 +90,37 @@ let package = Package(
         // symbol relocations and its Fortran runtime cost every process about 4 ms before main,
         // more than many commands take.
         .target(
-            name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels", "CZlib"],
+            name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels"],
             linkerSettings: [
-                .linkedLibrary(":libz.a"),
                 .unsafeFlags([
                     "-Xlinker", "-L/usr/lib/x86_64-linux-gnu/openblas-pthread",
                     "-Xlinker", "-L/usr/lib/aarch64-linux-gnu/openblas-pthread",
                     "-Xlinker", "-l:libopenblas.a",
                 ])
             ]),
+        // File formats: NPY/NPZ (zlib for compressed members), svmlight, safetensors, atomic files.
+        .target(
+            name: "TextClfIO", dependencies: ["TextClfTensor", "CTextClfKernels", "CZlib"],
+            linkerSettings: [.linkedLibrary(":libz.a")]),
+        // A small wrapper of SQLite's C API, for the embedding cache and the run log.
+        .target(
+            name: "TextClfSQLite", dependencies: ["CSQLite"],
+            linkerSettings: [.linkedLibrary(":libsqlite3.a")]),
         .target(
             name: "TextClfFeatures",
-            dependencies: ["TextClfText", "TextClfTensor", "CSQLite"],
-            linkerSettings: [.linkedLibrary(":libsqlite3.a")]),
+            dependencies: ["TextClfText", "TextClfTensor", "TextClfIO", "TextClfSQLite"]),
         .target(name: "TextClfNN", dependencies: ["TextClfTensor"]),
         .target(
             name: "TextClf",
             dependencies: [
-                "TextClfText", "TextClfData", "TextClfTensor", "TextClfFeatures", "TextClfNN", "TextClfMetrics",
-                "TextClfTraining", "TextClfReport",
+                "TextClfText", "TextClfData", "TextClfDataset", "TextClfTensor", "TextClfIO", "TextClfSQLite",
+                "TextClfFeatures", "TextClfNN", "TextClfMetrics", "TextClfTraining", "TextClfRunLog", "TextClfReport",
             ]),
         .executableTarget(
             name: "textclf",
             dependencies: [
                 "TextClf",
-                "COpenBLAS", "CSQLite", "CUtf8proc",
+                "COpenBLAS", "CSQLite", "CUtf8proc", "CTextClfKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -129,20 +143,29 @@ let package = Package(
             name: "TextClfDataTests",
             dependencies: ["TextClfData", "TextClfTestSupport"]),
         .testTarget(
+            name: "TextClfDatasetTests",
+            dependencies: ["TextClfDataset", "TextClfTensor", "TextClfTestSupport"]),
+        .testTarget(
             name: "TextClfTensorTests",
-            dependencies: ["TextClfTensor", "TextClfTestSupport"]),
+            dependencies: ["TextClfTensor"]),
+        .testTarget(
+            name: "TextClfIOTests",
+            dependencies: ["TextClfIO", "TextClfTensor", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfNNTests",
             dependencies: ["TextClfNN", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfTrainingTests",
-            dependencies: ["TextClfTraining", "TextClfTestSupport"]),
+            dependencies: ["TextClfTraining", "TextClfIO", "TextClfTestSupport"]),
+        .testTarget(
+            name: "TextClfRunLogTests",
+            dependencies: ["TextClfRunLog", "TextClfTraining", "TextClfSQLite", "TextClfDataset", "TextClfTensor"]),
         .testTarget(
             name: "TextClfMetricsTests",
             dependencies: ["TextClfMetrics", "TextClfReport", "TextClfTestSupport"]),
         .testTarget(
             name: "TextClfFeaturesTests",
-            dependencies: ["TextClfFeatures", "TextClfTestSupport"]),
+            dependencies: ["TextClfFeatures", "TextClfIO", "TextClfSQLite", "TextClfTestSupport"]),
         .testTarget(
             name: "textclfTests",
             dependencies: ["TextClf", "TextClfTestSupport", "textclf"]),

@@ -1,5 +1,6 @@
 import Foundation
 import TextClfFeatures
+import TextClfIO
 import TextClfNN
 import TextClfTensor
 

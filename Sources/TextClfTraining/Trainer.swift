@@ -1,5 +1,6 @@
 import Foundation
-import TextClfData
+import TextClfDataset
+import TextClfIO
 import TextClfMetrics
 import TextClfNN
 import TextClfTensor

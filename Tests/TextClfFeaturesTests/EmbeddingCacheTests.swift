@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TextClfSQLite
 import TextClfTestSupport
 import TextClfText
 

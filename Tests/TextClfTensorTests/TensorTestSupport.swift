@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import TextClfTestSupport
 
 @testable import TextClfTensor
 
@@ -51,47 +50,4 @@ func naiveTranspose(_ a: [Float], rows: Int, columns: Int) -> [Float] {
 
 func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
     zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
-}
-
-/// A fresh temporary directory, removed when the value is released.
-final class ScratchDirectory {
-    let path: String
-    init() throws {
-        path = NSTemporaryDirectory() + "textclf-tensor-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { path + "/" + name }
-    func contents() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
-}
-
-/// Runs `python3 -c script args...` and returns its exit status and combined output.
-func runPython(_ script: String, _ arguments: [String] = []) -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    do { try process.run() } catch { return (-1, "\(error)") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
-enum PythonTools {
-    static let hasSciPy = runPython("import scipy.sparse, numpy").status == 0
-    static let hasSklearn = runPython("import sklearn.datasets").status == 0
-}
-
-/// `matrices.json` and `labels_svm.json` from scripts/fixtures/make_tensor_fixtures.py.
-struct MatrixFixture: Decodable {
-    var shape: [Int]
-    var dtype: String
-    var dense: [[Double]]
-
-    static func loadAll() throws -> [String: MatrixFixture] {
-        let data = try Data(contentsOf: SharedData.fixture("tensor/matrices.json"))
-        return try JSONDecoder().decode([String: MatrixFixture].self, from: data)
-    }
 }

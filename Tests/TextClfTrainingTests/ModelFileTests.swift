@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TextClfIO
 import TextClfTensor
 import TextClfTestSupport
 @testable import TextClfTraining

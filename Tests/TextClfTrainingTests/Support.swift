@@ -1,5 +1,5 @@
 import Foundation
-import TextClfData
+import TextClfDataset
 import TextClfNN
 import TextClfTensor
 import TextClfTraining

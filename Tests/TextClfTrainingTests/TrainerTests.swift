@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import TextClfData
+import TextClfDataset
+import TextClfIO
 import TextClfMetrics
 import TextClfNN
 import TextClfTensor

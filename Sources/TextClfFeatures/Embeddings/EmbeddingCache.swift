@@ -1,5 +1,5 @@
-import CSQLite
 import Foundation
+import TextClfSQLite
 import TextClfTensor
 
 /// One cached embedding file, as ``EmbeddingCache/list()`` reports it.
@@ -539,7 +539,7 @@ public struct EmbeddingCache: Sendable {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             }
         } catch {
-            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot create \(directory): \(error)")
+            throw SQLiteError.cannotOpen("cannot create \(directory): \(error)")
         }
         let db = try Connection(path: databasePath)
         // Large pages and memory-mapped reads make multi-megabyte blobs cheap to read back.

@@ -1,4 +1,5 @@
 import Foundation
+import TextClfIO
 import TextClfTensor
 
 #if canImport(Glibc)

@@ -1,6 +1,6 @@
-import CSQLite
 import Foundation
-import TextClfFeatures
+import TextClfSQLite
+import TextClfTraining
 
 #if canImport(Glibc)
 import Glibc

@@ -3,7 +3,7 @@ import Testing
 import TextClfTensor
 import TextClfTestSupport
 
-@testable import TextClfData
+@testable import TextClfDataset
 
 @Suite("Splits")
 struct SplitTests {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TextClfTensor
 
-@testable import TextClfData
+@testable import TextClfDataset
 
 @Suite("Standardizer")
 struct StandardizerTests {

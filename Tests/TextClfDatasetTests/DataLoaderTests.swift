@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TextClfTensor
 
-@testable import TextClfData
+@testable import TextClfDataset
 
 /// Everything observable about an epoch's batches, for comparisons.
 private func snapshot(_ loader: DataLoader, epoch: Int) -> [[Int]] {

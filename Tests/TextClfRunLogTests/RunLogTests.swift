@@ -1,8 +1,8 @@
-import CSQLite
 import Foundation
 import Testing
-import TextClfFeatures
-@testable import TextClfTraining
+import TextClfSQLite
+import TextClfTraining
+@testable import TextClfRunLog
 
 @Suite("The run log")
 struct RunLogTests {

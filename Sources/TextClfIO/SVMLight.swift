@@ -1,4 +1,5 @@
 import Foundation
+import TextClfTensor
 
 extension CSRMatrix {
     /// Writes the matrix with real-valued labels in svmlight/libsvm text format.

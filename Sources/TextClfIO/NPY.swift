@@ -1,4 +1,5 @@
 import Foundation
+import TextClfTensor
 
 #if !_endian(little)
     #error("The NPY/NPZ code writes host-order arrays as little-endian ('<' dtypes); big-endian hosts are not supported.")

@@ -16,6 +16,11 @@ package struct SQLiteError: Error, CustomStringConvertible {
         self.code = code
         self.message = message
     }
+
+    /// An `SQLITE_CANTOPEN` error: the database file, or its folder, cannot be opened or created.
+    package static func cannotOpen(_ message: String) -> SQLiteError {
+        SQLiteError(code: SQLITE_CANTOPEN, message: message)
+    }
 }
 
 /// `SQLITE_TRANSIENT`: SQLite copies bound values.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TextClfTestSupport
 
+@testable import TextClfIO
 @testable import TextClfTensor
 
 @Suite("svmlight text")

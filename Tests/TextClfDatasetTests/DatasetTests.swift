@@ -1,7 +1,7 @@
 import Testing
 import TextClfTensor
 
-@testable import TextClfData
+@testable import TextClfDataset
 
 /// A small CSR matrix whose row r holds (r % 5 + 1) entries with values r*10 + column.
 func sampleCSR(rows: Int, columns: Int = 12) -> CSRMatrix {

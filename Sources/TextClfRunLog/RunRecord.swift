@@ -1,4 +1,5 @@
 import Foundation
+import TextClfTraining
 
 /// The state of a recorded run.
 public enum RunStatus: String, Sendable, Hashable, Codable, CaseIterable {

@@ -1,4 +1,5 @@
 import Foundation
+import TextClfTraining
 
 /// Records one run in a ``RunLog`` without ever failing the work it records.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import TextClfTensor
 
 /// The element type of the `data.npy` member of a sparse `.npz` file.
 public enum NPYValueType: Sendable, Equatable {

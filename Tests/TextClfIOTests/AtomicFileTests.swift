@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import TextClfIO
 @testable import TextClfTensor
 
 @Suite("Atomic files")
