@@ -81,23 +81,15 @@ let package = Package(
             dependencies: ["TextClfNN", "TextClfDataset", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO"]),
         // The SQLite log of command runs; it records the Trainer's epochs and results.
         .target(name: "TextClfRunLog", dependencies: ["TextClfTraining", "TextClfSQLite"]),
-        // Element-wise kernels in C: restrict pointers let the compiler vectorise them.
-        .target(
-            name: "CTextClfKernels",
-            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])]),
-        // OpenBLAS linked statically, from its pthread build (libopenblas-pthread-dev, found
-        // first whichever build the system's alternatives select): the shared library's 16,000
-        // symbol relocations and its Fortran runtime cost every process about 4 ms before main,
-        // more than many commands take.
+        // Element-wise kernels in C: restrict pointers let the compiler vectorise them; the
+        // sources themselves turn FMA contraction off, so no compiler flags are needed.
+        .target(name: "CTextClfKernels"),
+        // OpenBLAS linked statically (the pthread build, which Debian's alternatives select
+        // for libopenblas.a by default): the shared library's 16,000 symbol relocations and its
+        // Fortran runtime cost every process about 4 ms before main, more than many commands take.
         .target(
             name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels"],
-            linkerSettings: [
-                .unsafeFlags([
-                    "-Xlinker", "-L/usr/lib/x86_64-linux-gnu/openblas-pthread",
-                    "-Xlinker", "-L/usr/lib/aarch64-linux-gnu/openblas-pthread",
-                    "-Xlinker", "-l:libopenblas.a",
-                ])
-            ]),
+            linkerSettings: [.linkedLibrary(":libopenblas.a")]),
         // File formats: NPY/NPZ (zlib for compressed members), svmlight, safetensors, atomic files.
         .target(
             name: "TextClfIO", dependencies: ["TextClfTensor", "CTextClfKernels", "CZlib"],

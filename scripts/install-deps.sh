@@ -15,20 +15,35 @@ for package in "${packages[@]}"; do
     fi
 done
 
-if ((${#missing[@]})); then
-    echo "textclf: installing ${missing[*]}" >&2
+as_root() {
     if [ "$(id -u)" -eq 0 ]; then
-        sudo=()
+        "$@"
     elif command -v sudo >/dev/null 2>&1; then
-        sudo=(sudo)
+        sudo "$@"
     else
-        echo "textclf: need root (or sudo) to install: ${missing[*]}" >&2
+        echo "textclf: need root (or sudo) to run: $*" >&2
         exit 1
     fi
+}
+
+if ((${#missing[@]})); then
+    echo "textclf: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    "${sudo[@]}" apt-get update -qq
-    "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# The library targets link `libopenblas.a` from the default search path, which Debian's
+# alternatives point at one OpenBLAS build; the pthread build is the default, and the only one
+# that links without an OpenMP runtime. Select it if another build was chosen.
+arch="$(uname -m)-linux-gnu"
+case "$(readlink -f "/usr/lib/$arch/libopenblas.a")" in
+    */openblas-pthread/*) ;;
+    *)
+        echo "textclf: selecting OpenBLAS's pthread build (update-alternatives)" >&2
+        as_root update-alternatives --quiet --set "libopenblas.so-$arch" "/usr/lib/$arch/openblas-pthread/libopenblas.so"
+        ;;
+esac
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "textclf: the Swift toolchain (6.0 or later) is not on PATH; see https://www.swift.org/install/linux/" >&2
