@@ -4,7 +4,7 @@ import TextClfTensor
 /// gradients, `clr = lr / (1 + (t − 1) · learningRateDecay)`, accumulator starting at
 /// ``initialAccumulatorValue``. Row-sparse gradients are densified (exact dense semantics,
 /// which for Adagrad equal PyTorch's sparse semantics without weight decay).
-public final class Adagrad: Optimizer {
+public final class Adagrad: OptimizerState, Optimizer {
     public var learningRate: Float
     /// The decay of the learning rate per step.
     public var learningRateDecay: Float
@@ -19,8 +19,6 @@ public final class Adagrad: Optimizer {
     /// L2 penalty strength for penalised parameters (see ``Optimizer``).
     public var l2: Float
 
-    private var state = SlotTable()
-
     /// Creates the optimizer with PyTorch's defaults.
     public init(
         learningRate: Float = 1e-2, learningRateDecay: Float = 0, weightDecay: Float = 0, initialAccumulatorValue: Float = 0,
@@ -33,16 +31,6 @@ public final class Adagrad: Optimizer {
         self.epsilon = epsilon
         self.l1 = l1
         self.l2 = l2
-    }
-
-    public func resetState() { state.removeAll() }
-
-    public func stateDictionary(for parameters: [Parameter]) -> [String: OptimizerParameterState] {
-        state.export(parameters)
-    }
-
-    public func loadStateDictionary(_ saved: [String: OptimizerParameterState], for parameters: [Parameter]) throws {
-        try state.load(saved, parameters)
     }
 
     public func step(_ parameters: [Parameter]) throws {

@@ -6,7 +6,7 @@ import TextClfTensor
 ///
 /// Row-sparse gradients are densified (exact dense semantics: the moments of untouched
 /// rows decay too).
-public class Adam: Optimizer {
+public class Adam: OptimizerState, Optimizer {
     public var learningRate: Float
     /// The decay of the first moment estimate.
     public var beta1: Float
@@ -26,8 +26,6 @@ public class Adam: Optimizer {
     /// L2 penalty strength for penalised parameters (see ``Optimizer``).
     public var l2: Float
 
-    private var state = SlotTable()
-
     /// Creates the optimizer with PyTorch's defaults.
     public init(
         learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0,
@@ -42,16 +40,6 @@ public class Adam: Optimizer {
         self.amsgrad = amsgrad
         self.l1 = l1
         self.l2 = l2
-    }
-
-    public func resetState() { state.removeAll() }
-
-    public func stateDictionary(for parameters: [Parameter]) -> [String: OptimizerParameterState] {
-        state.export(parameters)
-    }
-
-    public func loadStateDictionary(_ saved: [String: OptimizerParameterState], for parameters: [Parameter]) throws {
-        try state.load(saved, parameters)
     }
 
     public func step(_ parameters: [Parameter]) throws {

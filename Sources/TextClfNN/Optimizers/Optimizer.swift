@@ -56,6 +56,25 @@ public struct OptimizerParameterState: Sendable, Equatable {
     }
 }
 
+/// The per-parameter state of an optimizer (its ``SlotTable``) and the ``Optimizer``
+/// requirements that only clear, save or restore it; the optimizers here inherit them.
+public class OptimizerState {
+    var state = SlotTable()
+
+    /// Forgets all per-parameter state, as if freshly created.
+    public func resetState() { state.removeAll() }
+
+    /// The per-parameter state of `parameters`, keyed by parameter name.
+    public func stateDictionary(for parameters: [Parameter]) -> [String: OptimizerParameterState] {
+        state.export(parameters)
+    }
+
+    /// Restores state saved by ``stateDictionary(for:)`` onto `parameters` (matched by name).
+    public func loadStateDictionary(_ saved: [String: OptimizerParameterState], for parameters: [Parameter]) throws {
+        try state.load(saved, parameters)
+    }
+}
+
 /// Per-parameter optimizer state: the auxiliary tensors of a kernel and the step count.
 final class OptimizerSlots {
     let parameter: Parameter

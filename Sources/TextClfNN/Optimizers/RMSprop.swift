@@ -4,7 +4,7 @@ import TextClfTensor
 /// gradients (`ε` added after the root), optionally centred (the running mean of the
 /// gradient is subtracted, `√(E[g²] − E[g]²)`) and with a momentum buffer. Row-sparse
 /// gradients are densified (exact dense semantics).
-public final class RMSprop: Optimizer {
+public final class RMSprop: OptimizerState, Optimizer {
     public var learningRate: Float
     /// The smoothing constant of the running averages.
     public var alpha: Float
@@ -23,8 +23,6 @@ public final class RMSprop: Optimizer {
 
     // Slots: [squareAverage, momentumBuffer, gradientAverage], always all three once created
     // with momentum or centring, so that switching either on later keeps their order.
-    private var state = SlotTable()
-
     /// Creates the optimizer with PyTorch's defaults.
     public init(
         learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8, weightDecay: Float = 0, momentum: Float = 0,
@@ -38,16 +36,6 @@ public final class RMSprop: Optimizer {
         self.centered = centered
         self.l1 = l1
         self.l2 = l2
-    }
-
-    public func resetState() { state.removeAll() }
-
-    public func stateDictionary(for parameters: [Parameter]) -> [String: OptimizerParameterState] {
-        state.export(parameters)
-    }
-
-    public func loadStateDictionary(_ saved: [String: OptimizerParameterState], for parameters: [Parameter]) throws {
-        try state.load(saved, parameters)
     }
 
     public func step(_ parameters: [Parameter]) throws {

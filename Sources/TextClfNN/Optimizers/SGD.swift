@@ -8,7 +8,7 @@ import TextClfTensor
 /// step has no momentum and no weight decay or penalty for it, only the touched rows are
 /// updated (`row −= lr · g_row`), which is exact because the other rows' gradient is zero.
 /// Every other case densifies the gradient and uses the dense semantics.
-public final class SGD: Optimizer {
+public final class SGD: OptimizerState, Optimizer {
     public var learningRate: Float
     /// The momentum factor `μ` (0: none).
     public var momentum: Float
@@ -23,8 +23,6 @@ public final class SGD: Optimizer {
     /// L2 penalty strength for penalised parameters (see ``Optimizer``).
     public var l2: Float
 
-    private var state = SlotTable()
-
     /// Creates the optimizer; the defaults other than the learning rate are PyTorch's.
     public init(
         learningRate: Float, momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false, weightDecay: Float = 0,
@@ -37,16 +35,6 @@ public final class SGD: Optimizer {
         self.weightDecay = weightDecay
         self.l1 = l1
         self.l2 = l2
-    }
-
-    public func resetState() { state.removeAll() }
-
-    public func stateDictionary(for parameters: [Parameter]) -> [String: OptimizerParameterState] {
-        state.export(parameters)
-    }
-
-    public func loadStateDictionary(_ saved: [String: OptimizerParameterState], for parameters: [Parameter]) throws {
-        try state.load(saved, parameters)
     }
 
     public func step(_ parameters: [Parameter]) throws {
