@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -53,6 +54,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
+    warnings.filterwarnings("ignore", message="Sparse")  # CSR support is "beta"; invariants unchecked
     y, classes = labels(args.folder)
     if args.kind == "dense":
         x = torch.from_numpy(np.load(os.path.join(args.folder, "train.npy")).astype(np.float32))
