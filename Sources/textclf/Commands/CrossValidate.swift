@@ -233,20 +233,12 @@ struct CrossValidation {
                     return String(format: "%.4f", value)
                 }
             }
-            var lines = [names]
-            for row in rows { lines.append(cells(String(row.fold), row.columns, epochsAsInteger: true)) }
+            var lines = rows.map { cells(String($0.fold), $0.columns, epochsAsInteger: true) }
             if !rows.isEmpty {
                 lines.append(cells("mean", means, epochsAsInteger: false))
                 lines.append(cells("sd", standardDeviations, epochsAsInteger: false))
             }
-            let widths = names.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
-            var text = ""
-            for line in lines {
-                text += line.enumerated().map { index, cell in
-                    index == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-                        : String(repeating: " ", count: widths[index] - cell.count) + cell
-                }.joined(separator: "  ") + "\n"
-            }
+            var text = TextTable.render(names, lines, right: Set(1..<names.count)) + "\n"
             if !rows.isEmpty { text += "sd is the sample standard deviation over the \(rows.count) folds (ddof = 1)\n" }
             return text
         }

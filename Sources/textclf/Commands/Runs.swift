@@ -209,24 +209,6 @@ enum RunsFormat {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// Aligned columns; `right` holds the indices of right-aligned (numeric) columns.
-    static func table(_ header: [String], _ rows: [[String]], right: Set<Int>, indent: String = "") -> String {
-        var widths = header.map(\.count)
-        for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
-        }
-        func line(_ cells: [String]) -> String {
-            var parts: [String] = []
-            for (index, cell) in cells.enumerated() {
-                let padding = String(repeating: " ", count: max(0, widths[index] - cell.count))
-                let last = index == cells.count - 1
-                parts.append(right.contains(index) ? padding + cell : (last ? cell : cell + padding))
-            }
-            return indent + parts.joined(separator: "  ")
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
-    }
-
     static func number(_ value: Double?, digits: Int = 4) -> String {
         guard let value else { return "-" }
         return String(format: "%.\(digits)f", value)
@@ -270,7 +252,7 @@ enum RunsFormat {
         }
         let offset = showParent ? 1 : 0
         let numeric = Set([0] + (4...8).map { $0 + offset }).union(showParent ? [1] : [])
-        return table(header, rows, right: numeric)
+        return TextTable.render(header, rows, right: numeric)
     }
 
     /// A shell-like rendering of an argument list: arguments with spaces or quotes are quoted.
@@ -311,7 +293,7 @@ enum RunsFormat {
                 ]
             }
             lines.append(
-                table(
+                TextTable.render(
                     ["epoch", "train loss", "train acc", "val loss", "val acc", "val F1", "lr", "seconds"], rows,
                     right: Set(0..<8), indent: "  "))
         }
@@ -333,7 +315,7 @@ enum RunsFormat {
                 ]
             }
             lines.append(
-                table(["id", "command", "status", "seconds", "epochs", "accuracy", "macro-F1", "val loss"], rows, right: [0, 3, 4, 5, 6, 7], indent: "  "))
+                TextTable.render(["id", "command", "status", "seconds", "epochs", "accuracy", "macro-F1", "val loss"], rows, right: [0, 3, 4, 5, 6, 7], indent: "  "))
             for (name, keys) in [("accuracy", [RunMetric.testAccuracy, RunMetric.validationAccuracy, RunMetric.accuracy]),
                                  ("macro-F1", [RunMetric.testMacroF1, RunMetric.validationMacroF1, RunMetric.macroF1])] {
                 let values = children.compactMap { $0.metric(keys) }
@@ -362,7 +344,7 @@ enum RunsFormat {
         let header = [""] + runs.map { "run \($0.id)" }
         var lines: [String] = []
         lines.append(
-            table(
+            TextTable.render(
                 header,
                 [
                     ["command"] + runs.map(\.command),
@@ -383,7 +365,7 @@ enum RunsFormat {
             let rows = shown.map { name in
                 [(allOptions && differing.contains(name) ? "* " : "  ") + name] + runs.map { $0.options[name] ?? "(unset)" }
             }
-            lines.append(table([""] + runs.map { "run \($0.id)" }, rows, right: [], indent: ""))
+            lines.append(TextTable.render([""] + runs.map { "run \($0.id)" }, rows, right: [], indent: ""))
         }
         let metricNames = Set(runs.flatMap(\.metrics.keys)).sorted()
         lines.append("")
@@ -392,7 +374,7 @@ enum RunsFormat {
         } else {
             lines.append("metrics")
             let rows = metricNames.map { name in ["  " + name] + runs.map { metric(name, $0.metrics[name]) } }
-            lines.append(table([""] + runs.map { "run \($0.id)" }, rows, right: Set(1...runs.count)))
+            lines.append(TextTable.render([""] + runs.map { "run \($0.id)" }, rows, right: Set(1...runs.count)))
         }
         return lines.joined(separator: "\n")
     }

@@ -402,19 +402,11 @@ struct Search: ParsableCommand {
     /// The ranked table: rank, trial, score, the searched values, epochs and seconds.
     static func table(_ ranked: [TrialResult], keys: [String], metric: Metric) -> String {
         let header = ["rank", "trial", metric.rawValue] + keys + ["epochs", "seconds"]
-        var lines = [header]
-        for (rank, result) in ranked.enumerated() {
-            lines.append(
-                [String(rank + 1), String(result.trial), result.score.isNaN ? "nan" : String(format: "%.4f", result.score)]
-                    + keys.map { result.values[$0] ?? "" } + [formatEpochs(result.epochs), String(format: "%.2f", result.seconds)])
+        let rows = ranked.enumerated().map { rank, result in
+            [String(rank + 1), String(result.trial), result.score.isNaN ? "nan" : String(format: "%.4f", result.score)]
+                + keys.map { result.values[$0] ?? "" } + [formatEpochs(result.epochs), String(format: "%.2f", result.seconds)]
         }
-        let widths = header.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
-        return lines.map { line in
-            line.enumerated().map { index, cell in
-                let pad = String(repeating: " ", count: widths[index] - cell.count)
-                return index >= 3 && index < 3 + keys.count ? cell + pad : pad + cell
-            }.joined(separator: "  ").replacingOccurrences(of: " +$", with: "", options: .regularExpression)
-        }.joined(separator: "\n") + "\n"
+        return TextTable.render(header, rows, right: Set(header.indices).subtracting(3..<3 + keys.count)) + "\n"
     }
 
     /// Trains and scores one trial; `nil` when Ctrl-C stopped it.
