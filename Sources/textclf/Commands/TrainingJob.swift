@@ -54,35 +54,6 @@ extension TrainingJob {
     }
 }
 
-/// Stops a group of trainers at once: Ctrl-C in `cv` and `search` reaches every trainer that
-/// is running, and one registered after the stop begins stopped.
-final class StopSignal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flags: [CancellationFlag] = []
-    private var stopped = false
-
-    /// Whether a stop was requested.
-    var isSet: Bool { lock.withLock { stopped } }
-
-    /// Requests a stop of every registered trainer.
-    func set() {
-        let current = lock.withLock {
-            stopped = true
-            return flags
-        }
-        for flag in current { flag.set() }
-    }
-
-    /// Makes `flag` follow this signal.
-    func register(_ flag: CancellationFlag) {
-        let already = lock.withLock {
-            flags.append(flag)
-            return stopped
-        }
-        if already { flag.set() }
-    }
-}
-
 /// One training of the `train` pipeline on documents already in memory: fit the features on
 /// the training documents, build the classifier, train it (with validation data for early
 /// stopping and the best epoch, when given) and evaluate it.
