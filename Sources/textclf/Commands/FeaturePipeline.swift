@@ -11,15 +11,18 @@ struct FeaturePipeline {
 
     var columnCount: Int { sparse?.columnCount ?? dense!.features.dimension }
 
+    /// The pipeline of a model folder to resume, else the pipeline `options` describe, fitted
+    /// on `trainingTexts`.
     static func make(
-        resumedFrom directory: String?, features: FeatureOptions, text: Analyzer, trainingTexts: [String], standardize: Bool,
-        seed: UInt64, report: @escaping (String) -> Void
+        resumedFrom directory: String?, options: TrainOptions, trainingTexts: [String], report: @escaping (String) -> Void
     ) throws -> FeaturePipeline {
+        let features = options.features, text = try options.text.analyzer()
         if let directory { return try load(from: directory, cacheDir: features.cacheDir, report: report) }
         if features.features == .glove {
-            let (fitted, store, cache) = try features.fitEmbeddings(text: text, texts: trainingTexts, seed: seed, report: report)
+            let (fitted, store, cache) = try features.fitEmbeddings(
+                text: text, texts: trainingTexts, seed: options.training.seed, report: report)
             var pipeline = FeaturePipeline(sparse: nil, dense: (fitted, store, cache), standardizer: nil, report: report)
-            if standardize {
+            if options.standardize {
                 pipeline.standardizer = try Standardizer(fitting: try fitted.transform(trainingTexts, store: store, cache: cache, report: report).matrix)
             }
             return pipeline

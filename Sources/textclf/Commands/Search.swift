@@ -98,37 +98,10 @@ struct Search: ParsableCommand {
     @Option(help: ArgumentHelp("Write the ranked trials and the best one as JSON to this file.", valueName: "file"))
     var json: String?
 
-    @Option(help: "The model: logreg or mlp.")
-    var model: Train.ModelChoice = .logreg
-
     @Option(help: ArgumentHelp("A labelled corpus to score each trial on.", valueName: "file"))
     var validation: String?
 
-    @Option(help: ArgumentHelp("Hold out this fraction of TRAIN (stratified) to score each trial on.", valueName: "fraction"))
-    var validationFraction: Double?
-
-    @OptionGroup var pipelineFile: PipelineOption
-
-    @OptionGroup(title: "Text")
-    var text: TextOptions
-
-    @OptionGroup(title: "Features")
-    var features: FeatureOptions
-
-    @OptionGroup(title: "Data")
-    var data: DataOptions
-
-    @OptionGroup(title: "Training")
-    var training: TrainingArguments
-
-    @Flag(help: "Print nothing but errors and the results.")
-    var quiet = false
-
-    @Flag(help: "z-score dense features (glove) with training statistics.")
-    var standardize = false
-
-    @OptionGroup(title: "Run log")
-    var runLog: RunLogOptions
+    @OptionGroup var options: TrainOptions
 
     enum Strategy: String, ExpressibleByArgument, CaseIterable { case grid, random }
 
@@ -160,13 +133,11 @@ struct Search: ParsableCommand {
         if strategy == .random && gridPoints != nil { throw ValidationError("--grid-points applies to --strategy grid") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
         if let timeBudget, !(timeBudget > 0) { throw ValidationError("--time-budget must be positive (got \(timeBudget))") }
-        if validation != nil && validationFraction != nil {
-            throw ValidationError("give either --validation or --validation-fraction, not both")
+        try options.checkValidation(validation: validation, folds: folds)
+        if folds != nil && validation != nil {
+            throw ValidationError("--folds scores on the held-out folds; --validation does not apply")
         }
-        if let folds {
-            if validation != nil { throw ValidationError("--folds scores on the held-out folds; --validation does not apply") }
-            try CrossValidation.check(folds: folds, validationFraction: validationFraction, patience: training.patience)
-        } else if validation == nil && validationFraction == nil {
+        if folds == nil && validation == nil && options.validationFraction == nil {
             throw ValidationError("a search scores each trial on validation data: give --validation FILE, --validation-fraction F or --folds K")
         }
         if resume && out == nil { throw ValidationError("--resume needs --out DIR, the folder of the search to continue") }
@@ -195,24 +166,16 @@ struct Search: ParsableCommand {
     }
 
     func run() throws {
-        let recorder = runLog.recorder(command: "search", options: self, modelPath: out)
-        var metrics: [String: Double] = [:]
-        do {
-            try run(recorder: recorder, metrics: &metrics)
-            recorder.finish(.completed, metrics: metrics)
-        } catch {
-            recorder.finish(throwing: error, metrics: metrics)
-            throw error
-        }
+        try options.runLog.record(command: "search", options: self, modelPath: out, run(recorder:metrics:))
     }
 
     private func run(recorder: RunRecorder, metrics: inout [String: Double]) throws {
         let clock = ContinuousClock()
         let started = clock.now
-        let progress = Progress(quiet: quiet)
+        let progress = options.progress
         let dimensions = try space.map { try SearchDimension(parsing: $0) }
         let plan = try SearchPlan.trials(
-            dimensions, random: strategy == .random, trials: trials, gridPoints: gridPoints, seed: training.seed)
+            dimensions, random: strategy == .random, trials: trials, gridPoints: gridPoints, seed: options.training.seed)
         let base = Self.baseArguments(
             PipelineExpansion.parsedArguments ?? Array(CommandLine.arguments.dropFirst()), searched: Set(dimensions.map(\.key)))
 
@@ -249,14 +212,14 @@ struct Search: ParsableCommand {
         }
         let log = try out.map { try TrialLog(path: $0 + "/trials.jsonl") }
 
-        let corpus = try LabelledCorpus.read(train, data: data)
-        let validationCorpus = try validation.map { try LabelledCorpus.read($0, data: data) }
+        let corpus = try LabelledCorpus.read(train, data: options.data)
+        let validationCorpus = try validation.map { try LabelledCorpus.read($0, data: options.data) }
         recorder.update(
             data: "\(train): \(corpus.count) documents" + (validation.map { "; \($0): \(validationCorpus!.count) validation documents" } ?? "")
                 + "; \(specifications.count) trials")
 
         let jobs = self.jobs ?? CPUBackend.usableCores
-        CPUBackend.threads = jobs > 1 ? 1 : (training.threads ?? CPUBackend.usableCores)
+        CPUBackend.threads = jobs > 1 ? 1 : (options.training.threads ?? CPUBackend.usableCores)
         let stop = StopSignal()
         let interrupt = InterruptHandler(
             message: "interrupted: stopping the running trials; finished trials are kept (Ctrl-C again to quit now)"
@@ -274,12 +237,9 @@ struct Search: ParsableCommand {
         let work = { (worker: Int) in
             while let specification = state.next() {
                 if stop.isSet { return }
-                if let budget {
-                    let elapsed = clock.now - started
-                    if Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18 > budget {
-                        state.reachedBudget()
-                        return
-                    }
+                if let budget, (clock.now - started).inSeconds > budget {
+                    state.reachedBudget()
+                    return
                 }
                 let child = recorder.child(
                     command: "trial", arguments: specification.arguments,
@@ -414,15 +374,12 @@ struct Search: ParsableCommand {
         _ specification: TrialSpecification, keys: [String], corpus: LabelledCorpus, validation: LabelledCorpus?, folds: Int?,
         metric: Metric, name: String, stop: StopSignal, recorder: RunRecorder
     ) throws -> TrialResult? {
-        let train = specification.train
-        let job = TrainingJob(train)
+        let options = specification.train.options
         var result = TrialResult(
             trial: specification.index, values: Dictionary(uniqueKeysWithValues: zip(keys, specification.values)), metric: metric.rawValue,
             score: .nan, accuracy: .nan, macroF1: .nan, loss: .nan, epochs: 0, seconds: 0, arguments: specification.arguments)
         if let folds {
-            let validation = CrossValidation(
-                job: job, folds: folds, validationFraction: train.validationFraction, seed: train.training.seed, name: name)
-            let report = try validation.run(corpus, stop: stop, recorder: recorder)
+            let report = try CrossValidation(options: options, folds: folds, name: name).run(corpus, stop: stop, recorder: recorder)
             if report.interrupted { return nil }
             result.accuracy = report.mean(of: "accuracy") ?? .nan
             result.macroF1 = report.mean(of: "macro_f1") ?? .nan
@@ -430,14 +387,10 @@ struct Search: ParsableCommand {
             result.epochs = report.mean(of: "epochs") ?? 0
             result.seconds = report.rows.map(\.seconds).reduce(0, +)
         } else {
-            var training = corpus
-            var held = validation
-            if let fraction = train.validationFraction {
-                (training, held) = try corpus.splitValidation(fraction: fraction, seed: train.training.seed)
-            }
-            let outcome = try job.run(
+            let (training, held) = try options.holdOut(from: corpus, else: validation)
+            let outcome = try options.job.run(
                 training: training, validation: held, test: nil,
-                names: .init(training: name, validation: train.validation ?? name), stop: stop,
+                names: .init(training: name, validation: specification.train.validation ?? name), stop: stop,
                 prepare: { recorder.attach(to: $0) })
             if case .cancelled = outcome.result.stoppingReason { return nil }
             let evaluation = outcome.validation!

@@ -46,34 +46,16 @@ struct Train: ParsableCommand {
     @Argument(help: ArgumentHelp("The training corpus.", valueName: "train"))
     var train: String
 
-    @Option(help: "The model: logreg or mlp.")
-    var model: ModelChoice = .logreg
-
     @Option(help: ArgumentHelp("The model folder to write.", valueName: "dir"))
     var out: String
 
     @Option(help: ArgumentHelp("A labelled corpus to validate on after each epoch.", valueName: "file"))
     var validation: String?
 
-    @Option(help: ArgumentHelp("Hold out this fraction of TRAIN (stratified) for validation.", valueName: "fraction"))
-    var validationFraction: Double?
-
     @Option(help: ArgumentHelp("A labelled corpus to evaluate the final model on.", valueName: "file"))
     var test: String?
 
-    @OptionGroup var pipelineFile: PipelineOption
-
-    @OptionGroup(title: "Text")
-    var text: TextOptions
-
-    @OptionGroup(title: "Features")
-    var features: FeatureOptions
-
-    @OptionGroup(title: "Data")
-    var data: DataOptions
-
-    @OptionGroup(title: "Training")
-    var training: TrainingArguments
+    @OptionGroup var options: TrainOptions
 
     @Flag(help: "Continue training the model in --out from its last state.")
     var resume = false
@@ -81,21 +63,10 @@ struct Train: ParsableCommand {
     @Flag(help: "Replace a model already in --out.")
     var overwrite = false
 
-    @Flag(help: "Print nothing but errors and the final summary.")
-    var quiet = false
-
     @Option(help: ArgumentHelp(
         "Write a summary as JSON to this file: the model folder, data, classes, every epoch, the best epoch, why training stopped, validation and test metrics.",
         valueName: "file"))
     var json: String?
-
-    @Flag(help: "z-score dense features (glove) with training statistics, saved with the model.")
-    var standardize = false
-
-    @OptionGroup(title: "Run log")
-    var runLog: RunLogOptions
-
-    enum ModelChoice: String, ExpressibleByArgument, CaseIterable { case logreg, mlp }
 
     func validate() throws {
         if resume && overwrite { throw ValidationError("give either --resume or --overwrite, not both") }
@@ -114,27 +85,8 @@ struct Train: ParsableCommand {
 
     /// Checks the options together (those of a resumed run once the saved ones are in).
     func checkOptions() throws {
-        try TrainingJob(self).check()
-        if validation != nil && validationFraction != nil {
-            throw ValidationError("give either --validation or --validation-fraction, not both")
-        }
-        if let fraction = validationFraction, !(fraction > 0 && fraction < 1) {
-            throw ValidationError("--validation-fraction must be between 0 and 1 (got \(fraction))")
-        }
-        if training.patience != nil && validation == nil && validationFraction == nil {
-            throw ValidationError("--patience needs validation data: --validation FILE or --validation-fraction F")
-        }
-    }
-
-    /// Reads the training, validation and test documents, splitting off the validation part
-    /// when `--validation-fraction` is given.
-    func readCorpora() throws -> (training: LabelledCorpus, validation: LabelledCorpus?, test: LabelledCorpus?) {
-        var trainingCorpus = try LabelledCorpus.read(train, data: data)
-        var validationCorpus = try validation.map { try LabelledCorpus.read($0, data: data) }
-        if let fraction = validationFraction {
-            (trainingCorpus, validationCorpus) = try trainingCorpus.splitValidation(fraction: fraction, seed: training.seed)
-        }
-        return (trainingCorpus, validationCorpus, try test.map { try LabelledCorpus.read($0, data: data) })
+        try options.check()
+        try options.checkValidation(validation: validation, folds: nil)
     }
 
     func run() throws {
@@ -152,31 +104,33 @@ struct Train: ParsableCommand {
     /// Trains with these options, recording the run; `arguments` are saved with the model
     /// for `--resume`.
     private func train(arguments: [String]?) throws {
-        let recorder = runLog.recorder(command: "train", options: self, modelPath: out)
-        var metrics: [String: Double] = [:]
-        do {
+        try options.runLog.record(command: "train", options: self, modelPath: out) { recorder, metrics in
             try run(recorder: recorder, metrics: &metrics, arguments: arguments)
-            recorder.finish(.completed, metrics: metrics)
-        } catch {
-            recorder.finish(throwing: error, metrics: metrics)
-            throw error
         }
     }
 
     private func run(recorder: RunRecorder, metrics: inout [String: Double], arguments: [String]?) throws {
         let clock = ContinuousClock()
         let started = clock.now
-        let progress = Progress(quiet: quiet)
-        CPUBackend.threads = training.threads ?? CPUBackend.usableCores
+        let progress = options.progress
+        CPUBackend.threads = options.training.threads ?? CPUBackend.usableCores
 
-        let corpora = try readCorpora()
-        recorder.update(data: Self.describeData(train: train, corpora.training, validation: validation, corpora.validation, test: test, corpora.test))
+        let data = options.data
+        let (training, held) = try options.holdOut(
+            from: LabelledCorpus.read(train, data: data), else: validation.map { try LabelledCorpus.read($0, data: data) })
+        let testCorpus = try test.map { try LabelledCorpus.read($0, data: data) }
+        var described = ["\(train): \(training.count) training documents"]
+        if let held {
+            described.append(validation.map { "\($0): \(held.count) validation documents" } ?? "\(held.count) validation documents held out")
+        }
+        if let test, let testCorpus { described.append("\(test): \(testCorpus.count) test documents") }
+        recorder.update(data: described.joined(separator: "; "))
         var interrupt: InterruptHandler?
         defer { interrupt?.cancel() }
-        let outcome = try TrainingJob(self).run(
-            training: corpora.training, validation: corpora.validation, test: corpora.test,
+        let outcome = try options.job.run(
+            training: training, validation: held, test: testCorpus,
             names: .init(training: train, validation: validation ?? train, test: test), resumedFrom: resume ? out : nil,
-            progress: progress, showBar: !quiet,
+            progress: progress, showBar: !options.quiet,
             prepare: { trainer in
                 recorder.attach(to: trainer)
                 let cancellation = trainer.cancellation
@@ -216,8 +170,7 @@ struct Train: ParsableCommand {
                     "test: accuracy %.4f, macro-F1 %.4f, loss %.4f (%ld documents)", evaluation.metrics.accuracy,
                     evaluation.metrics.macro.f1, evaluation.loss, evaluation.count))
         }
-        let elapsed = clock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (clock.now - started).inSeconds
         print("saved \(out) in " + String(format: "%.2f s", seconds))
         if let json {
             let summary = TrainSummary(outcome: outcome, model: out, train: train, seconds: seconds)
@@ -233,22 +186,6 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// The run log's description of the data: each file and its document count.
-    static func describeData(
-        train: String, _ training: LabelledCorpus, validation: String?, _ validationCorpus: LabelledCorpus?, test: String?,
-        _ testCorpus: LabelledCorpus?
-    ) -> String {
-        var parts = ["\(train): \(training.count) training documents"]
-        if let validationCorpus {
-            parts.append(validation.map { "\($0): \(validationCorpus.count) validation documents" }
-                ?? "\(validationCorpus.count) validation documents held out")
-        }
-        if let test, let testCorpus { parts.append("\(test): \(testCorpus.count) test documents") }
-        return parts.joined(separator: "; ")
-    }
-}
-
-extension Train {
     /// One line per epoch: losses, accuracies, macro-F1, learning rate and time.
     static func describe(_ record: EpochRecord) -> String {
         var line = String(format: "epoch %ld: train loss %.4f, accuracy %.4f", record.epoch, record.trainLoss, record.trainAccuracy)

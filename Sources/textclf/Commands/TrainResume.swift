@@ -170,7 +170,7 @@ enum TrainResume {
         }
         try effective.checkOptions()
 
-        let epochs = effective.training.epochs
+        let epochs = effective.options.training.epochs
         if state.epochsCompleted >= epochs {
             return .finished(
                 "\(folder) has already trained \(state.epochsCompleted) epoch\(state.epochsCompleted == 1 ? "" : "s") "
@@ -178,7 +178,7 @@ enum TrainResume {
         }
         // An epoch left unfinished by Ctrl-C was not stopped early.
         if state.partialEpoch == nil {
-            if let patience = effective.training.patience, state.earlyStopping.epochsWithoutImprovement >= patience {
+            if let patience = effective.options.training.patience, state.earlyStopping.epochsWithoutImprovement >= patience {
                 return .finished(
                     "\(folder) stopped early after epoch \(state.epochsCompleted): no improvement for "
                         + "\(state.earlyStopping.epochsWithoutImprovement) epochs (--patience \(patience)); nothing to do "

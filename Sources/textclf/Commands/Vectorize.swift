@@ -75,8 +75,7 @@ struct Vectorize: ParsableCommand {
 
     func validate() throws {
         _ = try text.analyzer()
-        _ = try features.specification(analyzer: .sklearnDefault)
-        try features.checkEmbeddings()
+        try features.check()
         if features.features == .glove && svmlight { throw ValidationError("--svmlight writes sparse rows; glove features are dense (.npy)") }
         let names = ([train] + applyFiles).map(Self.outputName)
         if let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
@@ -156,7 +155,7 @@ struct Vectorize: ParsableCommand {
             throw DataError("\(train): \(error)")
         }
         guard let training else { throw DataError("\(train): nothing was read") }
-        var matrices: [(Corpus, CSRMatrix, Double)] = [(training, trainingMatrix, seconds(since: start, clock))]
+        var matrices: [(Corpus, CSRMatrix, Double)] = [(training, trainingMatrix, (clock.now - start).inSeconds)]
         progress.line("fitted \(fitted.kind.rawValue) on \(train): \(trainingMatrix.rowCount) documents, \(fitted.columnCount) columns")
         for path in applyFiles {
             start = clock.now
@@ -166,7 +165,7 @@ struct Vectorize: ParsableCommand {
                 corpus = try read(path, trainingFormat: training.format, into: add)
             }
             guard let corpus else { throw DataError("\(path): nothing was read") }
-            matrices.append((corpus, matrix, seconds(since: start, clock)))
+            matrices.append((corpus, matrix, (clock.now - start).inSeconds))
             progress.line("transformed \(path): \(matrix.rowCount) documents")
         }
 
@@ -245,7 +244,7 @@ struct Vectorize: ParsableCommand {
     /// Writes the `--json` summary, if asked for, and the last progress line.
     private func finish(_ summary: Summary, started: ContinuousClock.Instant, _ clock: ContinuousClock) throws {
         var summary = summary
-        summary.seconds = seconds(since: started, clock)
+        summary.seconds = (clock.now - started).inSeconds
         if let json {
             try SummaryFile.write(summary, to: json)
         }
@@ -272,7 +271,7 @@ struct Vectorize: ParsableCommand {
             let start = clock.now
             let (matrix, averaging, cached) = try fitted.transform(texts, store: store, cache: cache, report: { progress.line($0) })
             let note = cached ? "averages from the cache" : averaging.map { "\($0.emptyDocuments) documents without a known word, \($0.unknownTokens) of \($0.tokens) tokens unknown" } ?? ""
-            outputs.append((corpus, matrix, seconds(since: start, clock), note))
+            outputs.append((corpus, matrix, (clock.now - start).inSeconds, note))
         }
         let folder = URL(fileURLWithPath: out)
         try AtomicFile.write(try fitted.encodedFile(), to: folder.appendingPathComponent("embeddings.json").path)
@@ -297,9 +296,4 @@ struct Vectorize: ParsableCommand {
 
     /// The progress and summary lines, silenced by `--quiet`.
     private var progress: Progress { Progress(quiet: quiet) }
-
-    private func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
-        let duration = clock.now - start
-        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

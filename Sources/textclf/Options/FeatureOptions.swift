@@ -73,8 +73,9 @@ struct FeatureOptions: ParsableArguments {
         }
     }
 
-    /// Checks the word-vector options.
-    func checkEmbeddings() throws {
+    /// Checks the options together, the word-vector ones included.
+    func check() throws {
+        _ = try specification(analyzer: .sklearnDefault)
         _ = try unknownWords(seed: 0)
         if features == .glove {
             guard let embeddings else { throw ValidationError("--features glove needs --embeddings FILE (see embeddings/fetch-glove.sh)") }

@@ -46,3 +46,8 @@ final class ProgressBar {
         drawn = false
     }
 }
+
+extension Duration {
+    /// The duration in seconds.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
