@@ -158,8 +158,7 @@ struct Search: ParsableCommand {
         let declared = CommandArguments(Search.self)
         var drop = ownOptions.union(searched)
         for key in searched { drop.formUnion(PipelineKey.exclusive[key] ?? []) }
-        let given = declared.scan(arguments).options
-        for option in given.reversed() where drop.contains(option.name) {
+        for option in declared.scan(arguments).reversed() where option.name.map(drop.contains) == true {
             arguments.removeSubrange(option.range)
         }
         return arguments

@@ -25,48 +25,8 @@ enum TrainResume {
     /// Options whose values are file or folder paths, saved absolute.
     static let paths: Set<String> = ["validation", "test", "embeddings", "cache-dir"]
 
-    /// One argument as written: an option with its name and tokens (`--lr 0.1`, `--lr=0.1`,
-    /// `--quiet`), or a positional argument.
-    struct Item {
-        /// The option's preferred name, or `nil` for a positional argument.
-        var name: String?
-        /// The tokens as written.
-        var tokens: [String]
-        /// The option's value, or the positional argument.
-        var value: String?
-    }
-
-    /// The arguments of `train` (after the subcommand's name), item by item.
-    static func items(_ arguments: [String]) -> [Item] {
-        let declared = CommandArguments(Train.self)
-        var items: [Item] = []
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            if argument == "--" {
-                items += arguments[(index + 1)...].map { Item(name: nil, tokens: ["--", $0], value: $0) }
-                break
-            }
-            guard argument.hasPrefix("-"), argument != "-" else {
-                items.append(Item(name: nil, tokens: [argument], value: argument))
-                index += 1
-                continue
-            }
-            let written = argument.drop { $0 == "-" }.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = declared.names[String(written[0])] ?? String(written[0])
-            if written.count == 2 {
-                items.append(Item(name: name, tokens: [argument], value: String(written[1])))
-                index += 1
-            } else if declared.valueOptions.contains(name), index + 1 < arguments.count {
-                items.append(Item(name: name, tokens: [argument, arguments[index + 1]], value: arguments[index + 1]))
-                index += 2
-            } else {
-                items.append(Item(name: name, tokens: [argument], value: nil))
-                index += 1
-            }
-        }
-        return items
-    }
+    /// The arguments of `train` (after the subcommand's name), one by one.
+    static let items = CommandArguments(Train.self).scan
 
     /// `path` made absolute against the current directory, `.` and `..` resolved.
     static func absolute(_ path: String) -> String {
