@@ -137,13 +137,13 @@ struct TrainingJob {
             classifier = resumed.model
         } else if options.model == .logreg {
             classifier = LogisticRegression(
-                features: pipeline.columnCount, classes: encoder.count, initializer: settings.initializerKind, device: device,
+                features: pipeline.columnCount, classes: encoder.count, initializer: settings.initializer, device: device,
                 seed: settings.seed)
         } else {
             classifier = MLP(
                 features: pipeline.columnCount, hidden: settings.hiddenSizes, classes: encoder.count,
-                activation: settings.activationKind, dropout: settings.dropout, normalization: settings.normalization,
-                initializer: settings.initializerKind, device: device, seed: settings.seed)
+                activation: settings.activation, dropout: settings.dropout, normalization: settings.normalization,
+                initializer: settings.initializer, device: device, seed: settings.seed)
         }
         let trainer = Trainer(model: classifier, options: settings.options(), resuming: resumed?.document.training)
         let bar = ProgressBar(enabled: showBar)

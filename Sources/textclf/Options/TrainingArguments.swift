@@ -37,7 +37,7 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: ArgumentHelp("MLP hidden layer sizes, comma-separated (default: 64).", valueName: "sizes"))
     var hidden: String?
     @Option(help: "MLP activation: \(HelpText.choices(of: ActivationKind.self)).")
-    var activation: String = "relu"
+    var activation: ActivationKind = .relu
     @Option(help: "MLP dropout probability after each hidden layer.")
     var dropout: Float = 0
     @Flag(help: "MLP batch normalisation after each hidden layer.")
@@ -45,7 +45,7 @@ struct TrainingArguments: ParsableArguments {
     @Flag(help: "MLP layer normalisation after each hidden layer.")
     var layerNorm = false
     @Option(help: "Weight initialiser: pytorch, xavier-uniform, xavier-normal, kaiming-uniform, kaiming-normal or zeros.")
-    var initializer: String = "pytorch"
+    var initializer: InitializerKind = .pytorchDefault
     @Option(help: "Class weights in the loss: none or balanced.")
     var classWeight: String = "none"
     @Flag(help: "Sample training rows so that every class is equally likely (with replacement).")
@@ -81,12 +81,6 @@ struct TrainingArguments: ParsableArguments {
         _ = try hiddenSizesChecked()
         _ = try monitorValue()
         _ = try scheduleOptions()
-        guard ActivationKind(rawValue: activation) != nil else {
-            throw ValidationError("--activation: unknown '\(activation)' (\(ActivationKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        guard InitializerKind(rawValue: initializer) != nil else {
-            throw ValidationError("--initializer: unknown '\(initializer)' (\(InitializerKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
         guard ["none", "balanced"].contains(classWeight) else { throw ValidationError("--class-weight: none or balanced") }
         _ = try Device(parsing: device)
     }
@@ -101,9 +95,7 @@ struct TrainingArguments: ParsableArguments {
     }
 
     var hiddenSizes: [Int] { (try? hiddenSizesChecked()) ?? [64] }
-    var activationKind: ActivationKind { ActivationKind(rawValue: activation) ?? .relu }
     var normalization: NormalizationKind { batchNorm ? .batch : (layerNorm ? .layer : .none) }
-    var initializerKind: InitializerKind { InitializerKind(rawValue: initializer) ?? .pytorchDefault }
 
     func monitorValue() throws -> Monitor {
         switch monitor {
@@ -148,3 +140,5 @@ struct TrainingArguments: ParsableArguments {
 }
 
 extension OptimizerKind: ExpressibleByArgument {}
+extension ActivationKind: ExpressibleByArgument {}
+extension InitializerKind: ExpressibleByArgument {}
