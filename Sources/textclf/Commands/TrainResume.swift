@@ -16,11 +16,9 @@ enum TrainResume {
     /// The options that may differ from the saved run's, as the command line spells them.
     static let changeable = ["epochs", "patience", "lr", "log-every", "threads", "test", "cache-dir"]
 
-    /// Options that say where a run writes and what it prints: never saved, always the
-    /// command line's.
-    static let perInvocation: Set<String> = [
-        "out", "resume", "overwrite", "quiet", "json", "run-log", "no-run-log", "pipeline", "help",
-    ]
+    /// Options that say where a run writes and what it prints (`--out` and those without a
+    /// pipeline key): never saved, always the command line's.
+    static let perInvocation = Set(PipelineKey.notInPipelines.keys).union(["out"])
 
     /// Options whose values are file or folder paths, saved absolute.
     static let paths: Set<String> = ["validation", "test", "embeddings", "cache-dir"]
@@ -96,21 +94,17 @@ enum TrainResume {
 
         // Options that may not change must equal the saved ones.
         let anchor = ["--out", folder, "--resume"]
-        let baseline = try parseSaved(savedArguments + anchor, jsonPath: jsonPath)
+        let baseline: Train
+        do { baseline = try Train.parse(savedArguments + anchor) } catch {
+            throw ValidationError("--resume: \(jsonPath): the saved options do not parse (\(Train.message(for: error)))")
+        }
         let baselineValues = RunOptionValues.of(baseline)
         for item in givenItems {
             guard let name = item.name, !perInvocation.contains(name), !changeable.contains(name) else { continue }
             let without = savedItems.filter { $0.name != name }.flatMap(\.tokens)
             let savedText = savedItems.last { $0.name == name }.map { $0.value ?? "(set)" } ?? "(not given)"
-            let givenText = item.value ?? "(set)"
-            let withGiven: Train
-            do {
-                withGiven = try Train.parse(without + item.tokens + anchor)
-            } catch {
-                throw conflict(name, saved: savedText, given: givenText, folder: folder)
-            }
-            if RunOptionValues.of(withGiven) != baselineValues {
-                throw conflict(name, saved: savedText, given: givenText, folder: folder)
+            if (try? Train.parse(without + item.tokens + anchor)).map(RunOptionValues.of) != baselineValues {
+                throw conflict(name, saved: savedText, given: item.value ?? "(set)", folder: folder)
             }
         }
 
@@ -137,24 +131,15 @@ enum TrainResume {
                     + "(--epochs \(epochs)); nothing to do (give a larger --epochs to train more)")
         }
         // An epoch left unfinished by Ctrl-C was not stopped early.
-        if state.partialEpoch == nil {
-            if let patience = effective.options.training.patience, state.earlyStopping.epochsWithoutImprovement >= patience {
-                return .finished(
-                    "\(folder) stopped early after epoch \(state.epochsCompleted): no improvement for "
-                        + "\(state.earlyStopping.epochsWithoutImprovement) epochs (--patience \(patience)); nothing to do "
-                        + "(give a larger --patience to train on)")
-            }
+        if state.partialEpoch == nil, let patience = effective.options.training.patience,
+            state.earlyStopping.epochsWithoutImprovement >= patience
+        {
+            return .finished(
+                "\(folder) stopped early after epoch \(state.epochsCompleted): no improvement for "
+                    + "\(state.earlyStopping.epochsWithoutImprovement) epochs (--patience \(patience)); nothing to do "
+                    + "(give a larger --patience to train on)")
         }
         return .train(effective, arguments: effectiveArguments)
-    }
-
-    /// The saved arguments, parsed.
-    private static func parseSaved(_ arguments: [String], jsonPath: String) throws -> Train {
-        do {
-            return try Train.parse(arguments)
-        } catch {
-            throw ValidationError("--resume: \(jsonPath): the saved options do not parse (\(Train.message(for: error)))")
-        }
     }
 
     private static func conflict(_ name: String, saved: String, given: String, folder: String) -> ValidationError {
