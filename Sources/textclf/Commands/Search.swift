@@ -144,10 +144,7 @@ struct Search: ParsableCommand {
         if let out, !resume, FileManager.default.fileExists(atPath: out + "/trials.jsonl") {
             throw ValidationError("\(out) already holds a search (trials.jsonl); pass --resume to continue it, or choose another --out")
         }
-        if strategy == .grid, gridPoints == nil, let range = dimensions.first(where: { !$0.isChoices }) {
-            throw ValidationError(
-                "--space \(range.key): a grid needs choices (a|b|c); give --grid-points N to spread N values over the range, or --strategy random")
-        }
+        if strategy == .grid { _ = try dimensions.map { try $0.gridValues(points: gridPoints) } }
     }
 
     /// The `train` arguments every trial shares: the parsed command line without the
@@ -229,25 +226,21 @@ struct Search: ParsableCommand {
         let state = SearchState(pending: pending)
         let keys = dimensions.map(\.key)
         let total = specifications.count
-        let metric = self.metric
-        let folds = self.folds
-        let name = train
-        let budget = timeBudget
         let work = { (worker: Int) in
             while let specification = state.next() {
                 if stop.isSet { return }
-                if let budget, (clock.now - started).inSeconds > budget {
+                if let timeBudget, (clock.now - started).inSeconds > timeBudget {
                     state.reachedBudget()
                     return
                 }
                 let child = recorder.child(
                     command: "trial", arguments: specification.arguments,
                     options: RunOptionValues.of(specification.train).merging(["trial": String(specification.index)]) { $1 },
-                    data: "\(name): trial \(specification.index) of \(total)")
+                    data: "\(train): trial \(specification.index) of \(total)")
                 do {
                     let result = try Self.runTrial(
                         specification, keys: keys, corpus: corpus, validation: validationCorpus, folds: folds, metric: metric,
-                        name: name, stop: stop, recorder: child)
+                        name: train, stop: stop, recorder: child)
                     guard let result else {
                         child.finish(.interrupted, message: "interrupted")
                         return
@@ -257,7 +250,7 @@ struct Search: ParsableCommand {
                     state.finish(result)
                     progress.line(
                         String(format: "trial %d/%d: %@ %.4f (", result.trial, total, metric.rawValue, result.score)
-                            + keys.map { "\($0)=\(result.values[$0] ?? "")" }.joined(separator: ", ")
+                            + result.described(keys)
                             + String(format: "), %@ epochs, %.2f s", Self.formatEpochs(result.epochs), result.seconds))
                 } catch {
                     child.fail(error)
@@ -285,13 +278,13 @@ struct Search: ParsableCommand {
             metric: metric.rawValue, strategy: strategy.rawValue, total: total, finished: results.count, best: ranked.first,
             trials: ranked, pipeline: nil, interrupted: stop.isSet, budgetReached: state.budgetReached)
         if let best = ranked.first {
-            metrics = ["trials": Double(results.count), "best_score": best.score, "best_trial": Double(best.trial)]
-            metrics[RunMetric.accuracy] = best.accuracy
-            metrics[RunMetric.macroF1] = best.macroF1
-            metrics = metrics.filter { !$0.value.isNaN }
+            metrics = [
+                "trials": Double(results.count), "best_score": best.score, "best_trial": Double(best.trial),
+                RunMetric.accuracy: best.accuracy, RunMetric.macroF1: best.macroF1,
+            ].filter { !$0.value.isNaN }
+            let described = best.described(keys)
             if let out {
                 let path = out + "/best.yaml"
-                let described = keys.map { "\($0)=\(best.values[$0] ?? "")" }.joined(separator: ", ")
                 let yaml = try PipelineFile.yaml(
                     from: best.arguments, relativeTo: out,
                     header: [
@@ -304,7 +297,7 @@ struct Search: ParsableCommand {
                 summary.pipeline = path
                 print("best: trial \(best.trial) (\(described)); wrote \(path) and \(out)/trials.jsonl")
             } else {
-                print("best: trial \(best.trial) (" + keys.map { "\($0)=\(best.values[$0] ?? "")" }.joined(separator: ", ") + ")")
+                print("best: trial \(best.trial) (\(described))")
             }
         }
         if let json {
@@ -445,23 +438,18 @@ struct TrialResult: Codable, Equatable {
         case macroF1 = "macro_f1"
     }
 
-    init(
-        trial: Int, values: [String: String], metric: String, score: Double, accuracy: Double, macroF1: Double, loss: Double,
-        epochs: Double, seconds: Double, arguments: [String]
-    ) {
-        self.trial = trial
-        self.values = values
-        self.metric = metric
-        self.score = score
-        self.accuracy = accuracy
-        self.macroF1 = macroF1
-        self.loss = loss
-        self.epochs = epochs
-        self.seconds = seconds
-        self.arguments = arguments
-    }
+    /// The searched values in `keys` order: `lr=0.1, hidden=8`.
+    func described(_ keys: [String]) -> String { keys.map { "\($0)=\(values[$0] ?? "")" }.joined(separator: ", ") }
 
-    // NaN (a diverged trial) is written as null.
+    /// The run log's metrics of the trial.
+    var runMetrics: [String: Double] {
+        ["score": score, RunMetric.accuracy: accuracy, RunMetric.macroF1: macroF1, "loss": loss, RunMetric.epochs: epochs]
+            .filter { !$0.value.isNaN }
+    }
+}
+
+/// NaN (a diverged trial) is written as null.
+extension TrialResult {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         func number(_ key: CodingKeys) throws -> Double { try container.decodeIfPresent(Double.self, forKey: key) ?? .nan }
@@ -487,13 +475,6 @@ struct TrialResult: Codable, Equatable {
         try number(epochs, .epochs)
         try number(seconds, .seconds)
         try container.encode(arguments, forKey: .arguments)
-    }
-
-    /// The run log's metrics of the trial.
-    var runMetrics: [String: Double] {
-        var metrics = ["score": score, RunMetric.accuracy: accuracy, RunMetric.macroF1: macroF1, "loss": loss, RunMetric.epochs: epochs]
-        metrics = metrics.filter { !$0.value.isNaN }
-        return metrics
     }
 }
 
