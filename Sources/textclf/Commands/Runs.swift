@@ -104,7 +104,7 @@ extension Runs {
 
         func run() throws {
             let log = try location.open()
-            guard let record = try log.run(id: id) else { throw RunsError("no run \(id) in \(log.path)") }
+            guard let record = try log.run(id: id) else { throw DataError("no run \(id) in \(log.path)") }
             let epochs = try log.epochs(run: id)
             let children = try log.runs(parent: .children(of: id)).reversed() as [RunRecord]
             if json {
@@ -141,7 +141,7 @@ extension Runs {
             let log = try location.open()
             var records: [RunRecord] = []
             for id in ids {
-                guard let record = try log.run(id: id) else { throw RunsError("no run \(id) in \(log.path)") }
+                guard let record = try log.run(id: id) else { throw DataError("no run \(id) in \(log.path)") }
                 records.append(record)
             }
             print(RunsFormat.comparison(records, allOptions: allOptions))
@@ -173,7 +173,7 @@ extension Runs {
         func run() throws {
             let log = try location.open()
             for id in ids where try log.run(id: id) == nil {
-                throw RunsError("no run \(id) in \(log.path); nothing deleted")
+                throw DataError("no run \(id) in \(log.path); nothing deleted")
             }
             let deleted = try log.delete(ids: ids)
             let children = deleted.count - Set(ids).count
@@ -181,12 +181,6 @@ extension Runs {
             print("deleted run\(Set(ids).count == 1 ? "" : "s") \(named)" + (children > 0 ? " and \(children) child run\(children == 1 ? "" : "s")" : ""))
         }
     }
-}
-
-/// A failure of a `runs` subcommand (an id not in the log), printed without the usage text.
-struct RunsError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Text and JSON renderings of run records.
