@@ -102,6 +102,17 @@ struct Vectorize: ParsableCommand {
         let name: String
         let format: CorpusFormat
         let labels: [String]?
+
+        /// The distinct labels in code-point order, when the corpus is labelled.
+        var classes: [String]? { labels.map { Array(Set($0)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } } }
+
+        /// Writes `BASE.labels.txt`, one label per line, when the corpus is labelled.
+        func writeLabels(base: String) throws {
+            guard let labels else { return }
+            try AtomicFile.write(to: base + ".labels.txt") { output in
+                for label in labels { try output.write(label + "\n") }
+            }
+        }
     }
 
     /// Streams a corpus's texts to `add` and returns what was read; labels are kept when
@@ -109,7 +120,7 @@ struct Vectorize: ParsableCommand {
     func read(
         _ path: String, trainingFormat: CorpusFormat?, into add: (String) -> Void
     ) throws -> Corpus {
-        let counter = DocumentCounter.onTerminal(label: path, quiet: quiet)
+        let counter = DocumentCounter(label: path, enabled: !quiet && isatty(2) == 1)
         defer { counter.finish() }
         let reader = try CorpusReader(path: path, options: data.corpusOptions(labelRequired: false))
         if let trainingFormat, reader.format != trainingFormat, data.format == nil {
@@ -169,7 +180,7 @@ struct Vectorize: ParsableCommand {
             progress.line("transformed \(path): \(matrix.rowCount) documents")
         }
 
-        let classes = training.labels.map { Array(Set($0)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        let classes = training.classes
         var classNumbers: [String: Int] = [:]
         for (index, label) in (classes ?? []).enumerated() { classNumbers[label] = index }
         if svmlight {
@@ -196,13 +207,9 @@ struct Vectorize: ParsableCommand {
         for (corpus, matrix, elapsed) in matrices {
             let base = folder.appendingPathComponent(corpus.name).path
             try matrix.writeNPZ(to: base + ".npz", valueType: fitted.isInteger ? .int64 : .float32)
-            if let labels = corpus.labels {
-                try AtomicFile.write(to: base + ".labels.txt") { output in
-                    for label in labels { try output.write(label + "\n") }
-                }
-                if svmlight {
-                    try matrix.writeSVMLight(to: base + ".svm", labels: labels.map { classNumbers[$0]! })
-                }
+            try corpus.writeLabels(base: base)
+            if svmlight, let labels = corpus.labels {
+                try matrix.writeSVMLight(to: base + ".svm", labels: labels.map { classNumbers[$0]! })
             }
             progress.summary(
                 "\(corpus.name): \(matrix.rowCount) × \(matrix.columnCount), \(matrix.storedCount) stored, "
@@ -245,9 +252,7 @@ struct Vectorize: ParsableCommand {
     private func finish(_ summary: Summary, started: ContinuousClock.Instant, _ clock: ContinuousClock) throws {
         var summary = summary
         summary.seconds = (clock.now - started).inSeconds
-        if let json {
-            try SummaryFile.write(summary, to: json)
-        }
+        if let json { try SummaryFile.write(summary, to: json) }
         progress.line("wrote \(out) in \(String(format: "%.3f", summary.seconds)) s")
         if let json { progress.line("wrote \(json)") }
     }
@@ -275,16 +280,12 @@ struct Vectorize: ParsableCommand {
         }
         let folder = URL(fileURLWithPath: out)
         try AtomicFile.write(try fitted.encodedFile(), to: folder.appendingPathComponent("embeddings.json").path)
-        let classes = corpora[0].0.labels.map { Array(Set($0)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
-        var summary = Summary(features: FeatureKind.glove.rawValue, columns: outputs.first?.1.columns ?? 0, classes: classes, out: out)
+        var summary = Summary(
+            features: FeatureKind.glove.rawValue, columns: outputs.first?.1.columns ?? 0, classes: corpora[0].0.classes, out: out)
         for (corpus, matrix, elapsed, note) in outputs {
             let base = folder.appendingPathComponent(corpus.name).path
             try NPYArray(shape: matrix.shape, elements: .float32(matrix.scalars)).write(to: base + ".npy")
-            if let labels = corpus.labels {
-                try AtomicFile.write(to: base + ".labels.txt") { output in
-                    for label in labels { try output.write(label + "\n") }
-                }
-            }
+            try corpus.writeLabels(base: base)
             progress.summary("\(corpus.name): \(matrix.rows) × \(matrix.columns) dense, \(String(format: "%.3f", elapsed)) s; \(note)")
             summary.inputs.append(
                 Summary.Input(
