@@ -36,14 +36,15 @@ final class InterruptHandler {
     }
 }
 
+/// The Ctrl-Cs an ``InterruptHandler`` has seen.
 final class InterruptCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
     func increment() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        count += 1
-        return count
+        lock.withLock {
+            count += 1
+            return count
+        }
     }
 }
 
