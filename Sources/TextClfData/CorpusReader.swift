@@ -57,10 +57,7 @@ public struct CorpusReader: Sendable {
     /// The detected (or forced) format.
     public let format: CorpusFormat
 
-    /// Opens a corpus and detects its format.
-    /// - Parameters:
-    ///   - path: A file or, for folder-per-label corpora, a directory.
-    ///   - options: Reading options.
+    /// Opens a corpus (a file, or a directory for folder-per-label corpora) and detects its format.
     /// - Throws: ``CorpusError`` when the path is missing, the format cannot be detected, or a
     ///   forced format does not fit the path.
     public init(path: String, options: CorpusOptions = .init()) throws {
@@ -69,11 +66,7 @@ public struct CorpusReader: Sendable {
         self.format = try CorpusReader.detectFormat(path: path, forced: options.format)
     }
 
-    /// Detects the format of `path`.
-    /// - Parameters:
-    ///   - path: A file or directory.
-    ///   - forced: A format that overrides detection, or `nil`.
-    /// - Returns: The format.
+    /// The format of `path`: `forced`, when given and it fits the path, else the detected one.
     /// - Throws: ``CorpusError`` for a missing path or an undetectable format.
     public static func detectFormat(path: String, forced: CorpusFormat? = nil) throws -> CorpusFormat {
         var isDirectory: ObjCBool = false
@@ -131,8 +124,6 @@ public struct CorpusReader: Sendable {
 
     /// Calls `body` with each document in order, streaming from a memory-mapped file (or one
     /// file at a time for folders); stops at the first error `body` throws.
-    /// - Parameters:
-    ///   - body: Receives each document.
     /// - Throws: ``CorpusError`` for bad input (naming file, line and field), or what `body` throws.
     public func forEach(_ body: (LabeledDocument) throws -> Void) throws {
         switch format {
@@ -158,8 +149,7 @@ public struct CorpusReader: Sendable {
         }
     }
 
-    /// Reads every document into an array.
-    /// - Returns: The documents, in file order.
+    /// Every document, in file order.
     /// - Throws: ``CorpusError`` for bad input.
     public func readAll() throws -> [LabeledDocument] {
         var documents: [LabeledDocument] = []
@@ -167,11 +157,7 @@ public struct CorpusReader: Sendable {
         return documents
     }
 
-    /// Opens and reads a whole corpus in one call.
-    /// - Parameters:
-    ///   - path: A file or directory.
-    ///   - options: Reading options.
-    /// - Returns: The documents, in file order.
+    /// Every document of the corpus at `path`, in file order.
     /// - Throws: ``CorpusError`` for bad input.
     public static func readAll(path: String, options: CorpusOptions = .init()) throws -> [LabeledDocument] {
         try CorpusReader(path: path, options: options).readAll()

@@ -157,12 +157,8 @@ struct ByteDecoder: Sendable {
 }
 
 extension TextEncoding {
-    /// Decodes bytes with this encoding and error policy, exactly as Python's
+    /// Decodes `bytes` with this encoding and the `errors` policy, exactly as Python's
     /// `bytes.decode(encoding, errors)` would (a UTF-8 BOM is *not* stripped here).
-    /// - Parameters:
-    ///   - bytes: The bytes to decode.
-    ///   - errors: The error policy.
-    /// - Returns: The decoded text.
     /// - Throws: ``CorpusError`` of kind ``CorpusError/Kind/invalidEncoding`` with the byte
     ///   offset of the first invalid byte, under ``DecodeErrors/strict``.
     public func decode(_ bytes: [UInt8], errors: DecodeErrors) throws -> String {

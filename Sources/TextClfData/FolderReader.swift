@@ -4,36 +4,26 @@ import Foundation
 
 /// Reads `DIR/<label>/<file>` corpora.
 enum FolderReader {
-    /// Sorts names by code point, as Python's `sorted()` does.
-    static func pythonSorted(_ names: [String]) -> [String] {
-        names.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+    /// The names in `folder` but hidden ones, sorted by code point as Python's `sorted()` does.
+    static func names(in folder: String) throws -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") }
+                .sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+        } catch {
+            throw CorpusError(.unreadable, path: folder, message: "cannot list the folder: \(error.localizedDescription)")
+        }
     }
 
     /// The label folders and, for each, its document file paths, in reading order.
     static func layout(path: String) throws -> [(label: String, files: [String])] {
-        let manager = FileManager.default
-        let entries: [String]
-        do {
-            entries = try manager.contentsOfDirectory(atPath: path)
-        } catch {
-            throw CorpusError(.unreadable, path: path, message: "cannot list the folder: \(error.localizedDescription)")
-        }
         var result: [(String, [String])] = []
-        for label in pythonSorted(entries) where !label.hasPrefix(".") {
+        for label in try names(in: path) {
             let folder = (path as NSString).appendingPathComponent(label)
             var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-            let names: [String]
-            do {
-                names = try manager.contentsOfDirectory(atPath: folder)
-            } catch {
-                throw CorpusError(.unreadable, path: folder, message: "cannot list the folder: \(error.localizedDescription)")
-            }
-            var files: [String] = []
-            for name in pythonSorted(names) where !name.hasPrefix(".") {
-                let file = (folder as NSString).appendingPathComponent(name)
-                var isDir: ObjCBool = false
-                if manager.fileExists(atPath: file, isDirectory: &isDir), !isDir.boolValue { files.append(file) }
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            let files = try names(in: folder).map { (folder as NSString).appendingPathComponent($0) }.filter { file in
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) && !isDirectory.boolValue
             }
             result.append((label, files))
         }

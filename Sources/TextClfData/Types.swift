@@ -13,9 +13,6 @@ public struct DocumentSource: Sendable, Hashable, CustomStringConvertible {
     public var line: Int?
 
     /// Creates a source.
-    /// - Parameters:
-    ///   - path: The file path.
-    ///   - line: The 1-based line number of the record's first line, or `nil`.
     public init(path: String, line: Int? = nil) {
         self.path = path
         self.line = line
@@ -39,10 +36,6 @@ public struct LabeledDocument: Sendable, Equatable {
     public var source: DocumentSource
 
     /// Creates a document.
-    /// - Parameters:
-    ///   - text: The text.
-    ///   - label: The label, or `nil`.
-    ///   - source: Where it came from.
     public init(text: String, label: String?, source: DocumentSource) {
         self.text = text
         self.label = label
@@ -65,11 +58,8 @@ public enum CorpusFormat: String, CaseIterable, Sendable, Codable {
     /// Plain text, one document per line (`\n`, `\r\n` or `\r`), without labels.
     case lines
 
-    /// Parses a format name (case-insensitive); `ndjson` and `json` also mean ``jsonl``,
-    /// `txt` and `text` ``lines``.
-    /// - Parameters:
-    ///   - name: The name, e.g. `"tsv"` or `"JSONL"`.
-    /// - Returns: The format, or `nil` for an unknown name.
+    /// Parses a format name (case-insensitive: `tsv`, `JSONL`); `ndjson` and `json` also mean
+    /// ``jsonl``, `txt` and `text` ``lines``; `nil` for an unknown name.
     public init?(name: String) {
         let lower = name.lowercased()
         switch lower {
@@ -91,10 +81,7 @@ public enum TextEncoding: String, CaseIterable, Sendable, Codable {
     case latin1 = "latin-1"
 
     /// Parses an encoding name, case-insensitively: `utf-8`, `utf8`, `utf_8`, `latin-1`,
-    /// `latin1`, `latin_1`, `iso-8859-1`, `iso8859-1`, `iso_8859_1`, `l1`.
-    /// - Parameters:
-    ///   - name: The encoding name.
-    /// - Returns: The encoding, or `nil` for an unsupported name.
+    /// `latin1`, `latin_1`, `iso-8859-1`, `iso8859-1`, `iso_8859_1`, `l1`; `nil` for another.
     public init?(name: String) {
         let key = name.lowercased().replacingOccurrences(of: "_", with: "-")
         switch key {
@@ -136,9 +123,6 @@ public enum ColumnSelector: Sendable, Equatable, Hashable, Codable, CustomString
     case index(Int)
 
     /// Parses `"label"` as a name and `"2"` (all digits, at least 1) as a 1-based index.
-    /// - Parameters:
-    ///   - string: The text to parse.
-    /// - Returns: The selector.
     public init(parsing string: String) {
         if !string.isEmpty, string.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
             let value = Int(string), value >= 1
@@ -186,15 +170,6 @@ public struct CorpusOptions: Sendable, Codable, Equatable {
     public static let labelColumnNames = ["label", "labels", "class", "category", "target", "sentiment", "y"]
 
     /// Creates options; every parameter has a default.
-    /// - Parameters:
-    ///   - format: Forced format, or `nil` to detect.
-    ///   - encoding: The encoding (UTF-8).
-    ///   - decodeErrors: The decode-error policy (`strict`).
-    ///   - header: The header mode (`auto`).
-    ///   - textColumn: The text column, or `nil` for the default.
-    ///   - labelColumn: The label column, or `nil` for the default.
-    ///   - labelRequired: Whether labels are required (`true`).
-    ///   - tsvQuoting: Whether TSV gets quote processing (`false`).
     public init(
         format: CorpusFormat? = nil, encoding: TextEncoding = .utf8, decodeErrors: DecodeErrors = .strict,
         header: HeaderMode = .auto, textColumn: ColumnSelector? = nil, labelColumn: ColumnSelector? = nil,
@@ -269,14 +244,6 @@ public struct CorpusError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
 
     /// Creates an error.
-    /// - Parameters:
-    ///   - kind: What went wrong.
-    ///   - path: The file path.
-    ///   - line: The 1-based line, or `nil`.
-    ///   - field: The 1-based field number, or `nil`.
-    ///   - fieldName: The field's name, or `nil`.
-    ///   - byteOffset: The byte offset in the file, or `nil`.
-    ///   - message: The explanation.
     public init(
         _ kind: Kind, path: String, line: Int? = nil, field: Int? = nil, fieldName: String? = nil,
         byteOffset: Int? = nil, message: String

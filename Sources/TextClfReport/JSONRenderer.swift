@@ -9,7 +9,6 @@ enum JSONValue {
     case object([String: JSONValue])
 
     static func number(_ value: Double?) -> JSONValue { value.map { .double($0) } ?? .null }
-    static func text(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
 
     /// Whether this is a number, string, boolean or null (written inline inside arrays).
     var isScalar: Bool {

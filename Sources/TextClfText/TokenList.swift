@@ -66,26 +66,6 @@ public struct TokenList: Sendable {
         ends.append(bytes.count)
     }
 
-    /// Appends bytes to the token being built; ``closeToken()`` ends it.
-    public mutating func appendBytes(_ part: UnsafeBufferPointer<UInt8>) {
-        bytes.append(contentsOf: part)
-    }
-
-    /// Appends one byte to the token being built.
-    public mutating func appendByte(_ byte: UInt8) {
-        bytes.append(byte)
-    }
-
-    /// Ends the token being built with the bytes appended since the last token.
-    public mutating func closeToken() {
-        ends.append(bytes.count)
-    }
-
-    /// Drops the bytes appended since the last closed token.
-    public mutating func discardOpenToken() {
-        bytes.removeSubrange((ends.last ?? 0)...)
-    }
-
     /// Replaces the content with a single token: the whole of `text`.
     public mutating func setSingleToken(_ text: UnsafeBufferPointer<UInt8>) {
         removeAll()

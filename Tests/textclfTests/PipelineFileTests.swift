@@ -66,10 +66,10 @@ struct PipelineFileTests {
         ])
         #expect(file.settings.first { $0.key.dotted == "optimizer.lr" }?.line == 15)
         let train = try Train.parse(file.arguments)
-        #expect(train.training.hiddenSizes == [15, 8])
-        #expect(train.text.stages == "lowercase,words")
-        #expect(train.features.sublinearTF && !train.features.binary)
-        #expect(train.validationFraction == 0.2)
+        #expect(train.options.training.hiddenSizes == [15, 8])
+        #expect(train.options.text.stages == "lowercase,words")
+        #expect(train.options.features.sublinearTF && !train.options.features.binary)
+        #expect(train.options.validationFraction == 0.2)
     }
 
     @Test func theCommandLineOverridesTheFile() throws {
@@ -87,10 +87,10 @@ struct PipelineFileTests {
             "--pipeline", path, "--epochs", "5", "--lr=0.5", other, "--validation", "dev.tsv", "--layer-norm",
         ])
         let train = try #require(try TextClfCommand.parseAsRoot(expansion.arguments) as? Train)
-        #expect(train.training.epochs == 5 && train.training.lr == 0.5)
-        #expect(train.train == other && train.validation == "dev.tsv" && train.validationFraction == nil)
-        #expect(train.pipelineFile.pipeline == path)
-        #expect(train.training.layerNorm && train.training.hiddenSizes == [15, 8])
+        #expect(train.options.training.epochs == 5 && train.options.training.lr == 0.5)
+        #expect(train.train == other && train.validation == "dev.tsv" && train.options.validationFraction == nil)
+        #expect(train.options.pipelineFile.pipeline == path)
+        #expect(train.options.training.layerNorm && train.options.training.hiddenSizes == [15, 8])
     }
 
     @Test func otherCommandsAndCommandLinesWithoutAPipelineAreLeftAlone() throws {

@@ -133,14 +133,6 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
         return try encoder.encode(self)
     }
 
-    /// Whether the JSON at `path` is an `embeddings.json` (rather than a `vectorizer.json`).
-    public static func isEmbeddingFile(path: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: path),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return false }
-        return object["format"] as? String == fileFormat
-    }
-
     /// Reads an `embeddings.json`, checking its format and version.
     /// - Throws: ``FeatureError/badVectorizerFile(path:reason:)`` naming what is wrong.
     public static func load(path: String) throws -> EmbeddingFeatures {

@@ -94,14 +94,6 @@ public struct EmbeddingStore: Sendable, Equatable {
         }
     }
 
-    /// The total number of UTF-8 bytes of all words.
-    var arenaByteCount: Int {
-        switch backing {
-        case .memory(let table, _): return table.arena.count
-        case .mapped(let file): return file.arenaBytes
-        }
-    }
-
     /// The row of the word whose UTF-8 bytes are `token`, or `nil`. Does not allocate.
     public func index(of token: UnsafeBufferPointer<UInt8>) -> Int? {
         switch backing {

@@ -135,7 +135,6 @@ final class MappedEmbeddings: @unchecked Sendable {
     let path: String
     let count: Int
     let dimension: Int
-    let arenaBytes: Int
     /// The mapping this class unmaps, or `nil` when ``image`` owns the memory.
     private let mapping: (base: UnsafeMutableRawPointer, size: Int)?
     /// The image a parse built, kept alive while the store reads it.
@@ -208,7 +207,6 @@ final class MappedEmbeddings: @unchecked Sendable {
         self.path = path
         self.count = layout.count
         self.dimension = layout.dimension
-        self.arenaBytes = layout.arenaBytes
         self.mapping = mapping
         self.image = image
         self.vectors = UnsafeRawPointer(base + layout.vectorsOffset).assumingMemoryBound(to: Float.self)

@@ -39,70 +39,30 @@ struct CrossValidate: ParsableCommand {
     @Option(help: "The number of folds, K (at least 2, at most the size of the smallest class).")
     var folds: Int = 5
 
-    @Option(help: "The model: logreg or mlp.")
-    var model: Train.ModelChoice = .logreg
-
-    @Option(help: ArgumentHelp("Hold out this fraction of each fold's training part for early stopping.", valueName: "fraction"))
-    var validationFraction: Double?
-
     @Option(help: ArgumentHelp("Write every fold, the means and the standard deviations as JSON to this file.", valueName: "file"))
     var json: String?
 
-    @OptionGroup var pipelineFile: PipelineOption
-
-    @OptionGroup(title: "Text")
-    var text: TextOptions
-
-    @OptionGroup(title: "Features")
-    var features: FeatureOptions
-
-    @OptionGroup(title: "Data")
-    var data: DataOptions
-
-    @OptionGroup(title: "Training")
-    var training: TrainingArguments
-
-    @Flag(help: "Print nothing but errors and the results.")
-    var quiet = false
-
-    @Flag(help: "z-score dense features (glove) with each fold's training statistics.")
-    var standardize = false
-
-    @OptionGroup(title: "Run log")
-    var runLog: RunLogOptions
-
-    var job: TrainingJob {
-        TrainingJob(model: model, text: text, features: features, training: training, standardize: standardize)
-    }
+    @OptionGroup var options: TrainOptions
 
     func validate() throws {
-        try job.check()
-        try CrossValidation.check(folds: folds, validationFraction: validationFraction, patience: training.patience)
+        try options.check()
+        try options.checkValidation(validation: nil, folds: folds)
     }
 
     func run() throws {
-        let recorder = runLog.recorder(command: "cv", options: self)
-        var metrics: [String: Double] = [:]
-        do {
-            try run(recorder: recorder, metrics: &metrics)
-            recorder.finish(.completed, metrics: metrics)
-        } catch {
-            recorder.finish(throwing: error, metrics: metrics)
-            throw error
-        }
+        try options.runLog.record(command: "cv", options: self, run(recorder:metrics:))
     }
 
     private func run(recorder: RunRecorder, metrics: inout [String: Double]) throws {
-        let progress = Progress(quiet: quiet)
-        CPUBackend.threads = training.threads ?? CPUBackend.usableCores
-        let corpus = try LabelledCorpus.read(train, data: data)
+        let progress = options.progress
+        CPUBackend.threads = options.training.threads ?? CPUBackend.usableCores
+        let corpus = try LabelledCorpus.read(train, data: options.data)
         recorder.update(data: "\(train): \(corpus.count) documents, \(folds) folds")
         let stop = StopSignal()
         let interrupt = InterruptHandler(message: "interrupted: stopping after the current batch (Ctrl-C again to quit now)") { stop.set() }
         defer { interrupt.cancel() }
-        let validation = CrossValidation(
-            job: job, folds: folds, validationFraction: validationFraction, seed: training.seed, name: train)
-        let report = try validation.run(corpus, stop: stop, progress: progress, showBar: !quiet, recorder: recorder)
+        let validation = CrossValidation(options: options, folds: folds, name: train)
+        let report = try validation.run(corpus, stop: stop, progress: progress, showBar: !options.quiet, recorder: recorder)
         interrupt.cancel()
         metrics = report.runMetrics
         print(report.table(), terminator: "")
@@ -120,28 +80,13 @@ struct CrossValidate: ParsableCommand {
 /// Stratified K-fold cross-validation of a ``TrainingJob`` on documents in memory: what
 /// `textclf cv` runs, and `textclf search --folds K` for each trial.
 struct CrossValidation {
-    /// The training to repeat on each fold.
-    var job: TrainingJob
+    /// The training to repeat on each fold, with the seed of the folds and the fraction of
+    /// each fold's training part held out for early stopping.
+    var options: TrainOptions
     /// K.
     var folds: Int
-    /// The fraction of each fold's training part held out for early stopping, if any.
-    var validationFraction: Double?
-    /// The seed of the folds and of the inner validation split.
-    var seed: UInt64
     /// The corpus's name, for messages.
     var name: String
-
-    /// Checks the fold count and the early-stopping options.
-    static func check(folds: Int, validationFraction: Double?, patience: Int?) throws {
-        guard folds >= 2 else { throw ValidationError("--folds must be at least 2 (got \(folds))") }
-        if let fraction = validationFraction, !(fraction > 0 && fraction < 1) {
-            throw ValidationError("--validation-fraction must be between 0 and 1 (got \(fraction))")
-        }
-        if patience != nil && validationFraction == nil {
-            throw ValidationError(
-                "--patience needs validation data inside each fold: --validation-fraction F holds out a fraction of the fold's training part")
-        }
-    }
 
     /// The results of one fold, measured on its held-out part.
     struct Row: Codable, Equatable {
@@ -233,20 +178,12 @@ struct CrossValidation {
                     return String(format: "%.4f", value)
                 }
             }
-            var lines = [names]
-            for row in rows { lines.append(cells(String(row.fold), row.columns, epochsAsInteger: true)) }
+            var lines = rows.map { cells(String($0.fold), $0.columns, epochsAsInteger: true) }
             if !rows.isEmpty {
                 lines.append(cells("mean", means, epochsAsInteger: false))
                 lines.append(cells("sd", standardDeviations, epochsAsInteger: false))
             }
-            let widths = names.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
-            var text = ""
-            for line in lines {
-                text += line.enumerated().map { index, cell in
-                    index == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-                        : String(repeating: " ", count: widths[index] - cell.count) + cell
-                }.joined(separator: "  ") + "\n"
-            }
+            var text = TextTable.render(names, lines, right: Set(1..<names.count)) + "\n"
             if !rows.isEmpty { text += "sd is the sample standard deviation over the \(rows.count) folds (ddof = 1)\n" }
             return text
         }
@@ -289,6 +226,7 @@ struct CrossValidation {
         guard classes.count >= 2 else {
             throw DataError("\(name): the data has only one label ('\(classes.classes.first ?? "")'); a classifier needs two or more")
         }
+        let seed = options.training.seed
         let splits: [(train: [Int], test: [Int])]
         do {
             splits = try Splits.stratifiedKFold(labels: try classes.encode(corpus.labels), folds: folds, seed: seed)
@@ -301,19 +239,13 @@ struct CrossValidation {
                 report.interrupted = true
                 break
             }
-            var training = corpus.pick(split.train)
+            let (training, validation) = try options.holdOut(from: corpus.pick(split.train))
             let held = corpus.pick(split.test)
-            var validation: LabelledCorpus?
-            if let fraction = validationFraction {
-                let parts = try training.splitValidation(fraction: fraction, seed: seed)
-                training = parts.training
-                validation = parts.validation
-            }
             let child = recorder.child(
                 command: "fold", options: ["fold": String(index + 1), "folds": String(folds)],
                 data: "\(name): fold \(index + 1) of \(folds): \(training.count) training, \(validation?.count ?? 0) validation, \(held.count) held-out documents")
             do {
-                let outcome = try job.run(
+                let outcome = try options.job.run(
                     training: training, validation: validation, test: held,
                     names: .init(training: name, validation: name, test: name), showBar: showBar, stop: stop,
                     prepare: { child.attach(to: $0) })
@@ -328,11 +260,9 @@ struct CrossValidation {
                     accuracy: evaluation.metrics.accuracy, macroF1: evaluation.metrics.macro.f1,
                     weightedF1: evaluation.metrics.weighted.f1, classF1: classF1, loss: evaluation.loss,
                     epochs: outcome.result.history.count, seconds: outcome.seconds)
-                var metrics = RunMetric.of(outcome.result)
-                metrics[RunMetric.accuracy] = row.accuracy
-                metrics[RunMetric.macroF1] = row.macroF1
-                metrics["weighted_f1"] = row.weightedF1
-                metrics["loss"] = row.loss
+                let metrics = RunMetric.of(outcome.result).merging(
+                    [RunMetric.accuracy: row.accuracy, RunMetric.macroF1: row.macroF1, "weighted_f1": row.weightedF1, "loss": row.loss]
+                ) { $1 }
                 if case .cancelled = outcome.result.stoppingReason {
                     child.finish(.interrupted, metrics: metrics, message: "interrupted")
                     report.interrupted = true

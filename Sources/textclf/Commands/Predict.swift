@@ -75,9 +75,7 @@ struct Predict: ParsableCommand {
         var row = 0
         try Self.forEachProbabilityRow(of: texts, classifier: classifier, pipeline: pipeline, batchSize: batchSize) { rowValues in
             defer { row += 1 }
-            var best = 0
-            for index in 1..<rowValues.count
-            where rowValues[rowValues.startIndex + index] > rowValues[rowValues.startIndex + best] { best = index }
+            let best = Self.mostProbable(rowValues)
             if json {
                 output.write("{\"label\":")
                 output.writeJSONString(classes[best])
@@ -142,10 +140,11 @@ extension Predict {
         var result: [Int] = []
         result.reserveCapacity(texts.count)
         try forEachProbabilityRow(of: texts, classifier: classifier, pipeline: pipeline, batchSize: batchSize) { row in
-            var best = row.startIndex
-            for index in row.indices where row[index] > row[best] { best = index }
-            result.append(best - row.startIndex)
+            result.append(mostProbable(row))
         }
         return result
     }
+
+    /// The class of the highest probability in `row` (the first on ties).
+    static func mostProbable(_ row: ArraySlice<Float>) -> Int { row.indices.max { row[$0] < row[$1] }! - row.startIndex }
 }

@@ -123,24 +123,17 @@ struct Report: ParsableCommand {
         guard let model, let input else { throw ValidationError("--model needs FILE") }
         let (classifier, document) = try ModelFile.load(from: model)
         let pipeline = try FeaturePipeline.load(from: model, cacheDir: cacheDir, report: { printError($0) })
-        var texts: [String] = []
-        var labels: [String] = []
-        try CorpusReader(path: input, options: data.corpusOptions(labelRequired: true)).forEach { document in
-            texts.append(document.text)
-            labels.append(document.label ?? "")
-        }
+        let corpus = try LabelledCorpus.read(input, data: data)
         let classes = document.classes
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        var truthIDs: [Int] = []
-        truthIDs.reserveCapacity(labels.count)
-        for (row, label) in labels.enumerated() {
+        let truthIDs = try corpus.labels.enumerated().map { row, label in
             guard let id = index[label] else {
                 throw DataError(
                     "\(input): document \(row + 1) has the label '\(label)', which the model does not know (its classes: \(classes.joined(separator: ", ")))")
             }
-            truthIDs.append(id)
+            return id
         }
-        let predicted = try Predict.labels(of: texts, classifier: classifier, pipeline: pipeline, batchSize: batchSize)
+        let predicted = try Predict.labels(of: corpus.texts, classifier: classifier, pipeline: pipeline, batchSize: batchSize)
         let metrics = ClassificationMetrics(
             predictions: predicted, truth: truthIDs, classCount: classes.count, zeroDivision: zeroDivision,
             averagedClasses: self.labels)
@@ -161,7 +154,7 @@ struct Report: ParsableCommand {
             history: history, epoch: document.bestEpoch, bayesError: bayesError, tolerance: tolerance)
         return EvaluationReport(
             title: "\((model as NSString).lastPathComponent) on \((input as NSString).lastPathComponent)",
-            source: "model \(model), data \(input) (\(texts.count) documents)", classNames: classes, metrics: metrics,
+            source: "model \(model), data \(input) (\(corpus.count) documents)", classNames: classes, metrics: metrics,
             training: training, history: history, biasVariance: reading,
             options: Self.options(of: document, model: model))
     }
@@ -216,27 +209,6 @@ struct Report: ParsableCommand {
         }
     }
 
-    /// A readable value: optionals unwrapped (`nil` when absent), collections joined.
-    static func describe(_ value: Any) -> String? {
-        let mirror = Mirror(reflecting: value)
-        if mirror.displayStyle == .optional {
-            guard let wrapped = mirror.children.first?.value else { return nil }
-            return describe(wrapped)
-        }
-        if mirror.displayStyle == .collection || mirror.displayStyle == .set {
-            return mirror.children.compactMap { describe($0.value) }.joined(separator: ",")
-        }
-        if mirror.displayStyle == .dictionary {
-            let pairs = mirror.children.compactMap { child -> String? in
-                let pair = Mirror(reflecting: child.value).children.map(\.value)
-                guard pair.count == 2, let key = describe(pair[0]), let value = describe(pair[1]) else { return nil }
-                return "\(key)=\(value)"
-            }
-            return pairs.isEmpty ? nil : pairs.sorted().joined(separator: ",")
-        }
-        return "\(value)"
-    }
-
     /// The model's architecture and training options as ordered key/value pairs.
     static func options(of document: ModelDocument, model: String) -> [ReportOption] {
         var options = [ReportOption("model folder", model)]
@@ -252,7 +224,7 @@ struct Report: ParsableCommand {
         options.append(ReportOption("classes", document.classes.joined(separator: ", ")))
         if let training = document.options {
             for child in Mirror(reflecting: training).children {
-                guard let label = child.label, let value = Self.describe(child.value) else { continue }
+                guard let label = child.label, let value = RunOptionValues.describe(child.value) else { continue }
                 options.append(ReportOption(label, value))
             }
         }

@@ -104,7 +104,7 @@ extension Runs {
 
         func run() throws {
             let log = try location.open()
-            guard let record = try log.run(id: id) else { throw RunsError("no run \(id) in \(log.path)") }
+            guard let record = try log.run(id: id) else { throw DataError("no run \(id) in \(log.path)") }
             let epochs = try log.epochs(run: id)
             let children = try log.runs(parent: .children(of: id)).reversed() as [RunRecord]
             if json {
@@ -141,7 +141,7 @@ extension Runs {
             let log = try location.open()
             var records: [RunRecord] = []
             for id in ids {
-                guard let record = try log.run(id: id) else { throw RunsError("no run \(id) in \(log.path)") }
+                guard let record = try log.run(id: id) else { throw DataError("no run \(id) in \(log.path)") }
                 records.append(record)
             }
             print(RunsFormat.comparison(records, allOptions: allOptions))
@@ -173,7 +173,7 @@ extension Runs {
         func run() throws {
             let log = try location.open()
             for id in ids where try log.run(id: id) == nil {
-                throw RunsError("no run \(id) in \(log.path); nothing deleted")
+                throw DataError("no run \(id) in \(log.path); nothing deleted")
             }
             let deleted = try log.delete(ids: ids)
             let children = deleted.count - Set(ids).count
@@ -181,12 +181,6 @@ extension Runs {
             print("deleted run\(Set(ids).count == 1 ? "" : "s") \(named)" + (children > 0 ? " and \(children) child run\(children == 1 ? "" : "s")" : ""))
         }
     }
-}
-
-/// A failure of a `runs` subcommand (an id not in the log), printed without the usage text.
-struct RunsError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Text and JSON renderings of run records.
@@ -207,24 +201,6 @@ enum RunsFormat {
         }
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    /// Aligned columns; `right` holds the indices of right-aligned (numeric) columns.
-    static func table(_ header: [String], _ rows: [[String]], right: Set<Int>, indent: String = "") -> String {
-        var widths = header.map(\.count)
-        for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
-        }
-        func line(_ cells: [String]) -> String {
-            var parts: [String] = []
-            for (index, cell) in cells.enumerated() {
-                let padding = String(repeating: " ", count: max(0, widths[index] - cell.count))
-                let last = index == cells.count - 1
-                parts.append(right.contains(index) ? padding + cell : (last ? cell : cell + padding))
-            }
-            return indent + parts.joined(separator: "  ")
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 
     static func number(_ value: Double?, digits: Int = 4) -> String {
@@ -270,7 +246,7 @@ enum RunsFormat {
         }
         let offset = showParent ? 1 : 0
         let numeric = Set([0] + (4...8).map { $0 + offset }).union(showParent ? [1] : [])
-        return table(header, rows, right: numeric)
+        return TextTable.render(header, rows, right: numeric)
     }
 
     /// A shell-like rendering of an argument list: arguments with spaces or quotes are quoted.
@@ -311,7 +287,7 @@ enum RunsFormat {
                 ]
             }
             lines.append(
-                table(
+                TextTable.render(
                     ["epoch", "train loss", "train acc", "val loss", "val acc", "val F1", "lr", "seconds"], rows,
                     right: Set(0..<8), indent: "  "))
         }
@@ -333,7 +309,7 @@ enum RunsFormat {
                 ]
             }
             lines.append(
-                table(["id", "command", "status", "seconds", "epochs", "accuracy", "macro-F1", "val loss"], rows, right: [0, 3, 4, 5, 6, 7], indent: "  "))
+                TextTable.render(["id", "command", "status", "seconds", "epochs", "accuracy", "macro-F1", "val loss"], rows, right: [0, 3, 4, 5, 6, 7], indent: "  "))
             for (name, keys) in [("accuracy", [RunMetric.testAccuracy, RunMetric.validationAccuracy, RunMetric.accuracy]),
                                  ("macro-F1", [RunMetric.testMacroF1, RunMetric.validationMacroF1, RunMetric.macroF1])] {
                 let values = children.compactMap { $0.metric(keys) }
@@ -362,7 +338,7 @@ enum RunsFormat {
         let header = [""] + runs.map { "run \($0.id)" }
         var lines: [String] = []
         lines.append(
-            table(
+            TextTable.render(
                 header,
                 [
                     ["command"] + runs.map(\.command),
@@ -383,7 +359,7 @@ enum RunsFormat {
             let rows = shown.map { name in
                 [(allOptions && differing.contains(name) ? "* " : "  ") + name] + runs.map { $0.options[name] ?? "(unset)" }
             }
-            lines.append(table([""] + runs.map { "run \($0.id)" }, rows, right: [], indent: ""))
+            lines.append(TextTable.render([""] + runs.map { "run \($0.id)" }, rows, right: [], indent: ""))
         }
         let metricNames = Set(runs.flatMap(\.metrics.keys)).sorted()
         lines.append("")
@@ -392,7 +368,7 @@ enum RunsFormat {
         } else {
             lines.append("metrics")
             let rows = metricNames.map { name in ["  " + name] + runs.map { metric(name, $0.metrics[name]) } }
-            lines.append(table([""] + runs.map { "run \($0.id)" }, rows, right: Set(1...runs.count)))
+            lines.append(TextTable.render([""] + runs.map { "run \($0.id)" }, rows, right: Set(1...runs.count)))
         }
         return lines.joined(separator: "\n")
     }

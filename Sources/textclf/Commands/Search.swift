@@ -98,37 +98,10 @@ struct Search: ParsableCommand {
     @Option(help: ArgumentHelp("Write the ranked trials and the best one as JSON to this file.", valueName: "file"))
     var json: String?
 
-    @Option(help: "The model: logreg or mlp.")
-    var model: Train.ModelChoice = .logreg
-
     @Option(help: ArgumentHelp("A labelled corpus to score each trial on.", valueName: "file"))
     var validation: String?
 
-    @Option(help: ArgumentHelp("Hold out this fraction of TRAIN (stratified) to score each trial on.", valueName: "fraction"))
-    var validationFraction: Double?
-
-    @OptionGroup var pipelineFile: PipelineOption
-
-    @OptionGroup(title: "Text")
-    var text: TextOptions
-
-    @OptionGroup(title: "Features")
-    var features: FeatureOptions
-
-    @OptionGroup(title: "Data")
-    var data: DataOptions
-
-    @OptionGroup(title: "Training")
-    var training: TrainingArguments
-
-    @Flag(help: "Print nothing but errors and the results.")
-    var quiet = false
-
-    @Flag(help: "z-score dense features (glove) with training statistics.")
-    var standardize = false
-
-    @OptionGroup(title: "Run log")
-    var runLog: RunLogOptions
+    @OptionGroup var options: TrainOptions
 
     enum Strategy: String, ExpressibleByArgument, CaseIterable { case grid, random }
 
@@ -160,23 +133,18 @@ struct Search: ParsableCommand {
         if strategy == .random && gridPoints != nil { throw ValidationError("--grid-points applies to --strategy grid") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1 (got \(jobs))") }
         if let timeBudget, !(timeBudget > 0) { throw ValidationError("--time-budget must be positive (got \(timeBudget))") }
-        if validation != nil && validationFraction != nil {
-            throw ValidationError("give either --validation or --validation-fraction, not both")
+        try options.checkValidation(validation: validation, folds: folds)
+        if folds != nil && validation != nil {
+            throw ValidationError("--folds scores on the held-out folds; --validation does not apply")
         }
-        if let folds {
-            if validation != nil { throw ValidationError("--folds scores on the held-out folds; --validation does not apply") }
-            try CrossValidation.check(folds: folds, validationFraction: validationFraction, patience: training.patience)
-        } else if validation == nil && validationFraction == nil {
+        if folds == nil && validation == nil && options.validationFraction == nil {
             throw ValidationError("a search scores each trial on validation data: give --validation FILE, --validation-fraction F or --folds K")
         }
         if resume && out == nil { throw ValidationError("--resume needs --out DIR, the folder of the search to continue") }
         if let out, !resume, FileManager.default.fileExists(atPath: out + "/trials.jsonl") {
             throw ValidationError("\(out) already holds a search (trials.jsonl); pass --resume to continue it, or choose another --out")
         }
-        if strategy == .grid, gridPoints == nil, let range = dimensions.first(where: { !$0.isChoices }) {
-            throw ValidationError(
-                "--space \(range.key): a grid needs choices (a|b|c); give --grid-points N to spread N values over the range, or --strategy random")
-        }
+        if strategy == .grid { _ = try dimensions.map { try $0.gridValues(points: gridPoints) } }
     }
 
     /// The `train` arguments every trial shares: the parsed command line without the
@@ -187,32 +155,23 @@ struct Search: ParsableCommand {
         let declared = CommandArguments(Search.self)
         var drop = ownOptions.union(searched)
         for key in searched { drop.formUnion(PipelineKey.exclusive[key] ?? []) }
-        let given = declared.scan(arguments).options
-        for option in given.reversed() where drop.contains(option.name) {
+        for option in declared.scan(arguments).reversed() where option.name.map(drop.contains) == true {
             arguments.removeSubrange(option.range)
         }
         return arguments
     }
 
     func run() throws {
-        let recorder = runLog.recorder(command: "search", options: self, modelPath: out)
-        var metrics: [String: Double] = [:]
-        do {
-            try run(recorder: recorder, metrics: &metrics)
-            recorder.finish(.completed, metrics: metrics)
-        } catch {
-            recorder.finish(throwing: error, metrics: metrics)
-            throw error
-        }
+        try options.runLog.record(command: "search", options: self, modelPath: out, run(recorder:metrics:))
     }
 
     private func run(recorder: RunRecorder, metrics: inout [String: Double]) throws {
         let clock = ContinuousClock()
         let started = clock.now
-        let progress = Progress(quiet: quiet)
+        let progress = options.progress
         let dimensions = try space.map { try SearchDimension(parsing: $0) }
         let plan = try SearchPlan.trials(
-            dimensions, random: strategy == .random, trials: trials, gridPoints: gridPoints, seed: training.seed)
+            dimensions, random: strategy == .random, trials: trials, gridPoints: gridPoints, seed: options.training.seed)
         let base = Self.baseArguments(
             PipelineExpansion.parsedArguments ?? Array(CommandLine.arguments.dropFirst()), searched: Set(dimensions.map(\.key)))
 
@@ -249,14 +208,14 @@ struct Search: ParsableCommand {
         }
         let log = try out.map { try TrialLog(path: $0 + "/trials.jsonl") }
 
-        let corpus = try LabelledCorpus.read(train, data: data)
-        let validationCorpus = try validation.map { try LabelledCorpus.read($0, data: data) }
+        let corpus = try LabelledCorpus.read(train, data: options.data)
+        let validationCorpus = try validation.map { try LabelledCorpus.read($0, data: options.data) }
         recorder.update(
             data: "\(train): \(corpus.count) documents" + (validation.map { "; \($0): \(validationCorpus!.count) validation documents" } ?? "")
                 + "; \(specifications.count) trials")
 
         let jobs = self.jobs ?? CPUBackend.usableCores
-        CPUBackend.threads = jobs > 1 ? 1 : (training.threads ?? CPUBackend.usableCores)
+        CPUBackend.threads = jobs > 1 ? 1 : (options.training.threads ?? CPUBackend.usableCores)
         let stop = StopSignal()
         let interrupt = InterruptHandler(
             message: "interrupted: stopping the running trials; finished trials are kept (Ctrl-C again to quit now)"
@@ -267,28 +226,21 @@ struct Search: ParsableCommand {
         let state = SearchState(pending: pending)
         let keys = dimensions.map(\.key)
         let total = specifications.count
-        let metric = self.metric
-        let folds = self.folds
-        let name = train
-        let budget = timeBudget
         let work = { (worker: Int) in
             while let specification = state.next() {
                 if stop.isSet { return }
-                if let budget {
-                    let elapsed = clock.now - started
-                    if Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18 > budget {
-                        state.reachedBudget()
-                        return
-                    }
+                if let timeBudget, (clock.now - started).inSeconds > timeBudget {
+                    state.reachedBudget()
+                    return
                 }
                 let child = recorder.child(
                     command: "trial", arguments: specification.arguments,
                     options: RunOptionValues.of(specification.train).merging(["trial": String(specification.index)]) { $1 },
-                    data: "\(name): trial \(specification.index) of \(total)")
+                    data: "\(train): trial \(specification.index) of \(total)")
                 do {
                     let result = try Self.runTrial(
                         specification, keys: keys, corpus: corpus, validation: validationCorpus, folds: folds, metric: metric,
-                        name: name, stop: stop, recorder: child)
+                        name: train, stop: stop, recorder: child)
                     guard let result else {
                         child.finish(.interrupted, message: "interrupted")
                         return
@@ -298,7 +250,7 @@ struct Search: ParsableCommand {
                     state.finish(result)
                     progress.line(
                         String(format: "trial %d/%d: %@ %.4f (", result.trial, total, metric.rawValue, result.score)
-                            + keys.map { "\($0)=\(result.values[$0] ?? "")" }.joined(separator: ", ")
+                            + result.described(keys)
                             + String(format: "), %@ epochs, %.2f s", Self.formatEpochs(result.epochs), result.seconds))
                 } catch {
                     child.fail(error)
@@ -326,13 +278,13 @@ struct Search: ParsableCommand {
             metric: metric.rawValue, strategy: strategy.rawValue, total: total, finished: results.count, best: ranked.first,
             trials: ranked, pipeline: nil, interrupted: stop.isSet, budgetReached: state.budgetReached)
         if let best = ranked.first {
-            metrics = ["trials": Double(results.count), "best_score": best.score, "best_trial": Double(best.trial)]
-            metrics[RunMetric.accuracy] = best.accuracy
-            metrics[RunMetric.macroF1] = best.macroF1
-            metrics = metrics.filter { !$0.value.isNaN }
+            metrics = [
+                "trials": Double(results.count), "best_score": best.score, "best_trial": Double(best.trial),
+                RunMetric.accuracy: best.accuracy, RunMetric.macroF1: best.macroF1,
+            ].filter { !$0.value.isNaN }
+            let described = best.described(keys)
             if let out {
                 let path = out + "/best.yaml"
-                let described = keys.map { "\($0)=\(best.values[$0] ?? "")" }.joined(separator: ", ")
                 let yaml = try PipelineFile.yaml(
                     from: best.arguments, relativeTo: out,
                     header: [
@@ -345,7 +297,7 @@ struct Search: ParsableCommand {
                 summary.pipeline = path
                 print("best: trial \(best.trial) (\(described)); wrote \(path) and \(out)/trials.jsonl")
             } else {
-                print("best: trial \(best.trial) (" + keys.map { "\($0)=\(best.values[$0] ?? "")" }.joined(separator: ", ") + ")")
+                print("best: trial \(best.trial) (\(described))")
             }
         }
         if let json {
@@ -402,19 +354,11 @@ struct Search: ParsableCommand {
     /// The ranked table: rank, trial, score, the searched values, epochs and seconds.
     static func table(_ ranked: [TrialResult], keys: [String], metric: Metric) -> String {
         let header = ["rank", "trial", metric.rawValue] + keys + ["epochs", "seconds"]
-        var lines = [header]
-        for (rank, result) in ranked.enumerated() {
-            lines.append(
-                [String(rank + 1), String(result.trial), result.score.isNaN ? "nan" : String(format: "%.4f", result.score)]
-                    + keys.map { result.values[$0] ?? "" } + [formatEpochs(result.epochs), String(format: "%.2f", result.seconds)])
+        let rows = ranked.enumerated().map { rank, result in
+            [String(rank + 1), String(result.trial), result.score.isNaN ? "nan" : String(format: "%.4f", result.score)]
+                + keys.map { result.values[$0] ?? "" } + [formatEpochs(result.epochs), String(format: "%.2f", result.seconds)]
         }
-        let widths = header.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
-        return lines.map { line in
-            line.enumerated().map { index, cell in
-                let pad = String(repeating: " ", count: widths[index] - cell.count)
-                return index >= 3 && index < 3 + keys.count ? cell + pad : pad + cell
-            }.joined(separator: "  ").replacingOccurrences(of: " +$", with: "", options: .regularExpression)
-        }.joined(separator: "\n") + "\n"
+        return TextTable.render(header, rows, right: Set(header.indices).subtracting(3..<3 + keys.count)) + "\n"
     }
 
     /// Trains and scores one trial; `nil` when Ctrl-C stopped it.
@@ -422,15 +366,12 @@ struct Search: ParsableCommand {
         _ specification: TrialSpecification, keys: [String], corpus: LabelledCorpus, validation: LabelledCorpus?, folds: Int?,
         metric: Metric, name: String, stop: StopSignal, recorder: RunRecorder
     ) throws -> TrialResult? {
-        let train = specification.train
-        let job = TrainingJob(train)
+        let options = specification.train.options
         var result = TrialResult(
             trial: specification.index, values: Dictionary(uniqueKeysWithValues: zip(keys, specification.values)), metric: metric.rawValue,
             score: .nan, accuracy: .nan, macroF1: .nan, loss: .nan, epochs: 0, seconds: 0, arguments: specification.arguments)
         if let folds {
-            let validation = CrossValidation(
-                job: job, folds: folds, validationFraction: train.validationFraction, seed: train.training.seed, name: name)
-            let report = try validation.run(corpus, stop: stop, recorder: recorder)
+            let report = try CrossValidation(options: options, folds: folds, name: name).run(corpus, stop: stop, recorder: recorder)
             if report.interrupted { return nil }
             result.accuracy = report.mean(of: "accuracy") ?? .nan
             result.macroF1 = report.mean(of: "macro_f1") ?? .nan
@@ -438,14 +379,10 @@ struct Search: ParsableCommand {
             result.epochs = report.mean(of: "epochs") ?? 0
             result.seconds = report.rows.map(\.seconds).reduce(0, +)
         } else {
-            var training = corpus
-            var held = validation
-            if let fraction = train.validationFraction {
-                (training, held) = try corpus.splitValidation(fraction: fraction, seed: train.training.seed)
-            }
-            let outcome = try job.run(
+            let (training, held) = try options.holdOut(from: corpus, else: validation)
+            let outcome = try options.job.run(
                 training: training, validation: held, test: nil,
-                names: .init(training: name, validation: train.validation ?? name), stop: stop,
+                names: .init(training: name, validation: specification.train.validation ?? name), stop: stop,
                 prepare: { recorder.attach(to: $0) })
             if case .cancelled = outcome.result.stoppingReason { return nil }
             let evaluation = outcome.validation!
@@ -501,23 +438,18 @@ struct TrialResult: Codable, Equatable {
         case macroF1 = "macro_f1"
     }
 
-    init(
-        trial: Int, values: [String: String], metric: String, score: Double, accuracy: Double, macroF1: Double, loss: Double,
-        epochs: Double, seconds: Double, arguments: [String]
-    ) {
-        self.trial = trial
-        self.values = values
-        self.metric = metric
-        self.score = score
-        self.accuracy = accuracy
-        self.macroF1 = macroF1
-        self.loss = loss
-        self.epochs = epochs
-        self.seconds = seconds
-        self.arguments = arguments
-    }
+    /// The searched values in `keys` order: `lr=0.1, hidden=8`.
+    func described(_ keys: [String]) -> String { keys.map { "\($0)=\(values[$0] ?? "")" }.joined(separator: ", ") }
 
-    // NaN (a diverged trial) is written as null.
+    /// The run log's metrics of the trial.
+    var runMetrics: [String: Double] {
+        ["score": score, RunMetric.accuracy: accuracy, RunMetric.macroF1: macroF1, "loss": loss, RunMetric.epochs: epochs]
+            .filter { !$0.value.isNaN }
+    }
+}
+
+/// NaN (a diverged trial) is written as null.
+extension TrialResult {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         func number(_ key: CodingKeys) throws -> Double { try container.decodeIfPresent(Double.self, forKey: key) ?? .nan }
@@ -543,13 +475,6 @@ struct TrialResult: Codable, Equatable {
         try number(epochs, .epochs)
         try number(seconds, .seconds)
         try container.encode(arguments, forKey: .arguments)
-    }
-
-    /// The run log's metrics of the trial.
-    var runMetrics: [String: Double] {
-        var metrics = ["score": score, RunMetric.accuracy: accuracy, RunMetric.macroF1: macroF1, "loss": loss, RunMetric.epochs: epochs]
-        metrics = metrics.filter { !$0.value.isNaN }
-        return metrics
     }
 }
 

@@ -65,20 +65,15 @@ struct SearchDimension: Equatable, Sendable {
         self.key = key
         isFlag = trainOptions.flags.contains(key)
         guard !values.isEmpty else { throw ValidationError("--space '\(spec)': no values after '='") }
-        if isFlag {
-            let choices = values.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard choices.allSatisfy({ $0 == "true" || $0 == "false" }) else {
-                throw ValidationError("--space '\(spec)': --\(key) is a flag; its values are true|false")
-            }
-            domain = .choices(choices)
-            return
-        }
-        domain = try Self.domain(values, key: key, spec: spec)
+        domain = try Self.domain(values, key: key, isFlag: isFlag, spec: spec)
     }
 
-    private static func domain(_ values: String, key: String, spec: String) throws -> Domain {
-        if values.contains("|") || key == "ngram" || !values.contains("..") {
+    private static func domain(_ values: String, key: String, isFlag: Bool, spec: String) throws -> Domain {
+        if isFlag || values.contains("|") || key == "ngram" || !values.contains("..") {
             let choices = values.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if isFlag, !choices.allSatisfy({ $0 == "true" || $0 == "false" }) {
+                throw ValidationError("--space '\(spec)': --\(key) is a flag; its values are true|false")
+            }
             guard !choices.contains(where: \.isEmpty) else { throw ValidationError("--space '\(spec)': an empty choice") }
             return .choices(choices)
         }
@@ -109,35 +104,22 @@ struct SearchDimension: Equatable, Sendable {
         }
     }
 
-    /// Whether the dimension is a list of choices (what a grid needs without `--grid-points`).
-    var isChoices: Bool {
-        if case .choices = domain { return true }
-        return false
-    }
-
     /// The dimension's values in a grid: the choices, or `points` evenly spaced values of a
     /// range (log-spaced for `log:`, rounded and without repeats for `int:`).
     func gridValues(points: Int?) throws -> [String] {
+        if case .choices(let choices) = domain { return choices }
+        guard let points else {
+            throw ValidationError(
+                "--space \(key): a grid needs choices (a|b|c); give --grid-points N to spread N values over the range, or --strategy random")
+        }
+        let spread = (0..<points).map { index in points == 1 ? 0.5 : Double(index) / Double(points - 1) }
         switch domain {
         case .choices(let choices): return choices
-        case .uniform(let low, let high), .logUniform(let low, let high):
-            guard let points else {
-                throw ValidationError(
-                    "--space \(key): a grid needs choices (a|b|c); give --grid-points N to spread N values over the range, or --strategy random")
-            }
-            let logarithmic: Bool = { if case .logUniform = domain { return true } else { return false } }()
-            return (0..<points).map { index in
-                let t = points == 1 ? 0.5 : Double(index) / Double(points - 1)
-                return Self.format(logarithmic ? exp(log(low) + t * (log(high) - log(low))) : low + t * (high - low))
-            }
+        case .uniform(let low, let high): return spread.map { Self.format(low + $0 * (high - low)) }
+        case .logUniform(let low, let high): return spread.map { Self.format(exp(log(low) + $0 * (log(high) - log(low)))) }
         case .integers(let low, let high):
-            guard let points else {
-                throw ValidationError(
-                    "--space \(key): a grid needs choices (a|b|c); give --grid-points N to spread N values over the range, or --strategy random")
-            }
             var seen = Set<Int>()
-            return (0..<points).compactMap { index in
-                let t = points == 1 ? 0.5 : Double(index) / Double(points - 1)
+            return spread.compactMap { t in
                 let value = Int((Double(low) + t * Double(high - low)).rounded())
                 return seen.insert(value).inserted ? String(value) : nil
             }

@@ -56,24 +56,17 @@ struct Tokenize: ParsableCommand {
         // Held until the whole input has been read: bad input leaves no partial output.
         let output = OutputBuffer(holdUntilFlush: true)
         var remaining = limit ?? Int.max
-        if words || input == "-" {
-            try forEachLine { line, number in
-                guard remaining > 0 else { return false }
-                remaining -= 1
-                write(worker: worker, text: line, label: nil, location: .line(number), to: output)
-                return true
-            }
-            output.flush()
-            return
+        let body = { (document: LabeledDocument) in
+            guard remaining > 0 else { throw StopReading() }
+            remaining -= 1
+            write(document, worker: worker, to: output)
         }
-        let reader = try CorpusReader(path: input, options: data.corpusOptions(labelRequired: false))
+        let options = data.corpusOptions(labelRequired: false)
         do {
-            try reader.forEach { document in
-                guard remaining > 0 else { throw StopReading() }
-                remaining -= 1
-                let location: Location =
-                    document.source.line.map { .line($0) } ?? .path(document.source.path)
-                write(worker: worker, text: document.text, label: document.label, location: location, to: output)
+            if words || input == "-" {
+                try CorpusReader.forEachLine(of: try bytes(), name: input == "-" ? "<stdin>" : input, options: options, body)
+            } else {
+                try CorpusReader(path: input, options: options).forEach(body)
             }
         } catch is StopReading {}
         output.flush()
@@ -81,23 +74,16 @@ struct Tokenize: ParsableCommand {
 
     private struct StopReading: Error {}
 
-    private enum Location {
-        case line(Int)
-        case path(String)
-    }
-
-    private func write(
-        worker: AnalyzerWorker, text: String, label: String?, location: Location, to output: OutputBuffer
-    ) {
-        worker.withTokens(of: text) { tokens in
+    private func write(_ document: LabeledDocument, worker: AnalyzerWorker, to output: OutputBuffer) {
+        worker.withTokens(of: document.text) { tokens in
             if json {
-                switch location {
-                case .line(let number): output.write("{\"line\":\(number)")
-                case .path(let path):
+                if let line = document.source.line {
+                    output.write("{\"line\":\(line)")
+                } else {
                     output.write("{\"path\":")
-                    output.writeJSONString(path)
+                    output.writeJSONString(document.source.path)
                 }
-                if let label {
+                if let label = document.label {
                     output.write(",\"label\":")
                     output.writeJSONString(label)
                 }
@@ -127,35 +113,15 @@ struct Tokenize: ParsableCommand {
         }
     }
 
-    /// Calls `body` with each line of FILE (or standard input), decoded with the data
-    /// options' encoding, until it returns `false`. Lines end in `\n`, `\r\n` or `\r`
-    /// (``LineBreaks``).
-    private func forEachLine(_ body: (String, Int) throws -> Bool) throws {
-        let name = input == "-" ? "<stdin>" : input
-        let content: Data
-        if input == "-" {
-            content = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard FileManager.default.fileExists(atPath: input) else {
-                throw CorpusError(.fileNotFound, path: input, message: "no such file")
-            }
-            guard let data = FileManager.default.contents(atPath: input) else {
-                throw CorpusError(.unreadable, path: input, message: "cannot read the file")
-            }
-            content = data
+    /// The bytes of FILE, or of standard input for `-`.
+    private func bytes() throws -> [UInt8] {
+        if input == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+        guard FileManager.default.fileExists(atPath: input) else {
+            throw CorpusError(.fileNotFound, path: input, message: "no such file")
         }
-        var bytes = [UInt8](content)
-        if data.encoding == .utf8, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        for (index, range) in LineBreaks.lines(of: bytes).enumerated() {
-            let line: String
-            do {
-                line = try data.encoding.decode(Array(bytes[range]), errors: data.decodeErrors)
-            } catch var error as CorpusError {
-                error.path = name
-                error.line = index + 1
-                throw error
-            }
-            if try !body(line, index + 1) { return }
+        guard let data = FileManager.default.contents(atPath: input) else {
+            throw CorpusError(.unreadable, path: input, message: "cannot read the file")
         }
+        return [UInt8](data)
     }
 }

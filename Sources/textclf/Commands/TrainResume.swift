@@ -16,57 +16,15 @@ enum TrainResume {
     /// The options that may differ from the saved run's, as the command line spells them.
     static let changeable = ["epochs", "patience", "lr", "log-every", "threads", "test", "cache-dir"]
 
-    /// Options that say where a run writes and what it prints: never saved, always the
-    /// command line's.
-    static let perInvocation: Set<String> = [
-        "out", "resume", "overwrite", "quiet", "json", "run-log", "no-run-log", "pipeline", "help",
-    ]
+    /// Options that say where a run writes and what it prints (`--out` and those without a
+    /// pipeline key): never saved, always the command line's.
+    static let perInvocation = Set(PipelineKey.notInPipelines.keys).union(["out"])
 
     /// Options whose values are file or folder paths, saved absolute.
     static let paths: Set<String> = ["validation", "test", "embeddings", "cache-dir"]
 
-    /// One argument as written: an option with its name and tokens (`--lr 0.1`, `--lr=0.1`,
-    /// `--quiet`), or a positional argument.
-    struct Item {
-        /// The option's preferred name, or `nil` for a positional argument.
-        var name: String?
-        /// The tokens as written.
-        var tokens: [String]
-        /// The option's value, or the positional argument.
-        var value: String?
-    }
-
-    /// The arguments of `train` (after the subcommand's name), item by item.
-    static func items(_ arguments: [String]) -> [Item] {
-        let declared = CommandArguments(Train.self)
-        var items: [Item] = []
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            if argument == "--" {
-                items += arguments[(index + 1)...].map { Item(name: nil, tokens: ["--", $0], value: $0) }
-                break
-            }
-            guard argument.hasPrefix("-"), argument != "-" else {
-                items.append(Item(name: nil, tokens: [argument], value: argument))
-                index += 1
-                continue
-            }
-            let written = argument.drop { $0 == "-" }.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = declared.names[String(written[0])] ?? String(written[0])
-            if written.count == 2 {
-                items.append(Item(name: name, tokens: [argument], value: String(written[1])))
-                index += 1
-            } else if declared.valueOptions.contains(name), index + 1 < arguments.count {
-                items.append(Item(name: name, tokens: [argument, arguments[index + 1]], value: arguments[index + 1]))
-                index += 2
-            } else {
-                items.append(Item(name: name, tokens: [argument], value: nil))
-                index += 1
-            }
-        }
-        return items
-    }
+    /// The arguments of `train` (after the subcommand's name), one by one.
+    static let items = CommandArguments(Train.self).scan
 
     /// `path` made absolute against the current directory, `.` and `..` resolved.
     static func absolute(_ path: String) -> String {
@@ -136,21 +94,17 @@ enum TrainResume {
 
         // Options that may not change must equal the saved ones.
         let anchor = ["--out", folder, "--resume"]
-        let baseline = try parseSaved(savedArguments + anchor, jsonPath: jsonPath)
+        let baseline: Train
+        do { baseline = try Train.parse(savedArguments + anchor) } catch {
+            throw ValidationError("--resume: \(jsonPath): the saved options do not parse (\(Train.message(for: error)))")
+        }
         let baselineValues = RunOptionValues.of(baseline)
         for item in givenItems {
             guard let name = item.name, !perInvocation.contains(name), !changeable.contains(name) else { continue }
             let without = savedItems.filter { $0.name != name }.flatMap(\.tokens)
             let savedText = savedItems.last { $0.name == name }.map { $0.value ?? "(set)" } ?? "(not given)"
-            let givenText = item.value ?? "(set)"
-            let withGiven: Train
-            do {
-                withGiven = try Train.parse(without + item.tokens + anchor)
-            } catch {
-                throw conflict(name, saved: savedText, given: givenText, folder: folder)
-            }
-            if RunOptionValues.of(withGiven) != baselineValues {
-                throw conflict(name, saved: savedText, given: givenText, folder: folder)
+            if (try? Train.parse(without + item.tokens + anchor)).map(RunOptionValues.of) != baselineValues {
+                throw conflict(name, saved: savedText, given: item.value ?? "(set)", folder: folder)
             }
         }
 
@@ -170,31 +124,22 @@ enum TrainResume {
         }
         try effective.checkOptions()
 
-        let epochs = effective.training.epochs
+        let epochs = effective.options.training.epochs
         if state.epochsCompleted >= epochs {
             return .finished(
                 "\(folder) has already trained \(state.epochsCompleted) epoch\(state.epochsCompleted == 1 ? "" : "s") "
                     + "(--epochs \(epochs)); nothing to do (give a larger --epochs to train more)")
         }
         // An epoch left unfinished by Ctrl-C was not stopped early.
-        if state.partialEpoch == nil {
-            if let patience = effective.training.patience, state.earlyStopping.epochsWithoutImprovement >= patience {
-                return .finished(
-                    "\(folder) stopped early after epoch \(state.epochsCompleted): no improvement for "
-                        + "\(state.earlyStopping.epochsWithoutImprovement) epochs (--patience \(patience)); nothing to do "
-                        + "(give a larger --patience to train on)")
-            }
+        if state.partialEpoch == nil, let patience = effective.options.training.patience,
+            state.earlyStopping.epochsWithoutImprovement >= patience
+        {
+            return .finished(
+                "\(folder) stopped early after epoch \(state.epochsCompleted): no improvement for "
+                    + "\(state.earlyStopping.epochsWithoutImprovement) epochs (--patience \(patience)); nothing to do "
+                    + "(give a larger --patience to train on)")
         }
         return .train(effective, arguments: effectiveArguments)
-    }
-
-    /// The saved arguments, parsed.
-    private static func parseSaved(_ arguments: [String], jsonPath: String) throws -> Train {
-        do {
-            return try Train.parse(arguments)
-        } catch {
-            throw ValidationError("--resume: \(jsonPath): the saved options do not parse (\(Train.message(for: error)))")
-        }
     }
 
     private static func conflict(_ name: String, saved: String, given: String, folder: String) -> ValidationError {

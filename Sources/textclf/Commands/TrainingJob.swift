@@ -27,14 +27,6 @@ struct LabelledCorpus {
         LabelledCorpus(texts: indices.map { texts[$0] }, labels: indices.map { labels[$0] }, sources: indices.map { sources[$0] })
     }
 
-    /// Splits off a stratified, seeded validation part of `fraction`, as `textclf train
-    /// --validation-fraction` does: returns (training, validation).
-    func splitValidation(fraction: Double, seed: UInt64) throws -> (training: LabelledCorpus, validation: LabelledCorpus) {
-        let provisional = LabelEncoder(labels: labels)
-        let parts = try Splits.stratified(labels: try provisional.encode(labels), fractions: [1 - fraction, fraction], seed: seed)
-        return (pick(parts[0]), pick(parts[1]))
-    }
-
     /// Class indices of the labels; an unknown label is an error naming its file and line.
     func encoded(_ encoder: LabelEncoder) throws -> [Int] {
         try zip(labels, sources).map { label, source in
@@ -47,42 +39,6 @@ struct LabelledCorpus {
     }
 }
 
-extension TrainingJob {
-    /// The job a parsed `textclf train` describes.
-    init(_ train: Train) {
-        self.init(model: train.model, text: train.text, features: train.features, training: train.training, standardize: train.standardize)
-    }
-}
-
-/// Stops a group of trainers at once: Ctrl-C in `cv` and `search` reaches every trainer that
-/// is running, and one registered after the stop begins stopped.
-final class StopSignal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flags: [CancellationFlag] = []
-    private var stopped = false
-
-    /// Whether a stop was requested.
-    var isSet: Bool { lock.withLock { stopped } }
-
-    /// Requests a stop of every registered trainer.
-    func set() {
-        let current = lock.withLock {
-            stopped = true
-            return flags
-        }
-        for flag in current { flag.set() }
-    }
-
-    /// Makes `flag` follow this signal.
-    func register(_ flag: CancellationFlag) {
-        let already = lock.withLock {
-            flags.append(flag)
-            return stopped
-        }
-        if already { flag.set() }
-    }
-}
-
 /// One training of the `train` pipeline on documents already in memory: fit the features on
 /// the training documents, build the classifier, train it (with validation data for early
 /// stopping and the best epoch, when given) and evaluate it.
@@ -91,36 +47,13 @@ final class StopSignal: @unchecked Sendable {
 /// `textclf search` one per trial (or per trial and fold), reading the files only once.
 ///
 /// ```swift
-/// let job = TrainingJob(train)   // a parsed `Train`
+/// let job = train.options.job   // of a parsed `Train`
 /// let outcome = try job.run(training: corpus, validation: nil, test: nil)
 /// outcome.result.history.count   // epochs run
 /// ```
 struct TrainingJob {
-    /// The model: logreg or mlp.
-    var model: Train.ModelChoice
-    /// The text stages.
-    var text: TextOptions
-    /// The features.
-    var features: FeatureOptions
-    /// The optimizer and training loop.
-    var training: TrainingArguments
-    /// Whether to z-score dense features.
-    var standardize: Bool
-
-    /// Checks the options together, as `textclf train` does: text stages, features, training
-    /// options, `--standardize` only for dense features, MLP options only for `--model mlp`.
-    func check() throws {
-        _ = try text.analyzer()
-        _ = try features.specification(analyzer: .sklearnDefault)
-        try features.checkEmbeddings()
-        try training.check()
-        if standardize && features.features != .glove {
-            throw ValidationError("--standardize applies to dense features (--features glove); counts, tfidf and hashing are sparse")
-        }
-        if model == .logreg && (training.hidden != nil || training.dropout != 0 || training.batchNorm || training.layerNorm) {
-            throw ValidationError("--hidden, --dropout, --batch-norm and --layer-norm apply to --model mlp")
-        }
-    }
+    /// The model, text stages, features, training options and `--standardize`.
+    var options: TrainOptions
 
     /// The loss and metrics of the trained model on one set.
     struct Evaluation {
@@ -181,7 +114,8 @@ struct TrainingJob {
     ) throws -> Outcome {
         let clock = ContinuousClock()
         let started = clock.now
-        let device = try Device(parsing: self.training.device)
+        let settings = options.training
+        let device = try Device(parsing: settings.device)
         var resumed: (model: any Classifier, document: ModelDocument)?
         if let resumedFrom { resumed = try ModelFile.loadForResuming(from: resumedFrom) }
         let encoder = resumed.map { LabelEncoder(classes: $0.document.classes) } ?? LabelEncoder(labels: training.labels)
@@ -190,8 +124,7 @@ struct TrainingJob {
                 "\(names.training): the training data has only one label ('\(encoder.classes.first ?? "")'); a classifier needs two or more")
         }
         let (pipeline, trainingFeatures) = try FeaturePipeline.make(
-            resumedFrom: resumedFrom, features: features, text: text.analyzer(), trainingTexts: training.texts,
-            standardize: standardize, seed: self.training.seed, report: { progress.line($0) })
+            resumedFrom: resumedFrom, options: options, trainingTexts: training.texts, report: { progress.line($0) })
         let trainingSet = try Dataset(features: trainingFeatures, labels: training.encoded(encoder))
         let validationSet = try validation.map { try Dataset(features: pipeline.transform($0.texts), labels: $0.encoded(encoder)) }
         let testSet = try test.map { try Dataset(features: pipeline.transform($0.texts), labels: $0.encoded(encoder)) }
@@ -199,22 +132,20 @@ struct TrainingJob {
             "data: \(trainingSet.count) training, \(validationSet?.count ?? 0) validation, \(testSet?.count ?? 0) test "
                 + "documents; \(pipeline.columnCount) features; \(encoder.count) classes")
 
-        let options = self.training.options()
         let classifier: any Classifier
         if let resumed {
             classifier = resumed.model
-        } else if model == .logreg {
+        } else if options.model == .logreg {
             classifier = LogisticRegression(
-                features: pipeline.columnCount, classes: encoder.count, initializer: self.training.initializerKind, device: device,
-                seed: self.training.seed)
+                features: pipeline.columnCount, classes: encoder.count, initializer: settings.initializer, device: device,
+                seed: settings.seed)
         } else {
             classifier = MLP(
-                features: pipeline.columnCount, hidden: self.training.hiddenSizes, classes: encoder.count,
-                activation: self.training.activationKind, dropout: self.training.dropout,
-                normalization: self.training.normalization, initializer: self.training.initializerKind, device: device,
-                seed: self.training.seed)
+                features: pipeline.columnCount, hidden: settings.hiddenSizes, classes: encoder.count,
+                activation: settings.activation, dropout: settings.dropout, normalization: settings.normalization,
+                initializer: settings.initializer, device: device, seed: settings.seed)
         }
-        let trainer = Trainer(model: classifier, options: options, resuming: resumed?.document.training)
+        let trainer = Trainer(model: classifier, options: settings.options(), resuming: resumed?.document.training)
         let bar = ProgressBar(enabled: showBar)
         trainer.onStep = { step in bar.update(step) }
         trainer.onEpoch = { record in
@@ -234,10 +165,9 @@ struct TrainingJob {
             let (loss, metrics) = try trainer.evaluate(set)
             return Evaluation(loss: loss, metrics: metrics, count: set.count)
         }
-        let elapsed = clock.now - started
         return Outcome(
             encoder: encoder, pipeline: pipeline, classifier: classifier, trainer: trainer, result: result,
             trainingCount: trainingSet.count, validation: try validationSet.map(evaluate), test: try testSet.map(evaluate),
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            seconds: (clock.now - started).inSeconds)
     }
 }

@@ -75,8 +75,7 @@ struct Vectorize: ParsableCommand {
 
     func validate() throws {
         _ = try text.analyzer()
-        _ = try features.specification(analyzer: .sklearnDefault)
-        try features.checkEmbeddings()
+        try features.check()
         if features.features == .glove && svmlight { throw ValidationError("--svmlight writes sparse rows; glove features are dense (.npy)") }
         let names = ([train] + applyFiles).map(Self.outputName)
         if let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
@@ -103,6 +102,17 @@ struct Vectorize: ParsableCommand {
         let name: String
         let format: CorpusFormat
         let labels: [String]?
+
+        /// The distinct labels in code-point order, when the corpus is labelled.
+        var classes: [String]? { labels.map { Array(Set($0)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } } }
+
+        /// Writes `BASE.labels.txt`, one label per line, when the corpus is labelled.
+        func writeLabels(base: String) throws {
+            guard let labels else { return }
+            try AtomicFile.write(to: base + ".labels.txt") { output in
+                for label in labels { try output.write(label + "\n") }
+            }
+        }
     }
 
     /// Streams a corpus's texts to `add` and returns what was read; labels are kept when
@@ -110,7 +120,7 @@ struct Vectorize: ParsableCommand {
     func read(
         _ path: String, trainingFormat: CorpusFormat?, into add: (String) -> Void
     ) throws -> Corpus {
-        let counter = DocumentCounter.onTerminal(label: path, quiet: quiet)
+        let counter = DocumentCounter(label: path, enabled: !quiet && isatty(2) == 1)
         defer { counter.finish() }
         let reader = try CorpusReader(path: path, options: data.corpusOptions(labelRequired: false))
         if let trainingFormat, reader.format != trainingFormat, data.format == nil {
@@ -156,7 +166,7 @@ struct Vectorize: ParsableCommand {
             throw DataError("\(train): \(error)")
         }
         guard let training else { throw DataError("\(train): nothing was read") }
-        var matrices: [(Corpus, CSRMatrix, Double)] = [(training, trainingMatrix, seconds(since: start, clock))]
+        var matrices: [(Corpus, CSRMatrix, Double)] = [(training, trainingMatrix, (clock.now - start).inSeconds)]
         progress.line("fitted \(fitted.kind.rawValue) on \(train): \(trainingMatrix.rowCount) documents, \(fitted.columnCount) columns")
         for path in applyFiles {
             start = clock.now
@@ -166,11 +176,11 @@ struct Vectorize: ParsableCommand {
                 corpus = try read(path, trainingFormat: training.format, into: add)
             }
             guard let corpus else { throw DataError("\(path): nothing was read") }
-            matrices.append((corpus, matrix, seconds(since: start, clock)))
+            matrices.append((corpus, matrix, (clock.now - start).inSeconds))
             progress.line("transformed \(path): \(matrix.rowCount) documents")
         }
 
-        let classes = training.labels.map { Array(Set($0)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        let classes = training.classes
         var classNumbers: [String: Int] = [:]
         for (index, label) in (classes ?? []).enumerated() { classNumbers[label] = index }
         if svmlight {
@@ -197,13 +207,9 @@ struct Vectorize: ParsableCommand {
         for (corpus, matrix, elapsed) in matrices {
             let base = folder.appendingPathComponent(corpus.name).path
             try matrix.writeNPZ(to: base + ".npz", valueType: fitted.isInteger ? .int64 : .float32)
-            if let labels = corpus.labels {
-                try AtomicFile.write(to: base + ".labels.txt") { output in
-                    for label in labels { try output.write(label + "\n") }
-                }
-                if svmlight {
-                    try matrix.writeSVMLight(to: base + ".svm", labels: labels.map { classNumbers[$0]! })
-                }
+            try corpus.writeLabels(base: base)
+            if svmlight, let labels = corpus.labels {
+                try matrix.writeSVMLight(to: base + ".svm", labels: labels.map { classNumbers[$0]! })
             }
             progress.summary(
                 "\(corpus.name): \(matrix.rowCount) × \(matrix.columnCount), \(matrix.storedCount) stored, "
@@ -245,10 +251,8 @@ struct Vectorize: ParsableCommand {
     /// Writes the `--json` summary, if asked for, and the last progress line.
     private func finish(_ summary: Summary, started: ContinuousClock.Instant, _ clock: ContinuousClock) throws {
         var summary = summary
-        summary.seconds = seconds(since: started, clock)
-        if let json {
-            try SummaryFile.write(summary, to: json)
-        }
+        summary.seconds = (clock.now - started).inSeconds
+        if let json { try SummaryFile.write(summary, to: json) }
         progress.line("wrote \(out) in \(String(format: "%.3f", summary.seconds)) s")
         if let json { progress.line("wrote \(json)") }
     }
@@ -272,20 +276,16 @@ struct Vectorize: ParsableCommand {
             let start = clock.now
             let (matrix, averaging, cached) = try fitted.transform(texts, store: store, cache: cache, report: { progress.line($0) })
             let note = cached ? "averages from the cache" : averaging.map { "\($0.emptyDocuments) documents without a known word, \($0.unknownTokens) of \($0.tokens) tokens unknown" } ?? ""
-            outputs.append((corpus, matrix, seconds(since: start, clock), note))
+            outputs.append((corpus, matrix, (clock.now - start).inSeconds, note))
         }
         let folder = URL(fileURLWithPath: out)
         try AtomicFile.write(try fitted.encodedFile(), to: folder.appendingPathComponent("embeddings.json").path)
-        let classes = corpora[0].0.labels.map { Array(Set($0)).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
-        var summary = Summary(features: FeatureKind.glove.rawValue, columns: outputs.first?.1.columns ?? 0, classes: classes, out: out)
+        var summary = Summary(
+            features: FeatureKind.glove.rawValue, columns: outputs.first?.1.columns ?? 0, classes: corpora[0].0.classes, out: out)
         for (corpus, matrix, elapsed, note) in outputs {
             let base = folder.appendingPathComponent(corpus.name).path
             try NPYArray(shape: matrix.shape, elements: .float32(matrix.scalars)).write(to: base + ".npy")
-            if let labels = corpus.labels {
-                try AtomicFile.write(to: base + ".labels.txt") { output in
-                    for label in labels { try output.write(label + "\n") }
-                }
-            }
+            try corpus.writeLabels(base: base)
             progress.summary("\(corpus.name): \(matrix.rows) × \(matrix.columns) dense, \(String(format: "%.3f", elapsed)) s; \(note)")
             summary.inputs.append(
                 Summary.Input(
@@ -297,149 +297,4 @@ struct Vectorize: ParsableCommand {
 
     /// The progress and summary lines, silenced by `--quiet`.
     private var progress: Progress { Progress(quiet: quiet) }
-
-    private func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
-        let duration = clock.now - start
-        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-}
-
-/// Feature options shared by `vectorize` (and later `train`).
-struct FeatureOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Feature kind: \(HelpText.choices(of: FeatureKind.self)).",
-        discussion: "counts, tfidf and hashing are sparse word features; glove averages word vectors (--embeddings FILE)."))
-    var features: FeatureKind = .counts
-
-    @Option(help: ArgumentHelp("Word n-grams of the final tokens, e.g. 1..2 (appended as the last text stage).", valueName: "min..max"))
-    var ngram: String = "1..1"
-
-    @Option(help: ArgumentHelp("Drop terms in fewer documents: a count (5) or a fraction (0.01).", valueName: "n|fraction"))
-    var minDF: String = "1"
-
-    @Option(help: ArgumentHelp("Drop terms in more documents: a count (500) or a fraction (0.5).", valueName: "n|fraction"))
-    var maxDF: String = "1.0"
-
-    @Option(help: "Keep only the terms with the highest total count (ties broken by term order).")
-    var maxFeatures: Int?
-
-    @Flag(help: "Record presence (1) instead of counts.")
-    var binary = false
-
-    @Option(help: "Row normalisation for tfidf and hashing: l2, l1 or none.")
-    var norm: TfidfTransformer.Norm = .l2
-
-    @Flag(name: .customLong("no-idf"), help: "TF-IDF without inverse document frequency.")
-    var noIDF = false
-
-    @Flag(name: .customLong("no-smooth-idf"), help: "Do not add one to document frequencies.")
-    var noSmoothIDF = false
-
-    @Flag(help: "Use 1 + ln(tf) for term frequencies.")
-    var sublinearTF = false
-
-    @Option(help: "The number of hashed columns.")
-    var hashFeatures: Int = 1 << 20
-
-    @Flag(help: "Hash without alternating signs (every occurrence adds +1).")
-    var noAlternateSign = false
-
-    @Option(help: ArgumentHelp(
-        "Word vectors for --features glove: GloVe or word2vec text, or word2vec binary.",
-        discussion: "embeddings/fetch-glove.sh writes embeddings/glove.6B.50d.txt. The file is parsed once and cached.",
-        valueName: "file"))
-    var embeddings: String?
-
-    @Option(help: "The embeddings' format: glove, word2vec-text or word2vec-binary (default: detected).")
-    var embeddingsFormat: EmbeddingFormat?
-
-    @Flag(help: "Skip malformed lines of the embeddings file (they are counted) instead of failing.")
-    var skipBadLines = false
-
-    @Option(help: "Unknown words in glove features: skip, zero (count in the mean as zero vectors) or unk (one random vector).")
-    var oov: String = "skip"
-
-    @Option(help: "How glove features combine a document's word vectors: mean, tfidf (IDF-weighted mean) or sum.")
-    var weighting: EmbeddingAverager.Weighting = .mean
-
-    @Option(help: ArgumentHelp("The cache folder (default: $TEXTCLF_CACHE_DIR, else ~/.cache/textclf).", valueName: "dir"))
-    var cacheDir: String?
-
-    /// The unknown-word policy.
-    func unknownWords(seed: UInt64) throws -> EmbeddingAverager.UnknownWords {
-        switch oov {
-        case "skip": return .skip
-        case "zero": return .zero
-        case "unk": return .unk(seed: seed)
-        default: throw ValidationError("--oov: skip, zero or unk (got '\(oov)')")
-        }
-    }
-
-    /// Checks the word-vector options.
-    func checkEmbeddings() throws {
-        _ = try unknownWords(seed: 0)
-        if features == .glove {
-            guard let embeddings else { throw ValidationError("--features glove needs --embeddings FILE (see embeddings/fetch-glove.sh)") }
-            guard FileManager.default.fileExists(atPath: embeddings) else {
-                throw ValidationError("--embeddings: \(embeddings): no such file (embeddings/fetch-glove.sh writes embeddings/glove.6B.50d.txt)")
-            }
-        }
-    }
-
-    /// Fits word-vector features on `texts`, reporting cache messages through `report`.
-    func fitEmbeddings(text: Analyzer, texts: [String], seed: UInt64, report: @escaping (String) -> Void) throws -> (
-        EmbeddingFeatures, LazyEmbeddingStore, EmbeddingCache
-    ) {
-        let cache = EmbeddingCache(directory: cacheDir)
-        let (fitted, store) = try EmbeddingFeatures.fit(
-            embeddings: embeddings!, format: embeddingsFormat, skipBadLines: skipBadLines, text: text, weighting: weighting,
-            unknownWords: try unknownWords(seed: seed), trainingTexts: texts, cache: cache, report: report)
-        return (fitted, store, cache)
-    }
-
-    func specification(analyzer: Analyzer) throws -> FeatureSpecification {
-        let parts = ngram.components(separatedBy: "..")
-        guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), low >= 1, high >= low else {
-            throw ValidationError("--ngram: expected MIN..MAX with 1 <= MIN <= MAX, e.g. 1..2 (got '\(ngram)')")
-        }
-        var stages = analyzer.stages
-        if high > 1 { stages.append(.ngrams(min: low, max: high)) }
-        if high == 1 && low != 1 { throw ValidationError("--ngram: \(ngram) is empty") }
-        let minimum: DocumentFrequencyBound
-        let maximum: DocumentFrequencyBound
-        do {
-            minimum = try DocumentFrequencyBound(parsing: minDF)
-            maximum = try DocumentFrequencyBound(parsing: maxDF)
-        } catch {
-            throw ValidationError("--min-df/--max-df: \(error)")
-        }
-        if let maxFeatures, maxFeatures < 1 { throw ValidationError("--max-features must be at least 1") }
-        if hashFeatures < 1 || hashFeatures > Int(Int32.max) {
-            throw ValidationError("--hash-features must be in 1...\(Int32.max)")
-        }
-        return FeatureSpecification(
-            kind: features,
-            counts: CountVectorizer(
-                analyzer: try Analyzer(stages), binary: binary, minDF: minimum, maxDF: maximum, maxFeatures: maxFeatures),
-            tfidf: TfidfTransformer(norm: norm, useIDF: !noIDF, smoothIDF: !noSmoothIDF, sublinearTF: sublinearTF),
-            hashFeatures: hashFeatures, alternateSign: !noAlternateSign)
-    }
-}
-
-extension FeatureKind: ExpressibleByArgument {}
-extension EmbeddingFormat: ExpressibleByArgument {}
-extension EmbeddingAverager.Weighting: ExpressibleByArgument {}
-extension TfidfTransformer.Norm: ExpressibleByArgument {}
-
-/// Progress lines on standard error and summary lines on standard output, both silenced
-/// by `--quiet`.
-/// Messages are built only when they are shown.
-struct Progress {
-    let quiet: Bool
-    func line(_ message: @autoclosure () -> String) {
-        if !quiet { printError(message()) }
-    }
-    func summary(_ message: @autoclosure () -> String) {
-        if !quiet { print(message()) }
-    }
 }

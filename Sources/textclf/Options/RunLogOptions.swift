@@ -17,37 +17,35 @@ struct RunLogOptions: ParsableArguments {
         if noRunLog && runLog != nil { throw ValidationError("give either --run-log or --no-run-log, not both") }
     }
 
-    /// Begins recording a run of `command` (never fails: trouble with the log is one warning
-    /// on standard error). The options are read from `parsed`, the command itself, by name.
+    /// Runs `body` as a run of `command` in the log (trouble with the log is one warning on
+    /// standard error, never a failure), with the metrics `body` sets: completed when it
+    /// returns; when it throws, interrupted for `ExitCode(130)` and `CancellationError`,
+    /// failed for other errors and exit codes.
     /// - Parameters:
     ///   - command: `train`, `cv` or `search`.
     ///   - parsed: the parsed command, whose options are recorded (see ``RunOptionValues``).
-    ///   - data: a description of the data, if known yet.
     ///   - modelPath: the model folder or output path.
-    func recorder(command: String, options parsed: some ParsableArguments, data: String? = nil, modelPath: String? = nil) -> RunRecorder {
-        guard !noRunLog else { return .disabled() }
-        return RunRecorder.begin(
+    func record(
+        command: String, options parsed: some ParsableArguments, modelPath: String? = nil,
+        _ body: (RunRecorder, inout [String: Double]) throws -> Void
+    ) throws {
+        let recorder = noRunLog ? .disabled() : RunRecorder.begin(
             path: runLog, command: command, arguments: Array(CommandLine.arguments.dropFirst()),
-            options: RunOptionValues.of(parsed), data: data, modelPath: modelPath)
-    }
-}
-
-extension RunRecorder {
-    /// Records how a command ended from the error it threw: `ExitCode(130)` and
-    /// `CancellationError` as interrupted, other exit codes and errors as failed.
-    func finish(throwing error: any Error, metrics: [String: Double] = [:]) {
-        if let exit = error as? ExitCode {
-            if exit.rawValue == 130 {
-                finish(.interrupted, metrics: metrics, message: "interrupted")
-            } else if exit.isSuccess {
-                finish(.completed, metrics: metrics)
+            options: RunOptionValues.of(parsed), modelPath: modelPath)
+        var metrics: [String: Double] = [:]
+        do {
+            try body(recorder, &metrics)
+            recorder.finish(.completed, metrics: metrics)
+        } catch {
+            let exit = error as? ExitCode
+            if exit?.rawValue == 130 || error is CancellationError {
+                recorder.finish(.interrupted, metrics: metrics, message: "interrupted")
+            } else if let exit {
+                recorder.finish(exit.isSuccess ? .completed : .failed, metrics: metrics, message: exit.isSuccess ? nil : "exit code \(exit.rawValue)")
             } else {
-                finish(.failed, metrics: metrics, message: "exit code \(exit.rawValue)")
+                recorder.fail(error, metrics: metrics)
             }
-        } else if error is CancellationError {
-            finish(.interrupted, metrics: metrics, message: "interrupted")
-        } else {
-            fail(error, metrics: metrics)
+            throw error
         }
     }
 }

@@ -51,35 +51,35 @@ struct PipelineExpansion {
         guard let name = arguments.first, Self.subcommands.contains(name),
             let command = root.configuration.subcommands.first(where: { $0._commandName == name })
         else {
-            self.init(unchanged: arguments)
+            self.init(arguments: arguments)
             return
         }
         // Most runs name no pipeline file: they skip reading the command's declaration, which
         // takes ArgumentParser milliseconds. A token `--pipeline` that is another option's
         // value only costs that reading; the scan below tells them apart.
         guard arguments.dropFirst().contains(where: { $0 == "--pipeline" || $0.hasPrefix("--pipeline=") }) else {
-            self.init(unchanged: arguments)
+            self.init(arguments: arguments)
             return
         }
         let declared = CommandArguments(command)
         let user = declared.scan(Array(arguments.dropFirst()))
-        let pipelines = user.options.filter { $0.name == "pipeline" }
+        let pipelines = user.filter { $0.name == "pipeline" }
         guard let given = pipelines.first else {
-            self.init(unchanged: arguments)
+            self.init(arguments: arguments)
             return
         }
         guard pipelines.count == 1 else { throw ValidationError("--pipeline: give one pipeline file (got \(pipelines.count))") }
         guard let path = given.value else {
-            self.init(unchanged: arguments)  // the parser reports the missing value
+            self.init(arguments: arguments)  // the parser reports the missing value
             return
         }
         let file = try PipelineFile(contentsOf: path, environment: environment)
 
-        var replaced = Set(user.options.map(\.name))
+        var replaced = Set(user.compactMap(\.name))
         for name in replaced { replaced.formUnion(PipelineKey.exclusive[name] ?? []) }
         let kept = file.settings.filter { setting in
             guard setting.key.applies(to: name) else { return false }
-            guard let option = setting.key.option else { return !user.hasPositional }
+            guard let option = setting.key.option else { return !user.contains { $0.name == nil } }
             return !replaced.contains(option)
         }
         var rest = Array(arguments.dropFirst())
@@ -91,14 +91,10 @@ struct PipelineExpansion {
         self.init(arguments: [name] + positional + options + rest, file: file, kept: kept)
     }
 
-    private init(arguments: [String], file: PipelineFile?, kept: [PipelineFile.Setting]) {
+    private init(arguments: [String], file: PipelineFile? = nil, kept: [PipelineFile.Setting] = []) {
         self.arguments = arguments
         self.file = file
         self.kept = kept
-    }
-
-    private init(unchanged arguments: [String]) {
-        self.init(arguments: arguments, file: nil, kept: [])
     }
 
     /// Checks that the corpora the pipeline file names (`data.train`, `data.validation`,
@@ -241,27 +237,14 @@ struct CommandArguments: Equatable {
     /// The positional arguments' names.
     var positionals: [String] = []
 
-    /// One argument as a command declares it, in the command's order.
-    enum Declared: Hashable {
-        /// An option that takes a value, by its names: the preferred one (the first long name,
-        /// or the first name when there is no long one) first, then the others in the
-        /// command's order.
-        case option([String])
-        /// A flag, by its names, ordered as for ``option(_:)``.
-        case flag([String])
-        /// A positional argument, by its value name (empty when it has none).
-        case positional(String)
-    }
-
-    /// What `command` declares, from ArgumentParser's description of it, read once per
-    /// command in a process.
+    /// What `command` declares, read once per command in a process.
     init(_ command: any ParsableCommand.Type) {
         let key = ObjectIdentifier(command)
         if let known = Self.known.withLock({ $0[key] }) {
             self = known
             return
         }
-        self.init(Self.declared(describing: command))
+        self.init(describing: command)
         let read = self
         Self.known.withLock { $0[key] = read }
     }
@@ -269,27 +252,21 @@ struct CommandArguments: Equatable {
     /// The declarations read so far, by command.
     private static let known = Mutex<[ObjectIdentifier: CommandArguments]>([:])
 
-    /// What `command` declares, always read from ArgumentParser's description of it.
+    /// What `command` declares, always read from ArgumentParser's description of it; nothing
+    /// when the description cannot be read. An option's preferred name is its first long name,
+    /// or its first name when it has no long one; when two options share a name, the later one
+    /// has it.
     init(describing command: any ParsableCommand.Type) {
-        self.init(Self.declared(describing: command))
-    }
-
-    /// Collects the names and kinds of `arguments`. When two arguments share a name, the
-    /// later one has it.
-    init(_ arguments: [Declared]) {
-        for argument in arguments {
-            switch argument {
-            case .positional(let name):
-                positionals.append(name)
-            case .option(let names):
-                guard let preferred = names.first else { continue }
-                for name in names { self.names[name] = preferred }
-                valueOptions.insert(preferred)
-            case .flag(let names):
-                guard let preferred = names.first else { continue }
-                for name in names { self.names[name] = preferred }
-                flags.insert(preferred)
+        guard let dump = try? JSONDecoder().decode(Dump.self, from: Data(command._dumpHelp().utf8)) else { return }
+        for argument in dump.command.arguments ?? [] {
+            if argument.kind == "positional" {
+                positionals.append(argument.valueName ?? "")
+                continue
             }
+            let names = (argument.names ?? []).map(\.name)
+            guard let preferred = argument.names?.first(where: { $0.kind == "long" })?.name ?? names.first else { continue }
+            for name in names { self.names[name] = preferred }
+            if argument.kind == "option" { valueOptions.insert(preferred) } else { flags.insert(preferred) }
         }
     }
 
@@ -307,62 +284,52 @@ struct CommandArguments: Equatable {
         let command: Command
     }
 
-    /// The arguments `command` declares, read from ArgumentParser's description of it (the
-    /// JSON that `--experimental-dump-help` prints); none when the description cannot be
-    /// read. Arguments without a name are left out.
-    static func declared(describing command: any ParsableCommand.Type) -> [Declared] {
-        guard let dump = try? JSONDecoder().decode(Dump.self, from: Data(command._dumpHelp().utf8)) else { return [] }
-        return (dump.command.arguments ?? []).compactMap { argument in
-            if argument.kind == "positional" { return .positional(argument.valueName ?? "") }
-            let names = argument.names ?? []
-            guard let preferred = names.firstIndex(where: { $0.kind == "long" }) ?? names.indices.first else { return nil }
-            let ordered = [names[preferred].name] + names.indices.filter { $0 != preferred }.map { names[$0].name }
-            return argument.kind == "option" ? .option(ordered) : .flag(ordered)
-        }
-    }
-
-    /// An option as the command line gives it.
-    struct GivenOption {
-        /// The preferred long name (or the name as written, when the command does not declare it).
-        let name: String
-        /// Its value, when it takes one and has one.
+    /// One argument as the command line gives it: an option (with its value, when it takes
+    /// one) or a positional argument.
+    struct Given {
+        /// The option's preferred long name (or the name as written, when the command does not
+        /// declare it); `nil` for a positional argument.
+        let name: String?
+        /// The option's value, when it takes one and has one, or the positional argument.
         let value: String?
+        /// The tokens as written: `--lr 0.1`, `--lr=0.1`, `--quiet`, `train.tsv`, or `-- train.tsv`
+        /// for a positional argument after `--`.
+        let tokens: [String]
         /// Where it sits in the scanned arguments, value included.
         let range: Range<Int>
     }
 
-    /// The options and whether there is a positional argument in `arguments` (after the
-    /// subcommand's name).
-    func scan(_ arguments: [String]) -> (options: [GivenOption], hasPositional: Bool) {
-        var options: [GivenOption] = []
-        var hasPositional = false
+    /// The arguments of `arguments` (after the subcommand's name), one by one.
+    func scan(_ arguments: [String]) -> [Given] {
+        var given: [Given] = []
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
             if argument == "--" {
-                hasPositional = hasPositional || index + 1 < arguments.count
+                given += arguments.indices.dropFirst(index + 1).map {
+                    Given(name: nil, value: arguments[$0], tokens: ["--", arguments[$0]], range: $0..<$0 + 1)
+                }
                 break
             }
-            guard argument.hasPrefix("-"), argument != "-" else {
-                hasPositional = true
-                index += 1
-                continue
+            var name: String?
+            var value: String? = argument
+            var count = 1
+            if argument.hasPrefix("-"), argument != "-" {
+                let written = argument.drop { $0 == "-" }.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let option = names[String(written[0])] ?? String(written[0])
+                name = option
+                if written.count == 2 {
+                    value = String(written[1])
+                } else if valueOptions.contains(option) && index + 1 < arguments.count {
+                    value = arguments[index + 1]
+                    count = 2
+                } else {
+                    value = nil
+                }
             }
-            let body = argument.drop { $0 == "-" }
-            let written = body.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = names[String(written[0])] ?? String(written[0])
-            if written.count == 2 {
-                options.append(GivenOption(name: name, value: String(written[1]), range: index..<index + 1))
-                index += 1
-            } else if valueOptions.contains(name) {
-                let hasValue = index + 1 < arguments.count
-                options.append(GivenOption(name: name, value: hasValue ? arguments[index + 1] : nil, range: index..<min(index + 2, arguments.count)))
-                index += 2
-            } else {
-                options.append(GivenOption(name: name, value: nil, range: index..<index + 1))
-                index += 1
-            }
+            given.append(Given(name: name, value: value, tokens: Array(arguments[index..<index + count]), range: index..<index + count))
+            index += count
         }
-        return (options, hasPositional)
+        return given
     }
 }

@@ -23,49 +23,24 @@ extension PipelineFile {
     ///   value, or a second TRAIN argument.
     static func yaml(from arguments: [String], relativeTo directory: String? = nil, header: [String] = []) throws -> String {
         var values: [String: String] = [:]  // dotted key to its argument
-        var index = 0
-        var onlyPositionals = false
-        func setTrain(_ value: String) throws {
-            guard values["data.train"] == nil else {
-                throw ValidationError("a pipeline has one training corpus; got '\(values["data.train"]!)' and '\(value)'")
-            }
-            values["data.train"] = value
-        }
-        while index < arguments.count {
-            let argument = arguments[index]
-            index += 1
-            if onlyPositionals || !argument.hasPrefix("--") {
-                if argument == "-" || onlyPositionals || !argument.hasPrefix("-") {
-                    try setTrain(argument)
-                    continue
+        for given in CommandArguments(Train.self).scan(arguments) {
+            guard let name = given.name else {
+                if let train = values["data.train"] {
+                    throw ValidationError("a pipeline has one training corpus; got '\(train)' and '\(given.value ?? "")'")
                 }
-                throw ValidationError("'\(argument)': short options have no pipeline key")
-            }
-            if argument == "--" {
-                onlyPositionals = true
+                values["data.train"] = given.value
                 continue
             }
-            let body = argument.dropFirst(2)
-            let parts = body.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0])
-            if PipelineKey.notInPipelines[name] != nil {
-                if (name == "pipeline" || name == "run-log") && parts.count == 1 { index += 1 }
-                continue
-            }
+            if PipelineKey.notInPipelines[name] != nil { continue }
             guard let key = PipelineKey.forOption(name) else {
                 throw ValidationError("--\(name): no pipeline key stands for this option")
             }
             if key.type == .flag {
-                guard parts.count == 1 else { throw ValidationError("--\(name) is a flag and takes no value") }
+                guard given.value == nil else { throw ValidationError("--\(name) is a flag and takes no value") }
                 values[key.dotted] = "true"
-                continue
-            }
-            if parts.count == 2 {
-                values[key.dotted] = String(parts[1])
             } else {
-                guard index < arguments.count else { throw ValidationError("--\(name) needs a value") }
-                values[key.dotted] = arguments[index]
-                index += 1
+                guard let value = given.value else { throw ValidationError("--\(name) needs a value") }
+                values[key.dotted] = value
             }
         }
 

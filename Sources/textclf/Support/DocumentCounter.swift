@@ -9,7 +9,7 @@ import Darwin
 
 /// A live count of the documents a long pass has read (`train.tsv: 12000 documents`), redrawn
 /// on one line of standard error at most every `interval` seconds and cleared at the end;
-/// like ``ProgressBar``, drawn only on a terminal (see ``onTerminal(label:quiet:)``).
+/// like ``ProgressBar``, for a terminal: its caller enables it when standard error is one.
 final class DocumentCounter {
     private let label: String
     private let enabled: Bool
@@ -29,11 +29,6 @@ final class DocumentCounter {
         self.enabled = enabled
         self.interval = UInt64(max(0, interval) * 1e9)
         self.write = write
-    }
-
-    /// A counter drawn when standard error is a terminal and `quiet` is off.
-    static func onTerminal(label: String, quiet: Bool) -> DocumentCounter {
-        DocumentCounter(label: label, enabled: !quiet && isatty(2) == 1)
     }
 
     /// Counts one more document.

@@ -44,12 +44,7 @@ final class OutputBuffer {
     }
 
     /// Writes `text` as a quoted JSON string.
-    func writeJSONString(_ text: String) {
-        var copy = text
-        write(0x22)
-        copy.withUTF8 { writeJSONStringContent($0) }
-        write(0x22)
-    }
+    func writeJSONString(_ text: String) { write(Self.jsonString(text)) }
 
     /// Appends `part` as the inside of a JSON string: quotes, backslashes and control
     /// characters escaped, other characters as raw UTF-8 (like `json.dumps(..., ensure_ascii=False)`).
@@ -69,7 +64,7 @@ final class OutputBuffer {
         }
     }
 
-    /// `text` as a quoted JSON string, escaped as ``writeJSONString(_:)`` writes it.
+    /// `text` as a quoted JSON string.
     static func jsonString(_ text: String) -> String {
         var bytes: [UInt8] = [0x22]
         var copy = text
