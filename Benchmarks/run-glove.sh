@@ -51,5 +51,15 @@ print(f"cold / warm: {statistics.median(cold) / statistics.median(warm):.1f}x of
 EOF
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$reference" = 1 ]; then
-    echo "gensim + PyTorch: $("$python" Benchmarks/reference_glove.py "$glove" --threads "$(nproc)")"
+    theirs=$("$python" Benchmarks/reference_glove.py "$glove" --threads "$(nproc)")
+    echo "gensim + PyTorch: $theirs"
+    "$python" - "$out/pairs.txt" "$theirs" <<'EOF'
+import json, statistics, sys
+pairs = [tuple(map(int, line.split())) for line in open(sys.argv[1])]
+cold = statistics.median(c for c, _ in pairs) / 1000
+warm = statistics.median(w for _, w in pairs) / 1000
+theirs = json.loads(sys.argv[2])
+print(f"gensim's load / textclf's cold run: {theirs['load_s'] / cold:.0f}x; the whole reference / cold: "
+      f"{theirs['total_s'] / cold:.0f}x, / warm: {theirs['total_s'] / warm:.0f}x")
+EOF
 fi
