@@ -322,8 +322,7 @@ void textclf_log(float *out, const float *values, long count) { textclf_log_usin
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict products, float *restrict scratch,
                                    const float *restrict logits, long rows, long classes,
-                                   const ptrdiff_t *restrict targets, const float *restrict weights, float divisor,
-                                   ptrdiff_t *restrict argmax) {
+                                   const ptrdiff_t *restrict targets, const float *restrict weights, float divisor) {
     const float factor = 1.0f / divisor;
     const long count = rows * classes;
     float *tops = scratch, *totals = scratch + rows, *logs = scratch + 2 * rows;
@@ -332,7 +331,6 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
         for (long row = 0; row < rows; row++) {
             const float a = logits[2 * row], b = logits[2 * row + 1];
             const float top = b > a ? b : a;
-            if (argmax) argmax[row] = b > a;
             tops[row] = top;
             gradient[2 * row] = a - top;
             gradient[2 * row + 1] = b - top;
@@ -357,14 +355,9 @@ void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict pro
     for (long row = 0; row < rows; row++) {
         const float *source = logits + row * classes;
         float top = source[0];
-        ptrdiff_t best = 0;
         for (long column = 1; column < classes; column++) {
-            if (source[column] > top) {
-                top = source[column];
-                best = column;
-            }
+            if (source[column] > top) top = source[column];
         }
-        if (argmax) argmax[row] = best;
         tops[row] = top;
         for (long column = 0; column < classes; column++) gradient[row * classes + column] = source[column] - top;
     }

@@ -57,13 +57,10 @@ void textclf_repeat_row(float *restrict out, const float *restrict row, long cou
 /// weight − q` (times `1 / divisor` unless `divisor` is 1), where `q` is the row's `weight`
 /// in the column `targets[row]` and 0 elsewhere: the arithmetic of textclf's softmax,
 /// log-softmax and cross-entropy composition, in its order. `scratch` holds `3 · rows` floats
-/// of working space. The targets must be columns. Unless `argmax` is NULL, each row's column
-/// of its maximum (the first one on ties: the first column that no later one exceeds) goes to
-/// `argmax[row]`.
+/// of working space. The targets must be columns.
 void textclf_softmax_cross_entropy(float *restrict gradient, float *restrict products, float *restrict scratch,
                                    const float *restrict logits, long rows, long classes,
-                                   const ptrdiff_t *restrict targets, const float *restrict weights, float divisor,
-                                   ptrdiff_t *restrict argmax);
+                                   const ptrdiff_t *restrict targets, const float *restrict weights, float divisor);
 
 /// `out[i] = e^values[i]` for `count` values, within 1.01 ulp, the same bits on every CPU (a
 /// vectorised polynomial, not the C library's `expf`): the exponential of the softmax kernels.

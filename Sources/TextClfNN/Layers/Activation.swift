@@ -97,30 +97,15 @@ public final class Dropout: Layer {
         }
         passedThrough = false
         let backend = x.device.backend
+        // The scaled mask in one pass: `scale · bernoulli` is `scale` (1 / (1 − p)) or 0 exactly.
         let mask = Tensor(shape: x.shape, device: x.device, uninitializedCount: x.count) { values in
-            drawMask(into: UnsafeMutableBufferPointer(start: values, count: x.count))
+            generator.fillBernoulli(
+                UnsafeMutableBufferPointer(start: values, count: x.count), probability: 1 - probability,
+                value: probability < 1 ? 1 / (1 - probability) : 0)
         }
         self.mask = mask
         return try backend.binary(.multiply, x, mask)
     }
-
-    /// Draws the next training mask into `values`, as ``forward(_:)`` does for an input of
-    /// that many values: one draw per value, in order, each `0` (probability `p`) or
-    /// `1 / (1 − p)` (`0` when `p` is 1).
-    package func drawMask(into values: UnsafeMutableBufferPointer<Float>) {
-        Self.drawMask(probability: probability, generator: &generator, into: values)
-    }
-
-    /// Draws a mask as a layer of dropout `probability` drawing from `generator` does.
-    package static func drawMask(
-        probability: Float, generator: inout RandomGenerator, into values: UnsafeMutableBufferPointer<Float>
-    ) {
-        // The scaled mask in one pass: `scale · bernoulli` is `scale` or 0 exactly.
-        generator.fillBernoulli(values, probability: 1 - probability, value: maskValue(probability: probability))
-    }
-
-    /// The value a mask keeps: `1 / (1 − p)`, or 0 when `p` is 1.
-    package static func maskValue(probability: Float) -> Float { probability < 1 ? 1 / (1 - probability) : 0 }
 
     /// The generator that the next masks come from. A checkpoint saves it, and a resumed run
     /// sets it to go on drawing where an interrupted epoch stopped.

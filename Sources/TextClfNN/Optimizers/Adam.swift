@@ -43,57 +43,20 @@ public class Adam: OptimizerState, Optimizer {
     }
 
     public func step(_ parameters: [Parameter]) throws {
-        try checkHyperparameters()
-        let slotCount = self.slotCount
+        try require(learningRate >= 0, "Adam: learning rate must be >= 0 (got \(learningRate))")
+        try require((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1) (got \(beta1), \(beta2))")
+        try require(epsilon >= 0 && weightDecay >= 0, "Adam: epsilon and weight decay must be >= 0")
+        // The two moments, and the running maximum with AMSGrad.
+        let slotCount = amsgrad ? 3 : 2
         for parameter in parameters {
             guard let gradient = try parameter.penalizedGradientIfAny(l1: l1, l2: l2) else { continue }
             let slots = state.slots(for: parameter, count: slotCount)
             let step = slots.step + 1
-            try parameter.update(kernel(for: parameter, step: step), gradient: gradient, slots: &slots.tensors, taking: 0..<slotCount)
-            slots.step = step
-        }
-    }
-
-    /// The auxiliary tensors per parameter: the two moments, and the running maximum with AMSGrad.
-    package var slotCount: Int { amsgrad ? 3 : 2 }
-
-    /// Throws ``TensorError/invalid(_:)`` for hyperparameters outside their ranges.
-    package func checkHyperparameters() throws {
-        try hyperparameters.check()
-    }
-
-    /// The update of `parameter` at its `step`-th step (counted from 1), on the tensors
-    /// `[param, grad]` followed by the ``slotCount`` slots.
-    package func kernel(for parameter: Parameter, step: Int) -> ElementwiseKernel {
-        hyperparameters.kernel(penalized: parameter.isPenalized, step: step)
-    }
-
-    /// The hyperparameters as they are now: a copy, which steps that run many updates between
-    /// two settings (an epoch's) read without going through the class's properties.
-    package var hyperparameters: Hyperparameters {
-        Hyperparameters(
-            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
-            decoupledWeightDecay: decoupledWeightDecay, amsgrad: amsgrad)
-    }
-
-    /// A copy of ``Adam``'s hyperparameters, with its checks and update kernels.
-    package struct Hyperparameters: Sendable {
-        let learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
-        let decoupledWeightDecay: Bool, amsgrad: Bool
-
-        /// Throws ``TensorError/invalid(_:)`` for hyperparameters outside their ranges.
-        package func check() throws {
-            try require(learningRate >= 0, "Adam: learning rate must be >= 0 (got \(learningRate))")
-            try require((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1) (got \(beta1), \(beta2))")
-            try require(epsilon >= 0 && weightDecay >= 0, "Adam: epsilon and weight decay must be >= 0")
-        }
-
-        /// The update at `step` of a parameter that weight decay applies to (`penalized`) or not.
-        package func kernel(penalized: Bool, step: Int) -> ElementwiseKernel {
-            .adam(
+            let kernel = ElementwiseKernel.adam(
                 learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                weightDecay: weightDecay != 0 && penalized ? weightDecay : 0, decoupled: decoupledWeightDecay,
-                step: step, amsgrad: amsgrad)
+                weightDecay: parameter.isPenalized ? weightDecay : 0, decoupled: decoupledWeightDecay, step: step, amsgrad: amsgrad)
+            try parameter.update(kernel, gradient: gradient, slots: &slots.tensors, taking: 0..<slotCount)
+            slots.step = step
         }
     }
 }

@@ -49,27 +49,17 @@ extension CPUBackend {
         // A row without columns reports 0, as the reference does.
         guard columns > 0, rows > 0 else { return [Int](repeating: 0, count: rows) }
         return x.withUnsafeBufferPointer { values in
-            [Int](unsafeUninitializedCapacity: rows) { result, initialized in
-                Self.argmaxRows(values.baseAddress!, rows: rows, columns: columns, into: result.baseAddress!)
-                initialized = rows
+            (0..<rows).map { row in
+                let start = values.baseAddress! + row * columns
+                var best = 0
+                var top = start[0]
+                // Strictly greater: the first maximum wins ties.
+                for column in 1..<columns where start[column] > top {
+                    best = column
+                    top = start[column]
+                }
+                return best
             }
-        }
-    }
-
-    /// ``argmaxRows(_:)`` on host memory: the column of each row's largest value (the first
-    /// one on ties) into `result`.
-    /// - Precondition: `columns` is positive.
-    package static func argmaxRows(_ values: UnsafePointer<Float>, rows: Int, columns: Int, into result: UnsafeMutablePointer<Int>) {
-        for row in 0..<rows {
-            let start = values + row * columns
-            var best = 0
-            var top = start[0]
-            // Strictly greater: the first maximum wins ties.
-            for column in 1..<columns where start[column] > top {
-                best = column
-                top = start[column]
-            }
-            result[row] = best
         }
     }
 
@@ -102,36 +92,15 @@ extension CPUBackend {
             return (-total / divisor, make(logits.shape, count: 0) { _ in })
         }
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: count + 3 * rows) { scratch in
-            var value: Float = 0
             let gradient = logits.withUnsafeBufferPointer { values in
                 make(logits.shape, count: count) { out in
-                    weights.withUnsafeBufferPointer { weights in
-                        targets.withUnsafeBufferPointer { targets in
-                            value = Self.softmaxCrossEntropy(
-                                values.baseAddress!, rows: rows, classes: classes, targets: targets.baseAddress!,
-                                weights: weights.baseAddress!, divisor: divisor, gradient: out, scratch: scratch.baseAddress!)
-                        }
-                    }
+                    textclf_softmax_cross_entropy(
+                        out, scratch.baseAddress!, scratch.baseAddress! + count, values.baseAddress!, rows, classes, targets, weights,
+                        divisor)
                 }
             }
-            return (value, gradient)
+            return (-sumOf(scratch.baseAddress!, count) / divisor, gradient)
         }
-    }
-
-    /// ``softmaxCrossEntropy(_:targets:weights:divisor:)`` on host memory: writes the
-    /// gradient of the `rows × classes` logits into `gradient` and returns the loss.
-    /// - Parameters:
-    ///   - scratch: room for `rows · classes + 3 · rows` values.
-    ///   - argmax: when given, receives each row's predicted class, as ``argmaxRows(_:)`` gives it.
-    /// - Precondition: `rows` and `classes` are positive, and every target is a class index.
-    package static func softmaxCrossEntropy(
-        _ logits: UnsafePointer<Float>, rows: Int, classes: Int, targets: UnsafePointer<Int>, weights: UnsafePointer<Float>,
-        divisor: Float, gradient: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-        argmax: UnsafeMutablePointer<Int>? = nil
-    ) -> Float {
-        let count = rows * classes
-        textclf_softmax_cross_entropy(gradient, scratch, scratch + count, logits, rows, classes, targets, weights, divisor, argmax)
-        return -sumOf(scratch, count) / divisor
     }
 
     public func logSoftmaxRows(_ x: Tensor) -> Tensor {
