@@ -173,27 +173,16 @@ public struct EmbeddingCache: Sendable {
             }
             var previous: String?
             try db.transaction { () throws(SQLiteError) in
-                let old = try db.prepare("SELECT file FROM embedding_files WHERE key = ?")
-                old.bind(1, key)
+                let old = try db.prepare("SELECT file FROM embedding_files WHERE key = ?", key)
                 if try old.step() { previous = old.text(0) }
                 old.finish()
-                let statement = try db.prepare(
+                try db.run(
                     """
                     INSERT OR REPLACE INTO embedding_files(key, path, size, mtime, content_hash, format, count, dimension,
                         file, file_size, created) VALUES (?,?,?,?,?,?,?,?,?,?,?)
-                    """)
-                statement.bind(1, key)
-                statement.bind(2, absolute)
-                statement.bind(3, info.size)
-                statement.bind(4, info.mtime)
-                statement.bind(5, contentHash)
-                statement.bind(6, parsed.format.rawValue)
-                statement.bind(7, store.count)
-                statement.bind(8, store.dimension)
-                statement.bind(9, (file as NSString).lastPathComponent)
-                statement.bind(10, built.layout.fileSize)
-                statement.bind(11, Date().timeIntervalSince1970)
-                try statement.run()
+                    """,
+                    key, absolute, info.size, info.mtime, contentHash, parsed.format.rawValue, store.count, store.dimension,
+                    (file as NSString).lastPathComponent, built.layout.fileSize, Date().timeIntervalSince1970)
             }
             // The replaced entry's file; a process still using it keeps its mapping.
             if let previous, !previous.isEmpty, previous != (file as NSString).lastPathComponent {
@@ -220,8 +209,7 @@ public struct EmbeddingCache: Sendable {
         else { return nil }
         let key = Self.entryKey(absolute, format: format, skipBadLines: skipBadLines)
         let found: (Int, Int)?? = withDatabase(report: { _ in }) { db throws(SQLiteError) -> (Int, Int)? in
-            let statement = try db.prepare("SELECT size, mtime, content_hash, count, dimension FROM embedding_files WHERE key = ?")
-            statement.bind(1, key)
+            let statement = try db.prepare("SELECT size, mtime, content_hash, count, dimension FROM embedding_files WHERE key = ?", key)
             guard try statement.step(), statement.int(0) == info.size, statement.double(1) == info.mtime,
                 statement.text(2) == contentHash, statement.int(4) > 0
             else { return nil }
@@ -250,9 +238,8 @@ public struct EmbeddingCache: Sendable {
         _ absolute: String, info: FileInfo, report: (String) -> Void, bytes: () throws(EmbeddingError) -> Data
     ) throws(EmbeddingError) -> String {
         let remembered: String?? = withDatabase(report: report) { db throws(SQLiteError) -> String? in
-            let statement = try db.prepare("SELECT content_hash FROM file_hashes WHERE path = ? AND signature = ?")
-            statement.bind(1, absolute)
-            statement.bind(2, info.signature)
+            let statement = try db.prepare(
+                "SELECT content_hash FROM file_hashes WHERE path = ? AND signature = ?", absolute, info.signature)
             return try statement.step() ? statement.text(0) : nil
         }
         if let known = remembered ?? nil { return known }
@@ -263,12 +250,9 @@ public struct EmbeddingCache: Sendable {
         if Date().timeIntervalSince1970 - info.changed >= settle, (try? Self.fileInfo(absolute))?.signature == info.signature {
             _ = withDatabase(report: report) { db throws(SQLiteError) in
                 try db.transaction { () throws(SQLiteError) in
-                    let statement = try db.prepare(
-                        "INSERT OR REPLACE INTO file_hashes(path, signature, content_hash) VALUES (?,?,?)")
-                    statement.bind(1, absolute)
-                    statement.bind(2, info.signature)
-                    statement.bind(3, hash)
-                    try statement.run()
+                    try db.run(
+                        "INSERT OR REPLACE INTO file_hashes(path, signature, content_hash) VALUES (?,?,?)", absolute,
+                        info.signature, hash)
                 }
             }
         }
@@ -296,8 +280,7 @@ public struct EmbeddingCache: Sendable {
         report: (String) -> Void
     ) throws(SQLiteError) -> EmbeddingStore? {
         let statement = try db.prepare(
-            "SELECT size, mtime, content_hash, count, dimension, file FROM embedding_files WHERE key = ?")
-        statement.bind(1, key)
+            "SELECT size, mtime, content_hash, count, dimension, file FROM embedding_files WHERE key = ?", key)
         guard try statement.step() else { return nil }
         if statement.int(0) != size || statement.double(1) != mtime || statement.text(2) != hash {
             var what: [String] = []
@@ -391,13 +374,9 @@ public struct EmbeddingCache: Sendable {
         try checked(report: report) { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) in
                 let statement = try db.prepare(
-                    "INSERT OR REPLACE INTO averaged(key, rows, dimension, vectors, checksum, created) VALUES (?,?,?,?,?,?)")
-                statement.bind(1, key)
-                statement.bind(2, rows)
-                statement.bind(3, dimension)
-                statement.bind(4, floats: vectors)
-                statement.bind(5, checksum)
-                statement.bind(6, Date().timeIntervalSince1970)
+                    "INSERT OR REPLACE INTO averaged(key, rows, dimension, checksum, created, vectors) VALUES (?,?,?,?,?,?)",
+                    key, rows, dimension, checksum, Date().timeIntervalSince1970)
+                statement.bind(6, floats: vectors)
                 try statement.run()
             }
         }
@@ -439,8 +418,7 @@ public struct EmbeddingCache: Sendable {
     ) -> T? {
         let result: T?? = withDatabase(report: report) { db throws(SQLiteError) -> T? in
             let statement = try db.prepare(
-                "SELECT rowid, rows, dimension, checksum, typeof(vectors) = 'blob' FROM averaged WHERE key = ?")
-            statement.bind(1, key)
+                "SELECT rowid, rows, dimension, checksum, typeof(vectors) = 'blob' FROM averaged WHERE key = ?", key)
             guard try statement.step() else { return nil }
             let row = Int64(statement.int(0))
             let rows = statement.int(1)
@@ -475,11 +453,7 @@ public struct EmbeddingCache: Sendable {
             if let failure { throw failure }
             if corrupt {
                 report("the cached averaged matrix '\(key)' in \(databasePath) is corrupt; discarding it")
-                try db.transaction { () throws(SQLiteError) in
-                    let delete = try db.prepare("DELETE FROM averaged WHERE key = ?")
-                    delete.bind(1, key)
-                    try delete.run()
-                }
+                try db.transaction { () throws(SQLiteError) in try db.run("DELETE FROM averaged WHERE key = ?", key) }
                 return nil
             }
             return made
@@ -582,10 +556,7 @@ public struct EmbeddingCache: Sendable {
     func simulateInterruptedWrite(key: String) throws(SQLiteError) {
         let db = try open()
         try db.exec("BEGIN IMMEDIATE")
-        let statement = try db.prepare("INSERT INTO embedding_files(key, path, size, file) VALUES (?, 'partial', 1, 'partial.tcemb')")
-        statement.bind(1, key)
-        try statement.run()
-        statement.finish()
+        try db.run("INSERT INTO embedding_files(key, path, size, file) VALUES (?, 'partial', 1, 'partial.tcemb')", key)
         db.close()
     }
 
