@@ -97,20 +97,7 @@ public struct HashingVectorizer: Sendable, Equatable, Codable {
                 }
             }
             if options.binary { for index in merged.indices { merged[index].value = 1 } }
-            var total = 0.0
-            for entry in merged {
-                switch options.norm {
-                case .l2: total += entry.value * entry.value
-                case .l1: total += abs(entry.value)
-                case .none: break
-                }
-            }
-            let scale: Double
-            switch options.norm {
-            case .l2: scale = total > 0 ? sqrt(total) : 1
-            case .l1: scale = total > 0 ? total : 1
-            case .none: scale = 1
-            }
+            let scale = options.norm.divisor(merged.lazy.map(\.value))
             for entry in merged {
                 columns.append(Int32(entry.column))
                 values.append(Float(entry.value / scale))
