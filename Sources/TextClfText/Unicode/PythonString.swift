@@ -224,7 +224,7 @@ public enum PythonString {
 
     /// Appends the UTF-8 encoding of `scalar`.
     @inline(__always)
-    static func appendScalar(_ scalar: UInt32, to output: inout [UInt8]) {
+    package static func appendScalar(_ scalar: UInt32, to output: inout [UInt8]) {
         if scalar < 0x80 {
             output.append(UInt8(scalar))
         } else if scalar < 0x800 {
