@@ -3,14 +3,6 @@
 import Foundation
 import TextClfText
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// The bytes of one file, viewed through a pointer, plus what every reader needs to decode
 /// fields and report errors.
 struct ByteContext {

@@ -2,14 +2,6 @@ import Foundation
 import TextClfIO
 import TextClfTensor
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The bytes of a store file (``EmbeddingStoreFile``) while a parse builds them, and the
 /// memory a parsed ``EmbeddingStore`` then reads in place.
 ///
