@@ -20,11 +20,8 @@ extension CSRMatrix {
         try writeSVMLight(to: path, zeroBased: zeroBased) { svmlightText(labels[$0]) }
     }
 
-    /// Writes the matrix with integer class labels in svmlight/libsvm text format.
-    /// - Parameters:
-    ///   - path: The target file; written atomically.
-    ///   - labels: One class label per row.
-    ///   - zeroBased: Whether feature indices start at 0 or at 1.
+    /// Writes the matrix with integer class labels (one per row) in svmlight/libsvm text format,
+    /// as the method for `Double` labels does.
     /// - Throws: ``TensorFileError`` on a file-system failure.
     /// - Complexity: O(rows + stored entries).
     public func writeSVMLight(to path: String, labels: [Int], zeroBased: Bool = true) throws {
@@ -155,13 +152,7 @@ extension CSRMatrix {
 }
 
 /// The shortest text that reads back as `value`, without a trailing `.0` for integers.
-func svmlightText(_ value: Float) -> String {
-    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-    return value.description
-}
-
-/// The shortest text that reads back as `value`, without a trailing `.0` for integers.
-func svmlightText(_ value: Double) -> String {
+func svmlightText<Value: BinaryFloatingPoint & CustomStringConvertible>(_ value: Value) -> String {
     if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
     return value.description
 }
