@@ -35,6 +35,8 @@ enum ARFFReader {
         var i: Int
         let end: Int
         let line: Int
+        /// Where the line starts, for the columns in messages.
+        let lineStart: Int
 
         var atEnd: Bool { i >= end }
 
@@ -78,8 +80,6 @@ enum ARFFReader {
             try ctx.validate(openAt, i)
             do { return try ctx.decoder.decode(bytes) } catch { throw ctx.encodingError(at: openAt) }
         }
-
-        var lineStart: Int = 0
 
         /// Reads an unquoted token up to one of `stops` (or whitespace when `spaceStops`).
         mutating func unquoted(stops: [UInt8], spaceStops: Bool) throws -> String {
@@ -148,8 +148,7 @@ enum ARFFReader {
                 throw ARFFSyntaxError(line: line, message: "expected @relation, @attribute or @data in the ARFF header")
             }
             let word = keyword(i, e)
-            var tokenizer = Tokenizer(ctx: ctx, i: i + word.utf8.count, end: e, line: line)
-            tokenizer.lineStart = s
+            var tokenizer = Tokenizer(ctx: ctx, i: i + word.utf8.count, end: e, line: line, lineStart: s)
             switch word {
             case "@relation":
                 sawRelation = true
@@ -254,8 +253,7 @@ enum ARFFReader {
             if p[first] == 0x7B {
                 throw ARFFSyntaxError(line: line, message: "sparse ARFF instances are not supported")
             }
-            var tokenizer = Tokenizer(ctx: ctx, i: first, end: e, line: line)
-            tokenizer.lineStart = s
+            var tokenizer = Tokenizer(ctx: ctx, i: first, end: e, line: line, lineStart: s)
             var values: [ARFFValue] = []
             values.reserveCapacity(attributes.count)
             while true {
