@@ -123,7 +123,7 @@ public struct EmbeddingAverager: Sendable {
         let slots = wordCount(vectors) + 1
         let parts = partition(documents.count)
         var perPart = [[Int32]](repeating: [], count: parts.count)
-        let shared = Shared(vectors)
+        let shared = UncheckedBox(vectors)
         perPart.withUnsafeMutableBufferPointer { results in
             let out = UncheckedBox(results)
             runInParallel(parts.count) { part in
@@ -176,7 +176,7 @@ public struct EmbeddingAverager: Sendable {
         let parts = partition(documents.count)
         var reports = [AveragingReport](repeating: AveragingReport(), count: parts.count)
         var values = [Float](repeating: 0, count: documents.count * dimension)
-        let shared = Shared(vectors)
+        let shared = UncheckedBox(vectors)
         let mode = Mode(weighting: weighting, unknown: unknownWords)
         values.withUnsafeMutableBufferPointer { output in
             reports.withUnsafeMutableBufferPointer { reportBuffer in
@@ -315,11 +315,4 @@ public enum AveragingError: Error, Equatable, CustomStringConvertible {
             return "document frequencies have \(found) slots, expected \(expected) (words + 1): fitted on other vectors?"
         }
     }
-}
-
-
-/// Read-only word vectors shared across threads (``WordVectors`` requires thread-safe reads).
-struct Shared<V: WordVectors>: @unchecked Sendable {
-    let value: V
-    init(_ value: V) { self.value = value }
 }
