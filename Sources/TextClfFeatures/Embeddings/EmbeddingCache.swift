@@ -38,38 +38,33 @@ public struct AveragedMatrix: Sendable, Equatable {
 
 /// An on-disk SQLite cache of parsed embedding files, `embeddings.sqlite` in ``directory``.
 ///
-/// **Keys and freshness.** An entry's key is the file's absolute (symlink-resolved) path
-/// plus the requested format and bad-line policy. Beside it the entry stores the file's size,
-/// mtime and a *sampled content hash*: a 64-bit FNV-1a-style hash (over 8-byte words) of the
-/// size, the first and last 1 MiB and 32 blocks of 64 KiB evenly spread between them (the
-/// whole file when it is at most 4 MiB). A load re-checks size, mtime and the sampled hash;
-/// any difference rebuilds the entry with a message. An edit that keeps size and mtime and
-/// touches only unsampled bytes is not seen.
+/// **Keys and freshness.** An entry's key is the file's absolute (symlink-resolved) path plus
+/// the requested format and bad-line policy. Beside it the entry stores the file's size, mtime
+/// and a *sampled content hash*: a 64-bit FNV-1a-style hash (over 8-byte words) of the size,
+/// the first and last 1 MiB and 32 blocks of 64 KiB evenly spread between them (the whole file
+/// when it is at most 4 MiB). A load re-checks all three and rebuilds the entry, with a
+/// message, on any difference; an edit that keeps size and mtime and touches only unsampled
+/// bytes is not seen.
 ///
-/// **Hashes remembered.** The sampled hash (about 4 MiB read) is remembered per path beside
-/// the file's *signature*: device, inode, size, and modification and status-change times in
-/// nanoseconds. Writing a file, or renaming another over it, changes its status-change time,
-/// which no program can set back, so while the signature is unchanged the remembered hash is
-/// used without reading the file. A hash is remembered only once the file has been unchanged
-/// for ``settle`` seconds (two by default), so that a write landing within the file system's
-/// timestamp resolution of the hashing is never trusted.
+/// **Hashes remembered.** The sampled hash is remembered per path beside the file's
+/// *signature* (device, inode, size, and modification and status-change times in
+/// nanoseconds) and used without reading the file while the signature is unchanged: writing or
+/// renaming over a file changes its status-change time, which no program can set back. A hash
+/// is remembered only once the file has been unchanged for ``settle`` seconds, so that a write
+/// within the file system's timestamp resolution of the hashing is never trusted.
 ///
-/// **Storage.** The database is the index: one row per entry names a binary store file in
-/// `stores/` (see the layout in `EmbeddingStoreFile`), which a cached load maps read-only
-/// and uses in place. A parse writes the store straight into a mapped temporary file, which
-/// is renamed into place before its row is committed (one `BEGIN IMMEDIATE … COMMIT`
-/// transaction in WAL mode), so a killed writer never leaves a half entry visible. The store
-/// file is not `fsync`ed: a power cut may lose its pages, and the checksum below finds that
-/// like any other damage. Every load checks the store file's header
-/// against its size and a checksum over all of its bytes; a damaged, truncated or missing
-/// file is reported and rebuilt. A database file that SQLite finds corrupt or not a
-/// database is moved aside (`embeddings.sqlite.corrupt-<time>`) and recreated. Cache
-/// failures never fail a load: the file is parsed instead. Averaged document matrices are
-/// small and live in the database as checksummed blobs.
+/// **Storage.** Each entry's row names a binary store file in `stores/` (see
+/// `EmbeddingStoreFile`), which a cached load maps read-only. A parse writes the store into a
+/// mapped temporary file, renamed into place before its row is committed (WAL mode, one
+/// `BEGIN IMMEDIATE` transaction), so a killed writer never leaves a half entry visible. Store
+/// files are not `fsync`ed: every load checks a store file's header against its size and a
+/// checksum over all its bytes, and a damaged, truncated or missing file is reported and
+/// rebuilt. A database SQLite finds corrupt is moved aside (`embeddings.sqlite.corrupt-<time>`)
+/// and recreated. Cache failures never fail a load: the file is parsed instead. Averaged
+/// document matrices live in the database as checksummed blobs.
 ///
-/// A cache value (and its copies) opens one connection on first use and keeps it; calls from
-/// several threads take turns on it. Other processes use their own connections (busy
-/// timeout 30 s), so several runs can share the cache at once.
+/// A cache value and its copies share one connection, opened on first use; threads take turns
+/// on it. Other processes use their own (busy timeout 30 s), so several runs can share the cache.
 public struct EmbeddingCache: Sendable {
     /// The cache directory.
     public let directory: String
@@ -208,15 +203,14 @@ public struct EmbeddingCache: Sendable {
                 absolute, info: info, report: { _ in }, bytes: { () throws(EmbeddingError) in try EmbeddingFile.map(absolute) })
         else { return nil }
         let key = Self.entryKey(absolute, format: format, skipBadLines: skipBadLines)
-        let found: (Int, Int)?? = withDatabase(report: { _ in }) { db throws(SQLiteError) -> (Int, Int)? in
+        let found = withDatabase(report: { _ in }) { db throws(SQLiteError) -> (count: Int, dimension: Int)? in
             let statement = try db.prepare("SELECT size, mtime, content_hash, count, dimension FROM embedding_files WHERE key = ?", key)
             guard try statement.step(), statement.int(0) == info.size, statement.double(1) == info.mtime,
                 statement.text(2) == contentHash, statement.int(4) > 0
             else { return nil }
             return (statement.int(3), statement.int(4))
         }
-        guard let (count, dimension) = found ?? nil else { return nil }
-        return (count, dimension)
+        return found ?? nil
     }
 
     /// The sampled content hash of the file at `path` (see the type's documentation),

@@ -120,8 +120,7 @@ public enum EmbeddingFile {
                 return .failure(error)
             }
         }
-        let (result, built) = try outcome.get()
-        return (result, built)
+        return try outcome.get()
     }
 
     static func map(_ path: String) throws(EmbeddingError) -> Data {
