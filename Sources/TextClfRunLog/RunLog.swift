@@ -36,28 +36,21 @@ public enum RunLogError: Error, Sendable, Equatable, CustomStringConvertible {
 /// A local SQLite database of command runs: what was run, with which options, on which data,
 /// how each epoch went and how it ended.
 ///
-/// **Where.** ``defaultPath(environment:)``: `$TEXTCLF_RUN_LOG`, else
-/// `$XDG_DATA_HOME/textclf/runs.sqlite`, else `~/.local/share/textclf/runs.sqlite`. Missing
-/// parent folders are created.
+/// The file is ``defaultPath(environment:)`` unless given; missing parent folders are created.
+/// It holds two tables: `runs`, one row per run (`parent` links cross-validation folds and
+/// search trials to their run; times are ISO-8601 UTC with milliseconds; arguments, options and
+/// metrics are JSON), and `epochs`, one row per run and epoch with the fields of
+/// ``EpochRecord``. The schema version is `PRAGMA user_version`: an older file is migrated in
+/// one transaction, a newer one refused with ``RunLogError/newerSchema(path:version:supported:)``.
 ///
-/// **Layout.** Two tables. `runs`: one row per run (`id`, `parent` for cross-validation folds
-/// and search trials, `command`, `started`/`finished` as ISO-8601 UTC with milliseconds,
-/// `seconds`, `status`, `arguments` as a JSON array, `options` and `metrics` as JSON objects,
-/// `data`, `model_path`, `message`, `pid`, `host`). `epochs`: one row per run and epoch, with
-/// the fields of ``EpochRecord`` (the validation ones nullable). The schema version is
-/// `PRAGMA user_version`; opening an older file applies the missing migrations in one
-/// transaction, and a newer one is refused with ``RunLogError/newerSchema(path:version:supported:)``.
+/// A WAL journal, a 30 s busy timeout and one `BEGIN IMMEDIATE` transaction per write let
+/// several processes (parallel search trials) write at once; one `RunLog` holds one connection
+/// behind a lock, so threads can share it too. A file SQLite finds corrupt or not a database
+/// gives ``RunLogError/corrupt(path:detail:)`` and is never moved, repaired or removed.
 ///
-/// **Concurrency.** WAL journal, a 30 s busy timeout and one `BEGIN IMMEDIATE` transaction per
-/// write, so several processes (parallel search trials) can write at once. One `RunLog` holds
-/// one connection behind a lock, so it can also be shared between threads.
-///
-/// **Damage.** A file SQLite finds corrupt or not a database gives
-/// ``RunLogError/corrupt(path:detail:)`` naming it; the file is never moved, repaired or removed.
-///
-/// **Killed runs.** A run whose process ended without ``finish(_:status:metrics:modelPath:message:seconds:)``
-/// stays `running` in the file. Runs record their process id and host, and a `running` run
-/// of this host whose process no longer exists reads as ``RunStatus/interrupted``.
+/// A run whose process ended without ``finish(_:status:metrics:modelPath:message:seconds:)``
+/// stays `running` in the file; one of this host whose recorded process no longer exists reads
+/// as ``RunStatus/interrupted``.
 public final class RunLog: @unchecked Sendable {
     /// The schema version this code writes and reads.
     public static let schemaVersion = 2
