@@ -118,19 +118,17 @@ public struct HashingVectorizer: Sendable, Equatable, Codable {
 public enum MurmurHash3 {
     /// The signed 32-bit MurmurHash3 of `bytes`.
     public static func hash32(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt32) -> Int32 {
-        let c1: UInt32 = 0xCC9E_2D51
-        let c2: UInt32 = 0x1B87_3593
+        func scrambled(_ k: UInt32) -> UInt32 {
+            let k = k &* 0xCC9E_2D51
+            return ((k << 15) | (k >> 17)) &* 0x1B87_3593
+        }
         var h = seed
         let blocks = bytes.count / 4
         for block in 0..<blocks {
             let offset = block * 4
-            var k =
+            h ^= scrambled(
                 UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-                | UInt32(bytes[offset + 3]) << 24
-            k = k &* c1
-            k = (k << 15) | (k >> 17)
-            k = k &* c2
-            h ^= k
+                    | UInt32(bytes[offset + 3]) << 24)
             h = (h << 13) | (h >> 19)
             h = h &* 5 &+ 0xE654_6B64
         }
@@ -139,13 +137,7 @@ public enum MurmurHash3 {
         let remainder = bytes.count & 3
         if remainder >= 3 { k ^= UInt32(bytes[tail + 2]) << 16 }
         if remainder >= 2 { k ^= UInt32(bytes[tail + 1]) << 8 }
-        if remainder >= 1 {
-            k ^= UInt32(bytes[tail])
-            k = k &* c1
-            k = (k << 15) | (k >> 17)
-            k = k &* c2
-            h ^= k
-        }
+        if remainder >= 1 { h ^= scrambled(k ^ UInt32(bytes[tail])) }
         h ^= UInt32(truncatingIfNeeded: bytes.count)
         h ^= h >> 16
         h = h &* 0x85EB_CA6B
