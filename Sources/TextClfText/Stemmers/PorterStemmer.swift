@@ -91,7 +91,6 @@ public struct PorterStemmer: Stemmer {
 extension PorterStemmer {
     /// What a suffix rule requires of the stem left once the suffix is removed.
     fileprivate enum Condition {
-        case always
         /// m > 0.
         case measureAboveZero
         /// m > 1.
@@ -348,7 +347,6 @@ extension PorterStemmer {
             let stemLength = w.count - rule.suffix.count
             let holds: Bool
             switch rule.condition {
-            case .always: holds = true
             case .measureAboveZero: holds = measure(w, stemLength) > 0
             case .measureAboveOne: holds = measure(w, stemLength) > 1
             case .measureAboveOneEndingSOrT:

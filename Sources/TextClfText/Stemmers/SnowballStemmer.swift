@@ -28,9 +28,7 @@ public struct SnowballStemmer: Stemmer {
     public func stem(_ word: String) -> String {
         var word = word
         let asciiResult: String? = word.withUTF8 { utf8 -> String? in
-            var accumulated: UInt8 = 0
-            for byte in utf8 { accumulated |= byte }
-            guard accumulated < 0x80 else { return nil }
+            guard PythonString.isASCII(utf8) else { return nil }
             // A stack buffer keeps the common case free of heap allocations; the
             // result of at most 15 bytes is a small string, also allocation-free.
             let capacity = utf8.count + 1
