@@ -11,7 +11,7 @@
 import TextClfText
 
 /// The kind of a JSON value whose span was recorded.
-enum JSONValueKind {
+enum JSONValueKind: Equatable {
     case string(hasEscapes: Bool)
     case number
     case bool
@@ -347,5 +347,3 @@ enum JSONLReader {
         }
     }
 }
-
-extension JSONValueKind: Equatable {}
