@@ -129,11 +129,7 @@ extension CSRMatrix {
                 lineStart = lineEnd + 1
             }
         }
-        let oneBased: Bool
-        switch zeroBased {
-        case .some(let zero): oneBased = !zero
-        case .none: oneBased = !rawIndices.contains(0)
-        }
+        let oneBased = zeroBased.map { !$0 } ?? !rawIndices.contains(0)
         if oneBased, let zeroAt = rawIndices.firstIndex(of: 0) {
             let row = pointers.firstIndex { $0 > zeroAt }! - 1
             throw TensorFileError(path: path, message: "feature index 0 in row \(row) of a one-based file; read it with zeroBased: true")

@@ -108,12 +108,9 @@ public enum Safetensors {
             guard offsets[1] <= dataCount else {
                 throw bad("truncated: data_offsets end at \(offsets[1]) but the data section has \(dataCount) bytes", name)
             }
-            var values = [Float](repeating: 0, count: count)
             let base = dataStart + offsets[0]
-            for index in 0..<count {
-                let p = base + 4 * index
-                let bits = UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
-                values[index] = Float(bitPattern: bits)
+            let values = bytes.withUnsafeBytes { raw in
+                (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 * $0, as: UInt32.self))) }
             }
             tensors[name] = try Tensor(shape: shape, values: values)
         }
