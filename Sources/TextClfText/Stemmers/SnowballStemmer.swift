@@ -188,58 +188,48 @@ public struct SnowballStemmer: Stemmer {
     static let ee = Suffix("ee")
 
     /// NLTK's order matters: the first suffix the word ends with is the only one tried.
-    static let step2: [Rule] = {
-        let ize = Suffix("ize")
-        let ate = Suffix("ate")
-        let al = Suffix("al")
-        let ous = Suffix("ous")
-        let ive = Suffix("ive")
-        let ble = Suffix("ble")
-        let rules: [(String, Action)] = [
-            ("ization", .replace(ize, r2Fallback: 0)),
-            ("ational", .replace(ate, r2Fallback: 1)),
-            ("fulness", .delete(4)),
-            ("ousness", .replace(ous, r2Fallback: 0)),
-            ("iveness", .replace(ive, r2Fallback: 1)),
-            ("tional", .delete(2)),
-            ("biliti", .replace(ble, r2Fallback: 0)),
-            ("lessli", .delete(2)),
-            ("entli", .delete(2)),
-            ("ation", .replace(ate, r2Fallback: 1)),
-            ("alism", .replace(al, r2Fallback: 0)),
-            ("aliti", .replace(al, r2Fallback: 0)),
-            ("ousli", .replace(ous, r2Fallback: 0)),
-            ("iviti", .replace(ive, r2Fallback: 1)),
-            ("fulli", .delete(2)),
-            ("enci", .lastToE),
-            ("anci", .lastToE),
-            ("abli", .lastToE),
-            ("izer", .replace(ize, r2Fallback: 0)),
-            ("ator", .replace(ate, r2Fallback: 1)),
-            ("alli", .replace(al, r2Fallback: 0)),
-            ("bli", .replace(ble, r2Fallback: 0)),
-            ("ogi", .ogi),
-            ("li", .li),
-        ]
-        return rules.map { Rule(suffix: Suffix($0.0), action: $0.1) }
-    }()
+    static let step2 = rules([
+        ("ization", .replace(Suffix("ize"), r2Fallback: 0)),
+        ("ational", .replace(Suffix("ate"), r2Fallback: 1)),
+        ("fulness", .delete(4)),
+        ("ousness", .replace(Suffix("ous"), r2Fallback: 0)),
+        ("iveness", .replace(Suffix("ive"), r2Fallback: 1)),
+        ("tional", .delete(2)),
+        ("biliti", .replace(Suffix("ble"), r2Fallback: 0)),
+        ("lessli", .delete(2)),
+        ("entli", .delete(2)),
+        ("ation", .replace(Suffix("ate"), r2Fallback: 1)),
+        ("alism", .replace(Suffix("al"), r2Fallback: 0)),
+        ("aliti", .replace(Suffix("al"), r2Fallback: 0)),
+        ("ousli", .replace(Suffix("ous"), r2Fallback: 0)),
+        ("iviti", .replace(Suffix("ive"), r2Fallback: 1)),
+        ("fulli", .delete(2)),
+        ("enci", .lastToE),
+        ("anci", .lastToE),
+        ("abli", .lastToE),
+        ("izer", .replace(Suffix("ize"), r2Fallback: 0)),
+        ("ator", .replace(Suffix("ate"), r2Fallback: 1)),
+        ("alli", .replace(Suffix("al"), r2Fallback: 0)),
+        ("bli", .replace(Suffix("ble"), r2Fallback: 0)),
+        ("ogi", .ogi),
+        ("li", .li),
+    ])
 
-    static let step3: [Rule] = {
-        let ate = Suffix("ate")
-        let ic = Suffix("ic")
-        let rules: [(String, Action)] = [
-            ("ational", .replace(ate, r2Fallback: 0)),
-            ("tional", .delete(2)),
-            ("alize", .delete(3)),
-            ("icate", .replace(ic, r2Fallback: 0)),
-            ("iciti", .replace(ic, r2Fallback: 0)),
-            ("ative", .ative),
-            ("ical", .replace(ic, r2Fallback: 0)),
-            ("ness", .delete(4)),
-            ("ful", .delete(3)),
-        ]
-        return rules.map { Rule(suffix: Suffix($0.0), action: $0.1) }
-    }()
+    static let step3 = rules([
+        ("ational", .replace(Suffix("ate"), r2Fallback: 0)),
+        ("tional", .delete(2)),
+        ("alize", .delete(3)),
+        ("icate", .replace(Suffix("ic"), r2Fallback: 0)),
+        ("iciti", .replace(Suffix("ic"), r2Fallback: 0)),
+        ("ative", .ative),
+        ("ical", .replace(Suffix("ic"), r2Fallback: 0)),
+        ("ness", .delete(4)),
+        ("ful", .delete(3)),
+    ])
+
+    static func rules(_ list: [(suffix: String, action: Action)]) -> [Rule] {
+        list.map { Rule(suffix: Suffix($0.suffix), action: $0.action) }
+    }
 
     static let step4: [Rule] = [
         "ement", "ance", "ence", "able", "ible", "ment", "ant", "ent", "ism", "ate", "iti",
