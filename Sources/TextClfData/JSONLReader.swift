@@ -1,13 +1,6 @@
 // JSON Lines reading with a small scanner that extracts only the needed fields.
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
+import Foundation
 import TextClfText
 
 /// The kind of a JSON value whose span was recorded.

@@ -1,12 +1,5 @@
 import CUtf8proc
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
 /// String transformations that behave exactly like Python's `str` methods and
 /// `unicodedata`, which scikit-learn and NLTK rely on.
