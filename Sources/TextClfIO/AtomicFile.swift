@@ -1,14 +1,6 @@
 import CTextClfKernels
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Writes files so that they appear whole or not at all.
 ///
 /// The bytes go to a temporary file beside the target (`.<name>.tmp-<random>`, same
@@ -183,16 +175,11 @@ public enum AtomicFile {
     }
 }
 
-#if canImport(Darwin)
-    private let systemWrite = Darwin.write
-    private func closeDescriptor(_ descriptor: Int32) { _ = Darwin.close(descriptor) }
-#elseif canImport(Musl)
-    private let systemWrite = Musl.write
-    private func closeDescriptor(_ descriptor: Int32) { _ = Musl.close(descriptor) }
-#else
-    private let systemWrite = Glibc.write
-    private func closeDescriptor(_ descriptor: Int32) { _ = Glibc.close(descriptor) }
-#endif
+// libc's `write` and `close`, which FileOutput's methods of the same names hide inside it.
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
+}
+private func closeDescriptor(_ descriptor: Int32) { _ = close(descriptor) }
 
 /// The text of the current `errno`.
 func errnoText() -> String { String(cString: strerror(errno)) }
