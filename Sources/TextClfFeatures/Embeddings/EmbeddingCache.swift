@@ -78,11 +78,7 @@ public struct EmbeddingCache: Sendable {
 
     /// How many sampled hashes this cache value and its copies computed rather than
     /// remembered (for tests).
-    var hashesComputed: Int {
-        shared.lock.lock()
-        defer { shared.lock.unlock() }
-        return shared.hashesComputed
-    }
+    var hashesComputed: Int { shared.lock.withLock { shared.hashesComputed } }
 
     /// The database file.
     public var databasePath: String { directory + "/embeddings.sqlite" }
@@ -238,9 +234,7 @@ public struct EmbeddingCache: Sendable {
         }
         if let known = remembered ?? nil { return known }
         let hash = try bytes().withUnsafeBytes { Self.sampledHash($0) }
-        shared.lock.lock()
-        shared.hashesComputed += 1
-        shared.lock.unlock()
+        shared.lock.withLock { shared.hashesComputed += 1 }
         if Date().timeIntervalSince1970 - info.changed >= settle, (try? Self.fileInfo(absolute))?.signature == info.signature {
             _ = withDatabase(report: report) { db throws(SQLiteError) in
                 try db.transaction { () throws(SQLiteError) in
