@@ -106,9 +106,6 @@ package final class Connection {
     /// The rowid of the last row this connection inserted.
     package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
-    /// The rows changed by the last `INSERT`, `UPDATE` or `DELETE` on this connection.
-    package var changes: Int { Int(sqlite3_changes(handle)) }
-
     /// Prepares `sql` with `values` bound to its parameters in order.
     package func prepare(_ sql: String, _ values: any SQLiteBindable...) throws(SQLiteError) -> Statement {
         var statement: OpaquePointer?
