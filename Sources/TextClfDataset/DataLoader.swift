@@ -45,16 +45,7 @@ public final class DataLoader: Sendable {
     /// to prefetch (see the type's discussion).
     public static let prefetchProbeBatches = 4
 
-    /// Creates a loader.
-    /// - Parameters:
-    ///   - dataset: The examples.
-    ///   - batchSize: Rows per batch, at least 1.
-    ///   - shuffle: Seeded random order per epoch (else dataset order).
-    ///   - seed: Seed of the per-epoch random streams.
-    ///   - dropLast: Drop an epoch's last batch when it is smaller than `batchSize`.
-    ///   - balanced: Sample rows with replacement so that classes are equally likely.
-    ///   - prefetch: Build the next batch in the background (used only for batches large
-    ///     enough to benefit; see the type's discussion).
+    /// Creates a loader whose properties of the same names are the arguments.
     /// - Throws: ``DataLoaderError/invalidBatchSize(_:)`` when `batchSize < 1`.
     /// - Complexity: O(*n*) for balanced sampling (grouping rows by class), else O(1).
     public init(

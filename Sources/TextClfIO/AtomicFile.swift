@@ -6,8 +6,7 @@ import Foundation
 /// The bytes go to a temporary file beside the target (`.<name>.tmp-<random>`, same
 /// directory so that the final `rename` stays on one file system and is atomic), which is
 /// flushed with `fsync` and then renamed over the target. On any error the temporary file
-/// is removed and an existing target is left as it was, so an interrupted `textclf`
-/// run never leaves a truncated matrix that a later run (or scipy) would half-read.
+/// is removed and an existing target is left as it was.
 ///
 /// After the rename the directory is flushed too, which makes the rename itself durable.
 /// Several files that belong together go through a ``Batch``, which flushes them and their

@@ -192,15 +192,8 @@ public final class RunLog: @unchecked Sendable {
 
     // MARK: Writing
 
-    /// Records the beginning of a run, with this process's id and host, and status `running`.
-    /// - Parameters:
-    ///   - command: `train`, `cv`, `search`, or a child's kind (`fold`, `trial`).
-    ///   - arguments: the exact argument list, without the program name.
-    ///   - options: every option by name, as text.
-    ///   - parent: the run this one belongs to.
-    ///   - data: a description of the data.
-    ///   - modelPath: the model folder or output path.
-    ///   - started: the start time (default: now).
+    /// Records the beginning of a run, with this process's id and host, and status `running`;
+    /// the arguments are the ``RunRecord`` fields of the same names (`started` defaults to now).
     /// - Returns: the new run's id.
     public func begin(
         command: String, arguments: [String], options: [String: String] = [:], parent: Int64? = nil,

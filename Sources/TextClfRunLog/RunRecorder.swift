@@ -135,12 +135,8 @@ public final class RunRecorder: @unchecked Sendable {
         write { log, id throws(RunLogError) in try log.update(id, data: data, modelPath: modelPath, message: message) }
     }
 
-    /// Records the end of the run; later calls do nothing.
-    /// - Parameters:
-    ///   - status: how it ended.
-    ///   - metrics: final metrics (see ``RunMetric``).
-    ///   - modelPath: the model folder, when it changed since `begin`.
-    ///   - message: a note, or an error message.
+    /// Records the end of the run, as ``RunLog/finish(_:status:metrics:modelPath:message:seconds:)``
+    /// does; later calls do nothing.
     public func finish(_ status: RunStatus, metrics: [String: Double] = [:], modelPath: String? = nil, message: String? = nil) {
         let first = lock.withLock {
             defer { finished = true }
