@@ -1,5 +1,3 @@
-// Weka ARFF reading (string attribute + nominal class).
-
 import TextClfText
 
 /// One declared ARFF attribute.

@@ -1,5 +1,3 @@
-// Memory-mapped file access and the shared byte-level context of the readers.
-
 import Foundation
 import TextClfText
 

@@ -1,5 +1,3 @@
-// TSV and CSV reading.
-
 import TextClfText
 
 /// The raw byte span of one field. For a quoted field it includes the quotes.

@@ -1,5 +1,3 @@
-// JSON Lines reading with a small scanner that extracts only the needed fields.
-
 import Foundation
 import TextClfText
 

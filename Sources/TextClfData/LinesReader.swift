@@ -1,5 +1,3 @@
-// Plain text, one document per line, without labels.
-
 import TextClfText
 
 /// Reads one document per line. `\n`, `\r\n` and `\r` each end a line, as in Python's

@@ -1,5 +1,3 @@
-// Line splitting shared by every line-oriented reader.
-
 import Foundation
 
 /// Line breaks as Python's universal newlines (`open(path, newline=None)`): `\n`, `\r\n` and a
