@@ -54,16 +54,9 @@ public enum PythonString {
         case nfc = "NFC", nfd = "NFD", nfkc = "NFKC", nfkd = "NFKD"
 
         var options: utf8proc_option_t {
-            switch self {
-            case .nfc: return utf8proc_option_t(UTF8PROC_STABLE.rawValue | UTF8PROC_COMPOSE.rawValue)
-            case .nfd: return utf8proc_option_t(UTF8PROC_STABLE.rawValue | UTF8PROC_DECOMPOSE.rawValue)
-            case .nfkc:
-                return utf8proc_option_t(
-                    UTF8PROC_STABLE.rawValue | UTF8PROC_COMPOSE.rawValue | UTF8PROC_COMPAT.rawValue)
-            case .nfkd:
-                return utf8proc_option_t(
-                    UTF8PROC_STABLE.rawValue | UTF8PROC_DECOMPOSE.rawValue | UTF8PROC_COMPAT.rawValue)
-            }
+            let composition = self == .nfc || self == .nfkc ? UTF8PROC_COMPOSE : UTF8PROC_DECOMPOSE
+            let compatibility = self == .nfkc || self == .nfkd ? UTF8PROC_COMPAT.rawValue : 0
+            return utf8proc_option_t(UTF8PROC_STABLE.rawValue | composition.rawValue | compatibility)
         }
     }
 
