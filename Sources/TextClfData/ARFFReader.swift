@@ -19,12 +19,6 @@ struct ARFFSyntaxError: Error {
     var message: String
 }
 
-/// One data value of a row: its decoded text, whether it was quoted, and whether it is `?`.
-struct ARFFValue {
-    var text: String
-    var missing: Bool
-}
-
 /// Reads Weka ARFF files.
 enum ARFFReader {
     /// Tokenises values on one logical line, from `i` up to `end` (the line end).
@@ -252,14 +246,15 @@ enum ARFFReader {
                 throw ARFFSyntaxError(line: line, message: "sparse ARFF instances are not supported")
             }
             var tokenizer = Tokenizer(ctx: ctx, i: first, end: e, line: line, lineStart: s)
-            var values: [ARFFValue] = []
+            // Each value's decoded text, `nil` for a missing one (an unquoted `?`).
+            var values: [String?] = []
             values.reserveCapacity(attributes.count)
             while true {
                 let (value, quoted) = try tokenizer.token(stops: [0x2C, 0x7B], spaceStops: false)
                 if !quoted && value.isEmpty {
                     throw ARFFSyntaxError(line: line, message: "empty value in field \(values.count + 1)")
                 }
-                values.append(ARFFValue(text: value, missing: !quoted && value == "?"))
+                values.append(!quoted && value == "?" ? nil : value)
                 tokenizer.skipSpaces()
                 if tokenizer.atEnd { break }
                 let b = p[tokenizer.i]
@@ -279,10 +274,9 @@ enum ARFFReader {
                     .wrongFieldCount, path: ctx.path, line: line,
                     message: "expected \(attributes.count) values (one per @attribute), found \(values.count)")
             }
-            let textValue = values[text].missing ? "" : values[text].text
+            let textValue = values[text] ?? ""
             var label: String? = nil
-            if let labelIndex, !values[labelIndex].missing, !values[labelIndex].text.isEmpty {
-                let value = values[labelIndex].text
+            if let labelIndex, let value = values[labelIndex], !value.isEmpty {
                 if let declared, !declared.contains(value) {
                     throw CorpusError(
                         .undeclaredLabel, path: ctx.path, line: line, field: labelIndex + 1, fieldName: labelName,
