@@ -233,8 +233,9 @@ enum ARFFReader {
         if labelIndex == nil && options.labelRequired {
             throw CorpusError(.missingLabel, path: ctx.path, message: "the ARFF file declares no nominal class attribute")
         }
-        let declared: Set<String>?
-        if let labelIndex, case .nominal(let values) = attributes[labelIndex].kind { declared = Set(values) } else { declared = nil }
+        var nominal: [String]? = nil
+        if let labelIndex, case .nominal(let values) = attributes[labelIndex].kind { nominal = values }
+        let declared = nominal.map(Set.init)
         let labelName = labelIndex.map { attributes[$0].name }
 
         // Data.
@@ -280,7 +281,7 @@ enum ARFFReader {
                 if let declared, !declared.contains(value) {
                     throw CorpusError(
                         .undeclaredLabel, path: ctx.path, line: line, field: labelIndex + 1, fieldName: labelName,
-                        message: "label '\(value)' is not in the declared set {\(attributes[labelIndex].kindDescription)}")
+                        message: "label '\(value)' is not in the declared set {\(nominal!.joined(separator: ","))}")
                 }
                 label = value
             }
@@ -295,13 +296,5 @@ enum ARFFReader {
         if produced == 0 {
             throw CorpusError(.emptyCorpus, path: ctx.path, message: "the ARFF file holds no data rows")
         }
-    }
-}
-
-extension ARFFAttribute {
-    /// The nominal values joined with commas (for messages).
-    var kindDescription: String {
-        if case .nominal(let values) = kind { return values.joined(separator: ",") }
-        return ""
     }
 }
