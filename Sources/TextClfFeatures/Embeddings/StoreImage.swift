@@ -126,13 +126,12 @@ final class StoreImage: @unchecked Sendable {
         if let temporaryPath {
             close(descriptor)
             descriptor = -1
+            self.temporaryPath = nil
             guard rename(temporaryPath, path) == 0 else {
                 let reason = String(cString: strerror(errno))
                 unlink(temporaryPath)
-                self.temporaryPath = nil
                 throw .cache("cannot move the store file into place at \(path): \(reason)")
             }
-            self.temporaryPath = nil
             return
         }
         do {
