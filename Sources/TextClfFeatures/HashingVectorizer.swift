@@ -37,9 +37,10 @@ public struct HashingVectorizer: Sendable, Equatable, Codable {
         self.norm = norm
     }
 
-    /// The column and sign of a term's UTF-8 bytes.
+    /// The column of a term's UTF-8 bytes and what an occurrence adds there: the hash's sign
+    /// with ``alternateSign``, else 1.
     @inline(__always)
-    func column(of token: UnsafeBufferPointer<UInt8>) -> (column: Int, sign: Double) {
+    func column(of token: UnsafeBufferPointer<UInt8>) -> (column: Int, value: Double) {
         let hash = MurmurHash3.hash32(token, seed: 0)
         let column: Int
         if hash == Int32.min {
@@ -81,10 +82,7 @@ public struct HashingVectorizer: Sendable, Equatable, Codable {
         public func add(_ document: String) {
             row.removeAll(keepingCapacity: true)
             worker.withTokens(of: document) { tokens in
-                tokens.forEachToken { token in
-                    let (column, sign) = options.column(of: token)
-                    row.append((column, sign))
-                }
+                tokens.forEachToken { row.append(options.column(of: $0)) }
             }
             row.sort { $0.column < $1.column }
             // Sum duplicates, keeping explicit zeros as scipy's sum_duplicates does.
