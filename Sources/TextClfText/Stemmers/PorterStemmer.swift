@@ -211,9 +211,7 @@ extension PorterStemmer {
     }
 
     private static func makeString(_ w: [UInt32]) -> String {
-        var isASCII = true
-        for c in w where c >= 0x80 { isASCII = false; break }
-        if isASCII {
+        if w.allSatisfy({ $0 < 0x80 }) {
             return String(unsafeUninitializedCapacity: w.count) { buffer in
                 for i in 0..<w.count { buffer[i] = UInt8(truncatingIfNeeded: w[i]) }
                 return w.count

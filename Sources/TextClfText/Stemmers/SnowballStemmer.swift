@@ -79,8 +79,7 @@ public struct SnowballStemmer: Stemmer {
             return String(unsafeUninitializedCapacity: count) { output in
                 for index in 0..<count {
                     let scalar = buffer[start + index]
-                    output[index] =
-                        scalar == Letter.upperY ? Letter.y8 : UInt8(truncatingIfNeeded: scalar)
+                    output[index] = UInt8(truncatingIfNeeded: scalar == Letter.upperY ? Letter.y : scalar)
                 }
                 return count
             }
@@ -242,7 +241,6 @@ public struct SnowballStemmer: Stemmer {
     enum Letter {
         static let y: UInt32 = 0x79
         static let upperY: UInt32 = 0x59
-        static let y8: UInt8 = 0x79
         static let e: UInt32 = 0x65
         static let i: UInt32 = 0x69
         static let l: UInt32 = 0x6C
@@ -262,11 +260,6 @@ public struct SnowballStemmer: Stemmer {
         var count: Int
         var r1 = 0
         var r2 = 0
-
-        init(word: UnsafeMutableBufferPointer<UInt32>, count: Int) {
-            self.word = word
-            self.count = count
-        }
 
         @inline(__always) static func isVowel(_ scalar: UInt32) -> Bool {
             // Bits for a, e, i, o, u and y, counted from `a`; upper-case `Y` is not a vowel.

@@ -86,10 +86,8 @@ public enum PythonString {
 
     /// Appends the Python `str.casefold()` of valid UTF-8 `input` to `output`.
     public static func casefold(utf8 input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
-        if isASCII(input) {
-            for byte in input { output.append(asciiLower[Int(byte)]) }
-            return
-        }
+        // ASCII folds as it lowers.
+        if isASCII(input) { return lower(utf8: input, into: &output) }
         var folded = [utf8proc_int32_t](repeating: 0, count: 8)
         var boundClass: Int32 = 0
         for scalar in decode(input) {
