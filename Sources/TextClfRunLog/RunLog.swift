@@ -185,7 +185,7 @@ public final class RunLog: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` in one write transaction, as ``wrap(_:)`` does.
+    /// Runs `body` in one write transaction under ``wrap(_:)``.
     private func write(_ body: () throws(SQLiteError) -> Void) throws(RunLogError) {
         try wrap { () throws(SQLiteError) in try connection.transaction(body) }
     }
