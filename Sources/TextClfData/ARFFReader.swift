@@ -1,5 +1,3 @@
-// Weka ARFF reading (string attribute + nominal class).
-
 import TextClfText
 
 /// One declared ARFF attribute.
@@ -21,12 +19,6 @@ struct ARFFSyntaxError: Error {
     var message: String
 }
 
-/// One data value of a row: its decoded text, whether it was quoted, and whether it is `?`.
-struct ARFFValue {
-    var text: String
-    var missing: Bool
-}
-
 /// Reads Weka ARFF files.
 enum ARFFReader {
     /// Tokenises values on one logical line, from `i` up to `end` (the line end).
@@ -35,6 +27,8 @@ enum ARFFReader {
         var i: Int
         let end: Int
         let line: Int
+        /// Where the line starts, for the columns in messages.
+        let lineStart: Int
 
         var atEnd: Bool { i >= end }
 
@@ -78,8 +72,6 @@ enum ARFFReader {
             try ctx.validate(openAt, i)
             do { return try ctx.decoder.decode(bytes) } catch { throw ctx.encodingError(at: openAt) }
         }
-
-        var lineStart: Int = 0
 
         /// Reads an unquoted token up to one of `stops` (or whitespace when `spaceStops`).
         mutating func unquoted(stops: [UInt8], spaceStops: Bool) throws -> String {
@@ -148,8 +140,7 @@ enum ARFFReader {
                 throw ARFFSyntaxError(line: line, message: "expected @relation, @attribute or @data in the ARFF header")
             }
             let word = keyword(i, e)
-            var tokenizer = Tokenizer(ctx: ctx, i: i + word.utf8.count, end: e, line: line)
-            tokenizer.lineStart = s
+            var tokenizer = Tokenizer(ctx: ctx, i: i + word.utf8.count, end: e, line: line, lineStart: s)
             switch word {
             case "@relation":
                 sawRelation = true
@@ -242,8 +233,9 @@ enum ARFFReader {
         if labelIndex == nil && options.labelRequired {
             throw CorpusError(.missingLabel, path: ctx.path, message: "the ARFF file declares no nominal class attribute")
         }
-        let declared: Set<String>?
-        if let labelIndex, case .nominal(let values) = attributes[labelIndex].kind { declared = Set(values) } else { declared = nil }
+        var nominal: [String]? = nil
+        if let labelIndex, case .nominal(let values) = attributes[labelIndex].kind { nominal = values }
+        let declared = nominal.map(Set.init)
         let labelName = labelIndex.map { attributes[$0].name }
 
         // Data.
@@ -254,16 +246,16 @@ enum ARFFReader {
             if p[first] == 0x7B {
                 throw ARFFSyntaxError(line: line, message: "sparse ARFF instances are not supported")
             }
-            var tokenizer = Tokenizer(ctx: ctx, i: first, end: e, line: line)
-            tokenizer.lineStart = s
-            var values: [ARFFValue] = []
+            var tokenizer = Tokenizer(ctx: ctx, i: first, end: e, line: line, lineStart: s)
+            // Each value's decoded text, `nil` for a missing one (an unquoted `?`).
+            var values: [String?] = []
             values.reserveCapacity(attributes.count)
             while true {
                 let (value, quoted) = try tokenizer.token(stops: [0x2C, 0x7B], spaceStops: false)
                 if !quoted && value.isEmpty {
                     throw ARFFSyntaxError(line: line, message: "empty value in field \(values.count + 1)")
                 }
-                values.append(ARFFValue(text: value, missing: !quoted && value == "?"))
+                values.append(!quoted && value == "?" ? nil : value)
                 tokenizer.skipSpaces()
                 if tokenizer.atEnd { break }
                 let b = p[tokenizer.i]
@@ -283,14 +275,13 @@ enum ARFFReader {
                     .wrongFieldCount, path: ctx.path, line: line,
                     message: "expected \(attributes.count) values (one per @attribute), found \(values.count)")
             }
-            let textValue = values[text].missing ? "" : values[text].text
+            let textValue = values[text] ?? ""
             var label: String? = nil
-            if let labelIndex, !values[labelIndex].missing, !values[labelIndex].text.isEmpty {
-                let value = values[labelIndex].text
+            if let labelIndex, let value = values[labelIndex], !value.isEmpty {
                 if let declared, !declared.contains(value) {
                     throw CorpusError(
                         .undeclaredLabel, path: ctx.path, line: line, field: labelIndex + 1, fieldName: labelName,
-                        message: "label '\(value)' is not in the declared set {\(attributes[labelIndex].kindDescription)}")
+                        message: "label '\(value)' is not in the declared set {\(nominal!.joined(separator: ","))}")
                 }
                 label = value
             }
@@ -305,13 +296,5 @@ enum ARFFReader {
         if produced == 0 {
             throw CorpusError(.emptyCorpus, path: ctx.path, message: "the ARFF file holds no data rows")
         }
-    }
-}
-
-extension ARFFAttribute {
-    /// The nominal values joined with commas (for messages).
-    var kindDescription: String {
-        if case .nominal(let values) = kind { return values.joined(separator: ",") }
-        return ""
     }
 }

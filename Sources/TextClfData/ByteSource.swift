@@ -1,15 +1,5 @@
-// Memory-mapped file access and the shared byte-level context of the readers.
-
 import Foundation
 import TextClfText
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// The bytes of one file, viewed through a pointer, plus what every reader needs to decode
 /// fields and report errors.
@@ -63,6 +53,19 @@ struct ByteContext {
         guard from < to, let found = memchr(p + from, Int32(byte), to - from) else { return to }
         return UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - p
     }
+
+    /// Calls `body` with the context of `bytes`, named `path`, skipping a UTF-8 byte-order mark
+    /// when the decoder reads UTF-8.
+    static func with<R>(
+        _ bytes: UnsafeBufferPointer<UInt8>, path: String, decoder: ByteDecoder, _ body: (ByteContext) throws -> R
+    ) rethrows -> R {
+        var empty: UInt8 = 0
+        return try withUnsafePointer(to: &empty) { placeholder in
+            let p = bytes.baseAddress ?? placeholder
+            let bom = decoder.encoding == .utf8 && bytes.count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF
+            return try body(ByteContext(p: p, count: bytes.count, start: bom ? 3 : 0, path: path, decoder: decoder))
+        }
+    }
 }
 
 /// Maps (or reads) a file and hands its bytes to `body`.
@@ -81,17 +84,8 @@ func withFileBytes<R>(
         }
         throw CorpusError(.unreadable, path: path, message: "cannot read the file: \(error.localizedDescription)")
     }
-    let decoder = ByteDecoder(encoding: encoding, errors: errors)
-    if data.isEmpty {
-        var dummy: UInt8 = 0
-        return try withUnsafePointer(to: &dummy) { pointer in
-            try body(ByteContext(p: pointer, count: 0, start: 0, path: path, decoder: decoder))
-        }
-    }
     return try data.withUnsafeBytes { raw in
-        let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let count = raw.count
-        let bom = encoding == .utf8 && count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF
-        return try body(ByteContext(p: p, count: count, start: bom ? 3 : 0, path: path, decoder: decoder))
+        try ByteContext.with(
+            raw.bindMemory(to: UInt8.self), path: path, decoder: ByteDecoder(encoding: encoding, errors: errors), body)
     }
 }

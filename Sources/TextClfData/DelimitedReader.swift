@@ -1,5 +1,3 @@
-// TSV and CSV reading.
-
 import TextClfText
 
 /// The raw byte span of one field. For a quoted field it includes the quotes.
@@ -38,7 +36,6 @@ struct RecordScanner {
         fields.removeAll(keepingCapacity: true)
         let p = ctx.p
         let count = ctx.count
-        // Skip blank lines.
         while pos < count {
             let length = LineBreaks.length(p, at: pos, limit: count)
             if length == 0 { break }

@@ -1,17 +1,8 @@
-// JSON Lines reading with a small scanner that extracts only the needed fields.
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
+import Foundation
 import TextClfText
 
 /// The kind of a JSON value whose span was recorded.
-enum JSONValueKind {
+enum JSONValueKind: Equatable {
     case string(hasEscapes: Bool)
     case number
     case bool
@@ -197,25 +188,6 @@ func hexValue(_ b: UInt8) -> UInt32? {
     }
 }
 
-@inline(__always)
-func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
-    switch scalar {
-    case 0..<0x80: out.append(UInt8(scalar))
-    case 0x80..<0x800:
-        out.append(UInt8(0xC0 | (scalar >> 6)))
-        out.append(UInt8(0x80 | (scalar & 0x3F)))
-    case 0x800..<0x10000:
-        out.append(UInt8(0xE0 | (scalar >> 12)))
-        out.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
-        out.append(UInt8(0x80 | (scalar & 0x3F)))
-    default:
-        out.append(UInt8(0xF0 | (scalar >> 18)))
-        out.append(UInt8(0x80 | ((scalar >> 12) & 0x3F)))
-        out.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
-        out.append(UInt8(0x80 | (scalar & 0x3F)))
-    }
-}
-
 /// Reads JSON Lines files.
 enum JSONLReader {
     /// Decodes a JSON string's contents (span between the quotes), resolving escapes. A lone
@@ -241,26 +213,19 @@ enum JSONLReader {
                 case 0x62: buffer.append(0x08)
                 case 0x66: buffer.append(0x0C)
                 case 0x75:
-                    var value: UInt32 = 0
-                    for k in 0..<4 { value = value << 4 | hexValue(p[i + k])! }
+                    // The four hex digits at `p[at...]`, checked by the scanner.
+                    func hex4(_ at: Int) -> UInt32 { (0..<4).reduce(0) { $0 << 4 | hexValue(p[at + $1])! } }
+                    var value = hex4(i)
                     i += 4
-                    if value >= 0xD800 && value < 0xDC00 {
-                        // A high surrogate: combine with a following low one.
-                        if i + 6 <= span.end && p[i] == 0x5C && p[i + 1] == 0x75 {
-                            var low: UInt32 = 0
-                            for k in 0..<4 { low = low << 4 | hexValue(p[i + 2 + k])! }
-                            if low >= 0xDC00 && low < 0xE000 {
-                                appendUTF8(0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00), to: &buffer)
-                                i += 6
-                                continue
-                            }
+                    // A high surrogate combines with a following low one.
+                    if value >= 0xD800 && value < 0xDC00 && i + 6 <= span.end && p[i] == 0x5C && p[i + 1] == 0x75 {
+                        let low = hex4(i + 2)
+                        if low >= 0xDC00 && low < 0xE000 {
+                            value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+                            i += 6
                         }
-                        appendUTF8(0xFFFD, to: &buffer)
-                    } else if value >= 0xDC00 && value < 0xE000 {
-                        appendUTF8(0xFFFD, to: &buffer)
-                    } else {
-                        appendUTF8(value, to: &buffer)
                     }
+                    PythonString.appendScalar((0xD800..<0xE000).contains(value) ? 0xFFFD : value, to: &buffer)
                 default: buffer.append(e)  // " \ /
                 }
             }
@@ -373,5 +338,3 @@ enum JSONLReader {
         }
     }
 }
-
-extension JSONValueKind: Equatable {}

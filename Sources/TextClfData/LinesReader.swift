@@ -1,5 +1,3 @@
-// Plain text, one document per line, without labels.
-
 import TextClfText
 
 /// Reads one document per line. `\n`, `\r\n` and `\r` each end a line, as in Python's
@@ -41,13 +39,7 @@ extension CorpusReader {
         options.labelRequired = false
         let decoder = ByteDecoder(encoding: options.encoding, errors: options.decodeErrors)
         try bytes.withUnsafeBufferPointer { buffer in
-            var empty: UInt8 = 0
-            try withUnsafePointer(to: &empty) { placeholder in
-                let p = buffer.baseAddress ?? placeholder
-                let bom = options.encoding == .utf8 && buffer.count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF
-                let ctx = ByteContext(p: p, count: buffer.count, start: bom ? 3 : 0, path: name, decoder: decoder)
-                try LinesReader.read(ctx: ctx, options: options, body)
-            }
+            try ByteContext.with(buffer, path: name, decoder: decoder) { try LinesReader.read(ctx: $0, options: options, body) }
         }
     }
 }

@@ -17,31 +17,12 @@ import TextClfTensor
 /// no further effect (the draws are already in random order).
 ///
 /// **Prefetch.** With `prefetch`, while the caller trains on batch *i* the loader builds batch
-/// *i + 1* on a background queue and a semaphore hands it over. Batches and their order are
-/// identical with and without it, because each batch is a pure function of the epoch's order
-/// and its position; only the timing differs. The hand-over is not free: waking the waiting
-/// thread costs 10–50 µs on a busy two-core machine, more than building a small batch (a
-/// 16-row SST-2-sized CSR batch takes ~2.5 µs, a 256-row one ~27 µs). Measured per epoch of a
-/// 67k × 10k CSR matrix with 8 entries per row (release build, two loaded cores):
-///
-/// | training step per batch          | batch | inline   | background |
-/// |----------------------------------|-------|----------|------------|
-/// | none (loader only)               | 16    | 9.4 ms   | 54 ms      |
-/// | none (loader only)               | 256   | 6.6 ms   | 8.9 ms     |
-/// | sparse × [10k, 2] and back       | 16    | 20 ms    | 60 ms      |
-/// | sparse × [10k, 2] and back       | 256   | 16 ms    | 18 ms      |
-/// | sparse × [10k, 64] and back      | 16    | 148 ms   | 180 ms     |
-/// | sparse × [10k, 64] and back      | 128   | 44 ms    | 36 ms      |
-/// | sparse × [10k, 64] and back      | 256   | 40 ms    | 28 ms      |
-///
-/// So prefetch pays only when the caller's step is several times longer than building a batch.
-/// The iterator therefore decides for itself: it builds the first
-/// ``prefetchProbeBatches`` batches inline, timing how long each takes to build and how long the
-/// caller keeps it, and then builds in the background only if the caller's time per batch is
-/// at least twice the build time (the first, cold build not counted) and at least 50 µs.
-/// Small batches and cheap models (logistic regression on bag-of-words) thus stay inline;
-/// `prefetch: false` skips the probe. The gains in the table were measured on a loaded
-/// machine and vary by ±30 % between runs; on an idle one they are smaller.
+/// *i + 1* on a background queue; the batches and their order are the same either way. Handing
+/// a batch over costs 10–50 µs, more than building a small one, so an iteration first builds
+/// ``prefetchProbeBatches`` batches inline, timing each build and how long the caller keeps the
+/// batch, and goes on in the background only if the caller's time per batch is at least twice
+/// the build time (the first, cold build not counted) and at least 50 µs. `prefetch: false`
+/// skips the probe.
 public final class DataLoader: Sendable {
     /// The dataset being batched.
     public let dataset: Dataset
@@ -64,16 +45,7 @@ public final class DataLoader: Sendable {
     /// to prefetch (see the type's discussion).
     public static let prefetchProbeBatches = 4
 
-    /// Creates a loader.
-    /// - Parameters:
-    ///   - dataset: The examples.
-    ///   - batchSize: Rows per batch, at least 1.
-    ///   - shuffle: Seeded random order per epoch (else dataset order).
-    ///   - seed: Seed of the per-epoch random streams.
-    ///   - dropLast: Drop an epoch's last batch when it is smaller than `batchSize`.
-    ///   - balanced: Sample rows with replacement so that classes are equally likely.
-    ///   - prefetch: Build the next batch in the background (used only for batches large
-    ///     enough to benefit; see the type's discussion).
+    /// Creates a loader whose properties of the same names are the arguments.
     /// - Throws: ``DataLoaderError/invalidBatchSize(_:)`` when `batchSize < 1`.
     /// - Complexity: O(*n*) for balanced sampling (grouping rows by class), else O(1).
     public init(

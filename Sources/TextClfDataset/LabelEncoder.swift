@@ -15,7 +15,7 @@ public struct LabelEncoder: Sendable, Equatable, Codable {
     /// Collects the distinct labels of `labels` and sorts them (see the type's discussion).
     /// - Complexity: O(*n* + *k* log *k*) for *n* labels of which *k* are distinct.
     public init<S: Sequence>(labels: S) where S.Element == String {
-        self.init(validatedClasses: LabelEncoder.sortedClasses(LabelEncoder.distinct(labels)))
+        self.init(classes: LabelEncoder.sortedClasses(LabelEncoder.distinct(labels)))
     }
 
     /// At most this many classes are found by comparing with each in turn rather than by
@@ -43,10 +43,6 @@ public struct LabelEncoder: Sendable, Equatable, Codable {
     /// - Precondition: `classes` has no duplicates.
     /// - Complexity: O(*k*) for *k* classes.
     public init(classes: [String]) {
-        self.init(validatedClasses: classes)
-    }
-
-    private init(validatedClasses classes: [String]) {
         var index = [String: Int](minimumCapacity: classes.count)
         for (position, label) in classes.enumerated() {
             precondition(index.updateValue(position, forKey: label) == nil, "duplicate class label \"\(label)\"")
@@ -111,7 +107,7 @@ public struct LabelEncoder: Sendable, Equatable, Codable {
             throw DecodingError.dataCorruptedError(
                 forKey: .classes, in: container, debugDescription: "the saved class list has duplicate labels")
         }
-        self.init(validatedClasses: classes)
+        self.init(classes: classes)
     }
 
     /// Encodes `{"classes": [...]}`.

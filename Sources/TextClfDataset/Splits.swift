@@ -71,7 +71,6 @@ public enum Splits {
 
         // Each row's part (rows of no part: -1), then the rows of each part in ascending order.
         var partOfRow = [Int](repeating: -1, count: labels.count)
-        var sizes = [Int](repeating: 0, count: partCount)
         for (g, group) in groups.enumerated() {
             var generator = RandomGenerator(seed: seed).fork(stream: UInt64(g))
             let order = generator.permutation(group.rows.count)
@@ -79,14 +78,9 @@ public enum Splits {
             for p in 0..<partCount {
                 for position in start..<(start + counts[g][p]) { partOfRow[group.rows[order[position]]] = p }
                 start += counts[g][p]
-                sizes[p] += counts[g][p]
             }
         }
-        var parts = sizes.map { size -> [Int] in
-            var part: [Int] = []
-            part.reserveCapacity(size)
-            return part
-        }
+        var parts = [[Int]](repeating: [], count: partCount)
         for (row, part) in partOfRow.enumerated() where part >= 0 { parts[part].append(row) }
         return parts
     }

@@ -1,13 +1,6 @@
+import Foundation
 import TextClfTensor
 import TextClfText
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A bound on the number of documents a term appears in, as scikit-learn's `min_df`/`max_df`:
 /// an absolute count, or a fraction of the corpus.

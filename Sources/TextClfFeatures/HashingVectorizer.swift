@@ -37,9 +37,10 @@ public struct HashingVectorizer: Sendable, Equatable, Codable {
         self.norm = norm
     }
 
-    /// The column and sign of a term's UTF-8 bytes.
+    /// The column of a term's UTF-8 bytes and what an occurrence adds there: the hash's sign
+    /// with ``alternateSign``, else 1.
     @inline(__always)
-    func column(of token: UnsafeBufferPointer<UInt8>) -> (column: Int, sign: Double) {
+    func column(of token: UnsafeBufferPointer<UInt8>) -> (column: Int, value: Double) {
         let hash = MurmurHash3.hash32(token, seed: 0)
         let column: Int
         if hash == Int32.min {
@@ -81,10 +82,7 @@ public struct HashingVectorizer: Sendable, Equatable, Codable {
         public func add(_ document: String) {
             row.removeAll(keepingCapacity: true)
             worker.withTokens(of: document) { tokens in
-                tokens.forEachToken { token in
-                    let (column, sign) = options.column(of: token)
-                    row.append((column, sign))
-                }
+                tokens.forEachToken { row.append(options.column(of: $0)) }
             }
             row.sort { $0.column < $1.column }
             // Sum duplicates, keeping explicit zeros as scipy's sum_duplicates does.
@@ -97,20 +95,7 @@ public struct HashingVectorizer: Sendable, Equatable, Codable {
                 }
             }
             if options.binary { for index in merged.indices { merged[index].value = 1 } }
-            var total = 0.0
-            for entry in merged {
-                switch options.norm {
-                case .l2: total += entry.value * entry.value
-                case .l1: total += abs(entry.value)
-                case .none: break
-                }
-            }
-            let scale: Double
-            switch options.norm {
-            case .l2: scale = total > 0 ? sqrt(total) : 1
-            case .l1: scale = total > 0 ? total : 1
-            case .none: scale = 1
-            }
+            let scale = options.norm.divisor(merged.lazy.map(\.value))
             for entry in merged {
                 columns.append(Int32(entry.column))
                 values.append(Float(entry.value / scale))
@@ -131,19 +116,17 @@ public struct HashingVectorizer: Sendable, Equatable, Codable {
 public enum MurmurHash3 {
     /// The signed 32-bit MurmurHash3 of `bytes`.
     public static func hash32(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt32) -> Int32 {
-        let c1: UInt32 = 0xCC9E_2D51
-        let c2: UInt32 = 0x1B87_3593
+        func scrambled(_ k: UInt32) -> UInt32 {
+            let k = k &* 0xCC9E_2D51
+            return ((k << 15) | (k >> 17)) &* 0x1B87_3593
+        }
         var h = seed
         let blocks = bytes.count / 4
         for block in 0..<blocks {
             let offset = block * 4
-            var k =
+            h ^= scrambled(
                 UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-                | UInt32(bytes[offset + 3]) << 24
-            k = k &* c1
-            k = (k << 15) | (k >> 17)
-            k = k &* c2
-            h ^= k
+                    | UInt32(bytes[offset + 3]) << 24)
             h = (h << 13) | (h >> 19)
             h = h &* 5 &+ 0xE654_6B64
         }
@@ -152,13 +135,7 @@ public enum MurmurHash3 {
         let remainder = bytes.count & 3
         if remainder >= 3 { k ^= UInt32(bytes[tail + 2]) << 16 }
         if remainder >= 2 { k ^= UInt32(bytes[tail + 1]) << 8 }
-        if remainder >= 1 {
-            k ^= UInt32(bytes[tail])
-            k = k &* c1
-            k = (k << 15) | (k >> 17)
-            k = k &* c2
-            h ^= k
-        }
+        if remainder >= 1 { h ^= scrambled(k ^ UInt32(bytes[tail])) }
         h ^= UInt32(truncatingIfNeeded: bytes.count)
         h ^= h >> 16
         h = h &* 0x85EB_CA6B

@@ -19,10 +19,8 @@ struct TermCounting {
     private var idMap: [Int] = []
     static let batchSize = 2048
 
-    /// - Parameters:
-    ///   - analyzer: The text stages.
-    ///   - fixed: Count only these terms, as their columns; `nil` learns terms.
-    ///   - threads: Worker threads (at least 1).
+    /// Counts the tokens of `analyzer` on `threads` worker threads: only the terms of `fixed`,
+    /// as its columns, or every term, learning them when `fixed` is `nil`.
     init(analyzer: Analyzer, fixed: Vocabulary?, threads: Int) {
         self.fixed = fixed
         counters = (0..<max(1, threads)).map { _ in BatchCounter(analyzer: analyzer, fixed: fixed) }

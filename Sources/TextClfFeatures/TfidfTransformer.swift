@@ -15,6 +15,21 @@ public struct TfidfTransformer: Sendable, Equatable, Codable {
         case l1
         /// No normalisation.
         case none
+
+        /// What a row of `values` is divided by: its Euclidean length (`l2`) or sum of
+        /// absolute values (`l1`); 1 for `none` or an all-zero row.
+        func divisor<Values: Sequence<Double>>(_ values: Values) -> Double {
+            switch self {
+            case .l2:
+                let total = values.reduce(0) { $0 + $1 * $1 }
+                return total > 0 ? sqrt(total) : 1
+            case .l1:
+                let total = values.reduce(0) { $0 + abs($1) }
+                return total > 0 ? total : 1
+            case .none:
+                return 1
+            }
+        }
     }
 
     /// The row normalisation.
@@ -72,30 +87,18 @@ public struct FittedTfidfTransformer: Sendable, Equatable, Codable {
         }
         var result = counts
         let sublinear = options.sublinearTF
-        let norm = options.norm
         result.withMutableValues { values in
             var weights = [Double]()
             for row in 0..<counts.rowCount {
                 let entries = counts.entries(ofRow: row)
                 weights.removeAll(keepingCapacity: true)
-                var total = 0.0
                 for entry in entries {
                     var weight = Double(counts.values[entry])
                     if sublinear && weight != 0 { weight = log(weight) + 1 }
                     if let idf { weight *= idf[Int(counts.columnIndices[entry])] }
                     weights.append(weight)
-                    switch norm {
-                    case .l2: total += weight * weight
-                    case .l1: total += abs(weight)
-                    case .none: break
-                    }
                 }
-                let scale: Double
-                switch norm {
-                case .l2: scale = total > 0 ? sqrt(total) : 1
-                case .l1: scale = total > 0 ? total : 1
-                case .none: scale = 1
-                }
+                let scale = options.norm.divisor(weights)
                 for (offset, entry) in entries.enumerated() { values[entry] = Float(weights[offset] / scale) }
             }
         }

@@ -1,40 +1,25 @@
 import CTextClfKernels
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Writes files so that they appear whole or not at all.
 ///
 /// The bytes go to a temporary file beside the target (`.<name>.tmp-<random>`, same
 /// directory so that the final `rename` stays on one file system and is atomic), which is
 /// flushed with `fsync` and then renamed over the target. On any error the temporary file
-/// is removed and an existing target is left as it was, so an interrupted `textclf`
-/// run never leaves a truncated matrix that a later run (or scipy) would half-read.
+/// is removed and an existing target is left as it was.
 ///
 /// After the rename the directory is flushed too, which makes the rename itself durable.
 /// Several files that belong together go through a ``Batch``, which flushes them and their
 /// directory once.
 public enum AtomicFile {
-    /// Writes `bytes` to `path` atomically.
-    /// - Parameters:
-    ///   - bytes: The whole contents.
-    ///   - path: The target; its directory must exist.
+    /// Writes `bytes` (the whole contents) to `path` atomically; its directory must exist.
     /// - Throws: ``TensorFileError`` when the temporary file cannot be created, written,
     ///   flushed or renamed.
     public static func write(_ bytes: [UInt8], to path: String) throws {
         try write(to: path) { output in try output.write(bytes) }
     }
 
-    /// Writes `data` to `path` atomically.
-    /// - Parameters:
-    ///   - data: The whole contents.
-    ///   - path: The target; its directory must exist.
+    /// Writes `data` (the whole contents) to `path` atomically; its directory must exist.
     /// - Throws: ``TensorFileError`` when the temporary file cannot be created, written,
     ///   flushed or renamed.
     public static func write(_ data: Data, to path: String) throws {
@@ -189,16 +174,11 @@ public enum AtomicFile {
     }
 }
 
-#if canImport(Darwin)
-    private let systemWrite = Darwin.write
-    private func closeDescriptor(_ descriptor: Int32) { _ = Darwin.close(descriptor) }
-#elseif canImport(Musl)
-    private let systemWrite = Musl.write
-    private func closeDescriptor(_ descriptor: Int32) { _ = Musl.close(descriptor) }
-#else
-    private let systemWrite = Glibc.write
-    private func closeDescriptor(_ descriptor: Int32) { _ = Glibc.close(descriptor) }
-#endif
+// libc's `write` and `close`, which FileOutput's methods of the same names hide inside it.
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
+}
+private func closeDescriptor(_ descriptor: Int32) { _ = close(descriptor) }
 
 /// The text of the current `errno`.
 func errnoText() -> String { String(cString: strerror(errno)) }
@@ -236,13 +216,12 @@ public final class FileOutput {
     }
 
     /// Appends bytes.
-    /// - Parameter bytes: The bytes to append.
     /// - Throws: ``TensorFileError`` when the file system refuses them (e.g. disk full).
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !bytes.isEmpty else { return }
         if buffer.count + bytes.count > bufferCapacity || bytes.count >= bufferCapacity / 2 { try flush() }
         if bytes.count >= bufferCapacity / 2 {
-            try writeDirectly(bytes)
+            try writeAll(bytes)
         } else {
             // Grown as needed up to the buffer's size: a small file does not take a megabyte.
             if buffer.capacity < buffer.count + bytes.count {
@@ -254,54 +233,42 @@ public final class FileOutput {
     }
 
     /// Appends bytes.
-    /// - Parameter bytes: The bytes to append.
     /// - Throws: ``TensorFileError`` when the file system refuses them.
     public func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
     /// Appends the UTF-8 bytes of `text`.
-    /// - Parameter text: The text to append.
     /// - Throws: ``TensorFileError`` when the file system refuses them.
     public func write(_ text: String) throws {
         var text = text
         try text.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Overwrites bytes written earlier, without moving the end of the file.
-    /// - Parameters:
-    ///   - bytes: The replacement bytes.
-    ///   - position: Their offset from the start of the file; `position + bytes.count`
-    ///     must not exceed ``offset``.
+    /// Overwrites the bytes written earlier at `position`, without moving the end of the
+    /// file; `position + bytes.count` must not exceed ``offset``.
     /// - Throws: ``TensorFileError`` when the file system refuses them.
     public func overwrite(_ bytes: [UInt8], at position: Int) throws {
         precondition(position >= 0 && position + bytes.count <= offset, "overwrite past the written end of \(path)")
         try flush()
-        try bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let count = pwrite(descriptor, raw.baseAddress! + done, raw.count - done, off_t(position + done))
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw TensorFileError(path: path, message: "write failed: \(errnoText())")
-                }
-                done += count
-            }
-        }
+        try bytes.withUnsafeBytes { try writeAll($0, at: position) }
     }
 
     /// Writes the buffered bytes to the file.
     /// - Throws: ``TensorFileError`` when the file system refuses them.
     public func flush() throws {
         guard !buffer.isEmpty else { return }
-        try buffer.withUnsafeBytes { try writeDirectly($0) }
+        try buffer.withUnsafeBytes { try writeAll($0) }
         buffer.removeAll(keepingCapacity: true)
     }
 
-    private func writeDirectly(_ bytes: UnsafeRawBufferPointer) throws {
+    /// Writes all of `bytes` at the end of the file, or at `position` when given.
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, at position: Int? = nil) throws {
         var done = 0
         while done < bytes.count {
-            let count = systemWrite(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            let start = bytes.baseAddress! + done
+            let count = position.map { pwrite(descriptor, start, bytes.count - done, off_t($0 + done)) }
+                ?? systemWrite(descriptor, start, bytes.count - done)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw TensorFileError(path: path, message: "write failed: \(errnoText())")

@@ -38,42 +38,35 @@ extension CSRMatrix {
         let indexType: NPYDType = wideIndices ? .int64 : .int32
         try AtomicFile.write(to: path) { output in
             let zip = ZipStoredWriter(output: output)
-            func begin(_ name: String, _ dtype: NPYDType, _ shape: [Int]) throws {
-                let header = NPYArray.header(dtype: dtype, shape: shape)
-                try zip.beginMember(name: name, size: header.count + shape.reduce(1, *) * dtype.itemSize)
-                try zip.write(header)
-            }
-            try begin("indices.npy", indexType, [storedCount])
-            if wideIndices {
-                try emitConverted(columnIndices, to: Int64.self, into: zip) { Int64($0) }
-            } else {
-                try columnIndices.withUnsafeBytes { try zip.write($0) }
-            }
-            try zip.endMember()
-            try begin("indptr.npy", indexType, [rowCount + 1])
-            if wideIndices {
-                try emitConverted(rowPointers, to: Int64.self, into: zip) { Int64($0) }
-            } else {
-                try emitConverted(rowPointers, to: Int32.self, into: zip) { Int32(truncatingIfNeeded: $0) }
-            }
-            try zip.endMember()
-            try begin("format.npy", .bytes(3), [])
-            try zip.write(Array("csr".utf8))
-            try zip.endMember()
-            try begin("shape.npy", .int64, [2])
-            try [Int64(rowCount), Int64(columnCount)].withUnsafeBytes { try zip.write($0) }
-            try zip.endMember()
-            try begin("data.npy", valueType.dtype, [storedCount])
-            switch valueType {
-            case .float32: try values.withUnsafeBytes { try zip.write($0) }
-            case .float64: try emitConverted(values, to: Double.self, into: zip) { Double($0) }
-            case .int64:
-                // Saturating, like numpy's cast on x86 for in-range values; NaN becomes 0.
-                try emitConverted(values, to: Int64.self, into: zip) { value in
-                    value.isNaN ? 0 : value >= 9.2e18 ? Int64.max : value <= -9.2e18 ? Int64.min : Int64(value)
+            try zip.npyMember("indices", dtype: indexType, shape: [storedCount]) {
+                if wideIndices {
+                    try emitConverted(columnIndices, to: Int64.self, into: zip) { Int64($0) }
+                } else {
+                    try columnIndices.withUnsafeBytes { try zip.write($0) }
                 }
             }
-            try zip.endMember()
+            try zip.npyMember("indptr", dtype: indexType, shape: [rowCount + 1]) {
+                if wideIndices {
+                    try emitConverted(rowPointers, to: Int64.self, into: zip) { Int64($0) }
+                } else {
+                    try emitConverted(rowPointers, to: Int32.self, into: zip) { Int32(truncatingIfNeeded: $0) }
+                }
+            }
+            try zip.npyMember("format", dtype: .bytes(3), shape: []) { try zip.write(Array("csr".utf8)) }
+            try zip.npyMember("shape", dtype: .int64, shape: [2]) {
+                try [Int64(rowCount), Int64(columnCount)].withUnsafeBytes { try zip.write($0) }
+            }
+            try zip.npyMember("data", dtype: valueType.dtype, shape: [storedCount]) {
+                switch valueType {
+                case .float32: try values.withUnsafeBytes { try zip.write($0) }
+                case .float64: try emitConverted(values, to: Double.self, into: zip) { Double($0) }
+                case .int64:
+                    // Saturating, like numpy's cast on x86 for in-range values; NaN becomes 0.
+                    try emitConverted(values, to: Int64.self, into: zip) { value in
+                        value.isNaN ? 0 : value >= 9.2e18 ? Int64.max : value <= -9.2e18 ? Int64.min : Int64(value)
+                    }
+                }
+            }
             try zip.finish()
         }
     }
@@ -84,7 +77,6 @@ extension CSRMatrix {
     /// (converted to `Float`). Rows whose columns are unsorted or repeated, which scipy allows
     /// in non-canonical matrices, are sorted and their duplicates summed, as scipy's
     /// `sum_duplicates` would.
-    /// - Parameter path: The `.npz` file.
     /// - Throws: ``TensorFileError`` naming the file and member when a member is missing, of
     ///   the wrong dtype or shape, the format is not `csr`, or the arrays are inconsistent.
     /// - Complexity: O(rows + stored entries), plus sorting for non-canonical rows.

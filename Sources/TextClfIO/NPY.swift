@@ -127,9 +127,8 @@ public struct NPYArray: Equatable, Sendable {
         self.elements = elements
     }
 
-    /// A 0-d byte-string array, as numpy makes of `np.array(b'csr')`.
-    /// - Parameter bytes: The string's bytes; its length becomes the dtype's item size.
-    /// - Returns: The scalar array.
+    /// A 0-d byte-string array, as numpy makes of `np.array(b'csr')`; the length of `bytes`
+    /// becomes the dtype's item size.
     public static func scalar(bytes: [UInt8]) -> NPYArray {
         try! NPYArray(shape: [], elements: .bytes(bytes), bytesLength: bytes.count)
     }
@@ -138,7 +137,6 @@ public struct NPYArray: Equatable, Sendable {
     public var count: Int { shape.reduce(1, *) }
 
     /// The whole `.npy` encoding: header then elements.
-    /// - Returns: The file's bytes.
     /// - Complexity: O(elements).
     public func encoded() -> [UInt8] {
         var bytes = NPYArray.header(dtype: dtype, shape: shape)
@@ -147,7 +145,6 @@ public struct NPYArray: Equatable, Sendable {
     }
 
     /// Writes the array to a `.npy` file atomically.
-    /// - Parameter path: The target file.
     /// - Throws: ``TensorFileError`` on a file-system failure.
     public func write(to path: String) throws {
         try AtomicFile.write(to: path) { output in
@@ -157,8 +154,6 @@ public struct NPYArray: Equatable, Sendable {
     }
 
     /// Reads a `.npy` file.
-    /// - Parameter path: The file.
-    /// - Returns: The array.
     /// - Throws: ``TensorFileError`` naming the file and the header key when the file is not a
     ///   version 1–3 NPY file of a supported dtype and rank, or cannot be read.
     public init(contentsOf path: String) throws {
@@ -169,11 +164,8 @@ public struct NPYArray: Equatable, Sendable {
         self = try data.withUnsafeBytes { try NPYArray(decoding: $0, path: path) }
     }
 
-    /// Decodes the bytes of a `.npy` file.
-    /// - Parameters:
-    ///   - bytes: The whole file (or archive member).
-    ///   - path: The file name used in errors.
-    /// - Returns: The array, with its elements copied out of `bytes`.
+    /// Decodes the bytes of a whole `.npy` file (or archive member), copying the elements out of
+    /// them; `path` names the file in errors.
     /// - Throws: ``TensorFileError`` with ``TensorFileError/member`` set to the offending header
     ///   key (`descr`, `fortran_order`, `shape`) where there is one.
     public init(decoding bytes: UnsafeRawBufferPointer, path: String) throws {
@@ -247,9 +239,6 @@ public struct NPYArray: Equatable, Sendable {
     /// Matching numpy exactly (key order, spare room for growing the first axis, padding to
     /// 64 bytes) makes our files diffable against numpy's and keeps the data 64-byte aligned
     /// for memory mapping.
-    /// - Parameters:
-    ///   - dtype: The element type.
-    ///   - shape: The dimensions.
     /// - Returns: Magic, version, header length and the padded header dictionary.
     public static func header(dtype: NPYDType, shape: [Int]) -> [UInt8] {
         let shapeText: String

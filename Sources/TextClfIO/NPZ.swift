@@ -15,8 +15,7 @@ public struct NPZArchive: Equatable, Sendable {
     /// Creates an empty archive.
     public init() {}
 
-    /// The array called `name`, or `nil`.
-    /// - Parameter name: A key without the `.npy` suffix.
+    /// The array called `name` (a key without the `.npy` suffix), or `nil`.
     public subscript(name: String) -> NPYArray? {
         get { arrays[name] }
         set {
@@ -27,7 +26,6 @@ public struct NPZArchive: Equatable, Sendable {
     }
 
     /// Reads an `.npz` file.
-    /// - Parameter path: The archive.
     /// - Throws: ``TensorFileError`` naming the file and member when the archive is corrupt, a
     ///   member uses a compression other than DEFLATE or is not a supported `.npy` array, or
     ///   the file cannot be read.
@@ -78,7 +76,6 @@ public struct NPZArchive: Equatable, Sendable {
     }
 
     /// Writes the archive atomically, members in ``names`` order.
-    /// - Parameter path: The target file.
     /// - Throws: ``TensorFileError`` on a file-system failure or a member over 4 GiB.
     /// - Complexity: O(total array bytes).
     public func write(to path: String) throws {
@@ -86,12 +83,8 @@ public struct NPZArchive: Equatable, Sendable {
             let zip = ZipStoredWriter(output: output)
             for name in names {
                 let array = arrays[name]!
-                let header = NPYArray.header(dtype: array.dtype, shape: array.shape)
-                try array.elements.withUnsafeBytes { payload in
-                    try zip.beginMember(name: name + ".npy", size: header.count + payload.count)
-                    try zip.write(header)
-                    try zip.write(payload)
-                    try zip.endMember()
+                try zip.npyMember(name, dtype: array.dtype, shape: array.shape) {
+                    try array.elements.withUnsafeBytes { try zip.write($0) }
                 }
             }
             try zip.finish()

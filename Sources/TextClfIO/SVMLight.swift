@@ -20,11 +20,8 @@ extension CSRMatrix {
         try writeSVMLight(to: path, zeroBased: zeroBased) { svmlightText(labels[$0]) }
     }
 
-    /// Writes the matrix with integer class labels in svmlight/libsvm text format.
-    /// - Parameters:
-    ///   - path: The target file; written atomically.
-    ///   - labels: One class label per row.
-    ///   - zeroBased: Whether feature indices start at 0 or at 1.
+    /// Writes the matrix with integer class labels (one per row) in svmlight/libsvm text format,
+    /// as the method for `Double` labels does.
     /// - Throws: ``TensorFileError`` on a file-system failure.
     /// - Complexity: O(rows + stored entries).
     public func writeSVMLight(to path: String, labels: [Int], zeroBased: Bool = true) throws {
@@ -132,11 +129,7 @@ extension CSRMatrix {
                 lineStart = lineEnd + 1
             }
         }
-        let oneBased: Bool
-        switch zeroBased {
-        case .some(let zero): oneBased = !zero
-        case .none: oneBased = !rawIndices.contains(0)
-        }
+        let oneBased = zeroBased.map { !$0 } ?? !rawIndices.contains(0)
         if oneBased, let zeroAt = rawIndices.firstIndex(of: 0) {
             let row = pointers.firstIndex { $0 > zeroAt }! - 1
             throw TensorFileError(path: path, message: "feature index 0 in row \(row) of a one-based file; read it with zeroBased: true")
@@ -155,13 +148,7 @@ extension CSRMatrix {
 }
 
 /// The shortest text that reads back as `value`, without a trailing `.0` for integers.
-func svmlightText(_ value: Float) -> String {
-    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-    return value.description
-}
-
-/// The shortest text that reads back as `value`, without a trailing `.0` for integers.
-func svmlightText(_ value: Double) -> String {
+func svmlightText<Value: BinaryFloatingPoint & CustomStringConvertible>(_ value: Value) -> String {
     if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
     return value.description
 }

@@ -34,7 +34,6 @@ public enum Safetensors {
     /// The encoded file for `tensors` and string `metadata`.
     public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) throws -> [UInt8] {
         let names = tensors.keys.sorted()
-        var header = "{"
         var entries: [String] = []
         if !metadata.isEmpty {
             let pairs = try metadata.keys.sorted().map { "\(try jsonString($0)):\(try jsonString(metadata[$0]!))" }
@@ -47,8 +46,7 @@ public enum Safetensors {
             entries.append("\(try jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}")
             offset += size
         }
-        header += entries.joined(separator: ",") + "}"
-        var headerBytes = Array(header.utf8)
+        var headerBytes = Array(("{" + entries.joined(separator: ",") + "}").utf8)
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
         var bytes = [UInt8]()
         bytes.reserveCapacity(8 + headerBytes.count + offset)
@@ -108,12 +106,9 @@ public enum Safetensors {
             guard offsets[1] <= dataCount else {
                 throw bad("truncated: data_offsets end at \(offsets[1]) but the data section has \(dataCount) bytes", name)
             }
-            var values = [Float](repeating: 0, count: count)
             let base = dataStart + offsets[0]
-            for index in 0..<count {
-                let p = base + 4 * index
-                let bits = UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
-                values[index] = Float(bitPattern: bits)
+            let values = bytes.withUnsafeBytes { raw in
+                (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 * $0, as: UInt32.self))) }
             }
             tensors[name] = try Tensor(shape: shape, values: values)
         }

@@ -15,11 +15,6 @@ public struct TensorFileError: Error, Equatable, Sendable, CustomStringConvertib
     public var message: String
 
     /// Creates an error.
-    /// - Parameters:
-    ///   - path: The file being read or written.
-    ///   - member: The archive member or header key, if any.
-    ///   - line: The 1-based line of a text file, if any.
-    ///   - message: What went wrong.
     public init(path: String, member: String? = nil, line: Int? = nil, message: String) {
         self.path = path
         self.member = member

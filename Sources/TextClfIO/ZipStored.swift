@@ -63,6 +63,16 @@ final class ZipStoredWriter {
         try piece.withUnsafeBytes { try write($0) }
     }
 
+    /// Writes the member `<name>.npy`: the NPY header for `dtype` and `shape`, then the
+    /// elements, which `body` writes.
+    func npyMember(_ name: String, dtype: NPYDType, shape: [Int], _ body: () throws -> Void) throws {
+        let header = NPYArray.header(dtype: dtype, shape: shape)
+        try beginMember(name: name + ".npy", size: header.count + shape.reduce(1, *) * dtype.itemSize)
+        try write(header)
+        try body()
+        try endMember()
+    }
+
     /// Finishes the current member, filling in its checksum.
     func endMember() throws {
         guard let member = current else { preconditionFailure("no ZIP member to end") }

@@ -87,9 +87,7 @@ public func accuracy(predictions: [Int], truth: [Int]) -> Double {
 /// Accuracy, per-class precision/recall/F1/support, their macro, micro and weighted
 /// averages, and the confusion matrix of single-label predictions over classes `0..<K`.
 ///
-/// This is the one definition of these numbers in the package: reports, training's
-/// per-epoch macro-F1 (and the early stopping that monitors it), `cv` and `search` all read
-/// them from here. Every number equals scikit-learn's:
+/// Every number equals scikit-learn's:
 /// - ``perClass`` and ``confusion`` cover all K classes, as `classification_report(y_true,
 ///   y_pred, labels=range(K), zero_division=z)` and `confusion_matrix(..., labels=range(K))`.
 /// - ``macro`` and ``weighted`` average over ``averagedClasses``: by default
@@ -141,14 +139,8 @@ public struct ClassificationMetrics: Sendable, Hashable, Codable {
     /// examples), every class under ``AveragedClasses/all``.
     public let averagedClassIndices: [Int]
 
-    /// Scores `predictions` against `truth`.
-    /// - Parameters:
-    ///   - predictions: Predicted class indices.
-    ///   - truth: True class indices, as many as `predictions`.
-    ///   - classCount: K; every index must lie in `0..<K`.
-    ///   - zeroDivision: The value of a ratio whose denominator is 0.
-    ///   - averagedClasses: The classes the macro and weighted averages are over: those
-    ///     present in `truth` or `predictions` (scikit-learn's default), or all K.
+    /// Scores the predicted class indices `predictions` against the true ones, `truth`, over
+    /// `classCount` classes; ``zeroDivision`` and ``averagedClasses`` are as described there.
     /// - Precondition: equal lengths, `classCount > 0` and indices in range.
     public init(
         predictions: [Int], truth: [Int], classCount: Int, zeroDivision: ZeroDivision = .zero,

@@ -205,11 +205,10 @@ extension EvaluationReport {
             ("Macro-F1", "macro-F1", history.map(\.trainMacroF1), history.map(\.validationMacroF1)),
         ]
         return specs.compactMap { title, label, train, validation in
-            var series: [ChartSeries] = []
-            if train.contains(where: { $0?.isFinite == true }) { series.append(ChartSeries(name: "training", cssClass: "train", values: train)) }
-            if validation.contains(where: { $0?.isFinite == true }) {
-                series.append(ChartSeries(name: "validation", cssClass: "valid", values: validation))
-            }
+            let series = [
+                ChartSeries(name: "training", cssClass: "train", values: train),
+                ChartSeries(name: "validation", cssClass: "valid", values: validation),
+            ].filter { $0.values.contains { $0?.isFinite == true } }
             guard !series.isEmpty else { return nil }
             return lineChartSVG(title: title, epochs: epochs, series: series, markedEpoch: best, yLabel: label)
         }

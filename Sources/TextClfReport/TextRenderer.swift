@@ -21,8 +21,7 @@ public func classificationReport(_ metrics: ClassificationMetrics, classNames: [
     precondition(names.count == metrics.classCount, "classificationReport: \(names.count) names for \(metrics.classCount) classes")
     let headers = ["precision", "recall", "f1-score", "support"]
     let width = max(names.map(Format.width).max() ?? 0, Format.width("weighted avg"), digits)
-    var report = Format.right("", width) + " " + headers.map { " " + Format.right($0, 9) }.joined()
-    report += "\n\n"
+    var report = Format.right("", width) + " " + headers.map { " " + Format.right($0, 9) }.joined() + "\n\n"
     // When no prediction is right, scikit-learn's counts come out of a float array and print
     // as `2.0`; otherwise as integers.
     let noneRight = (0..<metrics.classCount).allSatisfy { metrics.confusion[$0][$0] == 0 }

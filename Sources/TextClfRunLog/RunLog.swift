@@ -2,14 +2,6 @@ import Foundation
 import TextClfSQLite
 import TextClfTraining
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Why the run log could not be used.
 public enum RunLogError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file is damaged or not an SQLite database. It is left in place, untouched.
@@ -44,28 +36,21 @@ public enum RunLogError: Error, Sendable, Equatable, CustomStringConvertible {
 /// A local SQLite database of command runs: what was run, with which options, on which data,
 /// how each epoch went and how it ended.
 ///
-/// **Where.** ``defaultPath(environment:)``: `$TEXTCLF_RUN_LOG`, else
-/// `$XDG_DATA_HOME/textclf/runs.sqlite`, else `~/.local/share/textclf/runs.sqlite`. Missing
-/// parent folders are created.
+/// The file is ``defaultPath(environment:)`` unless given; missing parent folders are created.
+/// It holds two tables: `runs`, one row per run (`parent` links cross-validation folds and
+/// search trials to their run; times are ISO-8601 UTC with milliseconds; arguments, options and
+/// metrics are JSON), and `epochs`, one row per run and epoch with the fields of
+/// ``EpochRecord``. The schema version is `PRAGMA user_version`: an older file is migrated in
+/// one transaction, a newer one refused with ``RunLogError/newerSchema(path:version:supported:)``.
 ///
-/// **Layout.** Two tables. `runs`: one row per run (`id`, `parent` for cross-validation folds
-/// and search trials, `command`, `started`/`finished` as ISO-8601 UTC with milliseconds,
-/// `seconds`, `status`, `arguments` as a JSON array, `options` and `metrics` as JSON objects,
-/// `data`, `model_path`, `message`, `pid`, `host`). `epochs`: one row per run and epoch, with
-/// the fields of ``EpochRecord`` (the validation ones nullable). The schema version is
-/// `PRAGMA user_version`; opening an older file applies the missing migrations in one
-/// transaction, and a newer one is refused with ``RunLogError/newerSchema(path:version:supported:)``.
+/// A WAL journal, a 30 s busy timeout and one `BEGIN IMMEDIATE` transaction per write let
+/// several processes (parallel search trials) write at once; one `RunLog` holds one connection
+/// behind a lock, so threads can share it too. A file SQLite finds corrupt or not a database
+/// gives ``RunLogError/corrupt(path:detail:)`` and is never moved, repaired or removed.
 ///
-/// **Concurrency.** WAL journal, a 30 s busy timeout and one `BEGIN IMMEDIATE` transaction per
-/// write, so several processes (parallel search trials) can write at once. One `RunLog` holds
-/// one connection behind a lock, so it can also be shared between threads.
-///
-/// **Damage.** A file SQLite finds corrupt or not a database gives
-/// ``RunLogError/corrupt(path:detail:)`` naming it; the file is never moved, repaired or removed.
-///
-/// **Killed runs.** A run whose process ended without ``finish(_:status:metrics:modelPath:message:seconds:)``
-/// stays `running` in the file. Runs record their process id and host, and a `running` run
-/// of this host whose process no longer exists reads as ``RunStatus/interrupted``.
+/// A run whose process ended without ``finish(_:status:metrics:modelPath:message:seconds:)``
+/// stays `running` in the file; one of this host whose recorded process no longer exists reads
+/// as ``RunStatus/interrupted``.
 public final class RunLog: @unchecked Sendable {
     /// The schema version this code writes and reads.
     public static let schemaVersion = 2
@@ -200,17 +185,15 @@ public final class RunLog: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` in one write transaction under ``wrap(_:)``.
+    private func write(_ body: () throws(SQLiteError) -> Void) throws(RunLogError) {
+        try wrap { () throws(SQLiteError) in try connection.transaction(body) }
+    }
+
     // MARK: Writing
 
-    /// Records the beginning of a run, with this process's id and host, and status `running`.
-    /// - Parameters:
-    ///   - command: `train`, `cv`, `search`, or a child's kind (`fold`, `trial`).
-    ///   - arguments: the exact argument list, without the program name.
-    ///   - options: every option by name, as text.
-    ///   - parent: the run this one belongs to.
-    ///   - data: a description of the data.
-    ///   - modelPath: the model folder or output path.
-    ///   - started: the start time (default: now).
+    /// Records the beginning of a run, with this process's id and host, and status `running`;
+    /// the arguments are the ``RunRecord`` fields of the same names (`started` defaults to now).
     /// - Returns: the new run's id.
     public func begin(
         command: String, arguments: [String], options: [String: String] = [:], parent: Int64? = nil,
@@ -226,70 +209,40 @@ public final class RunLog: @unchecked Sendable {
         command: String, arguments: [String], options: [String: String], parent: Int64?, data: String?,
         modelPath: String?, started: Date, processID: Int32
     ) throws(RunLogError) -> Int64 {
-        let argumentsJSON = Self.json(arguments)
-        let optionsJSON = Self.json(options)
-        return try wrap { () throws(SQLiteError) -> Int64 in
-            var id: Int64 = 0
-            try connection.transaction { () throws(SQLiteError) in
-                let statement = try connection.prepare(
-                    """
-                    INSERT INTO runs(parent, command, started, status, arguments, options, data, model_path, pid, host)
-                    VALUES (?,?,?,?,?,?,?,?,?,?)
-                    """)
-                statement.bind(1, parent)
-                statement.bind(2, command)
-                statement.bind(3, Self.timestamp(started))
-                statement.bind(4, RunStatus.running.rawValue)
-                statement.bind(5, argumentsJSON)
-                statement.bind(6, optionsJSON)
-                statement.bind(7, data)
-                statement.bind(8, modelPath)
-                statement.bind(9, Int64(processID))
-                statement.bind(10, Self.hostName)
-                try statement.run()
-                id = connection.lastInsertRowID
-            }
-            return id
+        var id: Int64 = 0
+        try write { () throws(SQLiteError) in
+            try connection.run(
+                """
+                INSERT INTO runs(parent, command, started, status, arguments, options, data, model_path, pid, host)
+                VALUES (?,?,?,?,?,?,?,?,?,?)
+                """,
+                parent, command, Self.timestamp(started), RunStatus.running.rawValue, Self.json(arguments), Self.json(options),
+                data, modelPath, Int64(processID), Self.hostName)
+            id = connection.lastInsertRowID
         }
+        return id
     }
 
     /// Records (or replaces) one epoch of `run`.
     public func recordEpoch(_ run: Int64, _ record: EpochRecord) throws(RunLogError) {
-        try wrap { () throws(SQLiteError) in
-            try connection.transaction { () throws(SQLiteError) in
-                let statement = try connection.prepare(
-                    """
-                    INSERT OR REPLACE INTO epochs(run, epoch, train_loss, train_accuracy, validation_loss,
-                        validation_accuracy, validation_macro_f1, learning_rate, seconds, train_macro_f1)
-                        VALUES (?,?,?,?,?,?,?,?,?,?)
-                    """)
-                statement.bind(1, run)
-                statement.bind(2, record.epoch)
-                statement.bind(3, record.trainLoss)
-                statement.bind(4, record.trainAccuracy)
-                statement.bind(5, record.validationLoss)
-                statement.bind(6, record.validationAccuracy)
-                statement.bind(7, record.validationMacroF1)
-                statement.bind(8, Double(record.learningRate))
-                statement.bind(9, record.seconds)
-                statement.bind(10, record.trainMacroF1)
-                try statement.run()
-            }
+        try write { () throws(SQLiteError) in
+            try connection.run(
+                """
+                INSERT OR REPLACE INTO epochs(run, epoch, train_loss, train_accuracy, validation_loss,
+                    validation_accuracy, validation_macro_f1, learning_rate, seconds, train_macro_f1)
+                    VALUES (?,?,?,?,?,?,?,?,?,?)
+                """,
+                run, record.epoch, record.trainLoss, record.trainAccuracy, record.validationLoss, record.validationAccuracy,
+                record.validationMacroF1, Double(record.learningRate), record.seconds, record.trainMacroF1)
         }
     }
 
     /// Changes the data description, model path or message of `run`; `nil` leaves a field as it is.
     public func update(_ run: Int64, data: String? = nil, modelPath: String? = nil, message: String? = nil) throws(RunLogError) {
-        try wrap { () throws(SQLiteError) in
-            try connection.transaction { () throws(SQLiteError) in
-                let statement = try connection.prepare(
-                    "UPDATE runs SET data = coalesce(?, data), model_path = coalesce(?, model_path), message = coalesce(?, message) WHERE id = ?")
-                statement.bind(1, data)
-                statement.bind(2, modelPath)
-                statement.bind(3, message)
-                statement.bind(4, run)
-                try statement.run()
-            }
+        try write { () throws(SQLiteError) in
+            try connection.run(
+                "UPDATE runs SET data = coalesce(?, data), model_path = coalesce(?, model_path), message = coalesce(?, message) WHERE id = ?",
+                data, modelPath, message, run)
         }
     }
 
@@ -305,29 +258,20 @@ public final class RunLog: @unchecked Sendable {
         seconds: Double? = nil
     ) throws(RunLogError) {
         let finished = Date()
-        try wrap { () throws(SQLiteError) in
-            try connection.transaction { () throws(SQLiteError) in
-                let read = try connection.prepare("SELECT started, metrics FROM runs WHERE id = ?")
-                read.bind(1, run)
-                guard try read.step() else { return }
-                let started = Self.date(read.text(0))
-                var merged = Self.decodeMetrics(read.text(1))
-                read.finish()
-                merged.merge(metrics) { _, new in new }
-                let statement = try connection.prepare(
-                    """
-                    UPDATE runs SET status = ?, finished = ?, seconds = ?, metrics = ?,
-                        model_path = coalesce(?, model_path), message = coalesce(?, message) WHERE id = ?
-                    """)
-                statement.bind(1, status.rawValue)
-                statement.bind(2, Self.timestamp(finished))
-                statement.bind(3, seconds ?? started.map { max(0, finished.timeIntervalSince($0)) })
-                statement.bind(4, Self.json(merged))
-                statement.bind(5, modelPath)
-                statement.bind(6, message)
-                statement.bind(7, run)
-                try statement.run()
-            }
+        try write { () throws(SQLiteError) in
+            let read = try connection.prepare("SELECT started, metrics FROM runs WHERE id = ?", run)
+            guard try read.step() else { return }
+            let started = Self.date(read.text(0))
+            var merged = Self.decodeMetrics(read.text(1))
+            read.finish()
+            merged.merge(metrics) { _, new in new }
+            try connection.run(
+                """
+                UPDATE runs SET status = ?, finished = ?, seconds = ?, metrics = ?,
+                    model_path = coalesce(?, model_path), message = coalesce(?, message) WHERE id = ?
+                """,
+                status.rawValue, Self.timestamp(finished), seconds ?? started.map { max(0, finished.timeIntervalSince($0)) },
+                Self.json(merged), modelPath, message, run)
         }
     }
 
@@ -337,24 +281,22 @@ public final class RunLog: @unchecked Sendable {
     public func delete(ids: [Int64]) throws(RunLogError) -> [Int64] {
         guard !ids.isEmpty else { return [] }
         let list = ids.map(String.init).joined(separator: ",")
-        return try wrap { () throws(SQLiteError) -> [Int64] in
-            var deleted: [Int64] = []
-            try connection.transaction { () throws(SQLiteError) in
-                let collect = try connection.prepare(
-                    """
-                    WITH RECURSIVE doomed(id) AS (
-                        SELECT id FROM runs WHERE id IN (\(list))
-                        UNION SELECT runs.id FROM runs JOIN doomed ON runs.parent = doomed.id)
-                    SELECT id FROM doomed ORDER BY id
-                    """)
-                while try collect.step() { deleted.append(collect.int64(0)) }
-                collect.finish()
-                guard !deleted.isEmpty else { return }
-                let doomed = deleted.map(String.init).joined(separator: ",")
-                try connection.exec("DELETE FROM epochs WHERE run IN (\(doomed)); DELETE FROM runs WHERE id IN (\(doomed));")
-            }
-            return deleted
+        var deleted: [Int64] = []
+        try write { () throws(SQLiteError) in
+            let collect = try connection.prepare(
+                """
+                WITH RECURSIVE doomed(id) AS (
+                    SELECT id FROM runs WHERE id IN (\(list))
+                    UNION SELECT runs.id FROM runs JOIN doomed ON runs.parent = doomed.id)
+                SELECT id FROM doomed ORDER BY id
+                """)
+            while try collect.step() { deleted.append(collect.int64(0)) }
+            collect.finish()
+            guard !deleted.isEmpty else { return }
+            let doomed = deleted.map(String.init).joined(separator: ",")
+            try connection.exec("DELETE FROM epochs WHERE run IN (\(doomed)); DELETE FROM runs WHERE id IN (\(doomed));")
         }
+        return deleted
     }
 
     // MARK: Reading
@@ -396,8 +338,7 @@ public final class RunLog: @unchecked Sendable {
     /// The run with `id`, or `nil` when the log holds none.
     public func run(id: Int64) throws(RunLogError) -> RunRecord? {
         try wrap { () throws(SQLiteError) -> RunRecord? in
-            let statement = try connection.prepare(Self.selectRuns + " WHERE r.id = ?")
-            statement.bind(1, id)
+            let statement = try connection.prepare(Self.selectRuns + " WHERE r.id = ?", id)
             return try statement.step() ? Self.record(statement) : nil
         }
     }
@@ -409,8 +350,7 @@ public final class RunLog: @unchecked Sendable {
                 """
                 SELECT epoch, train_loss, train_accuracy, validation_loss, validation_accuracy, validation_macro_f1,
                     learning_rate, seconds, train_macro_f1 FROM epochs WHERE run = ? ORDER BY epoch
-                """)
-            statement.bind(1, run)
+                """, run)
             var records: [EpochRecord] = []
             while try statement.step() {
                 var record = EpochRecord(

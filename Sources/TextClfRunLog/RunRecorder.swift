@@ -63,17 +63,11 @@ public final class RunRecorder: @unchecked Sendable {
         FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
     }
 
-    /// Opens the log at `path` (default: ``RunLog/defaultPath(environment:)``) and begins a run.
-    /// Never throws: a failure is reported through `warn` (one line, prefixed by the caller
-    /// or by ``standardErrorWarning``) and the recorder records nothing.
-    /// - Parameters:
-    ///   - path: the database file, or `nil` for the default.
-    ///   - command: `train`, `cv` or `search`.
-    ///   - arguments: the exact argument list, without the program name.
-    ///   - options: every option by name, as text.
-    ///   - data: a description of the data, if known yet (see ``update(data:modelPath:message:)``).
-    ///   - modelPath: the model folder or output path.
-    ///   - warn: receives the one warning.
+    /// Opens the log at `path` (default: ``RunLog/defaultPath(environment:)``) and begins a run,
+    /// as ``RunLog/begin(command:arguments:options:parent:data:modelPath:started:)`` does (the
+    /// data may follow through ``update(data:modelPath:message:)``). Never throws: a failure is
+    /// reported through `warn` (one line, prefixed by the caller or by ``standardErrorWarning``)
+    /// and the recorder records nothing.
     public static func begin(
         path: String? = nil, command: String, arguments: [String], options: [String: String] = [:], data: String? = nil,
         modelPath: String? = nil, warn: @escaping @Sendable (String) -> Void = standardErrorWarning
@@ -141,12 +135,8 @@ public final class RunRecorder: @unchecked Sendable {
         write { log, id throws(RunLogError) in try log.update(id, data: data, modelPath: modelPath, message: message) }
     }
 
-    /// Records the end of the run; later calls do nothing.
-    /// - Parameters:
-    ///   - status: how it ended.
-    ///   - metrics: final metrics (see ``RunMetric``).
-    ///   - modelPath: the model folder, when it changed since `begin`.
-    ///   - message: a note, or an error message.
+    /// Records the end of the run, as ``RunLog/finish(_:status:metrics:modelPath:message:seconds:)``
+    /// does; later calls do nothing.
     public func finish(_ status: RunStatus, metrics: [String: Double] = [:], modelPath: String? = nil, message: String? = nil) {
         let first = lock.withLock {
             defer { finished = true }

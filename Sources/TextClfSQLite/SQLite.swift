@@ -106,14 +106,21 @@ package final class Connection {
     /// The rowid of the last row this connection inserted.
     package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
-    /// The rows changed by the last `INSERT`, `UPDATE` or `DELETE` on this connection.
-    package var changes: Int { Int(sqlite3_changes(handle)) }
-
-    package func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+    /// Prepares `sql` with `values` bound to its parameters in order.
+    package func prepare(_ sql: String, _ values: any SQLiteBindable...) throws(SQLiteError) -> Statement {
         var statement: OpaquePointer?
         let code = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
         guard code == SQLITE_OK, let statement else { throw error(code) }
-        return Statement(statement, connection: self)
+        let prepared = Statement(statement, connection: self)
+        prepared.bind(values)
+        return prepared
+    }
+
+    /// Runs the statement `sql` to completion with `values` bound to its parameters in order.
+    package func run(_ sql: String, _ values: any SQLiteBindable...) throws(SQLiteError) {
+        let statement = try prepare(sql)
+        statement.bind(values)
+        try statement.run()
     }
 }
 
@@ -134,9 +141,13 @@ package final class Statement {
         handle = nil
     }
 
-    package func bind(_ index: Int32, _ value: String) { sqlite3_bind_text(handle, index, value, -1, transient) }
-    package func bind(_ index: Int32, _ value: Int) { sqlite3_bind_int64(handle, index, Int64(value)) }
-    package func bind(_ index: Int32, _ value: Double) { sqlite3_bind_double(handle, index, value) }
+    package func bind(_ index: Int32, _ value: some SQLiteBindable) { value.bind(to: handle, at: index) }
+
+    /// Binds `values` to parameters 1, 2, … in order.
+    package func bind(_ values: [any SQLiteBindable]) {
+        for (offset, value) in values.enumerated() { bind(Int32(offset + 1), value) }
+    }
+
     /// Binds `values` as a little-endian float32 blob.
     package func bind(_ index: Int32, floats values: [Float]) {
         #if _endian(little)
@@ -167,23 +178,6 @@ package final class Statement {
         return String(cString: pointer)
     }
 
-    /// Binds a 64-bit integer.
-    package func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
-    /// Binds SQL `NULL`.
-    package func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
-    /// Binds `value`, or SQL `NULL` when it is `nil`.
-    package func bind(_ index: Int32, _ value: String?) {
-        if let value { bind(index, value) } else { bindNull(index) }
-    }
-    /// Binds `value`, or SQL `NULL` when it is `nil` (SQLite stores NaN as `NULL` too).
-    package func bind(_ index: Int32, _ value: Double?) {
-        if let value { bind(index, value) } else { bindNull(index) }
-    }
-    /// Binds `value`, or SQL `NULL` when it is `nil`.
-    package func bind(_ index: Int32, _ value: Int64?) {
-        if let value { bind(index, value) } else { bindNull(index) }
-    }
-
     /// Whether the column of the current row is SQL `NULL`.
     package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
     /// The column as a 64-bit integer.
@@ -194,4 +188,32 @@ package final class Statement {
     package func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
     /// The column as a 64-bit integer, or `nil` when it is `NULL`.
     package func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+}
+
+/// A value a statement parameter can take: text, an integer or a double, or SQL `NULL` for
+/// `nil` (SQLite stores NaN as `NULL` too).
+package protocol SQLiteBindable {
+    func bind(to statement: OpaquePointer?, at index: Int32)
+}
+
+extension String: SQLiteBindable {
+    package func bind(to statement: OpaquePointer?, at index: Int32) { sqlite3_bind_text(statement, index, self, -1, transient) }
+}
+
+extension Int: SQLiteBindable {
+    package func bind(to statement: OpaquePointer?, at index: Int32) { sqlite3_bind_int64(statement, index, Int64(self)) }
+}
+
+extension Int64: SQLiteBindable {
+    package func bind(to statement: OpaquePointer?, at index: Int32) { sqlite3_bind_int64(statement, index, self) }
+}
+
+extension Double: SQLiteBindable {
+    package func bind(to statement: OpaquePointer?, at index: Int32) { sqlite3_bind_double(statement, index, self) }
+}
+
+extension Optional: SQLiteBindable where Wrapped: SQLiteBindable {
+    package func bind(to statement: OpaquePointer?, at index: Int32) {
+        if let self { self.bind(to: statement, at: index) } else { sqlite3_bind_null(statement, index) }
+    }
 }

@@ -127,10 +127,7 @@ public final class AnalyzerWorker {
         withTokens(of: text) { $0.strings }
     }
 
-    /// Analyzes `text` and passes its tokens to `body`.
-    ///
-    /// The token list is borrowed: it is valid only inside `body`, and its storage
-    /// is reused by the next call.
+    /// Analyzes `text` and passes its tokens to `body`, as ``withTokens(utf8:_:)`` does.
     public func withTokens<Result>(
         of text: String, _ body: (TokenList) throws -> Result
     ) rethrows -> Result {

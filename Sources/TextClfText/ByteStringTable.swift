@@ -1,3 +1,5 @@
+import Foundation
+
 /// An interning table from byte strings to dense integer ids (0, 1, 2, …).
 ///
 /// Keys live back to back in one arena and the table is open addressing with
@@ -130,11 +132,3 @@ public struct ByteStringTable: Sendable {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,12 +1,4 @@
-// Line splitting shared by every line-oriented reader.
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Foundation
 
 /// Line breaks as Python's universal newlines (`open(path, newline=None)`): `\n`, `\r\n` and a
 /// lone `\r` each end a line, and `\r\n` is one break.

@@ -82,10 +82,8 @@ public enum TextStage: Sendable, Hashable {
         switch name {
         case "lowercase", "lower": self = try noArgument(.lowercase)
         case "casefold": self = try noArgument(.casefold)
-        case "nfc": self = try noArgument(.normalize(.nfc))
-        case "nfd": self = try noArgument(.normalize(.nfd))
-        case "nfkc": self = try noArgument(.normalize(.nfkc))
-        case "nfkd": self = try noArgument(.normalize(.nfkd))
+        case "nfc", "nfd", "nfkc", "nfkd":
+            self = try noArgument(.normalize(PythonString.NormalizationForm(rawValue: name.uppercased())!))
         case "strip-accents":
             switch argument {
             case nil, "unicode": self = .stripAccents(.unicode)

@@ -123,7 +123,7 @@ public struct EmbeddingAverager: Sendable {
         let slots = wordCount(vectors) + 1
         let parts = partition(documents.count)
         var perPart = [[Int32]](repeating: [], count: parts.count)
-        let shared = Shared(vectors)
+        let shared = UncheckedBox(vectors)
         perPart.withUnsafeMutableBufferPointer { results in
             let out = UncheckedBox(results)
             runInParallel(parts.count) { part in
@@ -176,8 +176,7 @@ public struct EmbeddingAverager: Sendable {
         let parts = partition(documents.count)
         var reports = [AveragingReport](repeating: AveragingReport(), count: parts.count)
         var values = [Float](repeating: 0, count: documents.count * dimension)
-        let shared = Shared(vectors)
-        let mode = Mode(weighting: weighting, unknown: unknownWords)
+        let shared = UncheckedBox(vectors)
         values.withUnsafeMutableBufferPointer { output in
             reports.withUnsafeMutableBufferPointer { reportBuffer in
                 let out = UncheckedBox((output, reportBuffer))
@@ -196,8 +195,8 @@ public struct EmbeddingAverager: Sendable {
                                         worker.withTokens(of: documents[d]) { tokens in
                                             Self.average(
                                                 tokens, vectors: shared.value, table: table.value,
-                                                dimension: dimension, mode: mode, idf: idf, unk: unk,
-                                                accumulator: acc, row: row, report: &report)
+                                                dimension: dimension, weighting: weighting, unknown: unknownWords,
+                                                idf: idf, unk: unk, accumulator: acc, row: row, report: &report)
                                         }
                                     }
                                 }
@@ -221,18 +220,11 @@ public struct EmbeddingAverager: Sendable {
 
     // MARK: - Work
 
-    struct Mode {
-        let weighting: Weighting
-        let unknown: UnknownWords
-        var countsUnknown: Bool { unknown != .skip }
-        var unknownHasVector: Bool { if case .unk = unknown { true } else { false } }
-    }
-
     /// Averages one document's tokens into `row`; allocation-free.
     @inline(__always)
     static func average<V: WordVectors>(
-        _ tokens: TokenList, vectors: V, table: UnsafeBufferPointer<Float>, dimension: Int, mode: Mode,
-        idf: UnsafeBufferPointer<Double>, unk: UnsafeBufferPointer<Float>,
+        _ tokens: TokenList, vectors: V, table: UnsafeBufferPointer<Float>, dimension: Int, weighting: Weighting,
+        unknown: UnknownWords, idf: UnsafeBufferPointer<Double>, unk: UnsafeBufferPointer<Float>,
         accumulator: UnsafeMutableBufferPointer<Double>, row: UnsafeMutableBufferPointer<Float>,
         report: inout AveragingReport
     ) {
@@ -241,7 +233,7 @@ public struct EmbeddingAverager: Sendable {
         var known = 0
         var denominator = 0.0
         let unknownSlot = idf.count - 1
-        let weighted = mode.weighting == .tfidf
+        let weighted = weighting == .tfidf
         tokens.forEachToken { token in
             report.tokens += 1
             if let index = vectors.index(of: token) {
@@ -251,10 +243,10 @@ public struct EmbeddingAverager: Sendable {
                 accumulate(acc, table.baseAddress! + index * dimension, weight, dimension)
             } else {
                 report.unknownTokens += 1
-                guard mode.countsUnknown else { return }
+                guard unknown != .skip else { return }
                 let weight = weighted ? idf[unknownSlot] : 1
                 denominator += weight
-                if mode.unknownHasVector { accumulate(acc, unk.baseAddress!, weight, dimension) }
+                if case .unk = unknown { accumulate(acc, unk.baseAddress!, weight, dimension) }
             }
         }
         report.documents += 1
@@ -263,7 +255,7 @@ public struct EmbeddingAverager: Sendable {
             for i in 0..<dimension { row[i] = 0 }
             return
         }
-        let scale = mode.weighting == .sum ? 1 : 1 / denominator
+        let scale = weighting == .sum ? 1 : 1 / denominator
         for i in 0..<dimension { row[i] = Float(acc[i] * scale) }
     }
 
@@ -315,11 +307,4 @@ public enum AveragingError: Error, Equatable, CustomStringConvertible {
             return "document frequencies have \(found) slots, expected \(expected) (words + 1): fitted on other vectors?"
         }
     }
-}
-
-
-/// Read-only word vectors shared across threads (``WordVectors`` requires thread-safe reads).
-struct Shared<V: WordVectors>: @unchecked Sendable {
-    let value: V
-    init(_ value: V) { self.value = value }
 }

@@ -38,38 +38,33 @@ public struct AveragedMatrix: Sendable, Equatable {
 
 /// An on-disk SQLite cache of parsed embedding files, `embeddings.sqlite` in ``directory``.
 ///
-/// **Keys and freshness.** An entry's key is the file's absolute (symlink-resolved) path
-/// plus the requested format and bad-line policy. Beside it the entry stores the file's size,
-/// mtime and a *sampled content hash*: a 64-bit FNV-1a-style hash (over 8-byte words) of the
-/// size, the first and last 1 MiB and 32 blocks of 64 KiB evenly spread between them (the
-/// whole file when it is at most 4 MiB). A load re-checks size, mtime and the sampled hash;
-/// any difference rebuilds the entry with a message. An edit that keeps size and mtime and
-/// touches only unsampled bytes is not seen.
+/// **Keys and freshness.** An entry's key is the file's absolute (symlink-resolved) path plus
+/// the requested format and bad-line policy. Beside it the entry stores the file's size, mtime
+/// and a *sampled content hash*: a 64-bit FNV-1a-style hash (over 8-byte words) of the size,
+/// the first and last 1 MiB and 32 blocks of 64 KiB evenly spread between them (the whole file
+/// when it is at most 4 MiB). A load re-checks all three and rebuilds the entry, with a
+/// message, on any difference; an edit that keeps size and mtime and touches only unsampled
+/// bytes is not seen.
 ///
-/// **Hashes remembered.** The sampled hash (about 4 MiB read) is remembered per path beside
-/// the file's *signature*: device, inode, size, and modification and status-change times in
-/// nanoseconds. Writing a file, or renaming another over it, changes its status-change time,
-/// which no program can set back, so while the signature is unchanged the remembered hash is
-/// used without reading the file. A hash is remembered only once the file has been unchanged
-/// for ``settle`` seconds (two by default), so that a write landing within the file system's
-/// timestamp resolution of the hashing is never trusted.
+/// **Hashes remembered.** The sampled hash is remembered per path beside the file's
+/// *signature* (device, inode, size, and modification and status-change times in
+/// nanoseconds) and used without reading the file while the signature is unchanged: writing or
+/// renaming over a file changes its status-change time, which no program can set back. A hash
+/// is remembered only once the file has been unchanged for ``settle`` seconds, so that a write
+/// within the file system's timestamp resolution of the hashing is never trusted.
 ///
-/// **Storage.** The database is the index: one row per entry names a binary store file in
-/// `stores/` (see the layout in `EmbeddingStoreFile`), which a cached load maps read-only
-/// and uses in place. A parse writes the store straight into a mapped temporary file, which
-/// is renamed into place before its row is committed (one `BEGIN IMMEDIATE … COMMIT`
-/// transaction in WAL mode), so a killed writer never leaves a half entry visible. The store
-/// file is not `fsync`ed: a power cut may lose its pages, and the checksum below finds that
-/// like any other damage. Every load checks the store file's header
-/// against its size and a checksum over all of its bytes; a damaged, truncated or missing
-/// file is reported and rebuilt. A database file that SQLite finds corrupt or not a
-/// database is moved aside (`embeddings.sqlite.corrupt-<time>`) and recreated. Cache
-/// failures never fail a load: the file is parsed instead. Averaged document matrices are
-/// small and live in the database as checksummed blobs.
+/// **Storage.** Each entry's row names a binary store file in `stores/` (see
+/// `EmbeddingStoreFile`), which a cached load maps read-only. A parse writes the store into a
+/// mapped temporary file, renamed into place before its row is committed (WAL mode, one
+/// `BEGIN IMMEDIATE` transaction), so a killed writer never leaves a half entry visible. Store
+/// files are not `fsync`ed: every load checks a store file's header against its size and a
+/// checksum over all its bytes, and a damaged, truncated or missing file is reported and
+/// rebuilt. A database SQLite finds corrupt is moved aside (`embeddings.sqlite.corrupt-<time>`)
+/// and recreated. Cache failures never fail a load: the file is parsed instead. Averaged
+/// document matrices live in the database as checksummed blobs.
 ///
-/// A cache value (and its copies) opens one connection on first use and keeps it; calls from
-/// several threads take turns on it. Other processes use their own connections (busy
-/// timeout 30 s), so several runs can share the cache at once.
+/// A cache value and its copies share one connection, opened on first use; threads take turns
+/// on it. Other processes use their own (busy timeout 30 s), so several runs can share the cache.
 public struct EmbeddingCache: Sendable {
     /// The cache directory.
     public let directory: String
@@ -83,11 +78,7 @@ public struct EmbeddingCache: Sendable {
 
     /// How many sampled hashes this cache value and its copies computed rather than
     /// remembered (for tests).
-    var hashesComputed: Int {
-        shared.lock.lock()
-        defer { shared.lock.unlock() }
-        return shared.hashesComputed
-    }
+    var hashesComputed: Int { shared.lock.withLock { shared.hashesComputed } }
 
     /// The database file.
     public var databasePath: String { directory + "/embeddings.sqlite" }
@@ -173,27 +164,16 @@ public struct EmbeddingCache: Sendable {
             }
             var previous: String?
             try db.transaction { () throws(SQLiteError) in
-                let old = try db.prepare("SELECT file FROM embedding_files WHERE key = ?")
-                old.bind(1, key)
+                let old = try db.prepare("SELECT file FROM embedding_files WHERE key = ?", key)
                 if try old.step() { previous = old.text(0) }
                 old.finish()
-                let statement = try db.prepare(
+                try db.run(
                     """
                     INSERT OR REPLACE INTO embedding_files(key, path, size, mtime, content_hash, format, count, dimension,
                         file, file_size, created) VALUES (?,?,?,?,?,?,?,?,?,?,?)
-                    """)
-                statement.bind(1, key)
-                statement.bind(2, absolute)
-                statement.bind(3, info.size)
-                statement.bind(4, info.mtime)
-                statement.bind(5, contentHash)
-                statement.bind(6, parsed.format.rawValue)
-                statement.bind(7, store.count)
-                statement.bind(8, store.dimension)
-                statement.bind(9, (file as NSString).lastPathComponent)
-                statement.bind(10, built.layout.fileSize)
-                statement.bind(11, Date().timeIntervalSince1970)
-                try statement.run()
+                    """,
+                    key, absolute, info.size, info.mtime, contentHash, parsed.format.rawValue, store.count, store.dimension,
+                    (file as NSString).lastPathComponent, built.layout.fileSize, Date().timeIntervalSince1970)
             }
             // The replaced entry's file; a process still using it keeps its mapping.
             if let previous, !previous.isEmpty, previous != (file as NSString).lastPathComponent {
@@ -219,16 +199,14 @@ public struct EmbeddingCache: Sendable {
                 absolute, info: info, report: { _ in }, bytes: { () throws(EmbeddingError) in try EmbeddingFile.map(absolute) })
         else { return nil }
         let key = Self.entryKey(absolute, format: format, skipBadLines: skipBadLines)
-        let found: (Int, Int)?? = withDatabase(report: { _ in }) { db throws(SQLiteError) -> (Int, Int)? in
-            let statement = try db.prepare("SELECT size, mtime, content_hash, count, dimension FROM embedding_files WHERE key = ?")
-            statement.bind(1, key)
+        let found = withDatabase(report: { _ in }) { db throws(SQLiteError) -> (count: Int, dimension: Int)? in
+            let statement = try db.prepare("SELECT size, mtime, content_hash, count, dimension FROM embedding_files WHERE key = ?", key)
             guard try statement.step(), statement.int(0) == info.size, statement.double(1) == info.mtime,
                 statement.text(2) == contentHash, statement.int(4) > 0
             else { return nil }
             return (statement.int(3), statement.int(4))
         }
-        guard let (count, dimension) = found ?? nil else { return nil }
-        return (count, dimension)
+        return found ?? nil
     }
 
     /// The sampled content hash of the file at `path` (see the type's documentation),
@@ -250,25 +228,19 @@ public struct EmbeddingCache: Sendable {
         _ absolute: String, info: FileInfo, report: (String) -> Void, bytes: () throws(EmbeddingError) -> Data
     ) throws(EmbeddingError) -> String {
         let remembered: String?? = withDatabase(report: report) { db throws(SQLiteError) -> String? in
-            let statement = try db.prepare("SELECT content_hash FROM file_hashes WHERE path = ? AND signature = ?")
-            statement.bind(1, absolute)
-            statement.bind(2, info.signature)
+            let statement = try db.prepare(
+                "SELECT content_hash FROM file_hashes WHERE path = ? AND signature = ?", absolute, info.signature)
             return try statement.step() ? statement.text(0) : nil
         }
         if let known = remembered ?? nil { return known }
         let hash = try bytes().withUnsafeBytes { Self.sampledHash($0) }
-        shared.lock.lock()
-        shared.hashesComputed += 1
-        shared.lock.unlock()
+        shared.lock.withLock { shared.hashesComputed += 1 }
         if Date().timeIntervalSince1970 - info.changed >= settle, (try? Self.fileInfo(absolute))?.signature == info.signature {
             _ = withDatabase(report: report) { db throws(SQLiteError) in
                 try db.transaction { () throws(SQLiteError) in
-                    let statement = try db.prepare(
-                        "INSERT OR REPLACE INTO file_hashes(path, signature, content_hash) VALUES (?,?,?)")
-                    statement.bind(1, absolute)
-                    statement.bind(2, info.signature)
-                    statement.bind(3, hash)
-                    try statement.run()
+                    try db.run(
+                        "INSERT OR REPLACE INTO file_hashes(path, signature, content_hash) VALUES (?,?,?)", absolute,
+                        info.signature, hash)
                 }
             }
         }
@@ -296,8 +268,7 @@ public struct EmbeddingCache: Sendable {
         report: (String) -> Void
     ) throws(SQLiteError) -> EmbeddingStore? {
         let statement = try db.prepare(
-            "SELECT size, mtime, content_hash, count, dimension, file FROM embedding_files WHERE key = ?")
-        statement.bind(1, key)
+            "SELECT size, mtime, content_hash, count, dimension, file FROM embedding_files WHERE key = ?", key)
         guard try statement.step() else { return nil }
         if statement.int(0) != size || statement.double(1) != mtime || statement.text(2) != hash {
             var what: [String] = []
@@ -391,13 +362,9 @@ public struct EmbeddingCache: Sendable {
         try checked(report: report) { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) in
                 let statement = try db.prepare(
-                    "INSERT OR REPLACE INTO averaged(key, rows, dimension, vectors, checksum, created) VALUES (?,?,?,?,?,?)")
-                statement.bind(1, key)
-                statement.bind(2, rows)
-                statement.bind(3, dimension)
-                statement.bind(4, floats: vectors)
-                statement.bind(5, checksum)
-                statement.bind(6, Date().timeIntervalSince1970)
+                    "INSERT OR REPLACE INTO averaged(key, rows, dimension, checksum, created, vectors) VALUES (?,?,?,?,?,?)",
+                    key, rows, dimension, checksum, Date().timeIntervalSince1970)
+                statement.bind(6, floats: vectors)
                 try statement.run()
             }
         }
@@ -439,8 +406,7 @@ public struct EmbeddingCache: Sendable {
     ) -> T? {
         let result: T?? = withDatabase(report: report) { db throws(SQLiteError) -> T? in
             let statement = try db.prepare(
-                "SELECT rowid, rows, dimension, checksum, typeof(vectors) = 'blob' FROM averaged WHERE key = ?")
-            statement.bind(1, key)
+                "SELECT rowid, rows, dimension, checksum, typeof(vectors) = 'blob' FROM averaged WHERE key = ?", key)
             guard try statement.step() else { return nil }
             let row = Int64(statement.int(0))
             let rows = statement.int(1)
@@ -475,11 +441,7 @@ public struct EmbeddingCache: Sendable {
             if let failure { throw failure }
             if corrupt {
                 report("the cached averaged matrix '\(key)' in \(databasePath) is corrupt; discarding it")
-                try db.transaction { () throws(SQLiteError) in
-                    let delete = try db.prepare("DELETE FROM averaged WHERE key = ?")
-                    delete.bind(1, key)
-                    try delete.run()
-                }
+                try db.transaction { () throws(SQLiteError) in try db.run("DELETE FROM averaged WHERE key = ?", key) }
                 return nil
             }
             return made
@@ -582,10 +544,7 @@ public struct EmbeddingCache: Sendable {
     func simulateInterruptedWrite(key: String) throws(SQLiteError) {
         let db = try open()
         try db.exec("BEGIN IMMEDIATE")
-        let statement = try db.prepare("INSERT INTO embedding_files(key, path, size, file) VALUES (?, 'partial', 1, 'partial.tcemb')")
-        statement.bind(1, key)
-        try statement.run()
-        statement.finish()
+        try db.run("INSERT INTO embedding_files(key, path, size, file) VALUES (?, 'partial', 1, 'partial.tcemb')", key)
         db.close()
     }
 

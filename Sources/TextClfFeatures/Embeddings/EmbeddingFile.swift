@@ -73,8 +73,7 @@ public enum EmbeddingFile {
 
     /// Detects the format of the file at `path`.
     public static func detectFormat(path: String) throws(EmbeddingError) -> EmbeddingFormat {
-        let data = try map(path)
-        return data.withUnsafeBytes { detectFormat($0.bindMemory(to: UInt8.self)) }
+        try map(path).withUnsafeBytes { detectFormat($0.bindMemory(to: UInt8.self)) }
     }
 
     /// Parses the file at `path`.
@@ -84,8 +83,7 @@ public enum EmbeddingFile {
     public static func parse(
         path: String, format: EmbeddingFormat? = nil, skipBadLines: Bool = false
     ) throws(EmbeddingError) -> EmbeddingParseResult {
-        let data = try map(path)
-        return try parse(data, path: path, format: format, skipBadLines: skipBadLines)
+        try parse(try map(path), path: path, format: format, skipBadLines: skipBadLines)
     }
 
     /// Parses `data`, naming `path` in errors.
@@ -120,8 +118,7 @@ public enum EmbeddingFile {
                 return .failure(error)
             }
         }
-        let (result, built) = try outcome.get()
-        return (result, built)
+        return try outcome.get()
     }
 
     static func map(_ path: String) throws(EmbeddingError) -> Data {

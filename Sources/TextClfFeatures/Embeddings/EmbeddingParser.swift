@@ -432,8 +432,9 @@ enum EmbeddingParser {
             image = try image.copyToMemory(bytes: layout.vectorsOffset + 4 * count * dimension)
         }
         let target = image.base
+        // Everything between the vectors and the arena is zero but for the ends and slots.
         let vectorEnd = layout.vectorsOffset + 4 * count * dimension
-        (target + vectorEnd).initializeMemory(as: UInt8.self, repeating: 0, count: layout.endsOffset - vectorEnd)
+        (target + vectorEnd).initializeMemory(as: UInt8.self, repeating: 0, count: layout.arenaOffset - vectorEnd)
         let ends = (target + layout.endsOffset).bindMemory(to: UInt64.self, capacity: count)
         let arena = (target + layout.arenaOffset).assumingMemoryBound(to: UInt8.self)
         var offset = 0
@@ -443,11 +444,7 @@ enum EmbeddingParser {
             offset += length
             ends[row] = UInt64(offset)
         }
-        (target + layout.endsOffset + 8 * count).initializeMemory(
-            as: UInt8.self, repeating: 0, count: layout.slotsOffset - layout.endsOffset - 8 * count)
         slots.withUnsafeBytes { (target + layout.slotsOffset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        (target + layout.slotsOffset + 8 * slotCount).initializeMemory(
-            as: UInt8.self, repeating: 0, count: layout.arenaOffset - layout.slotsOffset - 8 * slotCount)
         EmbeddingStoreFile.writeHeader(into: target, layout: layout)
         image.seal(size: layout.fileSize)
         return Built(image: image, layout: layout, skipped: skipped, skippedErrors: skippedErrors)

@@ -2,26 +2,15 @@ import Foundation
 import TextClfIO
 import TextClfTensor
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// The bytes of a store file (``EmbeddingStoreFile``) while a parse builds them, and the
-/// memory a parsed ``EmbeddingStore`` then reads in place.
-///
-/// A parse writes every vector straight into its row of the image, so a parsed file is never
-/// copied: not into a buffer, not into a store file.
-/// - A *file* image is a shared, writable mapping of a temporary file beside the store
-///   file's final path (Linux). Its blocks are reserved with `posix_fallocate` before anything is
-///   written, so a full disk is an error and never a `SIGBUS`. ``commit(to:)`` renames it
-///   into place (``commit(to:size:)``). The file is not `fsync`ed: a load checks the checksum over all of it, so a
-///   store file damaged by a power cut is detected and rebuilt like any corrupt one.
-/// - A *memory* image is anonymous memory. ``commit(to:size:)`` writes it with
-///   `AtomicFile` (temporary file, `fsync`, rename).
+/// The bytes of a store file (``EmbeddingStoreFile``) while a parse writes them, and the
+/// memory a parsed ``EmbeddingStore`` then reads in place: a parse writes every vector straight
+/// into its row of the image, so a parsed file is never copied.
+/// - A *file* image is a shared, writable mapping of a temporary file beside the store file's
+///   final path (Linux). Its blocks are reserved with `posix_fallocate` before anything is
+///   written, so a full disk is an error and never a `SIGBUS`. ``commit(to:size:)`` renames it
+///   into place without `fsync`: a load checks the checksum over all of it, so a store file
+///   damaged by a power cut is rebuilt like any corrupt one.
+/// - A *memory* image is anonymous memory; ``commit(to:size:)`` writes it with `AtomicFile`.
 ///
 /// The image maps `capacity` bytes of address space up front (an upper bound on the store
 /// file's size); only the pages written are ever backed by memory or disk.
@@ -137,13 +126,12 @@ final class StoreImage: @unchecked Sendable {
         if let temporaryPath {
             close(descriptor)
             descriptor = -1
+            self.temporaryPath = nil
             guard rename(temporaryPath, path) == 0 else {
                 let reason = String(cString: strerror(errno))
                 unlink(temporaryPath)
-                self.temporaryPath = nil
                 throw .cache("cannot move the store file into place at \(path): \(reason)")
             }
-            self.temporaryPath = nil
             return
         }
         do {

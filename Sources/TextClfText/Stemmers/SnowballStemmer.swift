@@ -28,9 +28,7 @@ public struct SnowballStemmer: Stemmer {
     public func stem(_ word: String) -> String {
         var word = word
         let asciiResult: String? = word.withUTF8 { utf8 -> String? in
-            var accumulated: UInt8 = 0
-            for byte in utf8 { accumulated |= byte }
-            guard accumulated < 0x80 else { return nil }
+            guard PythonString.isASCII(utf8) else { return nil }
             // A stack buffer keeps the common case free of heap allocations; the
             // result of at most 15 bytes is a small string, also allocation-free.
             let capacity = utf8.count + 1
@@ -81,8 +79,7 @@ public struct SnowballStemmer: Stemmer {
             return String(unsafeUninitializedCapacity: count) { output in
                 for index in 0..<count {
                     let scalar = buffer[start + index]
-                    output[index] =
-                        scalar == Letter.upperY ? Letter.y8 : UInt8(truncatingIfNeeded: scalar)
+                    output[index] = UInt8(truncatingIfNeeded: scalar == Letter.upperY ? Letter.y : scalar)
                 }
                 return count
             }
@@ -190,58 +187,48 @@ public struct SnowballStemmer: Stemmer {
     static let ee = Suffix("ee")
 
     /// NLTK's order matters: the first suffix the word ends with is the only one tried.
-    static let step2: [Rule] = {
-        let ize = Suffix("ize")
-        let ate = Suffix("ate")
-        let al = Suffix("al")
-        let ous = Suffix("ous")
-        let ive = Suffix("ive")
-        let ble = Suffix("ble")
-        let rules: [(String, Action)] = [
-            ("ization", .replace(ize, r2Fallback: 0)),
-            ("ational", .replace(ate, r2Fallback: 1)),
-            ("fulness", .delete(4)),
-            ("ousness", .replace(ous, r2Fallback: 0)),
-            ("iveness", .replace(ive, r2Fallback: 1)),
-            ("tional", .delete(2)),
-            ("biliti", .replace(ble, r2Fallback: 0)),
-            ("lessli", .delete(2)),
-            ("entli", .delete(2)),
-            ("ation", .replace(ate, r2Fallback: 1)),
-            ("alism", .replace(al, r2Fallback: 0)),
-            ("aliti", .replace(al, r2Fallback: 0)),
-            ("ousli", .replace(ous, r2Fallback: 0)),
-            ("iviti", .replace(ive, r2Fallback: 1)),
-            ("fulli", .delete(2)),
-            ("enci", .lastToE),
-            ("anci", .lastToE),
-            ("abli", .lastToE),
-            ("izer", .replace(ize, r2Fallback: 0)),
-            ("ator", .replace(ate, r2Fallback: 1)),
-            ("alli", .replace(al, r2Fallback: 0)),
-            ("bli", .replace(ble, r2Fallback: 0)),
-            ("ogi", .ogi),
-            ("li", .li),
-        ]
-        return rules.map { Rule(suffix: Suffix($0.0), action: $0.1) }
-    }()
+    static let step2 = rules([
+        ("ization", .replace(Suffix("ize"), r2Fallback: 0)),
+        ("ational", .replace(Suffix("ate"), r2Fallback: 1)),
+        ("fulness", .delete(4)),
+        ("ousness", .replace(Suffix("ous"), r2Fallback: 0)),
+        ("iveness", .replace(Suffix("ive"), r2Fallback: 1)),
+        ("tional", .delete(2)),
+        ("biliti", .replace(Suffix("ble"), r2Fallback: 0)),
+        ("lessli", .delete(2)),
+        ("entli", .delete(2)),
+        ("ation", .replace(Suffix("ate"), r2Fallback: 1)),
+        ("alism", .replace(Suffix("al"), r2Fallback: 0)),
+        ("aliti", .replace(Suffix("al"), r2Fallback: 0)),
+        ("ousli", .replace(Suffix("ous"), r2Fallback: 0)),
+        ("iviti", .replace(Suffix("ive"), r2Fallback: 1)),
+        ("fulli", .delete(2)),
+        ("enci", .lastToE),
+        ("anci", .lastToE),
+        ("abli", .lastToE),
+        ("izer", .replace(Suffix("ize"), r2Fallback: 0)),
+        ("ator", .replace(Suffix("ate"), r2Fallback: 1)),
+        ("alli", .replace(Suffix("al"), r2Fallback: 0)),
+        ("bli", .replace(Suffix("ble"), r2Fallback: 0)),
+        ("ogi", .ogi),
+        ("li", .li),
+    ])
 
-    static let step3: [Rule] = {
-        let ate = Suffix("ate")
-        let ic = Suffix("ic")
-        let rules: [(String, Action)] = [
-            ("ational", .replace(ate, r2Fallback: 0)),
-            ("tional", .delete(2)),
-            ("alize", .delete(3)),
-            ("icate", .replace(ic, r2Fallback: 0)),
-            ("iciti", .replace(ic, r2Fallback: 0)),
-            ("ative", .ative),
-            ("ical", .replace(ic, r2Fallback: 0)),
-            ("ness", .delete(4)),
-            ("ful", .delete(3)),
-        ]
-        return rules.map { Rule(suffix: Suffix($0.0), action: $0.1) }
-    }()
+    static let step3 = rules([
+        ("ational", .replace(Suffix("ate"), r2Fallback: 0)),
+        ("tional", .delete(2)),
+        ("alize", .delete(3)),
+        ("icate", .replace(Suffix("ic"), r2Fallback: 0)),
+        ("iciti", .replace(Suffix("ic"), r2Fallback: 0)),
+        ("ative", .ative),
+        ("ical", .replace(Suffix("ic"), r2Fallback: 0)),
+        ("ness", .delete(4)),
+        ("ful", .delete(3)),
+    ])
+
+    static func rules(_ list: [(suffix: String, action: Action)]) -> [Rule] {
+        list.map { Rule(suffix: Suffix($0.suffix), action: $0.action) }
+    }
 
     static let step4: [Rule] = [
         "ement", "ance", "ence", "able", "ible", "ment", "ant", "ent", "ism", "ate", "iti",
@@ -254,7 +241,6 @@ public struct SnowballStemmer: Stemmer {
     enum Letter {
         static let y: UInt32 = 0x79
         static let upperY: UInt32 = 0x59
-        static let y8: UInt8 = 0x79
         static let e: UInt32 = 0x65
         static let i: UInt32 = 0x69
         static let l: UInt32 = 0x6C
@@ -274,11 +260,6 @@ public struct SnowballStemmer: Stemmer {
         var count: Int
         var r1 = 0
         var r2 = 0
-
-        init(word: UnsafeMutableBufferPointer<UInt32>, count: Int) {
-            self.word = word
-            self.count = count
-        }
 
         @inline(__always) static func isVowel(_ scalar: UInt32) -> Bool {
             // Bits for a, e, i, o, u and y, counted from `a`; upper-case `Y` is not a vowel.

@@ -1,12 +1,5 @@
 import CUtf8proc
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
 /// String transformations that behave exactly like Python's `str` methods and
 /// `unicodedata`, which scikit-learn and NLTK rely on.
@@ -61,16 +54,9 @@ public enum PythonString {
         case nfc = "NFC", nfd = "NFD", nfkc = "NFKC", nfkd = "NFKD"
 
         var options: utf8proc_option_t {
-            switch self {
-            case .nfc: return utf8proc_option_t(UTF8PROC_STABLE.rawValue | UTF8PROC_COMPOSE.rawValue)
-            case .nfd: return utf8proc_option_t(UTF8PROC_STABLE.rawValue | UTF8PROC_DECOMPOSE.rawValue)
-            case .nfkc:
-                return utf8proc_option_t(
-                    UTF8PROC_STABLE.rawValue | UTF8PROC_COMPOSE.rawValue | UTF8PROC_COMPAT.rawValue)
-            case .nfkd:
-                return utf8proc_option_t(
-                    UTF8PROC_STABLE.rawValue | UTF8PROC_DECOMPOSE.rawValue | UTF8PROC_COMPAT.rawValue)
-            }
+            let composition = self == .nfc || self == .nfkc ? UTF8PROC_COMPOSE : UTF8PROC_DECOMPOSE
+            let compatibility = self == .nfkc || self == .nfkd ? UTF8PROC_COMPAT.rawValue : 0
+            return utf8proc_option_t(UTF8PROC_STABLE.rawValue | composition.rawValue | compatibility)
         }
     }
 
@@ -100,10 +86,8 @@ public enum PythonString {
 
     /// Appends the Python `str.casefold()` of valid UTF-8 `input` to `output`.
     public static func casefold(utf8 input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
-        if isASCII(input) {
-            for byte in input { output.append(asciiLower[Int(byte)]) }
-            return
-        }
+        // ASCII folds as it lowers.
+        if isASCII(input) { return lower(utf8: input, into: &output) }
         var folded = [utf8proc_int32_t](repeating: 0, count: 8)
         var boundClass: Int32 = 0
         for scalar in decode(input) {
@@ -224,7 +208,7 @@ public enum PythonString {
 
     /// Appends the UTF-8 encoding of `scalar`.
     @inline(__always)
-    static func appendScalar(_ scalar: UInt32, to output: inout [UInt8]) {
+    package static func appendScalar(_ scalar: UInt32, to output: inout [UInt8]) {
         if scalar < 0x80 {
             output.append(UInt8(scalar))
         } else if scalar < 0x800 {

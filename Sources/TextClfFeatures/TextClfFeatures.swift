@@ -1,1 +1,0 @@
-/// Vectorizers: text to sparse feature matrices.
