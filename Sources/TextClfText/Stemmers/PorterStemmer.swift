@@ -91,6 +91,7 @@ public struct PorterStemmer: Stemmer {
 extension PorterStemmer {
     /// What a suffix rule requires of the stem left once the suffix is removed.
     fileprivate enum Condition {
+        case always
         /// m > 0.
         case measureAboveZero
         /// m > 1.
@@ -150,7 +151,9 @@ extension PorterStemmer {
         return rules
     }
 
-    fileprivate static let step2Rules = Dictionary(uniqueKeysWithValues: Mode.allCases.map { ($0, step2Rules(for: $0)) })
+    fileprivate static let step2NLTK = step2Rules(for: .nltkExtensions)
+    fileprivate static let step2Original = step2Rules(for: .original)
+    fileprivate static let step2Martin = step2Rules(for: .martinExtensions)
 
     fileprivate static let step3Rules: [Rule] = [
         Rule("icate", "ic", .measureAboveZero),
@@ -211,7 +214,9 @@ extension PorterStemmer {
     }
 
     private static func makeString(_ w: [UInt32]) -> String {
-        if w.allSatisfy({ $0 < 0x80 }) {
+        var isASCII = true
+        for c in w where c >= 0x80 { isASCII = false; break }
+        if isASCII {
             return String(unsafeUninitializedCapacity: w.count) { buffer in
                 for i in 0..<w.count { buffer[i] = UInt8(truncatingIfNeeded: w[i]) }
                 return w.count
@@ -343,6 +348,7 @@ extension PorterStemmer {
             let stemLength = w.count - rule.suffix.count
             let holds: Bool
             switch rule.condition {
+            case .always: holds = true
             case .measureAboveZero: holds = measure(w, stemLength) > 0
             case .measureAboveOne: holds = measure(w, stemLength) > 1
             case .measureAboveOneEndingSOrT:
@@ -443,15 +449,22 @@ extension PorterStemmer {
 
     /// Step 2: double suffixes to single ones (-ATIONAL → -ATE, …).
     private func step2(_ w: inout [UInt32]) {
-        // NLTK applies ALLI → AL first and re-runs step 2 on the result;
-        // the re-run cannot match "alli" again, so it is just the rule list.
-        let n = w.count
-        if mode == .nltkExtensions && n >= 4 && w[n - 4] == letterA && w[n - 3] == letterL && w[n - 2] == letterL
-            && w[n - 1] == letterI && Self.measure(w, n - 4) > 0
-        {
-            w.removeLast(2)
+        switch mode {
+        case .nltkExtensions:
+            // NLTK applies ALLI → AL first and re-runs step 2 on the result;
+            // the re-run cannot match "alli" again, so it is just the rule list.
+            let n = w.count
+            if n >= 4 && w[n - 4] == letterA && w[n - 3] == letterL && w[n - 2] == letterL
+                && w[n - 1] == letterI && Self.measure(w, n - 4) > 0
+            {
+                w.removeLast(2)
+            }
+            Self.applyRules(&w, Self.step2NLTK)
+        case .original:
+            Self.applyRules(&w, Self.step2Original)
+        case .martinExtensions:
+            Self.applyRules(&w, Self.step2Martin)
         }
-        Self.applyRules(&w, Self.step2Rules[mode]!)
     }
 
     /// Step 5a: drop a final E when m > 1, or when m = 1 and not *o.
