@@ -156,8 +156,16 @@ public enum ModelFile {
         } catch {
             throw ModelFileError(path: jsonPath, message: "bad model description: \(error)")
         }
-        let model = document.architecture.makeModel(seed: 0)
         let weightsPath = path(directory, "model.safetensors")
+        // A missing weight file is reported by the load below.
+        let weightBytes = (try? FileManager.default.attributesOfItem(atPath: weightsPath))?[.size] as? Int
+        if let problem = document.architecture.problem(classNames: document.classes, storedBytes: weightBytes) {
+            throw ModelFileError(path: jsonPath, message: problem)
+        }
+        if let epochs = document.training?.epochsCompleted, epochs < 0 {
+            throw ModelFileError(path: jsonPath, message: "training: epochsCompleted is \(epochs); it must be at least 0")
+        }
+        let model = document.architecture.makeModel(seed: 0)
         try loadWeights(into: model, path: weightsPath)
         if let partial = document.training?.partialEpoch, let problem = partial.problem(for: model) {
             throw ModelFileError(path: jsonPath, message: problem)

@@ -109,6 +109,41 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
         self.initializer = initializer
     }
 
+    /// What is impossible in this description read from a file, or `nil`: the checks to pass
+    /// before any layer is built. `classNames` are the saved class names; `storedBytes`, when
+    /// given, the size of the weight file, which must hold every tensor as 32-bit floats (so
+    /// that a tampered width is refused before memory is allocated for it).
+    public func problem(classNames: [String], storedBytes: Int? = nil) -> String? {
+        if features < 1 { return "architecture: features is \(features); it must be at least 1" }
+        if classes < 2 { return "architecture: classes is \(classes); a classifier needs at least 2" }
+        if classNames.count != classes {
+            return "classes: \(classNames.count) names for an architecture of \(classes) classes"
+        }
+        if let duplicate = Dictionary(grouping: classNames, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            return "classes: '\(duplicate)' appears more than once"
+        }
+        if kind == .mlp {
+            if let bad = hidden.enumerated().first(where: { $0.element < 1 }) {
+                return "architecture: hidden width \(bad.element) (layer \(bad.offset + 1)); widths must be at least 1"
+            }
+            if !(dropout >= 0 && dropout < 1) { return "architecture: dropout is \(dropout); it must be in [0, 1)" }
+        }
+        var values = 0
+        for (_, shape) in tensorShapes() {
+            let (count, overflow) = shape.reduce((1, false)) { partial, size in
+                let (product, over) = partial.0.multipliedReportingOverflow(by: size)
+                return (product, partial.1 || over)
+            }
+            let (total, over) = values.addingReportingOverflow(count)
+            if overflow || over { return "architecture: the layers' sizes overflow" }
+            values = total
+        }
+        if let storedBytes, values > storedBytes / 4 {
+            return "architecture: its tensors need \(values) values (\(values / 250_000) MB), more than the weight file's \(storedBytes) bytes hold"
+        }
+        return nil
+    }
+
     /// The number of logits the model outputs: 1 for binary logistic regression, else K.
     public var outputCount: Int { kind == .logisticRegression && classes == 2 ? 1 : classes }
 

@@ -72,6 +72,50 @@ import TextClfTestSupport
         #expect(throws: ModelFileError.self) { try ModelFile.load(from: directory) }
     }
 
+    @Test("impossible values in model.json are errors naming the file and the field, before any layer is built")
+    func impossibleArchitectureIsRefused() throws {
+        let edits: [(String, (inout [String: Any]) -> Void)] = [
+            ("features is -3", { json in Self.edit(&json, "architecture") { $0["features"] = -3 } }),
+            ("classes is 1", { json in Self.edit(&json, "architecture") { $0["classes"] = 1 } }),
+            ("2 names for an architecture of 3 classes", { $0["classes"] = ["a", "b"] }),
+            ("0 names for an architecture of 3 classes", { $0["classes"] = [String]() }),
+            ("'a' appears more than once", { $0["classes"] = ["a", "b", "a"] }),
+            ("hidden width 0 (layer 2)", { json in Self.edit(&json, "architecture") { $0["hidden"] = [4, 0] } }),
+            ("hidden width -5 (layer 1)", { json in Self.edit(&json, "architecture") { $0["hidden"] = [-5] } }),
+            ("dropout is 1.5", { json in Self.edit(&json, "architecture") { $0["dropout"] = 1.5 } }),
+            ("more than the weight file", { json in Self.edit(&json, "architecture") { $0["hidden"] = [100_000_000] } }),
+            ("the layers' sizes overflow", { json in Self.edit(&json, "architecture") { $0["hidden"] = [Int.max / 2, 4] } }),
+            ("epochsCompleted is -1", { json in Self.edit(&json, "training") { $0["epochsCompleted"] = -1 } }),
+        ]
+        let (model, trainer) = try trainedModel()
+        for (message, edit) in edits {
+            let directory = temporaryDirectory()
+            let document = ModelDocument(
+                architecture: model.architecture, classes: ["a", "b", "c"], options: trainer.options, history: trainer.state.history)
+            var state = trainer.state
+            state.bestState = nil
+            var withState = document
+            withState.training = state
+            try ModelFile.save(model, document: withState, to: directory)
+            let path = directory + "/model.json"
+            var json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+            edit(&json)
+            try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+            #expect {
+                try ModelFile.load(from: directory)
+            } throws: { error in
+                (error as? ModelFileError)?.path == path && "\(error)".contains(message)
+            }
+        }
+    }
+
+    /// Applies `change` to the object under `key` of a decoded model.json.
+    static func edit(_ json: inout [String: Any], _ key: String, _ change: (inout [String: Any]) -> Void) {
+        var inner = json[key] as? [String: Any] ?? [:]
+        change(&inner)
+        json[key] = inner
+    }
+
     @Test func readsPythonWrittenFile() throws {
         let (tensors, metadata) = try Safetensors.read(path: SharedData.fixture("training/python.safetensors").path)
         #expect(metadata["note"] == "fixture")
