@@ -49,6 +49,15 @@ struct ExitStatusTests {
             ["report", "--predictions", folder.url.path + "/nope.txt", "--truth", truth], mentioning: "nope.txt: no such file")
         try expectDataError(["stats", folder.url.path + "/missing.tsv"], mentioning: "missing.tsv")
 
+        // A validation fraction too small to hold out a document is refused, not trained on.
+        try expectDataError(
+            ["train", train, "--validation-fraction", "0.0001", "--out", folder.url.path + "/tiny", "--quiet", "--no-run-log"],
+            mentioning: "--validation-fraction 0.0001 of 30 documents leaves the validation part empty")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.path + "/tiny"))
+        try expectDataError(
+            ["cv", train, "--folds", "2", "--validation-fraction", "0.0001", "--quiet", "--no-run-log"],
+            mentioning: "leaves the validation part empty")
+
         let csv = try folder.write("dev.csv", "text,label\ngood,pos\nbad,neg\n")
         try expectDataError(
             ["vectorize", train, "--apply", csv, "--out", folder.url.path + "/v", "--quiet"],

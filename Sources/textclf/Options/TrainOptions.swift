@@ -81,6 +81,12 @@ struct TrainOptions: ParsableArguments {
         guard let fraction = validationFraction else { return (corpus, validation) }
         let labels = try LabelEncoder(labels: corpus.labels).encode(corpus.labels)
         let parts = try Splits.stratified(labels: labels, fractions: [1 - fraction, fraction], seed: training.seed)
+        // An empty part would train on nothing or measure nothing: refused before any work.
+        if let empty = parts.firstIndex(where: \.isEmpty) {
+            throw DataError(
+                "--validation-fraction \(fraction) of \(corpus.texts.count) documents leaves the \(empty == 0 ? "training" : "validation") "
+                    + "part empty; give a fraction that holds out at least one document and keeps one")
+        }
         return (corpus.pick(parts[0]), corpus.pick(parts[1]))
     }
 
