@@ -72,7 +72,8 @@ public final class DataLoader: Sendable {
     /// The number of batches in each epoch.
     /// - Complexity: O(1).
     public var batchesPerEpoch: Int {
-        dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        // (Not `(count + batchSize − 1) / batchSize`, which overflows for a huge batch size.)
+        dataset.count / batchSize + (dropLast || dataset.count % batchSize == 0 ? 0 : 1)
     }
 
     /// Whether an iteration may build batches in the background: `prefetch` was asked for and

@@ -109,6 +109,24 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
         self.initializer = initializer
     }
 
+    /// The number of values in the model's tensors (parameters and buffers), or `nil` when it
+    /// does not fit in an `Int`.
+    public var valueCount: Int? {
+        var values = 0
+        for (_, shape) in tensorShapes() {
+            var count = 1
+            for size in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: size)
+                if overflow { return nil }
+                count = product
+            }
+            let (total, overflow) = values.addingReportingOverflow(count)
+            if overflow { return nil }
+            values = total
+        }
+        return values
+    }
+
     /// What is impossible in this description read from a file, or `nil`: the checks to pass
     /// before any layer is built. `classNames` are the saved class names; `storedBytes`, when
     /// given, the size of the weight file, which must hold every tensor as 32-bit floats (so
@@ -128,16 +146,7 @@ public struct ModelArchitecture: Sendable, Hashable, Codable {
             }
             if !(dropout >= 0 && dropout < 1) { return "architecture: dropout is \(dropout); it must be in [0, 1)" }
         }
-        var values = 0
-        for (_, shape) in tensorShapes() {
-            let (count, overflow) = shape.reduce((1, false)) { partial, size in
-                let (product, over) = partial.0.multipliedReportingOverflow(by: size)
-                return (product, partial.1 || over)
-            }
-            let (total, over) = values.addingReportingOverflow(count)
-            if overflow || over { return "architecture: the layers' sizes overflow" }
-            values = total
-        }
+        guard let values = valueCount else { return "architecture: the layers' sizes overflow" }
         if let storedBytes, values > storedBytes / 4 {
             return "architecture: its tensors need \(values) values (\(values / 250_000) MB), more than the weight file's \(storedBytes) bytes hold"
         }

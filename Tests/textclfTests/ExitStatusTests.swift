@@ -58,6 +58,19 @@ struct ExitStatusTests {
             ["cv", train, "--folds", "2", "--validation-fraction", "0.0001", "--quiet", "--no-run-log"],
             mentioning: "leaves the validation part empty")
 
+        // A model too large for memory is refused before it is allocated; a batch larger than
+        // the data (up to Int.max) is one batch.
+        try expectDataError(
+            ["train", train, "--model", "mlp", "--hidden", "100000000000", "--out", folder.url.path + "/huge", "--quiet", "--no-run-log"],
+            mentioning: "for its weights, gradients and optimizer state; this machine has")
+        try expectDataError(
+            ["train", train, "--model", "mlp", "--hidden", "\(Int.max / 2),4", "--out", folder.url.path + "/huge", "--quiet", "--no-run-log"],
+            mentioning: "needs more memory than can be counted")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.path + "/huge"))
+        let wide = try TextClfBinary.run(
+            ["train", train, "--batch-size", "\(Int.max)", "--epochs", "1", "--out", folder.url.path + "/wide", "--quiet", "--no-run-log"])
+        #expect(wide.status == 0, "\(wide.standardError)")
+
         let csv = try folder.write("dev.csv", "text,label\ngood,pos\nbad,neg\n")
         try expectDataError(
             ["vectorize", train, "--apply", csv, "--out", folder.url.path + "/v", "--quiet"],

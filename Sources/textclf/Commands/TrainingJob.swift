@@ -132,6 +132,20 @@ struct TrainingJob {
             "data: \(trainingSet.count) training, \(validationSet?.count ?? 0) validation, \(testSet?.count ?? 0) test "
                 + "documents; \(pipeline.columnCount) features; \(encoder.count) classes")
 
+        if resumed == nil {
+            // A model too large for this machine is refused before any of it is allocated: its
+            // weights, their gradients and an optimizer's two moments, as 32-bit floats.
+            let requested = ModelArchitecture(
+                kind: options.model == .logreg ? .logisticRegression : .mlp, features: pipeline.columnCount,
+                classes: encoder.count, hidden: options.model == .logreg ? [] : settings.hiddenSizes)
+            let memory = ProcessInfo.processInfo.physicalMemory
+            if let values = requested.valueCount, UInt64(values) <= memory / 16 {} else {
+                let needed = requested.valueCount.map { "\(UInt64($0) * 16 / 1_000_000) MB" } ?? "more memory than can be counted"
+                throw DataError(
+                    "the model (\(pipeline.columnCount) features\(options.model == .logreg ? "" : ", hidden \(settings.hiddenSizes.map(String.init).joined(separator: ","))")) "
+                        + "needs \(needed) for its weights, gradients and optimizer state; this machine has \(memory / 1_000_000) MB")
+            }
+        }
         let classifier: any Classifier
         if let resumed {
             classifier = resumed.model
