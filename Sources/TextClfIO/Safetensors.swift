@@ -66,11 +66,27 @@ public enum Safetensors {
     /// Reads a file, checking its structure.
     /// - Throws: ``ModelFileError`` naming the file (and the tensor) for a truncated file, a
     ///   bad header, a dtype other than `F32`, or offsets that disagree with the shape.
-    public static func read(path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    /// With `checksum` (from ``checksum(_:)`` at save time), a file whose bytes changed since
+    /// is refused too.
+    public static func read(path: String, checksum: String? = nil) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ModelFileError(path: path, message: "no such file or not readable")
         }
-        return try decode([UInt8](data), path: path)
+        let bytes = [UInt8](data)
+        let decoded = try decode(bytes, path: path)
+        if let checksum, case let actual = Self.checksum(bytes), actual != checksum {
+            throw ModelFileError(
+                path: path, message: "its CRC-32 is \(actual), but model.json records \(checksum): the file changed after it was saved")
+        }
+        return decoded
+    }
+
+    /// The CRC-32 of a file's bytes as 8 hex digits, which model folders record for each
+    /// weight file so that bytes changed in place are detected.
+    public static func checksum(_ bytes: [UInt8]) -> String {
+        let crc = bytes.withUnsafeBytes { crc32Update(0, $0) }
+        let digits = String(crc, radix: 16)
+        return String(repeating: "0", count: 8 - digits.count) + digits
     }
 
     /// Decodes file contents; `path` is for messages.

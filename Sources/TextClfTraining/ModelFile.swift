@@ -34,6 +34,9 @@ public struct ModelDocument: Sendable, Codable {
     /// folder and output settings; paths absolute), which `train --resume` restores; `nil`
     /// for a model made otherwise.
     public var arguments: [String]?
+    /// The weight files saved beside `model.json`, each with the CRC-32 of its bytes
+    /// (``Safetensors/checksum(_:)``), checked when read; `nil` for a folder written without.
+    public var files: [String: String]?
 
     /// Creates a document.
     public init(
@@ -101,11 +104,16 @@ public enum ModelFile {
             try batch.add(standardizerJSON, to: path(directory, "standardizer.json"))
             document.standardizer = "standardizer.json"
         }
+        var files: [String: String] = [:]
+        func add(_ bytes: [UInt8], _ name: String) throws {
+            files[name] = Safetensors.checksum(bytes)
+            try batch.add(bytes, to: path(directory, name))
+        }
         if let best = document.training?.bestState {
-            try batch.add(try Safetensors.encode(best, metadata: ["format": "pt"]), to: path(directory, "best.safetensors"))
+            try add(try Safetensors.encode(best, metadata: ["format": "pt"]), "best.safetensors")
         }
         if let last = document.training?.lastState {
-            try batch.add(try Safetensors.encode(last, metadata: ["format": "pt"]), to: path(directory, "last.safetensors"))
+            try add(try Safetensors.encode(last, metadata: ["format": "pt"]), "last.safetensors")
         } else {
             _ = unlink(path(directory, "last.safetensors"))  // an earlier run's; none is fine
         }
@@ -118,9 +126,10 @@ public enum ModelFile {
                 metadata["step:" + name] = String(entry.step)
                 for (index, tensor) in entry.tensors.enumerated() { tensors["\(name)/\(index)"] = tensor }
             }
-            try batch.add(try Safetensors.encode(tensors, metadata: metadata), to: path(directory, "optimizer.safetensors"))
+            try add(try Safetensors.encode(tensors, metadata: metadata), "optimizer.safetensors")
         }
-        try batch.add(try Safetensors.encode(model.stateDictionary(), metadata: ["format": "pt"]), to: path(directory, "model.safetensors"))
+        try add(try Safetensors.encode(model.stateDictionary(), metadata: ["format": "pt"]), "model.safetensors")
+        document.files = files
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -131,7 +140,8 @@ public enum ModelFile {
 
     /// Reads a model directory: checks `model.json`'s format and version, rebuilds the model
     /// from its architecture and loads `model.safetensors`, checking every tensor's name and
-    /// shape. A resumable state gets its best weights from `best.safetensors`.
+    /// shape, and its checksum when `model.json` records one. The training files (best, last
+    /// and optimizer state) are not read: predicting needs none of them.
     /// - Throws: ``ModelFileError`` naming the file (and tensor) at fault.
     public static func load(from directory: String) throws -> (model: any Classifier, document: ModelDocument) {
         let jsonPath = path(directory, "model.json")
@@ -166,27 +176,9 @@ public enum ModelFile {
             throw ModelFileError(path: jsonPath, message: "training: epochsCompleted is \(epochs); it must be at least 0")
         }
         let model = document.architecture.makeModel(seed: 0)
-        try loadWeights(into: model, path: weightsPath)
+        try loadWeights(into: model, path: weightsPath, checksum: document.files?["model.safetensors"])
         if let partial = document.training?.partialEpoch, let problem = partial.problem(for: model) {
             throw ModelFileError(path: jsonPath, message: problem)
-        }
-        if document.training != nil {
-            let bestPath = path(directory, "best.safetensors")
-            if FileManager.default.fileExists(atPath: bestPath) {
-                let best = try Safetensors.read(path: bestPath).tensors
-                try check(best, against: model.architecture, path: bestPath)
-                document.training?.bestState = best
-            }
-            let lastPath = path(directory, "last.safetensors")
-            if FileManager.default.fileExists(atPath: lastPath) {
-                let last = try Safetensors.read(path: lastPath).tensors
-                try check(last, against: model.architecture, path: lastPath)
-                document.training?.lastState = last
-            }
-            let optimizerPath = path(directory, "optimizer.safetensors")
-            if FileManager.default.fileExists(atPath: optimizerPath) {
-                document.training?.optimizerState = try readOptimizerState(path: optimizerPath)
-            }
         }
         model.isTraining = false
         return (model, document)
@@ -194,23 +186,50 @@ public enum ModelFile {
 
     /// Reads a model directory to continue training it: like ``load(from:)``, but the model
     /// holds the weights of the last completed epoch (`last.safetensors`, when the saved model
-    /// is the best epoch's), so that the run continues where it stopped.
+    /// is the best epoch's), so that the run continues where it stopped, and the document's
+    /// training state holds the best weights and the optimizer state. Every training file that
+    /// `model.json` lists must be present and unchanged.
     /// - Throws: ``ModelFileError`` naming the file at fault, or when the directory holds no
     ///   resumable state.
     public static func loadForResuming(from directory: String) throws -> (model: any Classifier, document: ModelDocument) {
-        let (model, document) = try load(from: directory)
-        guard let training = document.training else {
+        var (model, document) = try load(from: directory)
+        guard document.training != nil else {
             throw ModelFileError(path: path(directory, "model.json"), message: "holds no training state to resume")
         }
-        if let last = training.lastState {
+        // The training files: each one model.json lists must be there, unchanged (a folder
+        // written without the list has whichever its run saved).
+        func read(_ name: String) throws -> (tensors: [String: Tensor], metadata: [String: String])? {
+            let file = path(directory, name)
+            if let files = document.files {
+                guard let checksum = files[name] else { return nil }
+                guard FileManager.default.fileExists(atPath: file) else {
+                    throw ModelFileError(path: file, message: "missing; model.json lists it, and --resume needs it to continue the run exactly")
+                }
+                return try Safetensors.read(path: file, checksum: checksum)
+            }
+            return FileManager.default.fileExists(atPath: file) ? try Safetensors.read(path: file) : nil
+        }
+        if let best = try read("best.safetensors")?.tensors {
+            try check(best, against: model.architecture, path: path(directory, "best.safetensors"))
+            document.training?.bestState = best
+        }
+        if let last = try read("last.safetensors")?.tensors {
+            try check(last, against: model.architecture, path: path(directory, "last.safetensors"))
+            document.training?.lastState = last
             try model.loadStateDictionary(last, source: path(directory, "last.safetensors"))
+        }
+        if let optimizer = try read("optimizer.safetensors") {
+            document.training?.optimizerState = try optimizerState(optimizer, path: path(directory, "optimizer.safetensors"))
         }
         return (model, document)
     }
 
-    /// Reads `optimizer.safetensors` (see ``save(_:document:to:vectorizer:standardizerJSON:)``).
-    static func readOptimizerState(path: String) throws -> [String: OptimizerParameterState] {
-        let (tensors, metadata) = try Safetensors.read(path: path)
+    /// The optimizer state in the contents of `optimizer.safetensors` read from `path` (see
+    /// ``save(_:document:to:vectorizer:standardizerJSON:batch:)``).
+    static func optimizerState(
+        _ file: (tensors: [String: Tensor], metadata: [String: String]), path: String
+    ) throws -> [String: OptimizerParameterState] {
+        let (tensors, metadata) = file
         var state: [String: OptimizerParameterState] = [:]
         for (key, value) in metadata where key.hasPrefix("step:") {
             let name = String(key.dropFirst(5))
@@ -225,8 +244,8 @@ public enum ModelFile {
     }
 
     /// Loads and checks a weight file into `model`.
-    static func loadWeights(into model: any Classifier, path: String) throws {
-        let tensors = try Safetensors.read(path: path).tensors
+    static func loadWeights(into model: any Classifier, path: String, checksum: String? = nil) throws {
+        let tensors = try Safetensors.read(path: path, checksum: checksum).tensors
         try check(tensors, against: model.architecture, path: path)
         try model.loadStateDictionary(tensors, source: path)
     }

@@ -116,6 +116,50 @@ import TextClfTestSupport
         json[key] = inner
     }
 
+    @Test("weight files are checked against model.json's checksums; predicting needs no training file, resuming needs each one listed")
+    func checksumsAndTrainingFiles() throws {
+        let (model, trainer) = try trainedModel()
+        func saved() throws -> String {
+            let directory = temporaryDirectory()
+            var state = trainer.state
+            state.lastState = model.stateDictionary()
+            let document = ModelDocument(architecture: model.architecture, classes: ["a", "b", "c"], training: state)
+            try ModelFile.save(model, document: document, to: directory)
+            return directory
+        }
+        // A byte of a weight changed in place: the structure still reads, the checksum does not.
+        let flipped = try saved()
+        let weights = flipped + "/model.safetensors"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: weights)))
+        bytes[bytes.count - 3] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: weights))
+        #expect {
+            try ModelFile.load(from: flipped)
+        } throws: { error in
+            (error as? ModelFileError)?.path == weights && "\(error)".contains("the file changed after it was saved")
+        }
+
+        for name in ["optimizer.safetensors", "last.safetensors", "best.safetensors"] {
+            // Missing: predicting works, resuming names the file.
+            let missing = try saved()
+            try FileManager.default.removeItem(atPath: missing + "/" + name)
+            _ = try ModelFile.load(from: missing)
+            #expect {
+                try ModelFile.loadForResuming(from: missing)
+            } throws: { error in
+                (error as? ModelFileError)?.path == missing + "/" + name && "\(error)".contains("missing; model.json lists it")
+            }
+            // Damaged: the same.
+            let damaged = try saved()
+            try Data([1, 2, 3]).write(to: URL(fileURLWithPath: damaged + "/" + name))
+            _ = try ModelFile.load(from: damaged)
+            #expect(throws: ModelFileError.self) { try ModelFile.loadForResuming(from: damaged) }
+        }
+        let whole = try ModelFile.loadForResuming(from: try saved())
+        #expect(whole.document.training?.optimizerState?.isEmpty == false)
+        #expect(whole.document.training?.bestState != nil && whole.document.training?.lastState != nil)
+    }
+
     @Test func readsPythonWrittenFile() throws {
         let (tensors, metadata) = try Safetensors.read(path: SharedData.fixture("training/python.safetensors").path)
         #expect(metadata["note"] == "fixture")
