@@ -74,7 +74,8 @@ public enum Safetensors {
         }
         let bytes = [UInt8](data)
         let decoded = try decode(bytes, path: path)
-        if let checksum, case let actual = Self.checksum(bytes), actual != checksum {
+        if let checksum, Self.checksum(bytes) != checksum {
+            let actual = Self.checksum(bytes)
             throw ModelFileError(
                 path: path, message: "its CRC-32 is \(actual), but model.json records \(checksum): the file changed after it was saved")
         }

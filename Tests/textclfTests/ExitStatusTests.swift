@@ -66,6 +66,10 @@ struct ExitStatusTests {
         try expectDataError(
             ["train", train, "--model", "mlp", "--hidden", "\(Int.max / 2),4", "--out", folder.url.path + "/huge", "--quiet", "--no-run-log"],
             mentioning: "needs more memory than can be counted")
+        // Countable, but more bytes than 64 bits hold once weights, gradients and moments are added.
+        try expectDataError(
+            ["train", train, "--model", "mlp", "--hidden", "\(Int.max / 200)", "--out", folder.url.path + "/huge", "--quiet", "--no-run-log"],
+            mentioning: "for its weights, gradients and optimizer state")
         #expect(!FileManager.default.fileExists(atPath: folder.url.path + "/huge"))
         let wide = try TextClfBinary.run(
             ["train", train, "--batch-size", "\(Int.max)", "--epochs", "1", "--out", folder.url.path + "/wide", "--quiet", "--no-run-log"])

@@ -139,8 +139,10 @@ struct TrainingJob {
                 kind: options.model == .logreg ? .logisticRegression : .mlp, features: pipeline.columnCount,
                 classes: encoder.count, hidden: options.model == .logreg ? [] : settings.hiddenSizes)
             let memory = ProcessInfo.processInfo.physicalMemory
-            if let values = requested.valueCount, UInt64(values) <= memory / 16 {} else {
-                let needed = requested.valueCount.map { "\(UInt64($0) * 16 / 1_000_000) MB" } ?? "more memory than can be counted"
+            let values = requested.valueCount
+            if values.map({ UInt64($0) > memory / 16 }) ?? true {
+                // 16 bytes a value, in megabytes, without multiplying (which could overflow).
+                let needed = values.map { "\($0 / 62_500) MB" } ?? "more memory than can be counted"
                 throw DataError(
                     "the model (\(pipeline.columnCount) features\(options.model == .logreg ? "" : ", hidden \(settings.hiddenSizes.map(String.init).joined(separator: ","))")) "
                         + "needs \(needed) for its weights, gradients and optimizer state; this machine has \(memory / 1_000_000) MB")
