@@ -1,7 +1,7 @@
 import ArgumentParser
+import Foundation
 
 /// The `textclf` command-line tool.
-@main
 struct TextClfCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "textclf",
@@ -60,4 +60,17 @@ extension CommandConfiguration {
 /// The version of the tool and its file formats.
 enum TextClfVersion {
     static let current = "0.1.0"
+}
+
+/// The process entry point. The fuzzing build (`-D TEXTCLF_FUZZ`, see `scripts/fuzz.sh`) runs
+/// libFuzzer over a ``FuzzTarget`` instead of the command line.
+@main
+enum Main {
+    static func main() {
+        #if TEXTCLF_FUZZ
+        Foundation.exit(FuzzTarget.runFuzzer())
+        #else
+        TextClfCommand.main()
+        #endif
+    }
 }
