@@ -49,7 +49,9 @@ public enum StoppingReason: Sendable, Hashable, Codable, CustomStringConvertible
     case completed
     /// Early stopping: no improvement of the monitor for `patience` epochs.
     case earlyStopping(epoch: Int, bestEpoch: Int)
-    /// The loss (or a gradient) became NaN or infinite at `step` of `epoch`.
+    /// The loss, a gradient or a weight became NaN or infinite at `step` of `epoch`, or the
+    /// epoch's mean training loss grew beyond ``Trainer/divergenceLossFactor`` times that of
+    /// a uniform guess.
     case diverged(epoch: Int, step: Int, detail: String)
     /// ``Trainer/shouldStop`` was set (e.g. by SIGINT) after `step` of `epoch`.
     case cancelled(epoch: Int, step: Int)
@@ -61,7 +63,7 @@ public enum StoppingReason: Sendable, Hashable, Codable, CustomStringConvertible
         case .earlyStopping(let epoch, let best):
             return "early stopping after epoch \(epoch): no improvement since epoch \(best)"
         case .diverged(let epoch, let step, let detail):
-            return "diverged at epoch \(epoch), step \(step): \(detail); kept the best model so far"
+            return "diverged at epoch \(epoch), step \(step): \(detail)"
         case .cancelled(let epoch, let step): return "cancelled during epoch \(epoch) after step \(step)"
         }
     }
@@ -342,6 +344,10 @@ public final class Trainer {
                     break epochs
                 }
             }
+            if let problem = divergence(parameters, meanLoss: seen > 0 ? lossSum / Double(seen) : 0, classWeights: classWeights) {
+                reason = .diverged(epoch: epoch, step: step, detail: problem)
+                break
+            }
             var record = EpochRecord(
                 epoch: epoch, trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
                 trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : 0, learningRate: rate, seconds: 0)
@@ -400,6 +406,29 @@ public final class Trainer {
         let dropouts = model.layers.compactMap { $0 as? Dropout }
         let generators = partial.dropoutGenerators.compactMap(RandomGenerator.init(checkpoint:))
         for (dropout, generator) in zip(dropouts, generators) { dropout.maskGenerator = generator }
+    }
+
+    /// How many times the loss of a uniform guess (ln K, times the largest class weight) an
+    /// epoch's mean training loss may reach before training counts as diverged.
+    public static let divergenceLossFactor = 100.0
+
+    /// Why the epoch just trained diverged although every step's loss was finite, or `nil`:
+    /// a weight that is NaN or infinite (a decay or update can make one without any loss
+    /// showing it yet), or a mean training loss over ``divergenceLossFactor`` times that of a
+    /// uniform guess, which no converging run reaches.
+    private func divergence(_ parameters: [Parameter], meanLoss: Double, classWeights: [Float]?) -> String? {
+        for parameter in parameters {
+            if let index = parameter.value.firstNonFiniteIndex() {
+                return "weight \(parameter.name) holds \(parameter.value.scalars[index]) at index \(index)"
+            }
+        }
+        let uniform = log(Double(max(model.classCount, 2))) * Double(classWeights?.max() ?? 1)
+        if meanLoss > Self.divergenceLossFactor * uniform {
+            return String(
+                format: "mean training loss %.4g is over %.0f times that of a uniform guess (%.4g)", meanLoss,
+                Self.divergenceLossFactor, uniform)
+        }
+        return nil
     }
 
     private func isDivergence(_ reason: StoppingReason) -> Bool {

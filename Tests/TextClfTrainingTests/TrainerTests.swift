@@ -151,6 +151,37 @@ import TextClfTensor
         for tensor in model.stateDictionary().values { #expect(tensor.firstNonFiniteIndex() == nil) }
     }
 
+    /// A weight made non-finite by the update itself (here an infinite decay) diverges the
+    /// epoch although every loss was finite, and is never kept as a result.
+    @Test func nonFiniteWeightsAfterAnEpochAreDivergence() throws {
+        let data = separableData(rows: 16, classes: 2)
+        var o = options(.sgd, lr: 0.1, epochs: 1)
+        o.weightDecay = .infinity
+        let model = MLP(features: 8, hidden: [4], classes: 2, seed: 2)
+        let result = try Trainer(model: model, options: o).fit(train: data.dense)
+        guard case .diverged(let epoch, let step, let detail) = result.stoppingReason else {
+            Issue.record("expected divergence, got \(result.stoppingReason)")
+            return
+        }
+        #expect(epoch == 1 && step == 1)
+        #expect(detail.hasPrefix("weight layers.0.weight holds"), "\(detail)")
+        #expect(!result.restoredBest && result.bestEpoch == nil && result.history.isEmpty)
+    }
+
+    /// A loss that stays finite but grows far beyond a uniform guess's is divergence too.
+    @Test func unboundedFiniteLossIsDivergence() throws {
+        let data = separableData(rows: 64, classes: 3)
+        var o = options(.sgd, lr: 1e8, epochs: 3)
+        o.batchSize = 8
+        let model = LogisticRegression(features: 8, classes: 3, seed: 1)
+        let result = try Trainer(model: model, options: o).fit(train: data.dense)
+        guard case .diverged(_, _, let detail) = result.stoppingReason else {
+            Issue.record("expected divergence, got \(result.stoppingReason)")
+            return
+        }
+        #expect(detail.contains("times that of a uniform guess"), "\(detail)")
+    }
+
     @Test func overfitBatchesDrivesLossToZero() throws {
         let data = separableData(rows: 200, classes: 3)
         var o = options(.adam, lr: 0.05, epochs: 150)

@@ -29,7 +29,11 @@ struct ExitStatusTests {
         try expectUsageError(["stats", train, "--no-such-option"], mentioning: "--no-such-option")
         try expectUsageError(["cv", train, "--folds", "many"], mentioning: "many")
         try expectUsageError(["cv", train, "--folds", "1"], mentioning: "--folds must be at least 2")
-        try expectUsageError(["train", train, "--out", folder.url.path + "/m", "--lr=-1"], mentioning: "--lr must be positive")
+        try expectUsageError(["train", train, "--out", folder.url.path + "/m", "--lr=-1"], mentioning: "--lr must be a positive number")
+        // Values no training can use are usage errors, not NaN weights.
+        try expectUsageError(["train", train, "--out", folder.url.path + "/m", "--weight-decay", "inf"], mentioning: "--weight-decay must be a number, 0 or more (got inf)")
+        try expectUsageError(["train", train, "--out", folder.url.path + "/m", "--l2", "nan"], mentioning: "--l2 must be a number, 0 or more")
+        try expectUsageError(["train", train, "--out", folder.url.path + "/m", "--lr", "inf"], mentioning: "--lr must be a positive number")
     }
 
     @Test func dataErrorsExit1WithoutTheUsage() throws {
@@ -79,5 +83,32 @@ struct ExitStatusTests {
         try expectDataError(
             ["vectorize", train, "--apply", csv, "--out", folder.url.path + "/v", "--quiet"],
             mentioning: "but the training corpus is tsv")
+    }
+
+    /// Divergence is an error: a run whose loss grows without bound saves nothing (or keeps
+    /// the previous model), and one that diverges after a good epoch keeps that epoch's model.
+    @Test func divergenceIsADataErrorAndNoDivergedWeightsAreSaved() throws {
+        let folder = try TemporaryFolder()
+        // Contradicting labels, so that no weights fit them all and the loss stays away from 0.
+        let rows = (1...100).map { "good great film \($0)\tpos\nbad awful film \($0)\tneg\ngood bad film \($0 % 7)\tpos\ngood bad film \($0 % 5)\tneg\n" }
+        let train = try folder.write("train.tsv", "text\tlabel\n" + rows.joined())
+        let out = folder.url.path + "/m"
+        // Every step's loss is finite, but it reaches about 1e10: diverged in the first epoch.
+        try expectDataError(
+            ["train", train, "--lr", "1e10", "--optimizer", "sgd", "--epochs", "3", "--out", out, "--quiet", "--no-run-log"],
+            mentioning: "times that of a uniform guess")
+        let failed = try TextClfBinary.run(["train", train, "--lr", "1e10", "--optimizer", "sgd", "--out", out, "--quiet", "--no-run-log"])
+        #expect(failed.standardError.contains(", before any epoch finished; nothing was saved"), "\(failed.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/model.json"))
+
+        // The learning rate grows a millionfold an epoch: the first epoch is the best one.
+        let result = try TextClfBinary.run(
+            ["train", train, "--lr", "0.01", "--schedule", "exponential", "--gamma", "1e6", "--epochs", "5", "--out", out, "--no-run-log", "--quiet"])
+        #expect(result.status == 1, "\(result.standardError)")
+        #expect(result.standardError.contains("diverged at epoch"), "\(result.standardError)")
+        #expect(result.standardError.contains("holds the model of the best epoch before it (epoch 1)"), "\(result.standardError)")
+        let predictions = try TextClfBinary.run(["predict", "--model", out, "--proba", "-"], standardInput: "a great film\n")
+        #expect(predictions.status == 0, "\(predictions.standardError)")
+        #expect(!predictions.standardOutput.contains("nan"), "\(predictions.standardOutput)")
     }
 }

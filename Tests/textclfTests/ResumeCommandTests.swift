@@ -161,6 +161,12 @@ struct ResumeCommandTests {
     /// `train` with `--log-every 1`, interrupted by a real SIGINT a few steps into its second
     /// epoch; returns the exit status and both outputs.
     static func interruptInSecondEpoch(_ arguments: [String], stepsPerEpoch: Int) throws -> CommandResult {
+        try interrupt(arguments, atStep: stepsPerEpoch + 3)
+    }
+
+    /// `train` with `--log-every 1`, interrupted by a real SIGINT once it logs global step
+    /// `step`; returns the exit status and both outputs.
+    static func interrupt(_ arguments: [String], atStep step: Int) throws -> CommandResult {
         let binary = try #require(TextClfBinary.url, "the textclf binary was not built")
         let process = Process()
         process.executableURL = binary
@@ -175,7 +181,7 @@ struct ResumeCommandTests {
         try process.run()
         var errorText = ""
         var signalled = false
-        let target = "step \(stepsPerEpoch + 3):"
+        let target = "step \(step):"
         while true {
             let chunk = error.fileHandleForReading.availableData
             if chunk.isEmpty { break }
@@ -230,6 +236,26 @@ struct ResumeCommandTests {
         #expect(straightRun.status == 0, "\(straightRun.standardError)")
         #expect(Self.stateBytes(interrupted) == Self.stateBytes(straight))
         #expect(try Self.history(interrupted) == Self.history(straight))
+    }
+}
+
+extension ResumeCommandTests {
+    @Test func controlCInTheFirstEpochOfAnOverwriteKeepsThePreviousModel() throws {
+        let folder = try TemporaryFolder()
+        let train = try folder.write("train.tsv", TrainCommandTests.corpus(2000, seed: 17))
+        let out = folder.url.appendingPathComponent("model").path
+        let first = try TextClfBinary.run(["train", train, "--model", "logreg", "--epochs", "1", "--out", out, "--quiet"])
+        #expect(first.status == 0, "\(first.standardError)")
+        let previous = Self.stateBytes(out)
+        // 2000 rows in batches of 2: the interruption comes long before the first epoch ends.
+        let result = try Self.interrupt(
+            ["train", train, "--model", "mlp", "--hidden", "16", "--batch-size", "2", "--epochs", "2", "--out", out, "--overwrite"],
+            atStep: 5)
+        #expect(result.status == 130, "\(result.standardError.suffix(500))")
+        #expect(result.standardOutput.contains("before any epoch finished; \(out) keeps its previous model"), "\(result.standardOutput)")
+        #expect(Self.stateBytes(out) == previous)
+        let predictions = try TextClfBinary.run(["predict", "--model", out, "-"], standardInput: "a great film\n")
+        #expect(predictions.status == 0, "\(predictions.standardError)")
     }
 }
 

@@ -146,6 +146,19 @@ struct Train: ParsableCommand {
             metrics[RunMetric.testLoss] = evaluation.loss
         }
 
+        // A run that ends without a best epoch has no model worth keeping over an earlier one:
+        // a divergence leaves weights that may not be finite, and an interrupted --overwrite
+        // run must not replace the model it was to overwrite with a partial epoch's weights.
+        let previousModel = FileManager.default.fileExists(atPath: out + "/model.json")
+        let kept = previousModel ? "\(out) keeps its previous model" : "nothing was saved"
+        if case .diverged = result.stoppingReason, !result.restoredBest {
+            throw DataError("training \(result.stoppingReason.description), before any epoch finished; \(kept). Try a lower --lr (or --weight-decay, --l2), or --clip-norm")
+        }
+        if case .cancelled(let epoch, let step) = result.stoppingReason, !result.restoredBest, previousModel, !resume {
+            print("interrupted in epoch \(epoch) after step \(step), before any epoch finished; \(kept)")
+            throw ExitCode(130)
+        }
+
         var document = ModelDocument(
             architecture: outcome.classifier.architecture, classes: outcome.encoder.classes, options: outcome.trainer.options,
             history: result.history, bestEpoch: result.bestEpoch, stoppingReason: result.stoppingReason.description,
@@ -176,6 +189,9 @@ struct Train: ParsableCommand {
             let summary = TrainSummary(outcome: outcome, model: out, train: train, seconds: seconds)
             try SummaryFile.write(summary, to: json)
             progress.line("wrote \(json)")
+        }
+        if case .diverged = result.stoppingReason, let best = result.bestEpoch {
+            throw DataError("training \(result.stoppingReason.description); \(out) holds the model of the best epoch before it (epoch \(best))")
         }
         if case .cancelled(let epoch, let step) = result.stoppingReason {
             let weights = result.restoredBest

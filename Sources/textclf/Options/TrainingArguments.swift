@@ -65,7 +65,15 @@ struct TrainingArguments: ParsableArguments {
 
     func check() throws {
         guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be at least 1") }
-        guard lr > 0 else { throw ValidationError("--lr must be positive (got \(lr))") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number (got \(lr))") }
+        for (name, value) in [("--momentum", momentum), ("--weight-decay", weightDecay), ("--l1", l1), ("--l2", l2)] {
+            guard value >= 0, value.isFinite else { throw ValidationError("\(name) must be a number, 0 or more (got \(value))") }
+        }
+        guard gamma >= 0, gamma.isFinite else { throw ValidationError("--gamma must be a number, 0 or more (got \(gamma))") }
+        guard minDelta >= 0, minDelta.isFinite else { throw ValidationError("--min-delta must be a number, 0 or more (got \(minDelta))") }
+        if let clipNorm, !(clipNorm > 0 && clipNorm.isFinite) {
+            throw ValidationError("--clip-norm must be a positive number (got \(clipNorm))")
+        }
         guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
         // Options that would do nothing are refused rather than ignored.
         if momentum != 0 && ![.sgd, .rmsprop].contains(optimizer) {
