@@ -39,6 +39,9 @@ enum FolderReader {
     static func read(path: String, options: CorpusOptions, _ body: (LabeledDocument) throws -> Void) throws {
         var produced = 0
         for (label, files) in try layout(path: path) {
+            if !files.isEmpty {
+                try CorpusError.checkLabel(label, path: (path as NSString).appendingPathComponent(label), line: nil)
+            }
             for file in files {
                 let text = try withFileBytes(path: file, encoding: options.encoding, errors: options.decodeErrors) { ctx in
                     try ctx.decode(ctx.start, ctx.count)

@@ -327,6 +327,7 @@ enum JSONLReader {
                         message: "the label is a JSON \(labelSpan.kind == .object ? "object" : "array"); expected a string, number or bool")
                 }
             }
+            if let label { try CorpusError.checkLabel(label, path: ctx.path, line: line, fieldName: labelKey) }
             if label == nil && options.labelRequired {
                 throw CorpusError(.missingLabel, path: ctx.path, line: line, fieldName: labelKey, message: "missing label")
             }
