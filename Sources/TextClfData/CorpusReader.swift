@@ -29,8 +29,9 @@ import TextClfText
 /// the first row).
 ///
 /// **JSON Lines.** Text and label fields by name (`text`, `label` by default); a label may be a
-/// string, number or bool (its JSON text is kept, e.g. `1`, `true`); `null` counts as missing.
-/// Blank lines are skipped.
+/// string, number or bool (its JSON text is kept, e.g. `1`, `1.0`, `true`), but every label of a
+/// file has the JSON type of its first (a number among string labels is an error); `null` and
+/// `""` count as missing. Blank lines are skipped.
 ///
 /// **Lines.** One document per line, without labels (an error when labels are required):
 /// `\n`, `\r\n` and `\r` end a line, as Python's universal newlines do; a blank line is an

@@ -100,7 +100,7 @@ struct TokenizeCommandTests {
 
     @Test func jsonLinesCarryLineLabelAndTokens() throws {
         let folder = try TemporaryFolder()
-        let file = try folder.write("docs.jsonl", "{\"text\": \"Tab\\there \\\"q\\\"\", \"label\": \"pos\"}\n\n{\"text\": \"x yz\", \"label\": 1}\n")
+        let file = try folder.write("docs.jsonl", "{\"text\": \"Tab\\there \\\"q\\\"\", \"label\": \"pos\"}\n\n{\"text\": \"x yz\", \"label\": \"1\"}\n")
         let result = try TextClfBinary.run(["tokenize", file, "--json", "--text", "whitespace"])
         #expect(result.status == 0, "\(result.standardError)")
         let lines = result.standardOutput.split(separator: "\n")
