@@ -40,7 +40,10 @@ import TextClfText
 ///
 /// **Folders.** `DIR/<label>/<file>` like scikit-learn's `load_files`: label folders sorted by
 /// code point, files sorted within each, hidden entries and nested folders skipped; each file is
-/// one document.
+/// one document. Links (to label folders or files) are followed while their target, resolved
+/// with `realpath`, lies inside `DIR` (itself resolved); links that lead out of it are skipped,
+/// with one warning per read, and links that cannot be resolved (missing targets, loops) are
+/// skipped as missing entries.
 ///
 /// **ARFF.** The text is the first `string` attribute and the label the last nominal attribute
 /// (or both by name / 1-based index). Values are quoted with `'` or `"` (escapes `\n \t \r \' \"
@@ -125,11 +128,15 @@ public struct CorpusReader: Sendable {
 
     /// Calls `body` with each document in order, streaming from a memory-mapped file (or one
     /// file at a time for folders); stops at the first error `body` throws.
+    /// - Parameters:
+    ///   - warn: Called with each warning about the corpus, before the documents it concerns:
+    ///     a folder corpus's links that lead out of the folder, which are skipped.
+    ///   - body: Called with each document.
     /// - Throws: ``CorpusError`` for bad input (naming file, line and field), or what `body` throws.
-    public func forEach(_ body: (LabeledDocument) throws -> Void) throws {
+    public func forEach(warn: (String) -> Void = { _ in }, _ body: (LabeledDocument) throws -> Void) throws {
         switch format {
         case .folder:
-            try FolderReader.read(path: path, options: options, body)
+            try FolderReader.read(path: path, options: options, warn: warn, body)
         case .tsv, .csv, .jsonl, .arff, .lines:
             try withFileBytes(path: path, encoding: options.encoding, errors: options.decodeErrors) { ctx in
                 switch format {
@@ -150,18 +157,22 @@ public struct CorpusReader: Sendable {
         }
     }
 
-    /// Every document, in file order.
+    /// Every document, in file order; `warn` is called with each warning (see
+    /// ``forEach(warn:_:)``).
     /// - Throws: ``CorpusError`` for bad input.
-    public func readAll() throws -> [LabeledDocument] {
+    public func readAll(warn: (String) -> Void = { _ in }) throws -> [LabeledDocument] {
         var documents: [LabeledDocument] = []
-        try forEach { documents.append($0) }
+        try forEach(warn: warn) { documents.append($0) }
         return documents
     }
 
-    /// Every document of the corpus at `path`, in file order.
+    /// Every document of the corpus at `path`, in file order; `warn` is called with each
+    /// warning (see ``forEach(warn:_:)``).
     /// - Throws: ``CorpusError`` for bad input.
-    public static func readAll(path: String, options: CorpusOptions = .init()) throws -> [LabeledDocument] {
-        try CorpusReader(path: path, options: options).readAll()
+    public static func readAll(
+        path: String, options: CorpusOptions = .init(), warn: (String) -> Void = { _ in }
+    ) throws -> [LabeledDocument] {
+        try CorpusReader(path: path, options: options).readAll(warn: warn)
     }
 }
 

@@ -114,6 +114,19 @@ struct TokenizeCommandTests {
         #expect(second["label"] as? String == "1")
     }
 
+    @Test func folderLinksThatLeaveTheCorpusAreSkippedWithOneWarning() throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.write("outside/secret.txt", "secret words")
+        _ = try folder.write("corpus/a/1.txt", "inside words")
+        let root = folder.url.path + "/corpus"
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/a/leak.txt", withDestinationPath: folder.url.path + "/outside/secret.txt")
+        let result = try TextClfBinary.run(["tokenize", root, "--text", "whitespace"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput == "inside words\n")
+        #expect(result.standardError == "warning: \(root): skipped 1 link that leaves the folder (first: \(root)/a/leak.txt)\n")
+    }
+
     @Test func limitAndStandardInput() throws {
         let result = try TextClfBinary.run(
             ["tokenize", "-", "--text", "lowercase,sklearn,snowball", "--limit", "2"],
