@@ -283,6 +283,7 @@ enum ARFFReader {
                         .undeclaredLabel, path: ctx.path, line: line, field: labelIndex + 1, fieldName: labelName,
                         message: "label '\(value)' is not in the declared set {\(nominal!.joined(separator: ","))}")
                 }
+                try CorpusError.checkLabel(value, path: ctx.path, line: line, field: labelIndex + 1, fieldName: labelName)
                 label = value
             }
             if label == nil && options.labelRequired {

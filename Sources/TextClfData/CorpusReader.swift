@@ -29,8 +29,9 @@ import TextClfText
 /// the first row).
 ///
 /// **JSON Lines.** Text and label fields by name (`text`, `label` by default); a label may be a
-/// string, number or bool (its JSON text is kept, e.g. `1`, `true`); `null` counts as missing.
-/// Blank lines are skipped.
+/// string, number or bool (its JSON text is kept, e.g. `1`, `1.0`, `true`), but every label of a
+/// file has the JSON type of its first (a number among string labels is an error); `null` and
+/// `""` count as missing. Blank lines are skipped.
 ///
 /// **Lines.** One document per line, without labels (an error when labels are required):
 /// `\n`, `\r\n` and `\r` end a line, as Python's universal newlines do; a blank line is an
@@ -39,7 +40,10 @@ import TextClfText
 ///
 /// **Folders.** `DIR/<label>/<file>` like scikit-learn's `load_files`: label folders sorted by
 /// code point, files sorted within each, hidden entries and nested folders skipped; each file is
-/// one document.
+/// one document. Links (to label folders or files) are followed while their target, resolved
+/// with `realpath`, lies inside `DIR` (itself resolved); links that lead out of it are skipped,
+/// with one warning per read, and links that cannot be resolved (missing targets, loops) are
+/// skipped as missing entries.
 ///
 /// **ARFF.** The text is the first `string` attribute and the label the last nominal attribute
 /// (or both by name / 1-based index). Values are quoted with `'` or `"` (escapes `\n \t \r \' \"
@@ -124,11 +128,15 @@ public struct CorpusReader: Sendable {
 
     /// Calls `body` with each document in order, streaming from a memory-mapped file (or one
     /// file at a time for folders); stops at the first error `body` throws.
+    /// - Parameters:
+    ///   - warn: Called with each warning about the corpus, before the documents it concerns:
+    ///     a folder corpus's links that lead out of the folder, which are skipped.
+    ///   - body: Called with each document.
     /// - Throws: ``CorpusError`` for bad input (naming file, line and field), or what `body` throws.
-    public func forEach(_ body: (LabeledDocument) throws -> Void) throws {
+    public func forEach(warn: (String) -> Void = { _ in }, _ body: (LabeledDocument) throws -> Void) throws {
         switch format {
         case .folder:
-            try FolderReader.read(path: path, options: options, body)
+            try FolderReader.read(path: path, options: options, warn: warn, body)
         case .tsv, .csv, .jsonl, .arff, .lines:
             try withFileBytes(path: path, encoding: options.encoding, errors: options.decodeErrors) { ctx in
                 switch format {
@@ -149,18 +157,22 @@ public struct CorpusReader: Sendable {
         }
     }
 
-    /// Every document, in file order.
+    /// Every document, in file order; `warn` is called with each warning (see
+    /// ``forEach(warn:_:)``).
     /// - Throws: ``CorpusError`` for bad input.
-    public func readAll() throws -> [LabeledDocument] {
+    public func readAll(warn: (String) -> Void = { _ in }) throws -> [LabeledDocument] {
         var documents: [LabeledDocument] = []
-        try forEach { documents.append($0) }
+        try forEach(warn: warn) { documents.append($0) }
         return documents
     }
 
-    /// Every document of the corpus at `path`, in file order.
+    /// Every document of the corpus at `path`, in file order; `warn` is called with each
+    /// warning (see ``forEach(warn:_:)``).
     /// - Throws: ``CorpusError`` for bad input.
-    public static func readAll(path: String, options: CorpusOptions = .init()) throws -> [LabeledDocument] {
-        try CorpusReader(path: path, options: options).readAll()
+    public static func readAll(
+        path: String, options: CorpusOptions = .init(), warn: (String) -> Void = { _ in }
+    ) throws -> [LabeledDocument] {
+        try CorpusReader(path: path, options: options).readAll(warn: warn)
     }
 }
 

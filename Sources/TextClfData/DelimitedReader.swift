@@ -251,6 +251,7 @@ enum DelimitedReader {
             var label: String? = nil
             if let labelColumn {
                 let value = try scanner.text(of: fields[labelColumn], number: labelColumn + 1, name: labelName)
+                try CorpusError.checkLabel(value, path: ctx.path, line: line, field: labelColumn + 1, fieldName: labelName)
                 if !value.isEmpty { label = value }
             }
             if label == nil && options.labelRequired {

@@ -257,6 +257,8 @@ enum JSONLReader {
         var produced = 0
         var buffer: [UInt8] = []
         var keyBuffer: [UInt8] = []
+        // The JSON type of the file's first label and its line: every later label must share it.
+        var labelType: (name: String, line: Int)? = nil
 
         func keyMatches(_ key: JSONValueSpan, _ escapes: Bool, _ wanted: [UInt8]) -> Bool {
             if !escapes {
@@ -313,20 +315,35 @@ enum JSONLReader {
             let text = try decodeString(ctx: ctx, span: textSpan, hasEscapes: textEscapes, buffer: &buffer, fieldName: textKey)
             var label: String? = nil
             if let labelSpan {
+                let type: String
+                let shown: String
                 switch labelSpan.kind {
                 case .string(let escapes):
                     let value = try decodeString(
                         ctx: ctx, span: labelSpan, hasEscapes: escapes, buffer: &buffer, fieldName: labelKey)
                     if !value.isEmpty { label = value }
+                    (type, shown) = ("string", CorpusError.quoted(value))
                 case .number, .bool:
                     label = String(decoding: UnsafeBufferPointer(start: p + labelSpan.start, count: labelSpan.end - labelSpan.start), as: UTF8.self)
-                case .null: label = nil
+                    (type, shown) = (labelSpan.kind == .number ? "number" : "boolean", label!)
+                case .null:
+                    label = nil
+                    (type, shown) = ("null", "null")
                 case .object, .array:
                     throw CorpusError(
                         .invalidValue, path: ctx.path, line: line, fieldName: labelKey,
                         message: "the label is a JSON \(labelSpan.kind == .object ? "object" : "array"); expected a string, number or bool")
                 }
+                if label != nil {
+                    if let first = labelType, first.name != type {
+                        throw CorpusError(
+                            .invalidValue, path: ctx.path, line: line, fieldName: labelKey,
+                            message: "a \(type) (\(shown)) among \(first.name) labels (the first on line \(first.line)); write every label as a string")
+                    }
+                    if labelType == nil { labelType = (type, line) }
+                }
             }
+            if let label { try CorpusError.checkLabel(label, path: ctx.path, line: line, fieldName: labelKey) }
             if label == nil && options.labelRequired {
                 throw CorpusError(.missingLabel, path: ctx.path, line: line, fieldName: labelKey, message: "missing label")
             }

@@ -222,7 +222,8 @@ public struct CorpusError: Error, Sendable, Equatable, CustomStringConvertible {
         case malformedARFF
         /// An ARFF label is not in the attribute's declared nominal set.
         case undeclaredLabel
-        /// A value has the wrong type (e.g. a JSON text field that is not a string).
+        /// A value has the wrong type or holds what it may not (e.g. a JSON text field that is
+        /// not a string, a label holding a tab).
         case invalidValue
         /// An option does not apply to this format.
         case invalidOption
@@ -270,5 +271,27 @@ public struct CorpusError: Error, Sendable, Equatable, CustomStringConvertible {
         result += ": " + message
         if let byteOffset { result += " (byte offset \(byteOffset))" }
         return result
+    }
+}
+
+extension CorpusError {
+    /// Refuses a label holding a tab, line feed or carriage return: label files and `predict`
+    /// output separate fields with tabs and records with line breaks, so such a label would
+    /// shift every field after it. Every reader calls this where it produces a label.
+    /// - Throws: ``Kind/invalidValue`` naming `path`, `line` and the field, where known.
+    static func checkLabel(
+        _ label: String, path: String, line: Int?, field: Int? = nil, fieldName: String? = nil
+    ) throws {
+        guard let separator = label.utf8.first(where: { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return }
+        let name = separator == 0x09 ? "a tab" : separator == 0x0A ? "a line feed" : "a carriage return"
+        throw CorpusError(
+            .invalidValue, path: path, line: line, field: field, fieldName: fieldName,
+            message: "label \(quoted(label)) holds \(name); a label may not hold a tab, line feed or carriage return")
+    }
+
+    /// `value` in double quotes with Swift's escapes (`\t`, `\n`, `\r`, `\"`), its first 60
+    /// characters and `...` when longer.
+    static func quoted(_ value: String) -> String {
+        value.count <= 60 ? value.debugDescription : String(value.prefix(60)).debugDescription + "..."
     }
 }

@@ -50,6 +50,45 @@ struct ErrorTests {
         #expect(corpusError(jsonIndex, .init(textColumn: .index(1)))?.kind == .invalidOption)
     }
 
+    @Test("a label holding a tab, line feed or carriage return is refused in every format")
+    func labelSeparators() throws {
+        let dir = try TempDir()
+        func check(
+            _ path: String, line: Int?, field: Int?, fieldName: String?, options: CorpusOptions = .init(),
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) -> CorpusError? {
+            guard let error = corpusError(path, options, sourceLocation: sourceLocation) else { return nil }
+            #expect(error.kind == .invalidValue, "\(error)", sourceLocation: sourceLocation)
+            #expect(error.path == path, sourceLocation: sourceLocation)
+            #expect(error.line == line, "\(error)", sourceLocation: sourceLocation)
+            #expect(error.field == field, "\(error)", sourceLocation: sourceLocation)
+            #expect(error.fieldName == fieldName, "\(error)", sourceLocation: sourceLocation)
+            return error
+        }
+        let tsv = try dir.write("q.tsv", "text\tlabel\nfine\tok\nhello\t\"a\tb\"\n")
+        let tab = check(tsv, line: 3, field: 2, fieldName: "label", options: .init(tsvQuoting: true))
+        #expect(tab?.description == #"\#(tsv):3: field 2 (label): label "a\tb" holds a tab; a label may not hold a tab, line feed or carriage return"#)
+        let csv = try dir.write("q.csv", "text,label\nhello,\"a\nb\"\nthere,c\n")
+        let newline = check(csv, line: 2, field: 2, fieldName: "label")
+        #expect(newline?.message.hasPrefix(#"label "a\nb" holds a line feed;"#) == true)
+        let cr = try dir.write("r.csv", "label,text\n\"a\rb\",hello\n")
+        #expect(check(cr, line: 2, field: 1, fieldName: "label")?.message.contains("holds a carriage return") == true)
+        let jsonl = try dir.write("t.jsonl", #"{"text": "x", "label": "a"}"# + "\n" + #"{"text": "y", "label": "a\tb"}"# + "\n")
+        _ = check(jsonl, line: 2, field: nil, fieldName: "label")
+        let unlabelled = check(jsonl, line: 2, field: nil, fieldName: "label", options: .init(labelRequired: false))
+        #expect(unlabelled?.message.contains("holds a tab") == true)
+        let arff = try dir.write(
+            "t.arff", "@relation r\n@attribute text string\n@attribute class {'a\\tb', c}\n@data\n'x',c\n'y','a\\tb'\n")
+        _ = check(arff, line: 6, field: 2, fieldName: "class")
+        try dir.write("folder/a\tb/1.txt", "text")
+        try dir.write("folder/c/1.txt", "text")
+        let folderError = corpusError(dir.path("folder"))
+        #expect(folderError?.kind == .invalidValue)
+        #expect(folderError?.path == dir.path("folder/a\tb"))
+        #expect(folderError?.line == nil)
+        #expect(folderError?.description == #"\#(dir.path("folder/a\tb")): label "a\tb" holds a tab; a label may not hold a tab, line feed or carriage return"#)
+    }
+
     @Test("format detection by extension, sniffing and forcing")
     func detection() throws {
         let dir = try TempDir()

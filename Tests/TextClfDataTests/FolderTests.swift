@@ -31,6 +31,41 @@ struct FolderTests {
         #expect(strict.byteOffset == 3)
     }
 
+    @Test("links that leave the corpus folder are skipped with one warning; links inside it and loops are harmless")
+    func links() throws {
+        let dir = try TempDir()
+        let files = FileManager.default
+        try dir.write("outside/secret.txt", "secret")
+        try dir.write("corpus/a/1.txt", "one")
+        try dir.write("corpus/d/2.txt", "two")
+        let root = dir.path("corpus")
+        func link(_ name: String, to target: String) throws {
+            try files.createSymbolicLink(atPath: root + "/" + name, withDestinationPath: target)
+        }
+        try link("a/alias.txt", to: "1.txt")
+        try link("a/leak.txt", to: "../../outside/secret.txt")
+        try link("a/abs.txt", to: dir.path("outside/secret.txt"))
+        try link("a/loop", to: "loop")
+        try link("a/x", to: "y")
+        try link("a/y", to: "x")
+        try link("b", to: "../outside")
+        try link("c", to: "d")
+        try link("e", to: "..")
+        try link("f", to: ".")
+        try files.createSymbolicLink(atPath: dir.path("corpus-link"), withDestinationPath: "corpus")
+
+        for path in [root, dir.path("corpus-link")] {
+            var warnings: [String] = []
+            let docs = try CorpusReader(path: path).readAll(warn: { warnings.append($0) })
+            #expect(docs.map(\.label) == ["a", "a", "c", "d"])
+            #expect(docs.map(\.text) == ["one", "one", "two", "two"])
+            #expect(warnings == ["\(path): skipped 4 links that leave the folder (first: \(path)/a/abs.txt)"])
+        }
+        var warnings: [String] = []
+        _ = try CorpusReader(path: dir.path("outside/..")).readAll(warn: { warnings.append($0) })
+        #expect(warnings == [], "every link stays inside the parent folder")
+    }
+
     @Test("folder errors")
     func errors() throws {
         let dir = try TempDir()

@@ -6,15 +6,15 @@ import TextClfTestSupport
 
 @Suite("JSON Lines")
 struct JSONLTests {
-    @Test("escapes, surrogate pairs, label types, blank lines, field names")
+    @Test("escapes, surrogate pairs, blank lines, field names")
     func basics() throws {
         let dir = try TempDir()
         let lines = [
             #"{"id": 1, "text": "a\nb\tc \"q\" \\ \/ \b\f\r", "label": "pos"}"#,
             "",
-            #"  {"label": 1, "nested": {"a": [1, 2.5e-3, {"b": null}], "c": "\u00e9"}, "text": "\u00e9\ud83d\ude00 caf\u00E9"}  "#,
-            #"{"text": "bool", "label": true}"#,
-            #"{"text": "raw é ☃ 😀", "label": -2.5}"#,
+            #"  {"label": "1", "nested": {"a": [1, 2.5e-3, {"b": null}], "c": "\u00e9"}, "text": "\u00e9\ud83d\ude00 caf\u00E9"}  "#,
+            #"{"text": "bool", "label": "true"}"#,
+            #"{"text": "raw é ☃ 😀", "label": "-2.5"}"#,
             #"{"te\u0078t": "escaped key", "label": "x", "text2": 3}"#,
             #"{"text": "lone \ud800 surrogate", "label": "x"}"#,
         ]
@@ -32,6 +32,37 @@ struct JSONLTests {
         #expect(named == [LabeledDocument(text: "hello", label: "a", source: DocumentSource(path: other, line: 1))])
         let unlabeled = try CorpusReader(path: other, options: .init(textColumn: .name("body"), labelRequired: false)).readAll()
         #expect(unlabeled[0].label == nil)
+    }
+
+    @Test("labels all of one JSON type keep their JSON text; a label of another type is refused")
+    func labelTypes() throws {
+        let dir = try TempDir()
+        func file(_ name: String, _ labels: [String]) throws -> String {
+            try dir.write(name, labels.enumerated().map { #"{"text": "d\#($0.offset)", "y": \#($0.element)}"# }.joined(separator: "\n"))
+        }
+        let options = CorpusOptions(labelColumn: .name("y"))
+        let numbers = try file("n.jsonl", ["1", "1.0", "-2.5", "0", "1e3"])
+        #expect(try CorpusReader.readAll(path: numbers, options: options).map(\.label) == ["1", "1.0", "-2.5", "0", "1e3"])
+        let bools = try file("b.jsonl", ["true", "false", "true"])
+        #expect(try CorpusReader.readAll(path: bools, options: options).map(\.label) == ["true", "false", "true"])
+        let missing = try file("m.jsonl", ["null", "1", "null", "\"\"", "2"])
+        let unlabelled = CorpusOptions(labelColumn: .name("y"), labelRequired: false)
+        #expect(try CorpusReader.readAll(path: missing, options: unlabelled).map(\.label) == [nil, "1", nil, nil, "2"])
+
+        let cases: [([String], Int, String)] = [
+            (["\"pos\"", "\"neg\"", "1"], 3, "a number (1) among string labels (the first on line 1)"),
+            (["null", "1", "2", "\"pos\""], 4, #"a string ("pos") among number labels (the first on line 2)"#),
+            (["\"pos\"", "true"], 2, "a boolean (true) among string labels (the first on line 1)"),
+            (["false", "0"], 2, "a number (0) among boolean labels (the first on line 1)"),
+        ]
+        for (index, (labels, line, message)) in cases.enumerated() {
+            let path = try file("mixed\(index).jsonl", labels)
+            let error = try #require(corpusError(path, unlabelled))
+            #expect(error.kind == .invalidValue)
+            #expect(error.line == line)
+            #expect(error.fieldName == "y")
+            #expect(error.description == "\(path):\(line): field y: \(message); write every label as a string")
+        }
     }
 
     @Test("malformed JSON names file, line and column")

@@ -86,6 +86,48 @@ struct EmbeddingFileTests {
         }
     }
 
+    @Test("word2vec binary whose header count differs from its entries is refused, as in the text format")
+    func binaryHeaderCount() throws {
+        func binary(announcing count: Int, entries: Int, newline: Bool, tail: [UInt8] = []) -> [UInt8] {
+            var bytes = Array("\(count) 3\n".utf8)
+            for entry in 0..<entries {
+                bytes += Array("w\(entry)".utf8) + [0x20]
+                for value: Float in [1, -2, 0.5] {
+                    withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 }
+                }
+                if newline { bytes.append(0x0A) }
+            }
+            return bytes + tail
+        }
+        for newline in [true, false] {
+            #expect(try EmbeddingFile.parse(Data(binary(announcing: 5, entries: 5, newline: newline)), path: "b.bin").store.count == 5)
+            for skip in [false, true] {
+                // Fewer announced than present: refused, like word2vec text.
+                #expect(throws: EmbeddingError.badLine(
+                    path: "b.bin", line: 1, field: 1, reason: "the header announces 3 words but the file holds 5")
+                ) {
+                    try EmbeddingFile.parse(Data(binary(announcing: 3, entries: 5, newline: newline)), path: "b.bin", skipBadLines: skip)
+                }
+                // A partial entry after the announced ones counts as one more.
+                #expect(throws: EmbeddingError.badLine(
+                    path: "b.bin", line: 1, field: 1, reason: "the header announces 5 words but the file holds 6")
+                ) {
+                    try EmbeddingFile.parse(
+                        Data(binary(announcing: 5, entries: 5, newline: newline, tail: Array("w5 ".utf8))), path: "b.bin",
+                        format: .word2vecBinary, skipBadLines: skip)
+                }
+                // More announced than present: the first missing entry is a truncated word.
+                let short = binary(announcing: 6, entries: 5, newline: newline)
+                #expect(throws: EmbeddingError.badLine(
+                    path: "b.bin", line: 7, field: 1,
+                    reason: "binary entry 6 at byte \(short.count): truncated word (header announces 6)")
+                ) {
+                    try EmbeddingFile.parse(Data(short), path: "b.bin", skipBadLines: skip)
+                }
+            }
+        }
+    }
+
     @Test("a forced format overrides detection")
     func forcedFormat() throws {
         #expect(throws: EmbeddingError.badLine(

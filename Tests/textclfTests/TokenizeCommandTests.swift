@@ -100,7 +100,7 @@ struct TokenizeCommandTests {
 
     @Test func jsonLinesCarryLineLabelAndTokens() throws {
         let folder = try TemporaryFolder()
-        let file = try folder.write("docs.jsonl", "{\"text\": \"Tab\\there \\\"q\\\"\", \"label\": \"pos\"}\n\n{\"text\": \"x yz\", \"label\": 1}\n")
+        let file = try folder.write("docs.jsonl", "{\"text\": \"Tab\\there \\\"q\\\"\", \"label\": \"pos\"}\n\n{\"text\": \"x yz\", \"label\": \"1\"}\n")
         let result = try TextClfBinary.run(["tokenize", file, "--json", "--text", "whitespace"])
         #expect(result.status == 0, "\(result.standardError)")
         let lines = result.standardOutput.split(separator: "\n")
@@ -112,6 +112,19 @@ struct TokenizeCommandTests {
         let second = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
         #expect(second["line"] as? Int == 3)
         #expect(second["label"] as? String == "1")
+    }
+
+    @Test func folderLinksThatLeaveTheCorpusAreSkippedWithOneWarning() throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.write("outside/secret.txt", "secret words")
+        _ = try folder.write("corpus/a/1.txt", "inside words")
+        let root = folder.url.path + "/corpus"
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/a/leak.txt", withDestinationPath: folder.url.path + "/outside/secret.txt")
+        let result = try TextClfBinary.run(["tokenize", root, "--text", "whitespace"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput == "inside words\n")
+        #expect(result.standardError == "warning: \(root): skipped 1 link that leaves the folder (first: \(root)/a/leak.txt)\n")
     }
 
     @Test func limitAndStandardInput() throws {

@@ -270,6 +270,7 @@ enum EmbeddingParser {
         let vectors = (image.base + EmbeddingStoreFile.headerSize).assumingMemoryBound(to: Float.self)
         var piece = ParsedPiece(firstRow: 0, lineOffset: 1, capacity: rows)
         var position = header.bodyStart
+        var stopped = false
         for entry in 0..<header.count {
             let line = entry  // the piece starts after the header: entry k is line k + 2
             while position < total && (base[position] == 0x0A || base[position] == 0x0D) { position += 1 }
@@ -281,6 +282,7 @@ enum EmbeddingParser {
                         line: line, field: 1,
                         reason: "binary entry \(entry + 1) at byte \(wordStart): truncated word (header announces \(header.count))",
                         fatal: true), skipping: skipBadLines)
+                stopped = true
                 break
             }
             let word = UnsafeBufferPointer(start: base + wordStart, count: position - wordStart)
@@ -291,6 +293,7 @@ enum EmbeddingParser {
                         line: line, field: 2 + (total - position) / 4,
                         reason: "binary entry \(entry + 1) at byte \(wordStart): truncated vector", fatal: true),
                     skipping: skipBadLines)
+                stopped = true
                 break
             }
             let row = vectors + (piece.firstRow + piece.wordStarts.count) * dimension
@@ -311,10 +314,29 @@ enum EmbeddingParser {
                 bad = PieceError(line: line, field: 1, reason: "the word is not valid UTF-8")
             }
             if let bad {
-                if !piece.fail(bad, skipping: skipBadLines) { break }
+                if !piece.fail(bad, skipping: skipBadLines) {
+                    stopped = true
+                    break
+                }
                 continue
             }
             piece.add(word: wordStart, length: word.count, hash: ByteStringTable.hash(word), line: line)
+        }
+        // Entries after the announced ones (a partial one counts) mean a wrong header, as in
+        // word2vec text.
+        var extra = 0
+        while !stopped {
+            while position < total && (base[position] == 0x0A || base[position] == 0x0D) { position += 1 }
+            guard position < total else { break }
+            extra += 1
+            guard let space = memchr(base + position, 0x20, total - position) else { break }
+            let wordEnd = base.distance(to: space.assumingMemoryBound(to: UInt8.self))
+            position = rowBytes < total - wordEnd ? wordEnd + 1 + rowBytes : total
+        }
+        if extra > 0 {
+            throw .badLine(
+                path: path, line: 1, field: 1,
+                reason: "the header announces \(header.count) words but the file holds \(header.count + extra)")
         }
         return try merge([piece], base: base, image: image, dimension: dimension, path: path, skipBadLines: skipBadLines, expected: nil)
     }

@@ -67,7 +67,7 @@ struct Predict: ParsableCommand {
             let content = FileHandle.standardInput.readDataToEndOfFile()
             try CorpusReader.forEachLine(of: [UInt8](content), name: "<stdin>", options: data.corpusOptions(labelRequired: false), collect)
         } else {
-            try CorpusReader(path: input, options: data.corpusOptions(labelRequired: false)).forEach(collect)
+            try CorpusReader(path: input, options: data.corpusOptions(labelRequired: false)).forEach(warn: printWarning, collect)
         }
         let output = OutputBuffer(holdUntilFlush: true)
         let classes = document.classes

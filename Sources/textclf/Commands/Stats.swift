@@ -48,7 +48,7 @@ struct Stats: ParsableCommand {
         var labelCounts: [String: Int] = [:]
         var unlabelled = 0
         var lengths: [Int] = []
-        try reader.forEach { document in
+        try reader.forEach(warn: printWarning) { document in
             if let label = document.label { labelCounts[label, default: 0] += 1 } else { unlabelled += 1 }
             worker.withTokens(of: document.text) { tokens in
                 lengths.append(tokens.count)

@@ -66,7 +66,7 @@ struct Tokenize: ParsableCommand {
             if words || input == "-" {
                 try CorpusReader.forEachLine(of: try bytes(), name: input == "-" ? "<stdin>" : input, options: options, body)
             } else {
-                try CorpusReader(path: input, options: options).forEach(body)
+                try CorpusReader(path: input, options: options).forEach(warn: printWarning, body)
             }
         } catch is StopReading {}
         output.flush()

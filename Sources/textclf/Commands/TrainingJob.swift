@@ -14,7 +14,7 @@ struct LabelledCorpus {
     /// Reads every document of the corpus at `path`; each must have a label.
     static func read(_ path: String, data: DataOptions) throws -> LabelledCorpus {
         var corpus = LabelledCorpus()
-        try CorpusReader(path: path, options: data.corpusOptions(labelRequired: true)).forEach { document in
+        try CorpusReader(path: path, options: data.corpusOptions(labelRequired: true)).forEach(warn: printWarning) { document in
             corpus.texts.append(document.text)
             corpus.labels.append(document.label ?? "")
             corpus.sources.append(document.source)

@@ -130,7 +130,7 @@ struct Vectorize: ParsableCommand {
         }
         var labels: [String] = []
         var firstUnlabelled: DocumentSource?
-        try reader.forEach { document in
+        try reader.forEach(warn: printWarning) { document in
             counter.add()
             add(document.text)
             if let label = document.label { labels.append(label) } else if firstUnlabelled == nil {

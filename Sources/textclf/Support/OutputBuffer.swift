@@ -96,3 +96,8 @@ func printError(_ message: String, newline: Bool = true) {
     error.write(newline ? message + "\n" : message)
     error.flush()
 }
+
+/// Writes `warning: message` to standard error.
+func printWarning(_ message: String) {
+    printError("warning: " + message)
+}
