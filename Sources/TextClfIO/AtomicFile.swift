@@ -3,7 +3,7 @@ import Foundation
 
 /// Writes files so that they appear whole or not at all.
 ///
-/// The bytes go to a temporary file beside the target (`.<name>.tmp-<random>`, same
+/// The bytes go to a temporary file beside the target (a ``TemporaryFile``, in the same
 /// directory so that the final `rename` stays on one file system and is atomic), which is
 /// flushed with `fsync` and then renamed over the target. On any error the temporary file
 /// is removed and an existing target is left as it was.
@@ -123,12 +123,12 @@ public enum AtomicFile {
         /// Creates the temporary file and writes it through `body` (its buffer emptied), then,
         /// with `startWriteback` (on Linux), asks the kernel to start writing it to disk.
         init(path: String, startWriteback: Bool = false, _ body: (FileOutput) throws -> Void) throws {
-            (directory, temporary) = Self.temporaryName(for: path)
+            directory = Self.directory(of: path)
             self.path = path
-            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-            guard descriptor >= 0 else {
+            guard let (temporary, descriptor) = TemporaryFile.create(for: path) else {
                 throw TensorFileError(path: path, message: "cannot create a temporary file in '\(directory)': \(errnoText())")
             }
+            self.temporary = temporary
             let output = FileOutput(descriptor: descriptor, path: path)
             self.output = output
             do {
@@ -141,14 +141,11 @@ public enum AtomicFile {
             if startWriteback { _ = textclf_start_writeback(descriptor) }
         }
 
-        /// The folder of `path` and a fresh temporary name in it (`.<name>.tmp-<random>`).
-        private static func temporaryName(for path: String) -> (directory: String, temporary: String) {
-            // The directory part (with its slash) and the name, as strings: `URL` is slow to build.
-            let slash = path.lastIndex(of: "/")
-            let prefix = slash.map { String(path[...$0]) } ?? ""
-            let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-            let directory = prefix.isEmpty ? "." : (prefix == "/" ? "/" : String(prefix.dropLast()))
-            return (directory, prefix + ".\(name).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
+        /// The folder of `path`.
+        private static func directory(of path: String) -> String {
+            // As a string: `URL` is slow to build.
+            guard let slash = path.lastIndex(of: "/") else { return "." }
+            return slash == path.startIndex ? "/" : String(path[..<slash])
         }
 
         /// Flushes the temporary file to disk.

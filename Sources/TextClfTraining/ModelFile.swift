@@ -83,7 +83,8 @@ public enum ModelFile {
     /// `directory`, creating it if needed. The document's architecture is the model's.
     ///
     /// The files go through one ``AtomicFile/Batch``: all are written and flushed before any
-    /// is moved into place, `model.json` last. Files a caller added to `batch` first (say, a
+    /// is moved into place, `model.json` last. Temporary files that a killed save left in the
+    /// folder are removed first (see ``TemporaryFile``). Files a caller added to `batch` first (say, a
     /// feature description) are committed with them, before them.
     /// - Throws: file-system errors (``TensorFileError``) or encoding errors; files not yet
     ///   moved into place are removed, and the targets keep their old contents.
@@ -92,6 +93,8 @@ public enum ModelFile {
         standardizerJSON: Data? = nil, batch: AtomicFile.Batch = AtomicFile.Batch()
     ) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // Temporary files of an earlier save that was killed; this save's own are held.
+        TemporaryFile.removeStale(in: directory)
         var document = document
         document.architecture = model.architecture
         document.format = format

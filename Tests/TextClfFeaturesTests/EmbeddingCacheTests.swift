@@ -75,6 +75,30 @@ struct EmbeddingCacheTests {
         #expect(!(try cache.load(path: file.path)).cached)
     }
 
+    @Test("a build removes the temporary store files that killed builds left; list counts them first")
+    func staleTemporaryStores() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("vectors.txt")
+        try syntheticGlove(words: 50, dimension: 4, seed: 3).write(to: file, atomically: true, encoding: .utf8)
+        let cache = EmbeddingCache(directory: directory.appendingPathComponent("cache").path)
+        let stores = directory.appendingPathComponent("cache/stores")
+        try FileManager.default.createDirectory(at: stores, withIntermediateDirectories: true)
+        // What kill -9 during a build leaves: a store file named after a process that ended.
+        let ended = Process()
+        ended.executableURL = URL(fileURLWithPath: "/bin/true")
+        try ended.run()
+        ended.waitUntilExit()
+        let leftover = stores.appendingPathComponent(".0123abcd.tcemb.tmp-\(ended.processIdentifier)-x1")
+        try Data(count: 5000).write(to: leftover)
+        #expect(cache.staleTemporaryFiles().map(\.bytes) == [5000])
+        let messages = Messages()
+        _ = try cache.load(path: file.path, report: messages.add)
+        #expect(messages.contains("removed 1 temporary store file(s), 0.0 MB, left in \(stores.path) by interrupted builds"), "\(messages.all)")
+        #expect(!FileManager.default.fileExists(atPath: leftover.path))
+        #expect(cache.staleTemporaryFiles().isEmpty)
+    }
+
     @Test("a changed file at the same path, same size and mtime, is rebuilt")
     func changedFile() throws {
         let directory = try makeTemporaryDirectory()

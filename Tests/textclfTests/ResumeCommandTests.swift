@@ -259,6 +259,37 @@ extension ResumeCommandTests {
     }
 }
 
+extension ResumeCommandTests {
+    /// What kill -9 during a save or an embeddings build leaves: temporary files named after a
+    /// process that has ended. `cache list` counts them; the next save or build removes them.
+    @Test func killedWritersLeftoversAreCountedAndRemoved() throws {
+        let folder = try TemporaryFolder()
+        let train = try folder.write("train.tsv", TrainCommandTests.corpus(40, seed: 18))
+        let out = folder.url.appendingPathComponent("model").path
+        let ended = Process()
+        ended.executableURL = URL(fileURLWithPath: "/bin/true")
+        try ended.run()
+        ended.waitUntilExit()
+        let leftovers = [".model.safetensors.tmp-\(ended.processIdentifier)-k9", ".model.json.tmp-\(ended.processIdentifier)-k9"]
+        _ = try folder.write("model/" + leftovers[0], String(repeating: "x", count: 1000))
+        _ = try folder.write("model/" + leftovers[1], "{")
+        let result = try TextClfBinary.run(["train", train, "--model", "logreg", "--epochs", "1", "--out", out, "--overwrite", "--quiet"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: out)
+        #expect(names.allSatisfy { !$0.contains(".tmp-") }, "\(names)")
+        #expect(names.contains("model.json"))
+
+        let cache = folder.url.appendingPathComponent("cache").path
+        _ = try folder.write("cache/stores/.0123.tcemb.tmp-\(ended.processIdentifier)-k9", String(repeating: "x", count: 300_000))
+        let listed = try TextClfBinary.run(["cache", "list", "--cache-dir", cache])
+        #expect(listed.status == 0, "\(listed.standardError)")
+        #expect(listed.standardOutput.contains("1 temporary store file(s), 0.3 MB, left by interrupted builds"), "\(listed.standardOutput)")
+        let cleared = try TextClfBinary.run(["cache", "clear", "--cache-dir", cache])
+        #expect(cleared.status == 0, "\(cleared.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache + "/stores").isEmpty)
+    }
+}
+
 extension String {
     /// The text with every `N.NN s` time replaced by `- s`, for comparing runs.
     func replacingSeconds() -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import TextClfIO
 import TextClfSQLite
 import TextClfTensor
 
@@ -140,6 +141,10 @@ public struct EmbeddingCache: Sendable {
         var canStore = true
         do {
             try FileManager.default.createDirectory(atPath: storesDirectory, withIntermediateDirectories: true)
+            let removed = TemporaryFile.removeStale(in: storesDirectory)
+            if removed.count > 0 {
+                report(String(format: "removed %d temporary store file(s), %.1f MB, left in %@ by interrupted builds", removed.count, Double(removed.bytes) / 1e6, storesDirectory))
+            }
         } catch {
             report("cannot create \(storesDirectory) (\(error)); continuing without caching \(absolute)")
             canStore = false
@@ -339,13 +344,21 @@ public struct EmbeddingCache: Sendable {
         return true
     }
 
-    /// Deletes the binary copies of embedding files and leftover temporary files, if their
-    /// folder exists.
+    /// Deletes the binary copies of embedding files and the temporary files that interrupted
+    /// builds left, if their folder exists.
     private func removeStoreFiles() {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: storesDirectory)) ?? []
-        for name in files where name.hasSuffix(".tcemb") || name.contains(".tmp") {
+        for name in files where name.hasSuffix(".tcemb") {
             _ = unlink(storesDirectory + "/" + name)
         }
+        TemporaryFile.removeStale(in: storesDirectory)
+    }
+
+    /// The temporary store files that interrupted builds left (a build in progress holds its
+    /// own); the next build and ``clear()`` remove them.
+    /// - Returns: Each one's path and size in bytes.
+    public func staleTemporaryFiles() -> [(path: String, bytes: Int)] {
+        TemporaryFile.stale(in: storesDirectory)
     }
 
     // MARK: Averaged matrices

@@ -57,12 +57,7 @@ final class StoreImage: @unchecked Sendable {
     /// or mapped (always, off Linux).
     static func file(beside path: String, capacity: Int, size: Int) -> StoreImage? {
         #if os(Linux)
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
-            .path
-        let descriptor = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { return nil }
+        guard let (temporary, descriptor) = TemporaryFile.create(for: path, mode: O_RDWR) else { return nil }
         let length = max(capacity, 1)
         guard let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0), mapped != MAP_FAILED
         else {

@@ -13,7 +13,9 @@ struct Cache: ParsableCommand {
             is parsed once; later loads read the cached binary copy, which is checked against \
             the file's size, modification time and a content hash, and rebuilt when the file \
             changed. Averaged document matrices are cached by their texts and options. \
-            'clear' empties the database and creates nothing where there is none.
+            'clear' empties the database and creates nothing where there is none. A build \
+            that is interrupted (Ctrl-C, kill -9) leaves its temporary store file behind; \
+            'list' counts such files, and the next build and 'clear' remove them.
 
             Examples:
               textclf cache list
@@ -40,6 +42,12 @@ struct Cache: ParsableCommand {
                              Double(entry.bytes) / 1e6, entry.format))
             }
             print("  \(entries.count) embeddings file(s), \(averaged.count) averaged matri\(averaged.count == 1 ? "x" : "ces")")
+            let stale = cache.staleTemporaryFiles()
+            if !stale.isEmpty {
+                print(String(
+                    format: "  %d temporary store file(s), %.1f MB, left by interrupted builds; the next build or 'textclf cache clear' removes them",
+                    stale.count, Double(stale.reduce(0) { $0 + $1.bytes }) / 1e6))
+            }
         case .clear:
             if try cache.clear() {
                 print("cleared \(cache.databasePath)")

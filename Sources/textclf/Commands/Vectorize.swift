@@ -196,6 +196,7 @@ struct Vectorize: ParsableCommand {
         }
 
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        TemporaryFile.removeStale(in: out)
         let folder = URL(fileURLWithPath: out)
         try AtomicFile.write(try fitted.encodedFile(labels: classes), to: folder.appendingPathComponent("vectorizer.json").path)
         if let vocabulary = fitted.vocabulary {
@@ -271,6 +272,7 @@ struct Vectorize: ParsableCommand {
         let (fitted, store, cache) = try features.fitEmbeddings(
             text: text.analyzer(), texts: corpora[0].1, seed: 0, report: { progress.line($0) })
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        TemporaryFile.removeStale(in: out)
         var outputs: [(Corpus, Tensor, Double, String)] = []
         for (corpus, texts) in corpora {
             let start = clock.now
