@@ -75,6 +75,13 @@ struct ExitStatusTests {
             ["train", train, "--model", "mlp", "--hidden", "\(Int.max / 200)", "--out", folder.url.path + "/huge", "--quiet", "--no-run-log"],
             mentioning: "for its weights, gradients and optimizer state")
         #expect(!FileManager.default.fileExists(atPath: folder.url.path + "/huge"))
+        // cv and search size their models through the same check.
+        try expectDataError(
+            ["cv", train, "--folds", "2", "--model", "mlp", "--hidden", "100000000000", "--quiet", "--no-run-log"],
+            mentioning: "for its weights, gradients and optimizer state; this machine has")
+        try expectDataError(
+            ["search", train, "--validation-fraction", "0.3", "--model", "mlp", "--space", "hidden=4|100000000000", "--strategy", "grid", "--quiet", "--no-run-log"],
+            mentioning: "for its weights, gradients and optimizer state; this machine has")
         let wide = try TextClfBinary.run(
             ["train", train, "--batch-size", "\(Int.max)", "--epochs", "1", "--out", folder.url.path + "/wide", "--quiet", "--no-run-log"])
         #expect(wide.status == 0, "\(wide.standardError)")

@@ -31,7 +31,13 @@ struct Train: ParsableCommand {
             Ctrl-C stops after the current batch: model.safetensors then holds the best \
             epoch's weights, and last.safetensors with optimizer.safetensors the state at \
             the interruption, from which --resume finishes the epoch exactly as an \
-            uninterrupted run would.
+            uninterrupted run would. An --overwrite run interrupted before its first epoch \
+            ends leaves the folder's previous model as it was.
+
+            Training diverges when a loss, gradient or weight becomes NaN or infinite, or an \
+            epoch's mean training loss passes 100 times that of a uniform guess (ln of the \
+            number of classes). Divergence is an error (exit status 1): the folder then holds \
+            the best epoch before it, or, when no epoch finished, is left as it was.
 
             Examples:
               textclf train sst2/train.tsv --validation sst2/dev.tsv --model logreg \\
