@@ -103,6 +103,11 @@ struct InflateFailure: Error {
 ///   to `expectedSize` bytes.
 /// - Complexity: O(`expectedSize`).
 func inflateRaw(_ input: UnsafeRawBufferPointer, expectedSize: Int) throws(InflateFailure) -> [UInt8] {
+    // DEFLATE's densest code (258-byte matches in under 2 bits each) expands at most 1032
+    // times: a larger declared size is a corrupt header, refused before it is allocated.
+    guard expectedSize >= 0, expectedSize / 1032 <= input.count else {
+        throw InflateFailure(message: "the header declares \(expectedSize) bytes, more than DEFLATE makes of \(input.count) compressed bytes")
+    }
     var stream = z_stream()
     guard textclf_inflate_init_raw(&stream) == Z_OK else { throw InflateFailure(message: "zlib could not start inflating") }
     defer { inflateEnd(&stream) }

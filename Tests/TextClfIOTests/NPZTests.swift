@@ -71,6 +71,17 @@ struct NPZTests {
         #expect(mixed["runs"]?.elements == .float32((0..<40).flatMap { [Float](repeating: Float($0), count: 250) }))
     }
 
+    @Test("a member declaring more bytes than its DEFLATE stream can make is refused before any is allocated")
+    func declaredSizeBeyondDeflate() throws {
+        // Found by scripts/fuzz.sh: 978 bytes whose indices.npy declares 3.9 GiB uncompressed.
+        let path = SharedData.repositoryRoot.appendingPathComponent("Fuzz/npz/regressions/declared-size-4gb").path
+        #expect {
+            try NPZArchive(contentsOf: path)
+        } throws: { error in
+            "\(error)".contains("member indices.npy") && "\(error)".contains("the header declares 4160749568 bytes, more than DEFLATE makes of 78 compressed bytes")
+        }
+    }
+
     @Test("a corrupted compressed member is reported, not misread")
     func corruptCompressed() throws {
         let scratch = try ScratchDirectory()

@@ -299,7 +299,7 @@ struct PipelineFileTests {
         let arguments = [
             data + "/train.tsv", "--validation", data + "/dev set.tsv", "--text", "lowercase,stopwords=english,porter",
             "--features=tfidf", "--min-df", "2", "--max-df", "0.9", "--sublinear-tf", "--model", "mlp", "--hidden", "15,8",
-            "--dropout", "0.4", "--optimizer", "rmsprop", "--lr", "1e-3", "--momentum=-0.1", "--epochs", "3", "--seed", "1",
+            "--dropout", "0.4", "--optimizer", "rmsprop", "--lr", "1e-3", "--momentum=0.1", "--epochs", "3", "--seed", "1",
             "--patience", "2", "--monitor", "val-f1", "--text-column", "true", "--label-column", "2", "--header", "present",
             "--out", folder.url.appendingPathComponent("models/best").path, "--quiet", "--overwrite",
         ]

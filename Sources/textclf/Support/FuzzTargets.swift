@@ -122,8 +122,9 @@ extension FuzzTarget {
         }
         let directory = NSTemporaryDirectory() + "/textclf-fuzz-\(getpid())"
         try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         fuzzing = (target, directory)
+        // libFuzzer ends the process with exit().
+        atexit { try? FileManager.default.removeItem(atPath: fuzzing.directory) }
         var argc = CommandLine.argc
         var argv = CommandLine.unsafeArgv
         return LLVMFuzzerRunDriver(&argc, &argv) { bytes, count in
