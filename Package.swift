@@ -87,8 +87,11 @@ let package = Package(
         // OpenBLAS linked statically (the pthread build, which Debian's alternatives select
         // for libopenblas.a by default): the shared library's 16,000 symbol relocations and its
         // Fortran runtime cost every process about 4 ms before main, more than many commands take.
+        // The OpenCL API, loaded at run time (dlopen of the ICD loader): no SDK at build time,
+        // and a binary that runs where OpenCL is absent.
+        .target(name: "CTextClfOpenCL", linkerSettings: [.linkedLibrary("dl")]),
         .target(
-            name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels"],
+            name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels", "CTextClfOpenCL"],
             linkerSettings: [.linkedLibrary(":libopenblas.a")]),
         // File formats: NPY/NPZ (zlib for compressed members), svmlight, safetensors, atomic files.
         .target(

@@ -3,11 +3,13 @@
 # libopenblas-dev (BLAS; its pthread build, libopenblas-pthread-dev, is what textclf links),
 # libutf8proc-dev (Unicode), libsqlite3-dev (on-disk caches), zlib1g-dev (compressed .npz
 # members). All four are linked statically (their `.a` archives); the release build also links
-# the toolchain's libstdc++ statically.
+# the toolchain's libstdc++ statically. ocl-icd-libopencl1 (the OpenCL ICD loader) and
+# pocl-opencl-icd (OpenCL on the CPU) are loaded at run time, never linked: they give the
+# tests an OpenCL device on any machine.
 # Runs apt-get as root, or through sudo when run as another user.
 set -euo pipefail
 
-packages=(libopenblas-dev libopenblas-pthread-dev libutf8proc-dev libsqlite3-dev zlib1g-dev)
+packages=(libopenblas-dev libopenblas-pthread-dev libutf8proc-dev libsqlite3-dev zlib1g-dev ocl-icd-libopencl1 pocl-opencl-icd)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

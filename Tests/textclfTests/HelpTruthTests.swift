@@ -65,4 +65,18 @@ struct InfoCommandTests {
         let forced = try TextClfBinary.run(["info"], environment: ["OPENBLAS_CORETYPE": core])
         #expect(forced.standardOutput.contains("OpenBLAS kernels: \(core) (OPENBLAS_CORETYPE=\(core) in the environment"), "\(forced.standardOutput)")
     }
+
+    @Test func infoListsOpenCLDevicesOrSaysWhatToInstall() throws {
+        let result = try TextClfBinary.run(["info"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let listed = result.standardOutput.contains("OpenCL devices:\n  opencl:0  ")
+        let none = result.standardOutput.contains("OpenCL devices: none (")
+        #expect(listed != none, "\(result.standardOutput)")
+        // The ICD loader with no vendor files: no platform, and what to install.
+        let folder = try TemporaryFolder()
+        let empty = try TextClfBinary.run(["info"], environment: ["OCL_ICD_VENDORS": folder.url.path])
+        #expect(empty.status == 0, "\(empty.standardError)")
+        #expect(empty.standardOutput.contains("OpenCL devices: none ("), "\(empty.standardOutput)")
+        #expect(empty.standardOutput.contains("install pocl-opencl-icd (and ocl-icd-libopencl1) for CPUs, or your GPU vendor's OpenCL driver"), "\(empty.standardOutput)")
+    }
 }

@@ -23,6 +23,10 @@ struct Info: ParsableCommand {
             torch.set_flush_denormal(True) does: values below 1.2e-38 change no prediction, \
             and arithmetic on them is many times slower.
 
+            OpenCL devices are found through the ICD loader (libOpenCL.so.1), loaded at run \
+            time: every platform's devices, numbered as opencl:N, with their memory. \
+            Without the loader or a platform, the line says what to install.
+
             Example:
               textclf info
             """).subcommandOfTextclf()
@@ -35,5 +39,16 @@ struct Info: ParsableCommand {
         print("OpenBLAS kernels: \(BLASCore.explanation)")
         print("subnormal floats: " + (CPUBackend.flushesSubnormals ? "flushed to zero" : "kept (this processor cannot flush them)"))
         print("SQLite \(String(cString: sqlite3_libversion()))")
+        do {
+            let devices = try OpenCL.devices()
+            print("OpenCL devices:")
+            for device in devices {
+                print(String(
+                    format: "  opencl:%d  %@ (%@, %@), %.1f GiB, %d compute units, %@", device.ordinal, device.name, device.kind,
+                    device.platform, Double(device.memory) / 1_073_741_824, device.computeUnits, device.version))
+            }
+        } catch {
+            print("OpenCL devices: none (\(error))")
+        }
     }
 }
