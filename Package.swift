@@ -90,8 +90,10 @@ let package = Package(
         // The OpenCL API, loaded at run time (dlopen of the ICD loader): no SDK at build time,
         // and a binary that runs where OpenCL is absent.
         .target(name: "CTextClfOpenCL", linkerSettings: [.linkedLibrary("dl")]),
+        // The CUDA driver and NVRTC, loaded at run time in the same way.
+        .target(name: "CTextClfCUDA", linkerSettings: [.linkedLibrary("dl")]),
         .target(
-            name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels", "CTextClfOpenCL"],
+            name: "TextClfTensor", dependencies: ["COpenBLAS", "CTextClfKernels", "CTextClfOpenCL", "CTextClfCUDA"],
             linkerSettings: [.linkedLibrary(":libopenblas.a")]),
         // File formats: NPY/NPZ (zlib for compressed members), svmlight, safetensors, atomic files.
         .target(

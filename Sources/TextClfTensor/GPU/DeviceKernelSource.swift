@@ -23,6 +23,21 @@ enum DeviceKernelSource {
 
         """
 
+    /// The CUDA C prelude (NVRTC compiles the kernels as C++ with C linkage).
+    static let cudaPrelude = """
+        #define KERNEL extern "C" __global__
+        #define DEVICE __device__
+        #define GLOBAL
+        #define INDEX ((long)blockIdx.x * blockDim.x + threadIdx.x)
+        #define F_EXP(x) expf(x)
+        #define F_LOG(x) logf(x)
+        #define F_TANH(x) tanhf(x)
+        #define F_ERF(x) erff(x)
+        #define F_SQRT(x) sqrtf(x)
+        #define F_ABS(x) fabsf(x)
+
+        """
+
     /// The operation codes of ``UnaryOperation`` in the kernels, with its parameter.
     static func code(_ operation: UnaryOperation) -> (code: Int32, parameter: Float) {
         switch operation {

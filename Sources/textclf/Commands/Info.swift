@@ -25,7 +25,10 @@ struct Info: ParsableCommand {
 
             OpenCL devices are found through the ICD loader (libOpenCL.so.1), loaded at run \
             time: every platform's devices, numbered as opencl:N, with their memory. \
-            Without the loader or a platform, the line says what to install.
+            Without the loader or a platform, the line says what to install. NVIDIA GPUs \
+            are found through the driver (libcuda.so.1), numbered as cuda:N, and NVRTC, which \
+            compiles the GPU kernels, in TEXTCLF_CUDA_PATH, the CUDA toolkit's usual places \
+            or the nvidia-cuda-nvrtc pip wheel.
 
             Example:
               textclf info
@@ -50,5 +53,18 @@ struct Info: ParsableCommand {
         } catch {
             print("OpenCL devices: none (\(error))")
         }
+        do {
+            let devices = try CUDA.devices()
+            print("CUDA devices:")
+            for device in devices {
+                print(String(
+                    format: "  cuda:%d  %@, %.1f GiB, %d multiprocessors, compute capability %d.%d", device.ordinal, device.name,
+                    Double(device.memory) / 1_073_741_824, device.multiprocessors, device.computeCapability.major,
+                    device.computeCapability.minor))
+            }
+        } catch {
+            print("CUDA devices: none (\(error))")
+        }
+        do { print("NVRTC: \(try CUDA.nvrtcPath())") } catch { print("NVRTC: none (\(error))") }
     }
 }
