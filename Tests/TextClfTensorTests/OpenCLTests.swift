@@ -38,11 +38,11 @@ struct OpenCLTests {
                 for operation in allUnaryOperations {
                     let input = [.log, .sqrt].contains(operation) ? positive : x
                     let (code, parameter) = DeviceKernelSource.code(operation)
-                    let (xs, ys, gs) = (try context.buffer(input.scalars), try context.buffer(count: count), try context.buffer(g.scalars))
+                    let (xs, ys, gs) = (try context.buffer(input.scalars), try context.buffer(floats: count), try context.buffer(g.scalars))
                     try context.launch("unary_forward", count: count, [.int32(code), .float(parameter), .buffer(xs), .buffer(ys), .int64(count)])
                     let expected = reference.unary(operation, input)
                     expectAgree(try context.read(ys), expected, "opencl:\(device.ordinal) \(operation) \(shape)")
-                    let out = try context.buffer(count: count)
+                    let out = try context.buffer(floats: count)
                     try context.launch(
                         "unary_backward", count: count,
                         [.int32(code), .float(parameter), .buffer(xs), .buffer(ys), .buffer(gs), .buffer(out), .int64(count)])
@@ -55,7 +55,7 @@ struct OpenCLTests {
                 let row = tensorPair([columns], seed: 120 + UInt64(index)).reference
                 for operation in allBinaryOperations {
                     for (mode, operand) in [(Int32(0), b), (1, one), (2, row)] {
-                        let out = try context.buffer(count: count)
+                        let out = try context.buffer(floats: count)
                         try context.launch(
                             "binary", count: count,
                             [.int32(DeviceKernelSource.code(operation)), .int32(mode), .int64(columns), .buffer(try context.buffer(x.scalars)),
@@ -87,7 +87,7 @@ struct OpenCLTests {
 struct CUDATests {
     static let nvrtcFound = (try? CUDA.nvrtcPath()) != nil
 
-    /// The same kernel source as OpenCL's, behind the CUDA prelude, compiles for the
+    /// The same kernel source as OpenCL's, behind the CUDA prelude, compiles (every kernel) for the
     /// architectures of the A100 and the H100 (needs NVRTC, e.g. the nvidia-cuda-nvrtc wheel).
     @Test(.enabled(if: nvrtcFound, "no NVRTC (pip install nvidia-cuda-nvrtc-cu12, or set TEXTCLF_CUDA_PATH); skipped"))
     func kernelsCompileForAmpereAndHopper() throws {
@@ -97,7 +97,12 @@ struct CUDATests {
             // An ELF image holding every kernel by its C name.
             #expect(cubin.starts(with: [0x7F, 0x45, 0x4C, 0x46]), "\(architecture)")
             let symbols = String(decoding: cubin.map { $0 == 0 ? 0x0A : $0 }, as: UTF8.self)
-            for kernel in ["unary_forward", "unary_backward", "binary", "axpy"] {
+            let kernels = DeviceKernelSource.kernels.split(separator: "\n").compactMap { line -> Substring? in
+                guard let range = line.range(of: "KERNEL void ") else { return nil }
+                return line[range.upperBound...].prefix { $0 != "(" }
+            }
+            #expect(kernels.count >= 20 && kernels.contains("adam") && kernels.contains("sparse_transposed_multiply"))
+            for kernel in kernels {
                 #expect(symbols.split(separator: "\n").contains { $0 == kernel }, "\(architecture): \(kernel)")
             }
         }

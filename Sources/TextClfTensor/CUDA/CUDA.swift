@@ -151,7 +151,8 @@ public enum CUDA {
         guard status == 0, let program else { throw CUDAError("nvrtcCreateProgram failed: \(message(status))") }
         var owned: tnvrtc_program? = program
         defer { _ = api.DestroyProgram(&owned) }
-        let options = ["--gpu-architecture=\(architecture)", "--std=c++17"]
+        // No fused multiply-adds, IEEE division and square roots: the arithmetic of the CPU.
+        let options = ["--gpu-architecture=\(architecture)", "--std=c++17", "--fmad=false", "--prec-div=true", "--prec-sqrt=true"]
         status = withArrayOfCStrings(options) { pointers in api.CompileProgram(program, Int32(pointers.count), pointers) }
         guard status == 0 else {
             var size = 0

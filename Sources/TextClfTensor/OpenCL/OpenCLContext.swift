@@ -2,16 +2,16 @@ import CTextClfOpenCL
 import Foundation
 import Synchronization
 
-/// A buffer of `Float`s in an OpenCL device's memory, released when the last reference goes.
+/// A buffer in an OpenCL device's memory, released when the last reference goes.
 final class OpenCLBuffer: @unchecked Sendable {
     let memory: tcl_mem
-    /// The number of floats.
-    let count: Int
+    /// Its size in bytes.
+    let bytes: Int
     private let api: UnsafePointer<textclf_opencl_api>
 
-    fileprivate init(memory: tcl_mem, count: Int, api: UnsafePointer<textclf_opencl_api>) {
+    fileprivate init(memory: tcl_mem, bytes: Int, api: UnsafePointer<textclf_opencl_api>) {
         self.memory = memory
-        self.count = count
+        self.bytes = bytes
         self.api = api
     }
 
@@ -86,7 +86,8 @@ final class OpenCLContext: @unchecked Sendable {
         }
         self.program = program
         var target: tcl_device_id? = device.deviceID
-        let result = calls.BuildProgram(program, 1, &target, "-cl-std=CL1.2", nil, nil)
+        // Correctly rounded division and square roots, as on the CPU (OpenCL allows a few ulp).
+        let result = calls.BuildProgram(program, 1, &target, "-cl-std=CL1.2 -cl-fp32-correctly-rounded-divide-sqrt", nil, nil)
         guard result == tcl_int(TCL_SUCCESS) else {
             let log = (try? OpenCL.string { calls.GetProgramBuildInfo(program, device.deviceID, TCL_PROGRAM_BUILD_LOG, $0, $1, $2) }) ?? ""
             _ = calls.ReleaseProgram(program)
@@ -103,35 +104,42 @@ final class OpenCLContext: @unchecked Sendable {
         _ = api.pointee.ReleaseContext(context)
     }
 
-    /// A new buffer of `count` floats holding `values` (uninitialised when `nil`).
-    func buffer(count: Int, values: UnsafeBufferPointer<Float>? = nil) throws -> OpenCLBuffer {
+    /// A new buffer of `bytes` bytes holding `values` (uninitialised when `nil`).
+    func buffer(bytes: Int, values: UnsafeRawPointer? = nil) throws -> OpenCLBuffer {
         var status: tcl_int = 0
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let flags = TCL_MEM_READ_WRITE | (values != nil && count > 0 ? TCL_MEM_COPY_HOST_PTR : 0)
-        let host = values.flatMap { count > 0 ? UnsafeMutableRawPointer(mutating: $0.baseAddress) : nil }
-        guard let memory = api.pointee.CreateBuffer(context, flags, bytes, host, &status), status == tcl_int(TCL_SUCCESS) else {
-            throw OpenCLError("cannot allocate \(bytes) bytes on opencl:\(device.ordinal) (status \(status))")
+        // OpenCL refuses empty buffers: an empty one takes a few bytes that nothing reads.
+        let size = max(bytes, 8)
+        let flags = TCL_MEM_READ_WRITE | (values != nil && bytes > 0 ? TCL_MEM_COPY_HOST_PTR : 0)
+        let host = bytes > 0 ? values.map { UnsafeMutableRawPointer(mutating: $0) } : nil
+        guard let memory = api.pointee.CreateBuffer(context, flags, size, host, &status), status == tcl_int(TCL_SUCCESS) else {
+            throw OpenCLError("cannot allocate \(size) bytes on opencl:\(device.ordinal) (status \(status))")
         }
-        return OpenCLBuffer(memory: memory, count: count, api: api)
+        return OpenCLBuffer(memory: memory, bytes: bytes, api: api)
     }
 
-    /// A new buffer holding `values`.
-    func buffer(_ values: [Float]) throws -> OpenCLBuffer {
-        try values.withUnsafeBufferPointer { try buffer(count: values.count, values: $0) }
+    /// A new buffer holding `values` (floats, or indices as `Int64` or `Int32`).
+    func buffer<Element: BitwiseCopyable>(_ values: [Element]) throws -> OpenCLBuffer {
+        try values.withUnsafeBytes { try buffer(bytes: $0.count, values: $0.baseAddress) }
+    }
+
+    /// A new, uninitialised buffer of `count` floats.
+    func buffer(floats count: Int) throws -> OpenCLBuffer {
+        try buffer(bytes: count * MemoryLayout<Float>.stride)
     }
 
     /// The buffer's values, copied to the host once every launch before has run.
-    func read(_ buffer: OpenCLBuffer) throws -> [Float] {
-        var values = [Float](repeating: 0, count: buffer.count)
-        guard buffer.count > 0 else { return values }
-        try lock.withLock {
-            try values.withUnsafeMutableBytes { bytes in
-                try OpenCL.check(
-                    api.pointee.EnqueueReadBuffer(queue, buffer.memory, TCL_TRUE, 0, bytes.count, bytes.baseAddress, 0, nil, nil),
-                    "clEnqueueReadBuffer")
+    func read<Element: BitwiseCopyable>(_ buffer: OpenCLBuffer, as _: Element.Type = Float.self) throws -> [Element] {
+        let count = buffer.bytes / MemoryLayout<Element>.stride
+        return try [Element](unsafeUninitializedCapacity: count) { values, initialized in
+            if count > 0 {
+                try lock.withLock {
+                    try OpenCL.check(
+                        api.pointee.EnqueueReadBuffer(queue, buffer.memory, TCL_TRUE, 0, buffer.bytes, values.baseAddress, 0, nil, nil),
+                        "clEnqueueReadBuffer")
+                }
             }
+            initialized = count
         }
-        return values
     }
 
     /// Runs kernel `name` over `count` work items with `arguments`, in the queue's order.
@@ -160,6 +168,20 @@ final class OpenCLContext: @unchecked Sendable {
             var global = count
             try OpenCL.check(api.pointee.EnqueueNDRangeKernel(queue, kernel, 1, nil, &global, nil, 0, nil, nil), "clEnqueueNDRangeKernel(\(name))")
         }
+    }
+
+    /// Runs an optimizer's element-wise kernel over `buffers` (the case's tensors, in its
+    /// order), each holding `count` floats.
+    func run(_ kernel: ElementwiseKernel, on buffers: [OpenCLBuffer], count: Int) throws {
+        let (name, scalars, tensors) = kernel.deviceLaunch(count: count)
+        let arguments = scalars.map { scalar -> Argument in
+            switch scalar {
+            case .int32(let value): .int32(value)
+            case .int64(let value): .int64(value)
+            case .float(let value): .float(value)
+            }
+        }
+        try launch(name, count: count, arguments + tensors.map { .buffer(buffers[$0]) })
     }
 
     /// The kernel object for `name`, made once (the caller holds the lock).
