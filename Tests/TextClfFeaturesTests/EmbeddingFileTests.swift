@@ -86,6 +86,20 @@ struct EmbeddingFileTests {
         }
     }
 
+    @Test("a header dimension whose one vector the file cannot hold is refused before memory is reserved")
+    func headerDimensionBeyondTheFile() throws {
+        // Found by scripts/fuzz.sh: 11,111,111,115 dimensions in a few hundred bytes of text,
+        // and 644,608,261,361,361 in 24 bytes of binary.
+        for (target, format) in [("embeddings-text", nil), ("word2vec-binary", EmbeddingFormat.word2vecBinary)] {
+            let path = SharedData.repositoryRoot.appendingPathComponent("Fuzz/\(target)/regressions/header-dimension-beyond-file").path
+            #expect {
+                try EmbeddingFile.parse(path: path, format: format)
+            } throws: { error in
+                "\(error)".contains(path) && "\(error)".contains("needs more than the file's")
+            }
+        }
+    }
+
     @Test("word2vec binary whose header count differs from its entries is refused, as in the text format")
     func binaryHeaderCount() throws {
         func binary(announcing count: Int, entries: Int, newline: Bool, tail: [UInt8] = []) -> [UInt8] {

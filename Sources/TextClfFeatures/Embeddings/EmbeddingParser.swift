@@ -147,7 +147,8 @@ enum EmbeddingParser {
             firstRows.append(rows)
             rows += count
         }
-        let image = try makeImageFor(rows: rows, dimension: dimension, fileBytes: total, path: path, makeImage: makeImage)
+        let image = try makeImageFor(
+            rows: rows, dimension: dimension, bytesPerValue: 2, fileBytes: total, path: path, makeImage: makeImage)
 
         // Pass 2: every piece parses its lines into its rows.
         let vectors = (image.base + EmbeddingStoreFile.headerSize).assumingMemoryBound(to: Float.self)
@@ -266,7 +267,8 @@ enum EmbeddingParser {
         // Every whole entry takes at least a space and its vector, so the file bounds the rows
         // whatever the header claims.
         let rows = min(header.count, (total - header.bodyStart) / (rowBytes + 1) + 1)
-        let image = try makeImageFor(rows: rows, dimension: dimension, fileBytes: total, path: path, makeImage: makeImage)
+        let image = try makeImageFor(
+            rows: rows, dimension: dimension, bytesPerValue: 4, fileBytes: total, path: path, makeImage: makeImage)
         let vectors = (image.base + EmbeddingStoreFile.headerSize).assumingMemoryBound(to: Float.self)
         var piece = ParsedPiece(firstRow: 0, lineOffset: 1, capacity: rows)
         var position = header.bodyStart
@@ -343,18 +345,30 @@ enum EmbeddingParser {
 
     // MARK: Image and merge
 
-    /// An image for up to `rows` vectors and words drawn from a `fileBytes`-byte file.
+    /// An image for up to `rows` vectors and words drawn from a `fileBytes`-byte file, each
+    /// value of which takes at least `bytesPerValue` bytes of it (a digit and a separator in
+    /// text, four bytes in binary): a dimension whose one vector the file cannot hold is
+    /// refused before any memory is reserved for it.
     private static func makeImageFor(
-        rows: Int, dimension: Int, fileBytes: Int, path: String, makeImage: ImageMaker
+        rows: Int, dimension: Int, bytesPerValue: Int, fileBytes: Int, path: String, makeImage: ImageMaker
     ) throws(EmbeddingError) -> StoreImage {
         let (values, overflow) = rows.multipliedReportingOverflow(by: dimension)
         guard !overflow, values < Int.max / 16, rows < Int.max / 64, fileBytes < Int.max / 8 else {
             throw .badLine(path: path, line: 1, field: 2, reason: "\(rows) vectors of dimension \(dimension) are too large")
         }
+        guard rows == 0 || dimension <= fileBytes / bytesPerValue + 1 else {
+            throw .badLine(
+                path: path, line: 1, field: 2,
+                reason: "a vector of dimension \(dimension) needs more than the file's \(fileBytes) bytes")
+        }
         let bound = EmbeddingStoreFile.Layout(
             count: rows, dimension: dimension, slotCount: EmbeddingStoreFile.Layout.slotCount(for: rows),
             arenaBytes: fileBytes)
-        return try makeImage(bound.fileSize, bound.vectorsOffset + 4 * values)
+        do {
+            return try makeImage(bound.fileSize, bound.vectorsOffset + 4 * values)
+        } catch .cache(let message) {
+            throw .cache("\(path): \(message)")
+        }
     }
 
     /// Walks the pieces' entries in file order: reports bad lines and duplicates, moves rows
