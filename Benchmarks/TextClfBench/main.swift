@@ -200,7 +200,7 @@ func trainingStep(_ arguments: [String]) throws {
     times.sort()
     let result: [String: Any] = [
         "kind": arguments[0], "median_ms": times[times.count / 2], "min_ms": times[0], "steps": steps,
-        "threads": threads, "device": device.rawValue,
+        "threads": threads, "device": device.description,
     ]
     print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
 }

@@ -237,6 +237,10 @@ extension Classifier {
     /// Applies the layers in order.
     public func forward(_ input: LayerInput) throws -> Tensor {
         var current = input
+        // Dense rows come from the host: copied to the model's device, batch by batch.
+        if case .dense(let rows) = input, let device = layers.lazy.flatMap(\.parameters).first?.value.device, rows.device != device {
+            current = .dense(rows.to(device))
+        }
         for layer in layers { current = .dense(try layer.forward(current)) }
         guard case .dense(let output) = current else { throw LayerError.invalid("\(type(of: self)) has no layers") }
         return output

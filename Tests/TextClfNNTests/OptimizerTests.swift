@@ -8,7 +8,7 @@ struct OptimizerTests {
     static let fixture = OptimizerFixture.shared
     static let runNames = fixture.optimizers.map(\.name)
 
-    @Test("trajectories match torch.optim (50 steps, 1e-5 relative)", arguments: runNames, Device.allCases)
+    @Test("trajectories match torch.optim (50 steps, 1e-5 relative)", arguments: runNames, Device.available)
     func trajectory(name: String, device: Device) throws {
         let fixture = Self.fixture
         let run = try #require(fixture.optimizers.first { $0.name == name })
@@ -52,7 +52,7 @@ struct OptimizerTests {
     func penalties() throws {
         let values: [Float] = [1.5, -2, 0, 0.25]
         let gradient: [Float] = [0.1, 0.2, -0.3, 0.4]
-        for device in Device.allCases {
+        for device in Device.available {
             let w = Parameter(name: "w", value: try Tensor(shape: [4], values: values, device: device))
             let bias = Parameter(name: "bias", value: try Tensor(shape: [4], values: values, device: device), isPenalized: false)
             for parameter in [w, bias] { parameter.gradient = try Tensor(shape: [4], values: gradient, device: device) }
@@ -90,7 +90,7 @@ struct OptimizerTests {
         #expect(b1.value.scalars == b2.value.scalars)
     }
 
-    @Test("sparse SGD updates only the touched rows, equal to dense SGD there", arguments: Device.allCases)
+    @Test("sparse SGD updates only the touched rows, equal to dense SGD there", arguments: Device.available)
     func sparseSGD(device: Device) throws {
         let initial = (0..<20).map { Float($0) * 0.1 - 0.7 }
         let rows = [1, 3, 4]
@@ -125,13 +125,13 @@ struct OptimizerTests {
         #expect(a.value.scalars == d.value.scalars)
     }
 
-    @Test("Adam on row-sparse gradients that touch other rows each step follows the dense trajectory", arguments: Device.allCases)
+    @Test("Adam on row-sparse gradients that touch other rows each step follows the dense trajectory", arguments: Device.available)
     func sparseAdamReusesItsDensifiedGradient(device: Device) throws {
         let initial = (0..<24).map { Float($0) * 0.05 - 0.6 }
         let sparse = Parameter(name: "w", value: try Tensor(shape: [6, 4], values: initial, device: device))
         let dense = Parameter(name: "w", value: try Tensor(shape: [6, 4], values: initial, device: device))
         let (sparseAdam, denseAdam) = (Adam(learningRate: 0.01), Adam(learningRate: 0.01))
-        var addresses = Set<UnsafePointer<Float>?>()
+        var memories = Set<ObjectIdentifier>()
         for (step, rows) in [[0, 5], [2], [1, 3, 4], [5], [0, 2]].enumerated() {
             let values = (0..<rows.count * 4).map { Float($0 + step) * 0.25 - 1 }
             let gradient = RowSparseTensor(rowCount: 6, rowIndices: rows, values: try Tensor(shape: [rows.count, 4], values: values, device: device))
@@ -147,10 +147,10 @@ struct OptimizerTests {
             try sparseAdam.step([sparse])
             try denseAdam.step([dense])
             #expect(sparse.value.scalars == dense.value.scalars, "step \(step)")
-            addresses.insert(sparse.denseGradient().withUnsafeBufferPointer { $0.baseAddress })
+            memories.insert(sparse.denseGradient().storageIdentifier)
         }
         // Every densified gradient was written into the same memory.
-        #expect(addresses.count == 1)
+        #expect(memories.count == 1)
     }
 
     @Test("a non-finite gradient throws an error naming the parameter")

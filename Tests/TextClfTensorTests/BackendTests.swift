@@ -413,7 +413,7 @@ struct BackendAgreementTests {
 /// Small cases with known answers, errors and their messages, devices and threads.
 @Suite("Backends on hand-computed cases")
 struct BackendKnownValueTests {
-    @Test("softmax of [1, 2, 3] and a stable log-softmax of [1000, 0]", arguments: Device.allCases)
+    @Test("softmax of [1, 2, 3] and a stable log-softmax of [1000, 0]", arguments: Device.available)
     func softmax(device: Device) throws {
         let backend = device.backend
         expectValues(backend.softmaxRows(try Tensor.matrix([[1, 2, 3]], device: device)), [0.09003057, 0.24472847, 0.66524096])
@@ -421,7 +421,7 @@ struct BackendKnownValueTests {
         expectValues(backend.softmaxRows(try Tensor.matrix([[1000, 0]], device: device)), [1, 0])
     }
 
-    @Test("gelu and its derivative at 1", arguments: Device.allCases)
+    @Test("gelu and its derivative at 1", arguments: Device.available)
     func gelu(device: Device) throws {
         let backend = device.backend
         let x = try Tensor(shape: [1], values: [1], device: device)
@@ -432,7 +432,7 @@ struct BackendKnownValueTests {
         expectValues(backend.unary(.sigmoid, Tensor.zeros([1], device: device)), [0.5])
     }
 
-    @Test("gemm with transposes against a hand product", arguments: Device.allCases)
+    @Test("gemm with transposes against a hand product", arguments: Device.available)
     func gemm(device: Device) throws {
         let backend = device.backend
         let a = try Tensor.matrix([[1, 2], [3, 4]], device: device)
@@ -447,7 +447,7 @@ struct BackendKnownValueTests {
         expectValues(e, [3, 5, 7, 7, 9, 15])
     }
 
-    @Test("binary broadcasting and sums by hand", arguments: Device.allCases)
+    @Test("binary broadcasting and sums by hand", arguments: Device.available)
     func broadcasting(device: Device) throws {
         let backend = device.backend
         let a = try Tensor.matrix([[1, 2, 3], [4, 5, 6]], device: device)
@@ -462,7 +462,7 @@ struct BackendKnownValueTests {
     func shapeMismatch() throws {
         let a = Tensor.zeros([2, 3], device: .cpu)
         let b = Tensor.zeros([4], device: .cpu)
-        for backend in Device.allCases.map(\.backend) {
+        for backend in Device.available.map(\.backend) {
             do {
                 _ = try backend.binary(.add, a, b)
                 Issue.record("binary add accepted [2, 3] and [4]")

@@ -182,6 +182,61 @@ import TextClfTensor
         #expect(detail.contains("times that of a uniform guess"), "\(detail)")
     }
 
+    /// Training on a device (OpenCL: PoCL in CI) reaches the CPU's weights for every
+    /// optimizer, with dropout, batch and layer normalisation, on sparse and dense rows; and
+    /// twice on one device with one seed gives the same bits.
+    @Test(
+        .enabled(if: Device.available.contains { !$0.isHost }, "no OpenCL device (scripts/install-deps.sh installs PoCL); skipped"),
+        arguments: Device.available.filter { !$0.isHost })
+    func trainingOnADeviceMatchesTheCPU(device: Device) throws {
+        let data = separableData(rows: 96, classes: 3)
+        for optimizer in OptimizerKind.allCases {
+            let configurations: [(String, (Device) -> any Classifier)] = [
+                ("logistic regression", { LogisticRegression(features: 8, classes: 3, device: $0, seed: 3) }),
+                ("MLP, dropout", { MLP(features: 8, hidden: [6], classes: 3, dropout: 0.3, device: $0, seed: 3) }),
+                ("MLP, batch norm", { MLP(features: 8, hidden: [6, 5], classes: 3, dropout: 0.2, normalization: .batch, device: $0, seed: 3) }),
+                ("MLP, layer norm", { MLP(features: 8, hidden: [6], classes: 3, activation: .tanh, normalization: .layer, device: $0, seed: 3) }),
+            ]
+            for (name, make) in configurations {
+                for (kind, dataset) in [("sparse", data.sparse), ("dense", data.dense)] {
+                    func train(on device: Device) throws -> [String: Tensor] {
+                        let model = make(device)
+                        try Trainer(model: model, options: options(optimizer, lr: 0.02, epochs: 2)).fit(train: dataset)
+                        return model.stateDictionary()
+                    }
+                    let (cpu, first, second) = (try train(on: .cpu), try train(on: device), try train(on: device))
+                    #expect(Set(cpu.keys) == Set(first.keys))
+                    // The bias of a Linear layer that feeds a batch norm has a zero gradient in
+                    // exact arithmetic (the norm subtracts the batch mean); its rounding noise,
+                    // which differs between devices, Adam, AdamW, Adagrad and RMSprop scale to
+                    // steps of ±lr. That bias and the norm's running mean are compared as the
+                    // output they give instead (below).
+                    let layers = make(.cpu).layers
+                    let unsteered = Set(layers.indices.filter { layers[$0] is BatchNorm1d }.flatMap { ["layers.\($0 - 1).bias", "layers.\($0).running_mean"] })
+                    for (key, expected) in cpu where !unsteered.contains(key) {
+                        let values = try #require(first[key]).scalars
+                        #expect(values == second[key]?.scalars, "\(device) \(optimizer) \(name) \(kind) \(key): not reproducible")
+                        let want = expected.scalars
+                        if let index = values.indices.first(where: { abs(values[$0] - want[$0]) > 1e-4 * max(1, abs(want[$0])) }) {
+                            Issue.record("\(device) \(optimizer) \(name) \(kind) \(key)[\(index)]: \(values[index]) vs \(want[index]) on cpu")
+                        }
+                    }
+                    for key in unsteered { #expect(first[key]?.scalars == second[key]?.scalars, "\(device) \(name) \(key): not reproducible") }
+                    // The trained networks agree on what they compute from a batch, where the
+                    // norm uses the batch's own mean (the same dropout masks on both: fresh
+                    // generators of one seed).
+                    let (cpuModel, deviceModel) = (make(.cpu), make(device))
+                    try cpuModel.loadStateDictionary(cpu, source: "cpu")
+                    try deviceModel.loadStateDictionary(first, source: device.description)
+                    let (p, q) = (
+                        try cpuModel.forward(layerInput(dataset.features)).scalars, try deviceModel.forward(layerInput(dataset.features)).scalars
+                    )
+                    #expect(zip(p, q).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) }, "\(device) \(optimizer) \(name) \(kind): logits differ by \(zip(p, q).map { abs($0 - $1) }.max() ?? 0)")
+                }
+            }
+        }
+    }
+
     @Test func overfitBatchesDrivesLossToZero() throws {
         let data = separableData(rows: 200, classes: 3)
         var o = options(.adam, lr: 0.05, epochs: 150)

@@ -9,6 +9,10 @@ public protocol Backend: Sendable {
     /// The device this backend computes on.
     var device: Device { get }
 
+    /// Copies host values into new memory on this backend's device. Only backends whose
+    /// device is not the host's (``Device/isHost``) are asked.
+    func upload(_ values: UnsafeBufferPointer<Float>) -> any DeviceMemory
+
     /// `c = alpha · op(a) · op(b) + beta · c`, where `op` transposes when asked (BLAS GEMM).
     func gemm(
         _ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool, alpha: Float, beta: Float, into c: inout Tensor
@@ -88,6 +92,15 @@ public protocol Backend: Sendable {
 }
 
 extension Backend {
+    public func upload(_ values: UnsafeBufferPointer<Float>) -> any DeviceMemory {
+        preconditionFailure("\(device) keeps tensors in host memory; nothing is uploaded to it")
+    }
+
+    /// ``upload(_:)`` of an array.
+    public func upload(_ values: [Float]) -> any DeviceMemory {
+        values.withUnsafeBufferPointer { upload($0) }
+    }
+
     public func affine(_ x: Tensor, _ w: Tensor, bias: Tensor?) throws -> Tensor {
         try checkAffine(x, w, bias: bias)
         return try productPlusBias(x, w, bias: bias)

@@ -14,7 +14,10 @@ public struct Tensor: @unchecked Sendable, Equatable {
     public let shape: [Int]
     /// Where the storage lives.
     public let device: Device
+    /// The values, for a tensor on a host device (``Device/isHost``); empty otherwise.
     @usableFromInline var storage: TensorStorage
+    /// The values in a device's memory, for a tensor on a device that is not the host's.
+    @usableFromInline var memory: (any DeviceMemory)?
 
     /// Creates a tensor from values in row-major order.
     /// - Throws: ``TensorError/shapeMismatch(operation:shapes:)`` if the count does not match the shape.
@@ -24,15 +27,37 @@ public struct Tensor: @unchecked Sendable, Equatable {
         }
         self.shape = shape
         self.device = device
-        storage = TensorStorage.copying(values)
+        if device.isHost {
+            storage = TensorStorage.copying(values)
+        } else {
+            storage = TensorStorage.empty
+            memory = device.backend.upload(values)
+        }
+    }
+
+    /// A tensor whose values are in a device's memory.
+    init(shape: [Int], device: Device, memory: any DeviceMemory) {
+        precondition(shape.reduce(1, *) == memory.count, "device memory of \(memory.count) values for shape \(shape)")
+        self.shape = shape
+        self.device = device
+        self.storage = TensorStorage.empty
+        self.memory = memory
     }
 
     /// Creates a tensor from storage the caller guarantees fits the shape.
     @usableFromInline init(shape: [Int], device: Device, storage: TensorStorage) {
         precondition(shape.reduce(1, *) == storage.count, "storage of \(storage.count) values for shape \(shape)")
         self.shape = shape
-        self.device = device
-        self.storage = storage
+        if device.isHost {
+            self.device = device
+            self.storage = storage
+        } else {
+            // Host values for a device tensor: copied to the device.
+            self.device = device
+            self.storage = TensorStorage.empty
+            self.memory = device.backend.upload(UnsafeBufferPointer(start: storage.base, count: storage.count))
+            withExtendedLifetime(storage) {}
+        }
     }
 
     /// A tensor of `shape` whose `count` values (the shape's product) `fill` writes, every one
@@ -69,7 +94,7 @@ public struct Tensor: @unchecked Sendable, Equatable {
     }
 
     /// The number of elements.
-    @inlinable public var count: Int { storage.count }
+    @inlinable public var count: Int { memory?.count ?? storage.count }
     /// The number of dimensions.
     @inlinable public var rank: Int { shape.count }
     /// The rows of a matrix: the first dimension. A vector or a scalar is one row.
@@ -84,6 +109,7 @@ public struct Tensor: @unchecked Sendable, Equatable {
     /// The single value of a one-element tensor.
     public var scalar: Float {
         precondition(count == 1, "scalar of a tensor of shape \(shape)")
+        if let memory { return memory.read()[0] }
         return withExtendedLifetime(storage) { storage.base[0] }
     }
 
@@ -93,18 +119,27 @@ public struct Tensor: @unchecked Sendable, Equatable {
         guard newShape.reduce(1, *) == count, newShape.allSatisfy({ $0 >= 0 }) else {
             throw TensorError.shapeMismatch(operation: "reshape", shapes: [shape, newShape])
         }
+        if let memory { return Tensor(shape: newShape, device: device, memory: memory) }
         return Tensor(shape: newShape, device: device, storage: storage)
     }
 
-    /// The same values on another device.
+    /// The same values on another device: shared between host devices, copied to or from a
+    /// device's memory otherwise.
     public func to(_ device: Device) -> Tensor {
-        Tensor(shape: shape, device: device, storage: storage)
+        if device == self.device { return self }
+        if let memory {
+            let values = memory.read()
+            if device.isHost { return Tensor(shape: shape, device: device, storage: TensorStorage.copying(values)) }
+            return Tensor(shape: shape, device: device, memory: device.backend.upload(values))
+        }
+        return Tensor(shape: shape, device: device, storage: storage)
     }
 
     /// Read access to the host values, for backends.
     @inlinable
     public func withUnsafeBufferPointer<Result>(_ body: (UnsafeBufferPointer<Float>) throws -> Result) rethrows -> Result {
-        try withExtendedLifetime(storage) { try body(UnsafeBufferPointer(start: storage.base, count: storage.count)) }
+        if let memory { return try memory.read().withUnsafeBufferPointer(body) }
+        return try withExtendedLifetime(storage) { try body(UnsafeBufferPointer(start: storage.base, count: storage.count)) }
     }
 
     /// Write access to the host values, for backends and optimizers; copies shared storage first.
@@ -112,6 +147,14 @@ public struct Tensor: @unchecked Sendable, Equatable {
     public mutating func withUnsafeMutableBufferPointer<Result>(
         _ body: (inout UnsafeMutableBufferPointer<Float>) throws -> Result
     ) rethrows -> Result {
+        if let memory {
+            // A device tensor's values, copied to the host and back: for tests and tools,
+            // never for a backend's hot path.
+            var values = memory.read()
+            let result = try values.withUnsafeMutableBufferPointer { try body(&$0) }
+            self.memory = device.backend.upload(values)
+            return result
+        }
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
         return try withExtendedLifetime(storage) {
             var buffer = UnsafeMutableBufferPointer(start: storage.base, count: storage.count)
@@ -126,8 +169,17 @@ public struct Tensor: @unchecked Sendable, Equatable {
     /// The address stays valid, and writes through it reach only this tensor, until the
     /// tensor is copied, replaced or mutated in another way; call again after any of these.
     package mutating func uniqueValues() -> UnsafeMutablePointer<Float> {
+        precondition(memory == nil, "uniqueValues of a tensor on \(device)")
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
         return storage.base
+    }
+
+    /// The identity of the memory holding the values (host storage or device memory): two
+    /// tensors with the same identity share their values, and a tensor that keeps its
+    /// identity from step to step was updated in place.
+    package var storageIdentifier: ObjectIdentifier {
+        if let memory { return ObjectIdentifier(memory) }
+        return ObjectIdentifier(storage)
     }
 
     /// Hints that the rows `indices` of this matrix (or higher-rank tensor, whose rows are its
@@ -135,7 +187,7 @@ public struct Tensor: @unchecked Sendable, Equatable {
     /// cache for the memory they cover. Reads and changes nothing; does nothing unless every
     /// index is a row of the tensor.
     public func prefetchRows(_ indices: ArraySlice<Int>) {
-        guard rank >= 2, !indices.isEmpty else { return }
+        guard rank >= 2, !indices.isEmpty, memory == nil else { return }
         let rows = shape[0]
         for index in indices where index < 0 || index >= rows { return }
         let columns = self.columns
@@ -163,9 +215,19 @@ public struct Tensor: @unchecked Sendable, Equatable {
     /// Equal shapes and equal values (shared storage is equal to itself, as arrays are).
     public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
         guard lhs.shape == rhs.shape else { return false }
-        if lhs.storage === rhs.storage { return true }
+        if lhs.memory == nil && rhs.memory == nil && lhs.storage === rhs.storage { return true }
         return lhs.withUnsafeBufferPointer { a in rhs.withUnsafeBufferPointer { b in a.elementsEqual(b) } }
     }
+}
+
+/// A tensor's values in a device's memory, owned by the device's backend and freed when the
+/// last tensor holding them goes. Tensors never write to memory another tensor holds: a
+/// backend writes a result into new memory, or into memory only the written tensor holds.
+public protocol DeviceMemory: AnyObject, Sendable {
+    /// The number of values.
+    var count: Int { get }
+    /// The values, copied to the host.
+    func read() -> [Float]
 }
 
 /// Host memory of a tensor: one allocation, the element count followed by the values, so a

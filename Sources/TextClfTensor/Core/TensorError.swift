@@ -18,9 +18,9 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
             return "\(operation): shapes do not fit: " + shapes.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }.joined(separator: " and ")
         case .nonFinite(let what, let index): return "\(what) holds a non-finite value (NaN or infinity) at index \(index)"
         case .deviceMismatch(let operation, let devices):
-            return "\(operation): operands are on different devices (\(devices.map(\.rawValue).joined(separator: ", ")))"
+            return "\(operation): operands are on different devices (\(devices.map(\.description).joined(separator: ", ")))"
         case .unknownDevice(let name):
-            return "unknown device '\(name)'; known devices: \(Device.allCases.map(\.rawValue).joined(separator: ", "))"
+            return "unknown device '\(name)'; known devices: \(Device.names)"
         case .invalid(let message): return message
         }
     }
