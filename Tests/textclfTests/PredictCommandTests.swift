@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TextClfTensor
 
 @Suite("textclf predict: one line per document")
 struct PredictCommandTests {
@@ -78,5 +79,40 @@ struct PredictCommandTests {
 
         let help = try TextClfBinary.run(["predict", "--help"])
         #expect(help.standardOutput.contains("JSON string"), "\(help.standardOutput)")
+    }
+
+    /// `--device opencl` trains, predicts and reports as the CPU does (PoCL in CI).
+    @Test(.enabled(if: (try? OpenCL.devices()) != nil, "no OpenCL device (scripts/install-deps.sh installs PoCL); skipped"))
+    func anOpenCLDeviceTrainsPredictsAndReportsAsTheCPU() throws {
+        let folder = try TemporaryFolder()
+        let train = try folder.write("train.tsv", TrainCommandTests.corpus(300, seed: 21))
+        var models: [String] = []
+        for device in ["cpu", "opencl"] {
+            let model = folder.url.appendingPathComponent("model-\(device)").path
+            let result = try TextClfBinary.run(
+                ["train", train, "--model", "mlp", "--hidden", "8", "--dropout", "0.2", "--validation-fraction", "0.2", "--epochs", "3",
+                 "--seed", "4", "--device", device, "--out", model, "--no-run-log"])
+            #expect(result.status == 0, "\(result.standardError)")
+            models.append(model)
+        }
+        let texts = "a great film\nan awful film\nfine\n"
+        var outputs: [[(label: Substring, probabilities: [Double])]] = []
+        for (model, device) in [(models[0], "cpu"), (models[1], "cpu"), (models[1], "opencl")] {
+            let result = try TextClfBinary.run(["predict", "--model", model, "--proba", "--device", device, "-"], standardInput: texts)
+            #expect(result.status == 0, "\(result.standardError)")
+            outputs.append(result.standardOutput.split(separator: "\n").map { line in
+                let fields = line.split(separator: "\t")
+                return (fields[0], fields.dropFirst().map { Double($0.split(separator: "=")[1])! })
+            })
+        }
+        // The model trained on OpenCL, and run there, predicts what the CPU's does.
+        for other in outputs.dropFirst() {
+            #expect(other.map(\.label) == outputs[0].map(\.label))
+            #expect(zip(other, outputs[0]).allSatisfy { a, b in zip(a.probabilities, b.probabilities).allSatisfy { abs($0 - $1) < 1e-4 } })
+        }
+        let report = try TextClfBinary.run(["report", "--model", models[1], train, "--device", "opencl", "--quiet", "--json", folder.url.path + "/r.json"])
+        #expect(report.status == 0, "\(report.standardError)")
+        let wrong = try TextClfBinary.run(["predict", "--model", models[1], "--device", "opencl:99", "-"], standardInput: texts)
+        #expect(wrong.status == 1 && wrong.standardError.contains("no OpenCL device 99"), "\(wrong.standardError)")
     }
 }

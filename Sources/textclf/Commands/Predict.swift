@@ -50,8 +50,12 @@ struct Predict: ParsableCommand {
     @Option(help: ArgumentHelp("The embeddings cache folder, for word-vector models.", valueName: "dir"))
     var cacheDir: String?
 
+    @Option(help: "Device that runs the model: cpu, reference, or opencl[:N] (an OpenCL device; see 'textclf info').")
+    var device: String = "cpu"
+
     func run() throws {
-        let (classifier, document) = try ModelFile.load(from: model)
+        let device = try Device(parsing: self.device)
+        let (classifier, document) = try Device.withDefault(device) { try ModelFile.load(from: model) }
         let pipeline = try FeaturePipeline.load(from: model, cacheDir: cacheDir, report: { printError($0) })
         guard pipeline.columnCount == classifier.architecture.features else {
             throw DataError(

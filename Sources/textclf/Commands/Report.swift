@@ -80,6 +80,9 @@ struct Report: ParsableCommand {
     @Option(help: ArgumentHelp("The embeddings cache folder, for word-vector models.", valueName: "dir"))
     var cacheDir: String?
 
+    @Option(help: "Device that runs the model: cpu, reference, or opencl[:N] (an OpenCL device; see 'textclf info').")
+    var device: String = "cpu"
+
     @Flag(help: "Do not print the text report.")
     var quiet = false
 
@@ -121,7 +124,8 @@ struct Report: ParsableCommand {
     /// Runs the saved model over the corpus and adds what `model.json` recorded of training.
     func modelReport(zeroDivision: ZeroDivision) throws -> EvaluationReport {
         guard let model, let input else { throw ValidationError("--model needs FILE") }
-        let (classifier, document) = try ModelFile.load(from: model)
+        let device = try Device(parsing: self.device)
+        let (classifier, document) = try Device.withDefault(device) { try ModelFile.load(from: model) }
         let pipeline = try FeaturePipeline.load(from: model, cacheDir: cacheDir, report: { printError($0) })
         let corpus = try LabelledCorpus.read(input, data: data)
         let classes = document.classes
