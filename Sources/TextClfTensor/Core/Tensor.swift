@@ -55,8 +55,9 @@ public struct Tensor: @unchecked Sendable, Equatable {
             // Host values for a device tensor: copied to the device.
             self.device = device
             self.storage = TensorStorage.empty
-            self.memory = device.backend.upload(UnsafeBufferPointer(start: storage.base, count: storage.count))
-            withExtendedLifetime(storage) {}
+            self.memory = withExtendedLifetime(storage) {
+                device.backend.upload(UnsafeBufferPointer(start: storage.base, count: storage.count))
+            }
         }
     }
 

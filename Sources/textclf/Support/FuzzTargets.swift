@@ -76,8 +76,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             var count = 0
             try CorpusReader(path: path).forEach { document in count += document.text.utf8.count }
         case .embeddingsText, .word2vecBinary:
-            let parsed = try EmbeddingFile.parse(path: path, format: self == .word2vecBinary ? .word2vecBinary : nil)
-            _ = parsed
+            _ = try EmbeddingFile.parse(path: path, format: self == .word2vecBinary ? .word2vecBinary : nil)
         case .pipeline:
             _ = try PipelineFile(contentsOf: path, environment: ["HOME": "/home/fuzz"]).arguments
         case .model:
