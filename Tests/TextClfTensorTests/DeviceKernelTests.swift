@@ -25,6 +25,50 @@ struct DeviceKernelTests {
     }
 
     @Test(.enabled(if: present, "no OpenCL device (scripts/install-deps.sh installs PoCL); skipped"))
+    func unaryBinaryAndAxpy() throws {
+        for context in Self.contexts {
+            for (index, shape) in backendShapes.enumerated() {
+                let count = shape.reduce(1, *)
+                let x = tensorPair(shape, seed: 40 + UInt64(index)).reference
+                let positive = tensorPair(shape, low: 0.05, high: 3, seed: 60 + UInt64(index)).reference
+                let g = tensorPair(shape, seed: 80 + UInt64(index)).reference
+                for operation in allUnaryOperations {
+                    let input = [.log, .sqrt].contains(operation) ? positive : x
+                    let (code, parameter) = DeviceKernelSource.code(operation)
+                    let (xs, ys, gs) = (try context.buffer(input.scalars), try context.buffer(floats: count), try context.buffer(g.scalars))
+                    try context.launch("unary_forward", count: count, [.int32(code), .float(parameter), .buffer(xs), .buffer(ys), .int64(count)])
+                    let expected = reference.unary(operation, input)
+                    expectAgree(try context.read(ys), expected.scalars, "\(operation) \(shape)")
+                    let out = try context.buffer(floats: count)
+                    try context.launch(
+                        "unary_backward", count: count,
+                        [.int32(code), .float(parameter), .buffer(xs), .buffer(ys), .buffer(gs), .buffer(out), .int64(count)])
+                    let backward = try reference.unaryBackward(operation, input: input, output: expected, gradient: g)
+                    expectAgree(try context.read(out), backward.scalars, "\(operation) backward \(shape)")
+                }
+                let b = tensorPair(shape, low: 0.5, high: 2, seed: 100 + UInt64(index)).reference
+                let one = try Tensor(shape: [1], values: [-0.75], device: .reference)
+                let row = tensorPair([shape[1]], seed: 120 + UInt64(index)).reference
+                for operation in allBinaryOperations {
+                    for (mode, operand) in [(Int32(0), b), (1, one), (2, row)] {
+                        let out = try context.buffer(floats: count)
+                        try context.launch(
+                            "binary", count: count,
+                            [.int32(DeviceKernelSource.code(operation)), .int32(mode), .int64(shape[1]), .buffer(try context.buffer(x.scalars)),
+                             .buffer(try context.buffer(operand.scalars)), .buffer(out), .int64(count)])
+                        expectAgree(try context.read(out), try reference.binary(operation, x, operand).scalars, "\(operation) mode \(mode) \(shape)")
+                    }
+                }
+                var y = g
+                try reference.axpy(-0.5, x, &y)
+                let ys = try context.buffer(g.scalars)
+                try context.launch("axpy", count: count, [.float(-0.5), .buffer(try context.buffer(x.scalars)), .buffer(ys), .int64(count)])
+                expectAgree(try context.read(ys), y.scalars, "axpy \(shape)")
+            }
+        }
+    }
+
+    @Test(.enabled(if: present, "no OpenCL device (scripts/install-deps.sh installs PoCL); skipped"))
     func gemm() throws {
         for context in Self.contexts {
             for (m, k, n) in [(1, 1, 1), (7, 5, 3), (33, 64, 17), (4, 0, 3), (0, 3, 2)] {
