@@ -31,6 +31,15 @@ int textclf_cuda_load_driver(const char *path, textclf_cuda_driver_api *api, cha
     RESOLVE(library, api->DeviceTotalMem, "cuDeviceTotalMem_v2");
     RESOLVE(library, api->DeviceGetAttribute, "cuDeviceGetAttribute");
     RESOLVE(library, api->GetErrorString, "cuGetErrorString");
+    RESOLVE(library, api->DevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
+    RESOLVE(library, api->CtxSetCurrent, "cuCtxSetCurrent");
+    RESOLVE(library, api->MemAlloc, "cuMemAlloc_v2");
+    RESOLVE(library, api->MemFree, "cuMemFree_v2");
+    RESOLVE(library, api->MemcpyHtoD, "cuMemcpyHtoD_v2");
+    RESOLVE(library, api->MemcpyDtoH, "cuMemcpyDtoH_v2");
+    RESOLVE(library, api->ModuleLoadData, "cuModuleLoadData");
+    RESOLVE(library, api->ModuleGetFunction, "cuModuleGetFunction");
+    RESOLVE(library, api->LaunchKernel, "cuLaunchKernel");
     return 0;
 }
 
@@ -46,5 +55,13 @@ int textclf_cuda_load_nvrtc(const char *path, textclf_nvrtc_api *api, char *erro
     RESOLVE(library, api->GetProgramLog, "nvrtcGetProgramLog");
     RESOLVE(library, api->GetCUBINSize, "nvrtcGetCUBINSize");
     RESOLVE(library, api->GetCUBIN, "nvrtcGetCUBIN");
+    return 0;
+}
+
+int textclf_cuda_load_cublas(const char *path, textclf_cublas_api *api, char *error, size_t error_size) {
+    void *library = open_library(path, error, error_size);
+    if (!library) return -1;
+    RESOLVE(library, api->Create, "cublasCreate_v2");
+    RESOLVE(library, api->Sgemm, "cublasSgemm_v2");
     return 0;
 }

@@ -6,13 +6,20 @@ import Testing
 /// no rows, no columns, and one a little over a SIMD multiple.
 let backendShapes: [[Int]] = [[1, 1], [67, 3], [3, 131], [0, 5], [4, 0], [17, 17]]
 
+/// The same random values on `.cpu` and on `.reference`, and on any device by ``on(_:)``.
+struct TensorPair {
+    let cpu: Tensor
+    let reference: Tensor
+
+    /// The values on `device` (copied there unless it is the CPU).
+    func on(_ device: Device) -> Tensor { device == .cpu ? cpu : cpu.to(device) }
+}
+
 /// The same random values as a tensor on `.cpu` and on `.reference`.
-func tensorPair(
-    _ shape: [Int], low: Float = -2, high: Float = 2, seed: UInt64
-) -> (cpu: Tensor, reference: Tensor) {
+func tensorPair(_ shape: [Int], low: Float = -2, high: Float = 2, seed: UInt64) -> TensorPair {
     var generator = RandomGenerator(seed: seed)
     let cpu = Tensor.uniform(shape, low: low, high: high, generator: &generator, device: .cpu)
-    return (cpu, cpu.to(.reference))
+    return TensorPair(cpu: cpu, reference: cpu.to(.reference))
 }
 
 /// Whether `actual` is within `tolerance` of `expected`, relative to `max(1, |expected|)`
@@ -24,18 +31,18 @@ func close(_ actual: Float, _ expected: Float, tolerance: Float = 1e-5) -> Bool 
     return Swift.abs(actual - expected) <= tolerance * Swift.max(1, Swift.abs(expected))
 }
 
-/// Expects a CPU result that matches the reference result value for value and shape.
+/// Expects a result on `device` that matches the reference result value for value and shape.
 func expectAgree(
-    _ cpu: Tensor, _ reference: Tensor, tolerance: Float = 1e-5, _ what: @autoclosure () -> String,
+    on device: Device = .cpu, _ actual: Tensor, _ reference: Tensor, tolerance: Float = 1e-5, _ what: @autoclosure () -> String,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    #expect(cpu.device == .cpu, "\(what()): CPU result is on \(cpu.device)", sourceLocation: sourceLocation)
-    #expect(cpu.shape == reference.shape, "\(what()): shapes \(cpu.shape) and \(reference.shape)", sourceLocation: sourceLocation)
-    guard cpu.shape == reference.shape else { return }
-    let a = cpu.scalars
+    #expect(actual.device == device, "\(what()): the result is on \(actual.device), not \(device)", sourceLocation: sourceLocation)
+    #expect(actual.shape == reference.shape, "\(what()): shapes \(actual.shape) and \(reference.shape)", sourceLocation: sourceLocation)
+    guard actual.shape == reference.shape else { return }
+    let a = actual.scalars
     let b = reference.scalars
     if let index = a.indices.first(where: { !close(a[$0], b[$0], tolerance: tolerance) }) {
-        Issue.record("\(what()): element \(index) is \(a[index]) on cpu, \(b[index]) on reference", sourceLocation: sourceLocation)
+        Issue.record("\(what()): element \(index) is \(a[index]) on \(device), \(b[index]) on reference", sourceLocation: sourceLocation)
     }
 }
 

@@ -10,6 +10,12 @@
 
 typedef int tcu_result;  // CUresult; 0 is CUDA_SUCCESS
 typedef int tcu_device;  // CUdevice
+typedef unsigned long long tcu_deviceptr;  // CUdeviceptr
+typedef struct CUctx_st *tcu_context;
+typedef struct CUmod_st *tcu_module;
+typedef struct CUfunc_st *tcu_function;
+typedef struct CUstream_st *tcu_stream;
+typedef struct cublasContext *tcublas_handle;
 typedef struct _nvrtcProgram *tnvrtc_program;
 
 #define TCU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT 16
@@ -26,7 +32,27 @@ typedef struct {
     tcu_result (*DeviceTotalMem)(size_t *, tcu_device);
     tcu_result (*DeviceGetAttribute)(int *, int, tcu_device);
     tcu_result (*GetErrorString)(tcu_result, const char **);
+    tcu_result (*DevicePrimaryCtxRetain)(tcu_context *, tcu_device);
+    tcu_result (*CtxSetCurrent)(tcu_context);
+    tcu_result (*MemAlloc)(tcu_deviceptr *, size_t);
+    tcu_result (*MemFree)(tcu_deviceptr);
+    tcu_result (*MemcpyHtoD)(tcu_deviceptr, const void *, size_t);
+    tcu_result (*MemcpyDtoH)(void *, tcu_deviceptr, size_t);
+    tcu_result (*ModuleLoadData)(tcu_module *, const void *);
+    tcu_result (*ModuleGetFunction)(tcu_function *, tcu_module, const char *);
+    tcu_result (*LaunchKernel)(tcu_function, unsigned int, unsigned int, unsigned int, unsigned int, unsigned int,
+                               unsigned int, unsigned int, tcu_stream, void **, void **);
 } textclf_cuda_driver_api;
+
+/// The cuBLAS entry points textclf calls (column-major BLAS; 0 is CUBLAS_STATUS_SUCCESS).
+typedef struct {
+    int (*Create)(tcublas_handle *);
+    int (*Sgemm)(tcublas_handle, int, int, int, int, int, const float *, const float *, int, const float *, int,
+                 const float *, float *, int);
+} textclf_cublas_api;
+
+#define TCUBLAS_OP_N 0
+#define TCUBLAS_OP_T 1
 
 /// The NVRTC entry points textclf calls.
 typedef struct {
@@ -48,5 +74,9 @@ int textclf_cuda_load_driver(const char *path, textclf_cuda_driver_api *api, cha
 /// Loads NVRTC from `path` and resolves its entry points into `api`. Returns 0, or -1 with
 /// `error` saying why.
 int textclf_cuda_load_nvrtc(const char *path, textclf_nvrtc_api *api, char *error, size_t error_size);
+
+/// Loads cuBLAS from `path` and resolves its entry points into `api`. Returns 0, or -1 with
+/// `error` saying why.
+int textclf_cuda_load_cublas(const char *path, textclf_cublas_api *api, char *error, size_t error_size);
 
 #endif

@@ -97,10 +97,7 @@ public struct EmbeddingCache: Sendable {
     }
 
     /// `$TEXTCLF_CACHE_DIR`, else `~/.cache/textclf`.
-    public static func defaultDirectory() -> String {
-        if let value = ProcessInfo.processInfo.environment["TEXTCLF_CACHE_DIR"], !value.isEmpty { return value }
-        return NSHomeDirectory() + "/.cache/textclf"
-    }
+    public static func defaultDirectory() -> String { CacheFolder.defaultPath() }
 
     // MARK: Embeddings
 

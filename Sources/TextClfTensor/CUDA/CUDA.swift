@@ -32,17 +32,21 @@ public struct CUDADeviceInfo: Sendable, Hashable {
     public func hash(into hasher: inout Hasher) { hasher.combine(ordinal) }
 }
 
-/// The CUDA driver and NVRTC, loaded at run time.
+/// The CUDA driver, NVRTC and cuBLAS, loaded at run time.
 ///
 /// The driver is `libcuda.so.1`, which the NVIDIA driver installs on the loader's path.
-/// NVRTC (`libnvrtc.so.*`) is looked for, in order: in the folders of `TEXTCLF_CUDA_PATH`
-/// (colon-separated), in the CUDA toolkit's usual places, and in the `nvidia-cuda-nvrtc-*`
-/// pip wheel of the active virtual environment, conda environment, user and system Python
-/// (`…/site-packages/nvidia/cuda_nvrtc/lib`, where PyTorch users have it).
+/// NVRTC (`libnvrtc.so.*`) and cuBLAS (`libcublas.so.*`) are looked for, in order: in the
+/// folders of `TEXTCLF_CUDA_PATH` (colon-separated), in the CUDA toolkit's usual places, and
+/// in the `nvidia-cuda-nvrtc-*` and `nvidia-cublas-*` pip wheels of the active virtual
+/// environment, conda environment, user and system Python
+/// (`…/site-packages/nvidia/cuda_nvrtc/lib`, `…/nvidia/cublas/lib`, where PyTorch users have
+/// them).
 public enum CUDA {
     static let installDriver = "install the NVIDIA driver (it provides libcuda.so.1)"
     static let installNVRTC =
         "install the CUDA toolkit or 'pip install nvidia-cuda-nvrtc-cu12', or set TEXTCLF_CUDA_PATH to the folder of libnvrtc.so"
+    static let installCUBLAS =
+        "install the CUDA toolkit or 'pip install nvidia-cublas-cu12', or set TEXTCLF_CUDA_PATH to the folder of libcublas.so"
 
     /// The loaded driver, or why it could not be loaded.
     static let driver: Result<textclf_cuda_driver_api, CUDAError> = {
@@ -86,20 +90,21 @@ public enum CUDA {
         }
     }
 
-    private static func describe(_ status: tcu_result, _ api: textclf_cuda_driver_api) -> String {
+    static func describe(_ status: tcu_result, _ api: textclf_cuda_driver_api) -> String {
         var text: UnsafePointer<CChar>?
         _ = api.GetErrorString(status, &text)
         return text.map { String(cString: $0) } ?? "CUDA error \(status)"
     }
 
-    private static func check(_ status: tcu_result, _ api: textclf_cuda_driver_api, _ call: String) throws {
+    static func check(_ status: tcu_result, _ api: textclf_cuda_driver_api, _ call: String) throws {
         guard status == 0 else { throw CUDAError("\(call) failed: \(describe(status, api))") }
     }
 
-    // MARK: NVRTC
+    // MARK: Libraries
 
-    /// The folders searched for NVRTC, in order.
-    static func nvrtcFolders(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+    /// The folders searched for a CUDA library whose pip wheel installs it in
+    /// `site-packages/nvidia/<wheel>/lib` (`cuda_nvrtc`, `cublas`), in order.
+    static func libraryFolders(wheel: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
         var folders = (environment["TEXTCLF_CUDA_PATH"] ?? "").split(separator: ":").flatMap { folder in
             [String(folder), folder + "/lib64", folder + "/lib"]
         }
@@ -111,34 +116,57 @@ public enum CUDA {
             let pythons = ((try? FileManager.default.contentsOfDirectory(atPath: lib)) ?? []).filter { $0.hasPrefix("python3") }.sorted()
             for python in pythons {
                 for packages in ["site-packages", "dist-packages"] {
-                    folders.append("\(lib)/\(python)/\(packages)/nvidia/cuda_nvrtc/lib")
+                    folders.append("\(lib)/\(python)/\(packages)/nvidia/\(wheel)/lib")
                 }
             }
         }
         return folders
     }
 
-    /// The loaded NVRTC and the file it came from, or why none was found.
-    static let nvrtc: Result<(api: textclf_nvrtc_api, path: String), CUDAError> = {
+    /// The first library named `name.so*` in the folders of `wheel` that `load` accepts (the
+    /// newest version first in each folder), with its path, or every reason it was refused.
+    private static func load<API>(
+        _ name: String, called title: String, wheel: String, install: String, _ load: (String, inout API, inout [CChar]) -> Int32, empty: API
+    ) -> Result<(api: API, path: String), CUDAError> {
         var tried: [String] = []
-        for folder in nvrtcFolders() {
+        for folder in libraryFolders(wheel: wheel) {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-                .filter { $0.hasPrefix("libnvrtc.so") }.sorted().reversed()
-            for name in names {
-                let path = folder + "/" + name
-                var api = textclf_nvrtc_api()
+                .filter { $0.hasPrefix(name + ".so") }.sorted().reversed()
+            for file in names {
+                let path = folder + "/" + file
+                var api = empty
                 var error = [CChar](repeating: 0, count: 512)
-                if textclf_cuda_load_nvrtc(path, &api, &error, error.count) == 0 { return .success((api, path)) }
+                if load(path, &api, &error) == 0 { return .success((api, path)) }
                 tried.append(text(error))
             }
         }
-        let detail = tried.isEmpty ? "no libnvrtc.so found" : tried.joined(separator: "; ")
-        return .failure(CUDAError("no NVRTC (\(detail)); \(installNVRTC)"))
-    }()
+        let detail = tried.isEmpty ? "no \(name).so found" : tried.joined(separator: "; ")
+        return .failure(CUDAError("no \(title) (\(detail)); \(install)"))
+    }
+
+    /// The loaded NVRTC and the file it came from, or why none was found.
+    static let nvrtc = load(
+        "libnvrtc", called: "NVRTC", wheel: "cuda_nvrtc", install: installNVRTC, { textclf_cuda_load_nvrtc($0, &$1, &$2, $2.count) },
+        empty: textclf_nvrtc_api())
+
+    /// The loaded cuBLAS and the file it came from, or why none was found.
+    static let cublas = load(
+        "libcublas", called: "cuBLAS", wheel: "cublas", install: installCUBLAS, { textclf_cuda_load_cublas($0, &$1, &$2, $2.count) },
+        empty: textclf_cublas_api())
 
     /// The path of the NVRTC library in use.
     /// - Throws: ``CUDAError`` when none was found, saying what to install.
     public static func nvrtcPath() throws -> String { try nvrtc.get().path }
+
+    /// NVRTC's options for `architecture`: no fused multiply-adds, IEEE division and square
+    /// roots, which is the arithmetic of the CPU.
+    static func compileOptions(architecture: String) -> [String] {
+        ["--gpu-architecture=\(architecture)", "--std=c++17", "--fmad=false", "--prec-div=true", "--prec-sqrt=true"]
+    }
+
+    /// The path of the cuBLAS library in use.
+    /// - Throws: ``CUDAError`` when none was found, saying what to install.
+    public static func cublasPath() throws -> String { try cublas.get().path }
 
     /// Compiles CUDA C `source` with NVRTC into a cubin for `architecture` (`sm_80`, …).
     /// - Throws: ``CUDAError`` without NVRTC, or with the compiler's log when the source does
@@ -151,8 +179,7 @@ public enum CUDA {
         guard status == 0, let program else { throw CUDAError("nvrtcCreateProgram failed: \(message(status))") }
         var owned: tnvrtc_program? = program
         defer { _ = api.DestroyProgram(&owned) }
-        // No fused multiply-adds, IEEE division and square roots: the arithmetic of the CPU.
-        let options = ["--gpu-architecture=\(architecture)", "--std=c++17", "--fmad=false", "--prec-div=true", "--prec-sqrt=true"]
+        let options = compileOptions(architecture: architecture)
         status = withArrayOfCStrings(options) { pointers in api.CompileProgram(program, Int32(pointers.count), pointers) }
         guard status == 0 else {
             var size = 0
@@ -171,7 +198,7 @@ public enum CUDA {
     }
 
     /// The text of a NUL-terminated buffer.
-    private static func text(_ buffer: [CChar]) -> String {
+    static func text(_ buffer: [CChar]) -> String {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 

@@ -2,44 +2,23 @@ import CTextClfOpenCL
 import Foundation
 import Synchronization
 
-/// A buffer in an OpenCL device's memory, released when the last reference goes.
-final class OpenCLBuffer: @unchecked Sendable {
-    let memory: tcl_mem
-    /// Its size in bytes.
-    let bytes: Int
-    private let api: UnsafePointer<textclf_opencl_api>
-
-    fileprivate init(memory: tcl_mem, bytes: Int, api: UnsafePointer<textclf_opencl_api>) {
-        self.memory = memory
-        self.bytes = bytes
-        self.api = api
-    }
-
-    deinit { _ = api.pointee.ReleaseMemObject(memory) }
-}
-
 /// One OpenCL device ready to compute: its context, an in-order command queue, and the
 /// program of ``DeviceKernelSource``, built once per process and device.
 ///
 /// Launches are serialised by a lock (an OpenCL kernel object's arguments are shared state);
 /// the queue runs them in order, so a read after launches sees their results.
-final class OpenCLContext: @unchecked Sendable {
-    /// The device.
-    let device: OpenCLDeviceInfo
+final class OpenCLContext: KernelRuntime, @unchecked Sendable {
+    /// The device's description.
+    let info: OpenCLDeviceInfo
+    var device: Device { .opencl(info.ordinal) }
+    /// Buffers, made with `clCreateBuffer` and cached for reuse.
+    let pool: BufferPool
     private let api: UnsafePointer<textclf_opencl_api>
     private let context: tcl_context
     private let queue: tcl_command_queue
     private let program: tcl_program
     private var kernels: [String: tcl_kernel] = [:]
     private let lock = NSLock()
-
-    /// A value passed to a kernel.
-    enum Argument {
-        case buffer(OpenCLBuffer)
-        case int32(Int32)
-        case int64(Int)
-        case float(Float)
-    }
 
     /// The context of `opencl:ordinal`, made on first use.
     /// - Throws: ``OpenCLError`` when there is no such device or its program does not build
@@ -60,8 +39,9 @@ final class OpenCLContext: @unchecked Sendable {
     private static let registry = Mutex<[Int: OpenCLContext]>([:])
 
     private init(device: OpenCLDeviceInfo) throws {
-        self.device = device
-        api = try OpenCL.api()
+        info = device
+        let api = try OpenCL.api()
+        self.api = api
         let calls = api.pointee
         var status: tcl_int = 0
         var deviceID: tcl_device_id? = device.deviceID
@@ -74,6 +54,17 @@ final class OpenCLContext: @unchecked Sendable {
             throw OpenCLError(call: "clCreateCommandQueue", status: status)
         }
         self.queue = queue
+        let ordinal = device.ordinal
+        pool = BufferPool(
+            allocate: { bytes in
+                var status: tcl_int = 0
+                let memory = api.pointee.CreateBuffer(context, TCL_MEM_READ_WRITE, bytes, nil, &status)
+                guard let memory, status == tcl_int(TCL_SUCCESS) else {
+                    throw OpenCLError("cannot allocate \(bytes) bytes on opencl:\(ordinal) (status \(status))")
+                }
+                return UInt(bitPattern: memory)
+            },
+            release: { handle in _ = api.pointee.ReleaseMemObject(OpaquePointer(bitPattern: handle)) })
         let source = DeviceKernelSource.openCLPrelude + DeviceKernelSource.kernels
         let built: tcl_program? = source.withCString { text in
             var pointer: UnsafePointer<CChar>? = text
@@ -98,52 +89,33 @@ final class OpenCLContext: @unchecked Sendable {
     }
 
     deinit {
+        pool.trim()
         for kernel in kernels.values { _ = api.pointee.ReleaseKernel(kernel) }
         _ = api.pointee.ReleaseProgram(program)
         _ = api.pointee.ReleaseCommandQueue(queue)
         _ = api.pointee.ReleaseContext(context)
     }
 
-    /// A new buffer of `bytes` bytes holding `values` (uninitialised when `nil`).
-    func buffer(bytes: Int, values: UnsafeRawPointer? = nil) throws -> OpenCLBuffer {
-        var status: tcl_int = 0
-        // OpenCL refuses empty buffers: an empty one takes a few bytes that nothing reads.
-        let size = max(bytes, 8)
-        let flags = TCL_MEM_READ_WRITE | (values != nil && bytes > 0 ? TCL_MEM_COPY_HOST_PTR : 0)
-        let host = bytes > 0 ? values.map { UnsafeMutableRawPointer(mutating: $0) } : nil
-        guard let memory = api.pointee.CreateBuffer(context, flags, size, host, &status), status == tcl_int(TCL_SUCCESS) else {
-            throw OpenCLError("cannot allocate \(size) bytes on opencl:\(device.ordinal) (status \(status))")
-        }
-        return OpenCLBuffer(memory: memory, bytes: bytes, api: api)
-    }
+    /// The memory object of `buffer`.
+    private func memory(_ buffer: DeviceBuffer) -> tcl_mem? { OpaquePointer(bitPattern: buffer.handle) }
 
-    /// A new buffer holding `values` (floats, or indices as `Int64` or `Int32`).
-    func buffer<Element: BitwiseCopyable>(_ values: [Element]) throws -> OpenCLBuffer {
-        try values.withUnsafeBytes { try buffer(bytes: $0.count, values: $0.baseAddress) }
-    }
-
-    /// A new, uninitialised buffer of `count` floats.
-    func buffer(floats count: Int) throws -> OpenCLBuffer {
-        try buffer(bytes: count * MemoryLayout<Float>.stride)
-    }
-
-    /// The buffer's values, copied to the host once every launch before has run.
-    func read<Element: BitwiseCopyable>(_ buffer: OpenCLBuffer, as _: Element.Type = Float.self) throws -> [Element] {
-        let count = buffer.bytes / MemoryLayout<Element>.stride
-        return try [Element](unsafeUninitializedCapacity: count) { values, initialized in
-            if count > 0 {
-                try lock.withLock {
-                    try OpenCL.check(
-                        api.pointee.EnqueueReadBuffer(queue, buffer.memory, TCL_TRUE, 0, buffer.bytes, values.baseAddress, 0, nil, nil),
-                        "clEnqueueReadBuffer")
-                }
-            }
-            initialized = count
+    func write(_ source: UnsafeRawBufferPointer, to buffer: DeviceBuffer) throws {
+        try lock.withLock {
+            try OpenCL.check(
+                api.pointee.EnqueueWriteBuffer(queue, memory(buffer), TCL_TRUE, 0, source.count, source.baseAddress, 0, nil, nil),
+                "clEnqueueWriteBuffer")
         }
     }
 
-    /// Runs kernel `name` over `count` work items with `arguments`, in the queue's order.
-    func launch(_ name: String, count: Int, _ arguments: [Argument]) throws {
+    func read(_ buffer: DeviceBuffer, into destination: UnsafeMutableRawBufferPointer) throws {
+        try lock.withLock {
+            try OpenCL.check(
+                api.pointee.EnqueueReadBuffer(queue, memory(buffer), TCL_TRUE, 0, destination.count, destination.baseAddress, 0, nil, nil),
+                "clEnqueueReadBuffer")
+        }
+    }
+
+    func launch(_ name: String, count: Int, _ arguments: [KernelArgument]) throws {
         guard count > 0 else { return }
         try lock.withLock {
             let kernel = try kernel(name)
@@ -151,7 +123,7 @@ final class OpenCLContext: @unchecked Sendable {
                 let status: tcl_int
                 switch argument {
                 case .buffer(let buffer):
-                    var memory: tcl_mem? = buffer.memory
+                    var memory = memory(buffer)
                     status = api.pointee.SetKernelArg(kernel, tcl_uint(index), MemoryLayout<tcl_mem>.size, &memory)
                 case .int32(let value):
                     var value = value
@@ -168,20 +140,6 @@ final class OpenCLContext: @unchecked Sendable {
             var global = count
             try OpenCL.check(api.pointee.EnqueueNDRangeKernel(queue, kernel, 1, nil, &global, nil, 0, nil, nil), "clEnqueueNDRangeKernel(\(name))")
         }
-    }
-
-    /// Runs an optimizer's element-wise kernel over `buffers` (the case's tensors, in its
-    /// order), each holding `count` floats.
-    func run(_ kernel: ElementwiseKernel, on buffers: [OpenCLBuffer], count: Int) throws {
-        let (name, scalars, tensors) = kernel.deviceLaunch(count: count)
-        let arguments = scalars.map { scalar -> Argument in
-            switch scalar {
-            case .int32(let value): .int32(value)
-            case .int64(let value): .int64(value)
-            case .float(let value): .float(value)
-            }
-        }
-        try launch(name, count: count, arguments + tensors.map { .buffer(buffers[$0]) })
     }
 
     /// The kernel object for `name`, made once (the caller holds the lock).

@@ -26,9 +26,10 @@ struct Info: ParsableCommand {
             OpenCL devices are found through the ICD loader (libOpenCL.so.1), loaded at run \
             time: every platform's devices, numbered as opencl:N, with their memory. \
             Without the loader or a platform, the line says what to install. NVIDIA GPUs \
-            are found through the driver (libcuda.so.1), numbered as cuda:N, and NVRTC, which \
-            compiles the GPU kernels, in TEXTCLF_CUDA_PATH, the CUDA toolkit's usual places \
-            or the nvidia-cuda-nvrtc pip wheel.
+            are found through the driver (libcuda.so.1), numbered as cuda:N; NVRTC, which \
+            compiles the GPU kernels at their first use (kept in the cache folder's kernels/), \
+            and cuBLAS, which computes dense products, are found in TEXTCLF_CUDA_PATH, the \
+            CUDA toolkit's usual places or the nvidia-cuda-nvrtc and nvidia-cublas pip wheels.
 
             Example:
               textclf info
@@ -66,5 +67,6 @@ struct Info: ParsableCommand {
             print("CUDA devices: none (\(error))")
         }
         do { print("NVRTC: \(try CUDA.nvrtcPath())") } catch { print("NVRTC: none (\(error))") }
+        do { print("cuBLAS: \(try CUDA.cublasPath())") } catch { print("cuBLAS: none (\(error)); dense products use textclf's kernel") }
     }
 }

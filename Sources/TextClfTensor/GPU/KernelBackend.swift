@@ -1,86 +1,94 @@
 import Foundation
 
-/// A tensor's values in an OpenCL device's memory.
-final class OpenCLMemory: DeviceMemory, @unchecked Sendable {
-    let buffer: OpenCLBuffer
-    let context: OpenCLContext
+/// A tensor's values in a device's memory.
+final class KernelMemory: DeviceMemory, Sendable {
+    let buffer: DeviceBuffer
+    let runtime: any KernelRuntime
     let count: Int
 
-    init(buffer: OpenCLBuffer, context: OpenCLContext, count: Int) {
+    init(buffer: DeviceBuffer, runtime: any KernelRuntime, count: Int) {
         self.buffer = buffer
-        self.context = context
+        self.runtime = runtime
         self.count = count
     }
 
     func read() -> [Float] {
-        do { return try context.read(buffer) } catch { fatalError("opencl:\(context.device.ordinal): \(error)") }
+        do { return try runtime.read(buffer) } catch { fatalError("\(runtime.device): \(error)") }
     }
 }
 
-/// The backend of an OpenCL device (`opencl:N`): tensors live in the device's memory, and
-/// every operation launches the kernels of ``DeviceKernelSource``, which do the reference's
-/// arithmetic in the reference's order.
+/// The backend of a device that runs the kernels of ``DeviceKernelSource`` (`opencl:N`,
+/// `cuda:N`): tensors live in the device's memory, and every operation launches kernels
+/// through the device's ``KernelRuntime``, doing the reference's arithmetic in the
+/// reference's order. Dense products go to the vendor's BLAS where the runtime has one
+/// (cuBLAS), and to the `gemm` kernel elsewhere.
 ///
 /// Operands must be on this device (``TensorError/deviceMismatch(operation:devices:)``
 /// otherwise). Index arrays, CSR batches and class targets come from the host and are copied
 /// for the operation; results come back to the host only when asked for (``Tensor/scalars``,
 /// ``argmaxRows(_:)``, a loss value). A device that runs out of memory stops the program
 /// with the size it could not allocate.
-public struct OpenCLBackend: Backend {
-    let context: OpenCLContext
+public struct KernelBackend: Backend {
+    let runtime: any KernelRuntime
 
-    /// The backend of `opencl:ordinal`, its kernels built on first use.
-    /// - Throws: ``OpenCLError`` when there is no such device or the kernels do not build.
-    public static func open(ordinal: Int) throws -> OpenCLBackend {
-        OpenCLBackend(context: try OpenCLContext.shared(ordinal: ordinal))
+    /// The backend of `device`, an OpenCL or CUDA device, its kernels built on first use.
+    /// - Throws: ``OpenCLError`` or ``CUDAError`` when there is no such device, its driver is
+    ///   missing (saying what to install) or the kernels do not build; ``TensorError`` for a
+    ///   host device.
+    public static func open(_ device: Device) throws -> KernelBackend {
+        switch device {
+        case .opencl(let ordinal): KernelBackend(runtime: try OpenCLContext.shared(ordinal: ordinal))
+        case .cuda(let ordinal): KernelBackend(runtime: try CUDAContext.shared(ordinal: ordinal))
+        case .cpu, .reference: throw TensorError.invalid("\(device) keeps its tensors in host memory; it has no kernel backend")
+        }
     }
 
-    public var device: Device { .opencl(context.device.ordinal) }
+    public var device: Device { runtime.device }
 
     public func upload(_ values: UnsafeBufferPointer<Float>) -> any DeviceMemory {
-        OpenCLMemory(
-            buffer: allocating { try context.buffer(bytes: values.count * MemoryLayout<Float>.stride, values: UnsafeRawPointer(values.baseAddress)) },
-            context: context, count: values.count)
+        KernelMemory(
+            buffer: allocating { try runtime.buffer(bytes: values.count * MemoryLayout<Float>.stride, values: UnsafeRawPointer(values.baseAddress)) },
+            runtime: runtime, count: values.count)
     }
 
     // MARK: Buffers
 
-    private func allocating(_ body: () throws -> OpenCLBuffer) -> OpenCLBuffer {
+    private func allocating(_ body: () throws -> DeviceBuffer) -> DeviceBuffer {
         do { return try body() } catch { fatalError("\(device): \(error)") }
     }
 
     /// The device buffer of `tensor`, which must be on this device.
-    private func buffer(_ tensor: Tensor, _ operation: String) throws -> OpenCLBuffer {
-        guard tensor.device == device, let memory = tensor.memory as? OpenCLMemory, memory.context === context else {
+    private func buffer(_ tensor: Tensor, _ operation: String) throws -> DeviceBuffer {
+        guard tensor.device == device, let memory = tensor.memory as? KernelMemory, memory.runtime === runtime else {
             throw TensorError.deviceMismatch(operation: operation, devices: [tensor.device, device])
         }
         return memory.buffer
     }
 
     /// A new tensor of `shape` on this device and its buffer (values not yet written).
-    private func output(_ shape: [Int]) -> (tensor: Tensor, buffer: OpenCLBuffer) {
+    private func output(_ shape: [Int]) -> (tensor: Tensor, buffer: DeviceBuffer) {
         let count = shape.reduce(1, *)
-        let buffer = allocating { try context.buffer(floats: count) }
-        return (Tensor(shape: shape, device: device, memory: OpenCLMemory(buffer: buffer, context: context, count: count)), buffer)
+        let buffer = allocating { try runtime.buffer(floats: count) }
+        return (Tensor(shape: shape, device: device, memory: KernelMemory(buffer: buffer, runtime: runtime, count: count)), buffer)
     }
 
     /// The buffer of `tensor`, made its own first when another tensor shares it (copy on write).
-    private func writable(_ tensor: inout Tensor, _ operation: String) throws -> OpenCLBuffer {
+    private func writable(_ tensor: inout Tensor, _ operation: String) throws -> DeviceBuffer {
         let shared = try buffer(tensor, operation)
-        if var memory = tensor.memory as? OpenCLMemory {
+        if var memory = tensor.memory as? KernelMemory {
             tensor.memory = nil
             let unique = isKnownUniquelyReferenced(&memory)
             tensor.memory = memory
             if unique { return shared }
         }
         let (copy, buffer) = output(tensor.shape)
-        try context.launch("copy_or_zero", count: tensor.count, [.int64(tensor.count), .int32(1), .buffer(shared), .buffer(buffer)])
+        try runtime.launch("copy_or_zero", count: tensor.count, [.int64(tensor.count), .int32(1), .buffer(shared), .buffer(buffer)])
         tensor = copy
         return buffer
     }
 
-    private func indices(_ values: [Int]) -> OpenCLBuffer {
-        allocating { try context.buffer(values.map(Int64.init)) }
+    private func indices(_ values: [Int]) -> DeviceBuffer {
+        allocating { try runtime.buffer(values.map(Int64.init)) }
     }
 
     private func check(_ condition: Bool, _ operation: String, _ shapes: [Int]...) throws {
@@ -95,7 +103,14 @@ public struct OpenCLBackend: Backend {
         let (m, k, n) = try gemmDimensions(a, transposeA: transposeA, b, transposeB: transposeB, c)
         let (ab, bb) = (try buffer(a, "gemm"), try buffer(b, "gemm"))
         let cb = try writable(&c, "gemm")
-        try context.launch(
+        guard m > 0 && n > 0 else { return }
+        if try runtime.vendorGEMM(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: ab, lda: a.shape[1], b: bb,
+            ldb: b.shape[1], beta: beta, c: cb)
+        {
+            return
+        }
+        try runtime.launch(
             "gemm", count: m * n,
             [.int32(transposeA ? 1 : 0), .int32(transposeB ? 1 : 0), .int64(m), .int64(n), .int64(k), .int64(a.shape[1]),
              .int64(b.shape[1]), .float(alpha), .float(beta), .buffer(ab), .buffer(bb), .buffer(cb)])
@@ -108,7 +123,7 @@ public struct OpenCLBackend: Backend {
         let (ab, xb) = (try buffer(a, "gemv"), try buffer(x, "gemv"))
         let yb = try writable(&y, "gemv")
         // y as an [m, 1] GEMM of op(a) and x as [n, 1].
-        try context.launch(
+        try runtime.launch(
             "gemm", count: m,
             [.int32(transpose ? 1 : 0), .int32(0), .int64(m), .int64(1), .int64(n), .int64(a.shape[1]), .int64(1),
              .float(alpha), .float(beta), .buffer(ab), .buffer(xb), .buffer(yb)])
@@ -120,7 +135,7 @@ public struct OpenCLBackend: Backend {
         let (code, parameter) = DeviceKernelSource.code(operation)
         let (out, ob) = output(x.shape)
         do {
-            try context.launch(
+            try runtime.launch(
                 "unary_forward", count: x.count, [.int32(code), .float(parameter), .buffer(try buffer(x, "unary")), .buffer(ob), .int64(x.count)])
         } catch { fatalError("\(device) unary \(operation): \(error)") }
         return out
@@ -130,7 +145,7 @@ public struct OpenCLBackend: Backend {
         try check(input.shape == y.shape && input.shape == gradient.shape, "unaryBackward", input.shape, y.shape, gradient.shape)
         let (code, parameter) = DeviceKernelSource.code(operation)
         let (out, ob) = output(input.shape)
-        try context.launch(
+        try runtime.launch(
             "unary_backward", count: input.count,
             [.int32(code), .float(parameter), .buffer(try buffer(input, "unaryBackward")), .buffer(try buffer(y, "unaryBackward")),
              .buffer(try buffer(gradient, "unaryBackward")), .buffer(ob), .int64(input.count)])
@@ -149,7 +164,7 @@ public struct OpenCLBackend: Backend {
             throw TensorError.shapeMismatch(operation: "binary \(operation)", shapes: [a.shape, b.shape])
         }
         let (out, ob) = output(a.shape)
-        try context.launch(
+        try runtime.launch(
             "binary", count: a.count,
             [.int32(DeviceKernelSource.code(operation)), .int32(mode), .int64(a.columns), .buffer(try buffer(a, "binary")),
              .buffer(try buffer(b, "binary")), .buffer(ob), .int64(a.count)])
@@ -160,19 +175,19 @@ public struct OpenCLBackend: Backend {
         try check(x.shape == y.shape, "axpy", x.shape, y.shape)
         let xb = try buffer(x, "axpy")
         let yb = try writable(&y, "axpy")
-        try context.launch("axpy", count: y.count, [.float(alpha), .buffer(xb), .buffer(yb), .int64(y.count)])
+        try runtime.launch("axpy", count: y.count, [.float(alpha), .buffer(xb), .buffer(yb), .int64(y.count)])
     }
 
     public func apply(_ kernel: ElementwiseKernel, to tensors: inout [Tensor]) throws {
         guard tensors.count == kernel.arity, let shape = tensors.first?.shape, tensors.allSatisfy({ $0.shape == shape }) else {
             throw TensorError.shapeMismatch(operation: "kernel \(kernel)", shapes: tensors.map(\.shape))
         }
-        var buffers: [OpenCLBuffer] = []
+        var buffers: [DeviceBuffer] = []
         for index in tensors.indices {
             buffers.append(
                 index == ElementwiseKernel.readOnlyIndex ? try buffer(tensors[index], "kernel") : try writable(&tensors[index], "kernel"))
         }
-        try context.run(kernel, on: buffers, count: tensors[0].count)
+        try runtime.run(kernel, on: buffers, count: tensors[0].count)
     }
 
     // MARK: Rows and reductions
@@ -182,13 +197,13 @@ public struct OpenCLBackend: Backend {
         switch axis {
         case nil:
             let (out, ob) = output([1])
-            try context.launch("sum_all", count: 1, [.int64(x.count), .buffer(xb), .buffer(ob)])
+            try runtime.launch("sum_all", count: 1, [.int64(x.count), .buffer(xb), .buffer(ob)])
             return out
         case 0?, 1?:
             try check(x.rank == 2, "sum(axis: \(axis!))", x.shape)
             let columns = axis == 0
             let (out, ob) = output([columns ? x.columns : x.rows])
-            try context.launch(
+            try runtime.launch(
                 columns ? "sum_columns" : "sum_rows", count: columns ? x.columns : x.rows,
                 [.int64(x.rows), .int64(x.columns), .buffer(xb), .buffer(ob)])
             return out
@@ -199,16 +214,16 @@ public struct OpenCLBackend: Backend {
 
     public func argmaxRows(_ x: Tensor) -> [Int] {
         do {
-            let out = try context.buffer(bytes: x.rows * 8)
-            try context.launch("argmax_rows", count: x.rows, [.int64(x.rows), .int64(x.columns), .buffer(try buffer(x, "argmaxRows")), .buffer(out)])
-            return try context.read(out, as: Int64.self).map(Int.init)
+            let out = try runtime.buffer(bytes: x.rows * 8)
+            try runtime.launch("argmax_rows", count: x.rows, [.int64(x.rows), .int64(x.columns), .buffer(try buffer(x, "argmaxRows")), .buffer(out)])
+            return try runtime.read(out, as: Int64.self).map(Int.init)
         } catch { fatalError("\(device) argmaxRows: \(error)") }
     }
 
     private func rowwise(_ name: String, _ x: Tensor) -> Tensor {
         let (out, ob) = output(x.shape)
         do {
-            try context.launch(name, count: x.rows, [.int64(x.rows), .int64(x.columns), .buffer(try buffer(x, name)), .buffer(ob)])
+            try runtime.launch(name, count: x.rows, [.int64(x.rows), .int64(x.columns), .buffer(try buffer(x, name)), .buffer(ob)])
         } catch { fatalError("\(device) \(name): \(error)") }
         return out
     }
@@ -220,7 +235,7 @@ public struct OpenCLBackend: Backend {
     public func gatherRows(_ x: Tensor, _ indices: [Int]) throws -> Tensor {
         try check(indices.allSatisfy { (0..<x.rows).contains($0) }, "gatherRows", x.shape, [indices.count])
         let (out, ob) = output([indices.count] + x.shape.dropFirst())
-        try context.launch(
+        try runtime.launch(
             "gather_rows", count: indices.count * x.columns,
             [.int64(indices.count), .int64(x.columns), .buffer(try buffer(x, "gatherRows")), .buffer(self.indices(indices)), .buffer(ob)])
         return out
@@ -228,7 +243,7 @@ public struct OpenCLBackend: Backend {
 
     /// Adds `rows[p]` to `x[targets[p]]`, grouping equal targets so that each place is
     /// written by one work item, adding in position order.
-    private func scatterAdd(_ rows: OpenCLBuffer, targets: [Int], columns: Int, into xb: OpenCLBuffer) throws {
+    private func scatterAdd(_ rows: DeviceBuffer, targets: [Int], columns: Int, into xb: DeviceBuffer) throws {
         var positions = [Int](targets.indices)
         positions.sort { (targets[$0], $0) < (targets[$1], $1) }
         var groupTargets: [Int] = []
@@ -238,7 +253,7 @@ public struct OpenCLBackend: Backend {
             starts.append(index)
         }
         starts.append(positions.count)
-        try context.launch(
+        try runtime.launch(
             "scatter_add_rows", count: groupTargets.count * columns,
             [.int64(groupTargets.count), .int64(columns), .buffer(indices(groupTargets)), .buffer(indices(starts)), .buffer(indices(positions)),
              .buffer(rows), .buffer(xb)])
@@ -258,7 +273,7 @@ public struct OpenCLBackend: Backend {
                   && dense.map { $0.shape == x.shape } ?? true, "densify", [sparse.rowCount], dense?.shape ?? [], x.shape)
         let base = try dense.map { try buffer($0, "densify") }
         let xb = try writable(&x, "densify")
-        try context.launch("copy_or_zero", count: x.count, [.int64(x.count), .int32(base == nil ? 0 : 1), .buffer(base ?? xb), .buffer(xb)])
+        try runtime.launch("copy_or_zero", count: x.count, [.int64(x.count), .int32(base == nil ? 0 : 1), .buffer(base ?? xb), .buffer(xb)])
         guard !sparse.rowIndices.isEmpty else { return }
         try scatterAdd(try buffer(sparse.values, "densify"), targets: sparse.rowIndices, columns: x.columns, into: xb)
     }
@@ -269,10 +284,10 @@ public struct OpenCLBackend: Backend {
         try check(w.rank == 2 && w.rows == x.columnCount, "sparseMultiply", [x.rowCount, x.columnCount], w.shape)
         let n = w.columns
         let (out, ob) = output([x.rowCount, n])
-        try context.launch(
+        try runtime.launch(
             "sparse_multiply", count: x.rowCount * n,
-            [.int64(x.rowCount), .int64(n), .buffer(indices(x.rowPointers)), .buffer(allocating { try context.buffer(x.columnIndices) }),
-             .buffer(allocating { try context.buffer(x.values) }), .buffer(try buffer(w, "sparseMultiply")), .buffer(ob)])
+            [.int64(x.rowCount), .int64(n), .buffer(indices(x.rowPointers)), .buffer(allocating { try runtime.buffer(x.columnIndices) }),
+             .buffer(allocating { try runtime.buffer(x.values) }), .buffer(try buffer(w, "sparseMultiply")), .buffer(ob)])
         return out
     }
 
@@ -302,10 +317,10 @@ public struct OpenCLBackend: Backend {
         }
         starts.append(x.storedCount)
         let (out, ob) = output([touched.count, n])
-        try context.launch(
+        try runtime.launch(
             "sparse_transposed_multiply", count: touched.count * n,
             [.int64(touched.count), .int64(n), .buffer(indices(starts)), .buffer(indices(entryRows)),
-             .buffer(allocating { try context.buffer(entryValues) }), .buffer(try buffer(g, "sparseTransposedMultiply")), .buffer(ob)])
+             .buffer(allocating { try runtime.buffer(entryValues) }), .buffer(try buffer(g, "sparseTransposedMultiply")), .buffer(ob)])
         return RowSparseTensor(rowCount: x.columnCount, rowIndices: touched, values: out)
     }
 
@@ -314,12 +329,12 @@ public struct OpenCLBackend: Backend {
     public func softmaxCrossEntropy(_ logits: Tensor, targets: [Int], weights: [Float], divisor: Float) throws -> (value: Float, gradient: Tensor) {
         let (rows, classes) = try softmaxCrossEntropyShape(logits, targets: targets, weights: weights)
         let (gradient, gb) = output(logits.shape)
-        let terms = allocating { try context.buffer(floats: rows) }
-        try context.launch(
+        let terms = allocating { try runtime.buffer(floats: rows) }
+        try runtime.launch(
             "softmax_cross_entropy", count: rows,
             [.int64(rows), .int64(classes), .buffer(try buffer(logits, "softmaxCrossEntropy")), .buffer(indices(targets)),
-             .buffer(allocating { try context.buffer(weights) }), .int32(divisor != 1 ? 1 : 0), .float(1 / divisor), .buffer(gb), .buffer(terms)])
-        let value = -(try context.read(terms).reduce(0, +)) / divisor
+             .buffer(allocating { try runtime.buffer(weights) }), .int32(divisor != 1 ? 1 : 0), .float(1 / divisor), .buffer(gb), .buffer(terms)])
+        let value = -(try runtime.read(terms).reduce(0, +)) / divisor
         return (value, gradient)
     }
 }
