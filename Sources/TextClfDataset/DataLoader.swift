@@ -227,11 +227,11 @@ struct EpochPlan: Sendable {
         let end = Swift.min(start + batchSize, contiguous ? dataset.count : order.count)
         if contiguous {
             return Batch(
-                features: dataset.features.rows(in: start..<end), labels: Array(dataset.labels[start..<end]),
+                features: dataset.features.batch(in: start..<end), labels: Array(dataset.labels[start..<end]),
                 indices: Array(start..<end))
         }
         let indices = Array(order[start..<end])
-        let batch = Batch(features: dataset.features.rows(indices), labels: indices.map { dataset.labels[$0] }, indices: indices)
+        let batch = Batch(features: dataset.features.batch(indices), labels: indices.map { dataset.labels[$0] }, indices: indices)
         // The next batch's rows are scattered too: start loading them into the cache while
         // the caller trains on this one.
         if index + 1 < batchCount {

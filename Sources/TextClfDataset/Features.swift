@@ -51,6 +51,20 @@ public enum Features: Sendable {
         }
     }
 
+    /// ``rows(_:)`` for a minibatch: sparse rows also remember the matrix they came from,
+    /// so that a GPU holding that matrix takes the batch by row numbers
+    /// (``CSRMatrix/batch(_:)``).
+    public func batch(_ indices: [Int]) -> Features {
+        if case .sparse(let matrix) = self { return .sparse(matrix.batch(indices)) }
+        return rows(indices)
+    }
+
+    /// ``rows(in:)`` for a minibatch, as ``batch(_:)``.
+    public func batch(in range: Range<Int>) -> Features {
+        if case .sparse(let matrix) = self { return .sparse(matrix.batch(in: range)) }
+        return rows(in: range)
+    }
+
     /// Hints that the rows `indices` will be gathered soon (the next batch of a shuffled
     /// epoch), so that their memory is cached by then: dense rows are prefetched, sparse ones
     /// are left alone. Changes nothing.

@@ -45,4 +45,22 @@ extension CSRMatrix {
             unchecked: indices.count, columnCount: columnCount, rowPointers: pointers,
             columnIndices: newIndices, values: newValues)
     }
+
+    /// ``rows(_:)`` for a minibatch: the rows, remembering this matrix as their origin, so
+    /// that a device (``KernelBackend``) multiplies by them through its own copy of this
+    /// matrix, uploaded at the first batch and kept while this matrix or a batch of it
+    /// lives, sending only the row numbers per batch. A batch keeps this matrix's arrays
+    /// alive (shared, not copied) while it lives.
+    public func batch(_ indices: [Int]) -> CSRMatrix {
+        var batch = rows(indices)
+        batch.origin = CSROrigin(of: self, rows: indices)
+        return batch
+    }
+
+    /// ``rows(in:)`` for a minibatch, as ``batch(_:)``.
+    public func batch(in range: Range<Int>) -> CSRMatrix {
+        var batch = rows(in: range)
+        batch.origin = CSROrigin(of: self, rows: Array(range))
+        return batch
+    }
 }

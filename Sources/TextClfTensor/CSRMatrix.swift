@@ -5,6 +5,12 @@
 /// "canonical format"), which every constructor here guarantees and ``checkInvariants()``
 /// verifies. The invariant checks run in debug and test builds and cost nothing in release.
 public struct CSRMatrix: Sendable, Equatable {
+    /// Which matrix this is, for the device copies of its arrays (``CSRIdentity``); new when
+    /// the values change.
+    private(set) var identity = CSRIdentity()
+    /// The matrix whose rows these are, for a batch (``batch(_:)``).
+    var origin: CSROrigin?
+
     /// The number of rows.
     public let rowCount: Int
     /// The number of columns.
@@ -55,6 +61,12 @@ public struct CSRMatrix: Sendable, Equatable {
             rowPointers: [Int](repeating: 0, count: rowCount + 1), columnIndices: [], values: [])
     }
 
+    /// Equal shapes and equal arrays (where the rows came from does not matter).
+    public static func == (lhs: CSRMatrix, rhs: CSRMatrix) -> Bool {
+        lhs.rowCount == rhs.rowCount && lhs.columnCount == rhs.columnCount && lhs.rowPointers == rhs.rowPointers
+            && lhs.columnIndices == rhs.columnIndices && lhs.values == rhs.values
+    }
+
     /// The number of stored entries.
     @inlinable public var storedCount: Int { values.count }
 
@@ -83,6 +95,7 @@ public struct CSRMatrix: Sendable, Equatable {
 
     /// Applies `transform` to every stored value (zeros stay zero and unstored).
     public mutating func mapValues(_ transform: (Float) -> Float) {
+        (identity, origin) = (CSRIdentity(), nil)
         for index in values.indices { values[index] = transform(values[index]) }
     }
 
@@ -90,7 +103,8 @@ public struct CSRMatrix: Sendable, Equatable {
     public mutating func withMutableValues<Result>(
         _ body: (inout [Float]) throws -> Result
     ) rethrows -> Result {
-        try body(&values)
+        (identity, origin) = (CSRIdentity(), nil)
+        return try body(&values)
     }
 
     /// Asserts the CSR invariants in debug and test builds; does nothing in release builds.

@@ -465,7 +465,7 @@ public final class Trainer {
         while start < dataset.count {
             let end = min(start + size, dataset.count)
             let labels = Array(dataset.labels[start..<end])
-            let logits = try model.forward(input(dataset.features.rows(in: start..<end)))
+            let logits = try model.forward(input(dataset.features.batch(in: start..<end)))
             predictions += LogisticRegression.predictionsOf(logits)
             let batchWeight = classWeights.map { w in labels.reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(labels.count)
             do {

@@ -300,6 +300,38 @@ struct BackendAgreementTests {
         #expect(throws: TensorError.self) { try backend.sparseMultiply(x, Tensor.zeros([4, 1], device: device)) }
         #expect(throws: TensorError.self) { try backend.sparseTransposedMultiply(x, Tensor.zeros([3, 1], device: device)) }
     }
+
+    @Test("sparse products of batches: a device reads its copy of the whole matrix, with the batch's values", arguments: devices)
+    func sparseBatches(device: Device) throws {
+        let backend = device.backend
+        var source = SplitMix64(seed: 9)
+        var x = randomMatrix(rows: 50, columns: 300, density: 0.05, using: &source)
+        let w = tensorPair([300, 4], seed: 160)
+        func bits(_ tensor: Tensor) -> [UInt32] { tensor.scalars.map(\.bitPattern) }
+        for (index, rows) in [[3, 1, 4, 1, 5], Array(0..<50), [], [49]].enumerated() {
+            let batch = x.batch(rows), plain = x.rows(rows)
+            #expect(batch == plain)
+            #expect(bits(try backend.sparseMultiply(batch, w.on(device))) == bits(try backend.sparseMultiply(plain, w.on(device))), "\(rows)")
+            expectAgree(on: device, try backend.sparseMultiply(batch, w.on(device)), try reference.sparseMultiply(plain, w.reference), "X·W \(rows)")
+            let g = tensorPair([rows.count, 4], seed: 170 + UInt64(index))
+            let fromCopy = try backend.sparseTransposedMultiply(batch, g.on(device))
+            let fromBatch = try backend.sparseTransposedMultiply(plain, g.on(device))
+            #expect(fromCopy.rowIndices == fromBatch.rowIndices && bits(fromCopy.values) == bits(fromBatch.values), "\(rows)")
+            expectAgree(on: device, fromCopy.values, try reference.sparseTransposedMultiply(plain, g.reference).values, "Xᵀ·G \(rows)")
+        }
+        let range = x.batch(in: 10..<20)
+        #expect(range == x.rows(in: 10..<20))
+        expectAgree(on: device, try backend.sparseMultiply(range, w.on(device)), try reference.sparseMultiply(x.rows(in: 10..<20), w.reference), "range")
+        // New values are a new matrix to the device: its batches see them.
+        x.mapValues { $0 * 2 }
+        expectAgree(
+            on: device, try backend.sparseMultiply(x.batch([3, 1]), w.on(device)), try reference.sparseMultiply(x.rows([3, 1]), w.reference),
+            "after mapValues")
+        x.withMutableValues { values in values[0] += 1 }
+        expectAgree(
+            on: device, try backend.sparseMultiply(x.batch(Array(0..<50)), w.on(device)), try reference.sparseMultiply(x, w.reference),
+            "after withMutableValues")
+    }
 }
 
 /// What only the CPU backend promises: its fused passes, vectorised paths and scratch maps
@@ -584,32 +616,34 @@ struct BackendKnownValueTests {
         }
     }
 
-    @Test("checkFinite reports the first NaN or infinity by index")
-    func checkFinite() throws {
-        try Tensor(shape: [3], values: [1, 2, 3], device: .cpu).checkFinite("weights")
+    @Test("checkFinite reports the first NaN or infinity by index", arguments: Device.available)
+    func checkFinite(device: Device) throws {
+        try Tensor(shape: [3], values: [1, 2, 3], device: device).checkFinite("weights")
         #expect(throws: TensorError.nonFinite(what: "weights", index: 1)) {
-            try Tensor(shape: [3], values: [1, .nan, .infinity], device: .cpu).checkFinite("weights")
+            try Tensor(shape: [3], values: [1, .nan, .infinity], device: device).checkFinite("weights")
         }
         #expect(throws: TensorError.nonFinite(what: "loss", index: 2)) {
-            try Tensor(shape: [1, 3], values: [1, 2, -.infinity], device: .reference).checkFinite("loss")
+            try Tensor(shape: [1, 3], values: [1, 2, -.infinity], device: device).checkFinite("loss")
         }
         #expect(TensorError.nonFinite(what: "loss", index: 2).description.contains("index 2"))
-        // The check scans in blocks: a bad value in a later block, at a block's edge, or
-        // among the smallest and largest finite values and subnormals.
-        for position in [0, 255, 256, 700, 999] {
+        // The check scans in blocks (of SIMD width on the CPU, of 1,024 or more values on a
+        // device): a bad value in a later block, at a block's edge, before another bad value,
+        // or among the largest finite values and subnormals.
+        for position in [0, 255, 256, 1023, 1024, 3000, 4999] {
             for bad in [Float.nan, .infinity, -.infinity, -Float.nan] {
-                var values = (0..<1000).map { Float($0 % 7) - 3 }
+                var values = (0..<5000).map { Float($0 % 7) - 3 }
                 values[1] = .greatestFiniteMagnitude
                 values[2] = -.leastNonzeroMagnitude
                 values[position] = bad
+                if position + 1 < values.count { values[position + 1] = .nan }
                 #expect(throws: TensorError.nonFinite(what: "block", index: position)) {
-                    try Tensor(shape: [1000], values: values, device: .cpu).checkFinite("block")
+                    try Tensor(shape: [5000], values: values, device: device).checkFinite("block")
                 }
             }
         }
         let extremes: [Float] = [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude, -0.0, 0]
-        #expect(Tensor.zeros([0], device: .cpu).firstNonFiniteIndex() == nil)
-        #expect(try Tensor(shape: [5], values: extremes, device: .cpu).firstNonFiniteIndex() == nil)
+        #expect(Tensor.zeros([0], device: device).firstNonFiniteIndex() == nil)
+        #expect(try Tensor(shape: [5], values: extremes, device: device).firstNonFiniteIndex() == nil)
     }
 
     @Test("tensors are values: copies share storage until one is written; equality compares values")

@@ -115,4 +115,19 @@ struct PredictCommandTests {
         let wrong = try TextClfBinary.run(["predict", "--model", models[1], "--device", "opencl:99", "-"], standardInput: texts)
         #expect(wrong.status == 1 && wrong.standardError.contains("no OpenCL device 99"), "\(wrong.standardError)")
     }
+
+    /// Without an NVIDIA GPU (CI), `--device cuda` is refused before any work, saying what was
+    /// looked for and what to install; the output folder is not made.
+    @Test(.enabled(if: (try? CUDA.devices()) == nil, "an NVIDIA GPU is present; cuda opens"))
+    func cudaWithoutAGPUSaysWhatToInstall() throws {
+        let folder = try TemporaryFolder()
+        let train = try folder.write("train.tsv", TrainCommandTests.corpus(40, seed: 3))
+        let model = folder.url.appendingPathComponent("model").path
+        for device in ["cuda", "cuda:1"] {
+            let result = try TextClfBinary.run(["train", train, "--device", device, "--out", model, "--no-run-log"])
+            #expect(result.status != 0, "\(result.standardOutput)")
+            #expect(result.standardError.contains("libcuda.so.1") && result.standardError.contains("install the NVIDIA driver"), "\(result.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: model))
+        }
+    }
 }

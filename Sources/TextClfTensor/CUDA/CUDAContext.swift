@@ -20,6 +20,7 @@ final class CUDAContext: KernelRuntime, @unchecked Sendable {
     var device: Device { .cuda(info.ordinal) }
     /// Buffers, made with `cuMemAlloc` and cached for reuse.
     let pool: BufferPool
+    var residentBytes: Int { Int(info.memory / 4) }
     private let api: textclf_cuda_driver_api
     private let context: tcu_context
     private let module: tcu_module

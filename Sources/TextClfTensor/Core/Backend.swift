@@ -1,3 +1,5 @@
+import CTextClfKernels
+
 /// The arithmetic a device provides. Layers, losses and optimizers call only these
 /// operations, so a new device (a GPU) plugs in by conforming to this protocol.
 ///
@@ -50,6 +52,10 @@ public protocol Backend: Sendable {
     /// The index of the largest value in each row of a matrix (the first, on ties).
     func argmaxRows(_ x: Tensor) -> [Int]
 
+    /// The index of the first NaN or infinite value of `x`, or `nil`. The default reads the
+    /// values on the host; a device backend looks on the device and sends back only where.
+    func firstNonFinite(_ x: Tensor) -> Int?
+
     /// Softmax of each row, computed stably (the row maximum is subtracted first).
     func softmaxRows(_ x: Tensor) -> Tensor
 
@@ -94,6 +100,13 @@ public protocol Backend: Sendable {
 extension Backend {
     public func upload(_ values: UnsafeBufferPointer<Float>) -> any DeviceMemory {
         preconditionFailure("\(device) keeps tensors in host memory; nothing is uploaded to it")
+    }
+
+    public func firstNonFinite(_ x: Tensor) -> Int? {
+        x.withUnsafeBufferPointer { values in
+            let index = values.isEmpty ? -1 : textclf_first_nonfinite(values.baseAddress!, values.count)
+            return index < 0 ? nil : index
+        }
     }
 
     /// ``upload(_:)`` of an array.

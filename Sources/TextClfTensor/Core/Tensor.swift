@@ -200,12 +200,7 @@ public struct Tensor: @unchecked Sendable, Equatable {
     }
 
     /// The index of the first non-finite value, or `nil` when all are finite.
-    public func firstNonFiniteIndex() -> Int? {
-        withUnsafeBufferPointer { values in
-            let index = values.isEmpty ? -1 : textclf_first_nonfinite(values.baseAddress!, values.count)
-            return index < 0 ? nil : index
-        }
-    }
+    public func firstNonFiniteIndex() -> Int? { device.backend.firstNonFinite(self) }
 
     /// Throws if any value is NaN or infinite.
     /// - Throws: ``TensorError/nonFinite(what:index:)`` naming `what` (evaluated only then).

@@ -213,6 +213,20 @@ enum DeviceKernelSource {
             out[i] = best;
         }
 
+        // For each block of `block` values, the index of its first NaN or infinity, or -1.
+        // (x - x is NaN for an infinity; x != x for a NaN.)
+        KERNEL void first_nonfinite(long n, long block, const GLOBAL float *x, GLOBAL long *out) {
+            long b = INDEX;
+            if (b * block >= n) return;
+            long end = b * block + block < n ? b * block + block : n;
+            long found = -1;
+            for (long i = b * block; i < end; i++) {
+                float v = x[i];
+                if (v != v || v - v != 0) { found = i; break; }
+            }
+            out[b] = found;
+        }
+
         // The maximum of row i (0 for an empty row).
         DEVICE float row_max(const GLOBAL float *row, long columns) {
             if (columns == 0) return 0;
@@ -294,27 +308,30 @@ enum DeviceKernelSource {
             if (i < n) x[i] = has_base ? base[i] : 0;
         }
 
-        // CSR × dense: out[i, j] = Σ values[e] · w[columns[e], j] over row i's entries in order.
-        KERNEL void sparse_multiply(long rows, long n, const GLOBAL long *row_pointers, const GLOBAL int *column_indices,
-                                    const GLOBAL float *values, const GLOBAL float *w, GLOBAL float *out) {
+        // CSR × dense: out[i, j] = Σ values[e] · w[columns[e], j] over the entries, in order, of
+        // row row_list[i] of the matrix (a whole data set, or the batch itself).
+        KERNEL void sparse_multiply(long rows, long n, const GLOBAL long *row_list, const GLOBAL long *row_pointers,
+                                    const GLOBAL int *column_indices, const GLOBAL float *values, const GLOBAL float *w,
+                                    GLOBAL float *out) {
             long index = INDEX;
             if (index >= rows * n) return;
-            long i = index / n, j = index % n;
+            long i = index / n, j = index % n, r = row_list[i];
             float total = 0;
-            for (long e = row_pointers[i]; e < row_pointers[i + 1]; e++) total += values[e] * w[(long)column_indices[e] * n + j];
+            for (long e = row_pointers[r]; e < row_pointers[r + 1]; e++) total += values[e] * w[(long)column_indices[e] * n + j];
             out[index] = total;
         }
 
-        // CSRᵀ × dense over the touched columns: out[p, j] = Σ values · g[row, j] over the
-        // entries of touched column p (entries[starts[p]] …, rows increasing); the host groups
-        // the entries by column.
+        // CSRᵀ × dense over the touched columns: out[p, j] = Σ values[source] · g[row, j] over
+        // the entries of touched column p (starts[p] …, rows increasing), each given by its
+        // row in g and its place in values; the host groups the entries by column.
         KERNEL void sparse_transposed_multiply(long touched, long n, const GLOBAL long *starts, const GLOBAL long *entry_rows,
-                                               const GLOBAL float *entry_values, const GLOBAL float *g, GLOBAL float *out) {
+                                               const GLOBAL long *entry_sources, const GLOBAL float *values, const GLOBAL float *g,
+                                               GLOBAL float *out) {
             long index = INDEX;
             if (index >= touched * n) return;
             long p = index / n, j = index % n;
             float total = 0;
-            for (long e = starts[p]; e < starts[p + 1]; e++) total += entry_values[e] * g[entry_rows[e] * n + j];
+            for (long e = starts[p]; e < starts[p + 1]; e++) total += values[entry_sources[e]] * g[entry_rows[e] * n + j];
             out[index] = total;
         }
 

@@ -220,6 +220,17 @@ public struct KernelBackend: Backend {
         } catch { fatalError("\(device) argmaxRows: \(error)") }
     }
 
+    public func firstNonFinite(_ x: Tensor) -> Int? {
+        // One work item per block of values, at most 4,096 blocks: a few kilobytes come back.
+        let block = Swift.max(1024, (x.count + 4095) / 4096)
+        let blocks = (x.count + block - 1) / block
+        do {
+            let out = try runtime.buffer(bytes: blocks * 8)
+            try runtime.launch("first_nonfinite", count: blocks, [.int64(x.count), .int64(block), .buffer(try buffer(x, "firstNonFinite")), .buffer(out)])
+            return try runtime.read(out, as: Int64.self).first { $0 >= 0 }.map(Int.init)
+        } catch { fatalError("\(device) firstNonFinite: \(error)") }
+    }
+
     private func rowwise(_ name: String, _ x: Tensor) -> Tensor {
         let (out, ob) = output(x.shape)
         do {
@@ -280,32 +291,52 @@ public struct KernelBackend: Backend {
 
     // MARK: Sparse products
 
+    /// The CSR arrays a product with `x` reads on the device, their row pointers on the host,
+    /// and the row of those arrays each row of `x` is: the device's copy of the matrix `x`
+    /// was batched from (``CSRMatrix/batch(_:)``) when that fits ``KernelRuntime/residentBytes``,
+    /// uploaded at its first batch; else `x`'s own arrays, uploaded now.
+    private func deviceRows(_ x: CSRMatrix) throws -> (arrays: DeviceCSR, rowPointers: [Int], rows: [Int]) {
+        if let origin = x.origin, origin.deviceBytes <= runtime.residentBytes {
+            let arrays = try origin.identity.copy(on: runtime) {
+                try DeviceCSR(rowPointers: origin.rowPointers, columnIndices: origin.columnIndices, values: origin.values, on: runtime)
+            }
+            return (arrays, origin.rowPointers, origin.rows)
+        }
+        let arrays = try DeviceCSR(rowPointers: x.rowPointers, columnIndices: x.columnIndices, values: x.values, on: runtime)
+        return (arrays, x.rowPointers, Array(0..<x.rowCount))
+    }
+
     public func sparseMultiply(_ x: CSRMatrix, _ w: Tensor) throws -> Tensor {
         try check(w.rank == 2 && w.rows == x.columnCount, "sparseMultiply", [x.rowCount, x.columnCount], w.shape)
         let n = w.columns
         let (out, ob) = output([x.rowCount, n])
+        guard x.rowCount * n > 0 else { return out }
+        let (arrays, _, rows) = try deviceRows(x)
         try runtime.launch(
             "sparse_multiply", count: x.rowCount * n,
-            [.int64(x.rowCount), .int64(n), .buffer(indices(x.rowPointers)), .buffer(allocating { try runtime.buffer(x.columnIndices) }),
-             .buffer(allocating { try runtime.buffer(x.values) }), .buffer(try buffer(w, "sparseMultiply")), .buffer(ob)])
+            [.int64(x.rowCount), .int64(n), .buffer(indices(rows)), .buffer(arrays.rowPointers), .buffer(arrays.columnIndices),
+             .buffer(arrays.values), .buffer(try buffer(w, "sparseMultiply")), .buffer(ob)])
         return out
     }
 
     public func sparseTransposedMultiply(_ x: CSRMatrix, _ g: Tensor) throws -> RowSparseTensor {
         try check(g.rank == 2 && g.rows == x.rowCount, "sparseTransposedMultiply", [x.rowCount, x.columnCount], g.shape)
         let n = g.columns
-        // The entries grouped by column (a counting sort), rows increasing within each.
+        let (arrays, sourcePointers, sourceRows) = try deviceRows(x)
+        // The entries grouped by column (a counting sort), rows increasing within each; each
+        // entry given by its row of g and its place in the device's values.
         var counts = [Int](repeating: 0, count: x.columnCount + 1)
         for column in x.columnIndices { counts[Int(column) + 1] += 1 }
         for column in 0..<x.columnCount { counts[column + 1] += counts[column] }
         var next = counts
         var entryRows = [Int](repeating: 0, count: x.storedCount)
-        var entryValues = [Float](repeating: 0, count: x.storedCount)
+        var entrySources = [Int](repeating: 0, count: x.storedCount)
         for row in 0..<x.rowCount {
+            let first = x.rowPointers[row], source = sourcePointers[sourceRows[row]]
             for entry in x.entries(ofRow: row) {
                 let column = Int(x.columnIndices[entry])
                 entryRows[next[column]] = row
-                entryValues[next[column]] = x.values[entry]
+                entrySources[next[column]] = source + entry - first
                 next[column] += 1
             }
         }
@@ -319,8 +350,8 @@ public struct KernelBackend: Backend {
         let (out, ob) = output([touched.count, n])
         try runtime.launch(
             "sparse_transposed_multiply", count: touched.count * n,
-            [.int64(touched.count), .int64(n), .buffer(indices(starts)), .buffer(indices(entryRows)),
-             .buffer(allocating { try runtime.buffer(entryValues) }), .buffer(try buffer(g, "sparseTransposedMultiply")), .buffer(ob)])
+            [.int64(touched.count), .int64(n), .buffer(indices(starts)), .buffer(indices(entryRows)), .buffer(indices(entrySources)),
+             .buffer(arrays.values), .buffer(try buffer(g, "sparseTransposedMultiply")), .buffer(ob)])
         return RowSparseTensor(rowCount: x.columnCount, rowIndices: touched, values: out)
     }
 

@@ -20,6 +20,9 @@ protocol KernelRuntime: AnyObject, Sendable {
     var device: Device { get }
     /// Where this device's buffers come from.
     var pool: BufferPool { get }
+    /// The most bytes a sparse data set may take on the device to be kept there whole
+    /// (a quarter of its memory, within its largest allocation); larger ones go batch by batch.
+    var residentBytes: Int { get }
 
     /// Copies `source` to the start of `buffer`, returning once the host memory may be reused.
     func write(_ source: UnsafeRawBufferPointer, to buffer: DeviceBuffer) throws

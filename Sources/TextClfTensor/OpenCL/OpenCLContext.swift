@@ -13,6 +13,7 @@ final class OpenCLContext: KernelRuntime, @unchecked Sendable {
     var device: Device { .opencl(info.ordinal) }
     /// Buffers, made with `clCreateBuffer` and cached for reuse.
     let pool: BufferPool
+    var residentBytes: Int { Int(Swift.min(info.memory / 4, info.maxAllocation)) }
     private let api: UnsafePointer<textclf_opencl_api>
     private let context: tcl_context
     private let queue: tcl_command_queue

@@ -50,7 +50,7 @@ struct Predict: ParsableCommand {
     @Option(help: ArgumentHelp("The embeddings cache folder, for word-vector models.", valueName: "dir"))
     var cacheDir: String?
 
-    @Option(help: "Device that runs the model: cpu, reference, or opencl[:N] (an OpenCL device; see 'textclf info').")
+    @Option(help: "Device that runs the model: cpu, reference, opencl[:N] (an OpenCL device) or cuda[:N] (an NVIDIA GPU); see 'textclf info'.")
     var device: String = "cpu"
 
     func run() throws {

@@ -56,7 +56,7 @@ struct TrainingArguments: ParsableArguments {
     var seed: UInt64 = 0
     @Option(help: "BLAS threads (default: the cores).")
     var threads: Int?
-    @Option(help: "Device: cpu, reference, or opencl[:N] (an OpenCL device; see 'textclf info').")
+    @Option(help: "Device: cpu, reference, opencl[:N] (an OpenCL device) or cuda[:N] (an NVIDIA GPU); see 'textclf info'.")
     var device: String = "cpu"
     @Option(help: "Log the mean training loss every N steps.")
     var logEvery: Int?

@@ -136,7 +136,7 @@ struct PipelineKey: Sendable, Equatable {
         PipelineKey("training", "balanced-sampling", "balanced-sampling", .flag, "sample rows so that every class is equally likely"),
         PipelineKey("training", "overfit-batches", "overfit-batches", .int, "train on the first N batches only"),
         PipelineKey("training", "threads", "threads", .int, "BLAS threads (default: the cores)"),
-        PipelineKey("training", "device", "device", .string, "cpu, reference or opencl[:N]"),
+        PipelineKey("training", "device", "device", .string, "cpu, reference, opencl[:N] or cuda[:N]"),
 
         PipelineKey("evaluation", "monitor", "monitor", .string, "what early stopping and the best epoch watch: val-loss, val-accuracy or val-f1"),
         PipelineKey("evaluation", "min-delta", "min-delta", .number, "the smallest change that counts as an improvement"),
