@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # The checks that need a GPU, in one run, ending in one table. On a machine with an NVIDIA GPU
-# (its driver brings OpenCL too, so the GPU is an opencl:N device):
-#   1. textclf info: the OpenCL and CUDA devices, and NVRTC;
-#   2. the device tests on every OpenCL device (kernel agreement with the reference, the
+# (cuda:N through the CUDA driver; its driver brings OpenCL too, so the GPU is also opencl:N):
+#   1. textclf info: the OpenCL and CUDA devices, NVRTC and cuBLAS;
+#   2. the device tests on every device (every backend operation against the reference, the
 #      PyTorch-pinned layer, loss and optimizer tests, training against the CPU's weights,
 #      train/predict/report with --device) and the NVRTC compile of every kernel;
 #   3. the SST-2 seed recipe on the CPU and on each GPU (dev accuracy);
 #   4. an IMDB TF-IDF MLP epoch (74,849 -> 64 -> 2, dropout 0.4, batch 64, Adam) on each GPU
 #      against PyTorch CUDA with torch.sparse CSR batches (Benchmarks/reference_epochs.py).
 #   bash scripts/check-gpu.sh [EPOCHS]
-# DEVICES (e.g. "opencl:0 opencl:1") picks the devices of steps 3 and 4; by default, every
-# OpenCL device whose kind is gpu. $PYTHON with torch (CUDA), scipy and numpy runs step 4, and
-# its nvidia-cuda-nvrtc wheel is found for step 2; without them those parts say so and skip.
+# DEVICES (e.g. "cuda:0 opencl:1") picks the devices of steps 3 and 4; by default, every CUDA
+# device and every OpenCL device whose kind is gpu. $PYTHON with torch (CUDA), scipy and numpy
+# runs step 4, and its nvidia-cuda-nvrtc and nvidia-cublas wheels (PyTorch's dependencies) are
+# given to textclf through TEXTCLF_CUDA_PATH; without them those parts say so and skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs="${1:-2}"
@@ -27,15 +28,19 @@ rows=()
 row() { rows+=("$(printf '%-46s %s' "$1" "$2")"); }
 
 echo "== textclf info"
+for wheel in cuda_nvrtc cublas; do
+    if site="$("$python" -c "import nvidia.$wheel, os; print(os.path.dirname(nvidia.$wheel.__file__) + '/lib')" 2>/dev/null)"; then
+        export TEXTCLF_CUDA_PATH="${TEXTCLF_CUDA_PATH:+$TEXTCLF_CUDA_PATH:}$site"
+    fi
+done
 "$bin" info | tee "$out/info.txt"
-devices="${DEVICES:-$(grep -oE '^  opencl:[0-9]+  .* \(gpu, ' "$out/info.txt" | awk '{print $1}' | tr '\n' ' ')}"
-row "GPU devices (OpenCL)" "${devices:-none}"
+cuda="$(grep -oE '^  cuda:[0-9]+ ' "$out/info.txt" | awk '{print $1}' | tr '\n' ' ')"
+opencl="$(grep -oE '^  opencl:[0-9]+  .* \(gpu, ' "$out/info.txt" | awk '{print $1}' | tr '\n' ' ')"
+devices="${DEVICES:-$cuda$opencl}"
+row "GPU devices" "${devices:-none}"
 
 echo "== device tests"
-if site="$("$python" -c 'import nvidia.cuda_nvrtc, os; print(os.path.dirname(nvidia.cuda_nvrtc.__file__) + "/lib")' 2>/dev/null)"; then
-    export TEXTCLF_CUDA_PATH="$site"
-fi
-filter="DeviceKernelTests|OpenCLTests|CUDATests|TextClfNNTests|trainingOnADeviceMatchesTheCPU|anOpenCLDeviceTrainsPredictsAndReportsAsTheCPU"
+filter="BackendAgreementTests|BackendKnownValueTests|OpenCLTests|CUDATests|CUDAKernelCacheTests|TextClfNNTests|trainingOnADeviceMatchesTheCPU|aGPUTrainsPredictsAndReportsAsTheCPU"
 if swift test --skip-build --filter "$filter" >"$out/tests.txt" 2>&1; then status=passed; else status=FAILED; fi
 row "device tests" "$status: $(grep -E 'Test run with' "$out/tests.txt" | tail -1 | sed 's/.*Test run with //')"
 grep -E '✘|➜' "$out/tests.txt" | head -20 || true

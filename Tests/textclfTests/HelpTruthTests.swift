@@ -72,6 +72,10 @@ struct InfoCommandTests {
         let listed = result.standardOutput.contains("OpenCL devices:\n  opencl:0  ")
         let none = result.standardOutput.contains("OpenCL devices: none (")
         #expect(listed != none, "\(result.standardOutput)")
+        // CUDA devices, NVRTC and cuBLAS each have a line: what was found, or what to install.
+        for line in ["\nCUDA devices:", "\nNVRTC: ", "\ncuBLAS: "] {
+            #expect(result.standardOutput.contains(line), "\(line) in \(result.standardOutput)")
+        }
         // The ICD loader with no vendor files: no platform, and what to install.
         let folder = try TemporaryFolder()
         let empty = try TextClfBinary.run(["info"], environment: ["OCL_ICD_VENDORS": folder.url.path])

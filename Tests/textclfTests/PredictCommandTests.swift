@@ -81,14 +81,19 @@ struct PredictCommandTests {
         #expect(help.standardOutput.contains("JSON string"), "\(help.standardOutput)")
     }
 
-    /// `--device opencl` trains, predicts and reports as the CPU does (PoCL in CI).
-    @Test(.enabled(if: (try? OpenCL.devices()) != nil, "no OpenCL device (scripts/install-deps.sh installs PoCL); skipped"))
-    func anOpenCLDeviceTrainsPredictsAndReportsAsTheCPU() throws {
+    /// Every GPU device (`opencl:N`, PoCL in CI, and `cuda:N`) trains, predicts and reports as
+    /// the CPU does.
+    @Test(.enabled(if: Device.available.contains { !$0.isHost }, "no OpenCL or CUDA device (scripts/install-deps.sh installs PoCL); skipped"))
+    func aGPUTrainsPredictsAndReportsAsTheCPU() throws {
+        for gpu in Device.available where !gpu.isHost { try trainPredictAndReport(on: "\(gpu)") }
+    }
+
+    func trainPredictAndReport(on gpu: String) throws {
         let folder = try TemporaryFolder()
         let train = try folder.write("train.tsv", TrainCommandTests.corpus(300, seed: 21))
         var models: [String] = []
-        for device in ["cpu", "opencl"] {
-            let model = folder.url.appendingPathComponent("model-\(device)").path
+        for device in ["cpu", gpu] {
+            let model = folder.url.appendingPathComponent("model-\(device.replacingOccurrences(of: ":", with: "-"))").path
             let result = try TextClfBinary.run(
                 ["train", train, "--model", "mlp", "--hidden", "8", "--dropout", "0.2", "--validation-fraction", "0.2", "--epochs", "3",
                  "--seed", "4", "--device", device, "--out", model, "--no-run-log"])
@@ -97,7 +102,7 @@ struct PredictCommandTests {
         }
         let texts = "a great film\nan awful film\nfine\n"
         var outputs: [[(label: Substring, probabilities: [Double])]] = []
-        for (model, device) in [(models[0], "cpu"), (models[1], "cpu"), (models[1], "opencl")] {
+        for (model, device) in [(models[0], "cpu"), (models[1], "cpu"), (models[1], gpu)] {
             let result = try TextClfBinary.run(["predict", "--model", model, "--proba", "--device", device, "-"], standardInput: texts)
             #expect(result.status == 0, "\(result.standardError)")
             outputs.append(result.standardOutput.split(separator: "\n").map { line in
@@ -110,10 +115,11 @@ struct PredictCommandTests {
             #expect(other.map(\.label) == outputs[0].map(\.label))
             #expect(zip(other, outputs[0]).allSatisfy { a, b in zip(a.probabilities, b.probabilities).allSatisfy { abs($0 - $1) < 1e-4 } })
         }
-        let report = try TextClfBinary.run(["report", "--model", models[1], train, "--device", "opencl", "--quiet", "--json", folder.url.path + "/r.json"])
+        let report = try TextClfBinary.run(["report", "--model", models[1], train, "--device", gpu, "--quiet", "--json", folder.url.path + "/r.json"])
         #expect(report.status == 0, "\(report.standardError)")
-        let wrong = try TextClfBinary.run(["predict", "--model", models[1], "--device", "opencl:99", "-"], standardInput: texts)
-        #expect(wrong.status == 1 && wrong.standardError.contains("no OpenCL device 99"), "\(wrong.standardError)")
+        let kind = gpu.hasPrefix("cuda") ? "CUDA" : "OpenCL"
+        let wrong = try TextClfBinary.run(["predict", "--model", models[1], "--device", "\(gpu.prefix { $0 != ":" }):99", "-"], standardInput: texts)
+        #expect(wrong.status == 1 && wrong.standardError.contains("no \(kind) device 99"), "\(wrong.standardError)")
     }
 
     /// Without an NVIDIA GPU (CI), `--device cuda` is refused before any work, saying what was
