@@ -34,8 +34,8 @@ for wheel in cuda_nvrtc cublas; do
     fi
 done
 "$bin" info | tee "$out/info.txt"
-cuda="$(grep -oE '^  cuda:[0-9]+ ' "$out/info.txt" | awk '{print $1}' | tr '\n' ' ')"
-opencl="$(grep -oE '^  opencl:[0-9]+  .* \(gpu, ' "$out/info.txt" | awk '{print $1}' | tr '\n' ' ')"
+cuda="$( (grep -oE '^  cuda:[0-9]+ ' "$out/info.txt" || true) | awk '{print $1}' | tr '\n' ' ')"
+opencl="$( (grep -oE '^  opencl:[0-9]+  .* \(gpu, ' "$out/info.txt" || true) | awk '{print $1}' | tr '\n' ' ')"
 devices="${DEVICES:-$cuda$opencl}"
 row "GPU devices" "${devices:-none}"
 

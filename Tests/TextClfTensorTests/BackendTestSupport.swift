@@ -65,3 +65,18 @@ let allUnaryOperations: [UnaryOperation] = [
 
 /// Every binary operation.
 let allBinaryOperations: [BinaryOperation] = [.add, .subtract, .multiply, .divide, .maximum, .minimum]
+
+/// Softmax cross-entropy inputs: logits of several shapes (no rows, one class, many rows),
+/// targets, and (weights, divisor) pairs: the mean, the sum, equal weights of 2 over 3, and
+/// varied weights over their sum plus one.
+func softmaxCrossEntropyCases() -> [(shape: [Int], logits: TensorPair, targets: [Int], cases: [(weights: [Float], divisor: Float)])] {
+    [[1, 2], [64, 2], [67, 3], [5, 20], [0, 4], [33, 1], [256, 2], [91, 7]].enumerated().map { index, shape in
+        let x = tensorPair(shape, low: -30, high: 30, seed: 200 + UInt64(index))
+        var generator = RandomGenerator(seed: 210 + UInt64(index))
+        let targets = (0..<shape[0]).map { _ in generator.nextInt(below: shape[1]) }
+        let varied = (0..<shape[0]).map { _ in 0.25 + generator.nextFloat() * 2 }
+        let ones = [Float](repeating: 1, count: shape[0])
+        let twos = [Float](repeating: 2, count: shape[0])
+        return (shape, x, targets, [(ones, Float(max(shape[0], 1))), (ones, 1), (twos, 3), (varied, varied.reduce(0, +) + 1)])
+    }
+}

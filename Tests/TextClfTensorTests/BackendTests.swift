@@ -172,13 +172,8 @@ struct BackendAgreementTests {
     @Test("softmax cross-entropy: value and gradient, weighted and divided", arguments: devices)
     func softmaxCrossEntropy(device: Device) throws {
         let backend = device.backend
-        for (index, shape) in [[1, 2], [64, 2], [67, 3], [5, 20], [0, 4], [33, 1], [256, 2], [91, 7]].enumerated() {
-            let x = tensorPair(shape, low: -30, high: 30, seed: 200 + UInt64(index))
-            var generator = RandomGenerator(seed: 210 + UInt64(index))
-            let targets = (0..<shape[0]).map { _ in generator.nextInt(below: shape[1]) }
-            let varied = (0..<shape[0]).map { _ in 0.25 + generator.nextFloat() * 2 }
-            let ones = [Float](repeating: 1, count: shape[0])
-            for (weights, divisor) in [(ones, Float(max(shape[0], 1))), (ones, 1), (varied, varied.reduce(0, +) + 1)] {
+        for (shape, x, targets, cases) in softmaxCrossEntropyCases() {
+            for (weights, divisor) in cases {
                 let result = try backend.softmaxCrossEntropy(x.on(device), targets: targets, weights: weights, divisor: divisor)
                 let onReference = try reference.softmaxCrossEntropy(x.reference, targets: targets, weights: weights, divisor: divisor)
                 #expect(close(result.value, onReference.value), "value \(shape) divisor \(divisor): \(result.value), \(onReference.value)")
@@ -373,14 +368,8 @@ struct CPUBackendTests {
             func apply(_ kernel: ElementwiseKernel, to tensors: inout [Tensor]) throws { try base.apply(kernel, to: &tensors) }
         }
         let composed = Composed()
-        for (index, shape) in [[1, 2], [64, 2], [67, 3], [5, 20], [0, 4], [33, 1], [256, 2], [91, 7]].enumerated() {
-            let x = tensorPair(shape, low: -30, high: 30, seed: 200 + UInt64(index))
-            var generator = RandomGenerator(seed: 210 + UInt64(index))
-            let targets = (0..<shape[0]).map { _ in generator.nextInt(below: shape[1]) }
-            let varied = (0..<shape[0]).map { _ in 0.25 + generator.nextFloat() * 2 }
-            let ones = [Float](repeating: 1, count: shape[0])
-            let twos = [Float](repeating: 2, count: shape[0])
-            for (weights, divisor) in [(ones, Float(max(shape[0], 1))), (ones, 1), (twos, 3), (varied, varied.reduce(0, +) + 1)] {
+        for (shape, x, targets, cases) in softmaxCrossEntropyCases() {
+            for (weights, divisor) in cases {
                 let fused = try cpu.softmaxCrossEntropy(x.cpu, targets: targets, weights: weights, divisor: divisor)
                 let plain = try composed.softmaxCrossEntropy(x.cpu, targets: targets, weights: weights, divisor: divisor)
                 let onReference = try reference.softmaxCrossEntropy(x.reference, targets: targets, weights: weights, divisor: divisor)

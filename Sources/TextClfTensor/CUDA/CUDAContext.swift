@@ -36,19 +36,16 @@ final class CUDAContext: KernelRuntime, @unchecked Sendable {
     ///   kernels (and no compiled image cached), or the kernels do not compile or load; each
     ///   message says what was looked for and what to install.
     static func shared(ordinal: Int) throws -> CUDAContext {
-        try registry.withLock { contexts in
-            if let context = contexts[ordinal] { return context }
+        try registry.runtime(ordinal) {
             let devices = try CUDA.devices()
             guard devices.indices.contains(ordinal) else {
                 throw CUDAError("no CUDA device \(ordinal): \(devices.count) found (cuda:0 to cuda:\(devices.count - 1))")
             }
-            let context = try CUDAContext(device: devices[ordinal])
-            contexts[ordinal] = context
-            return context
+            return try CUDAContext(device: devices[ordinal])
         }
     }
 
-    private static let registry = Mutex<[Int: CUDAContext]>([:])
+    private static let registry = RuntimeRegistry<CUDAContext>()
 
     private init(device: CUDADeviceInfo) throws {
         info = device

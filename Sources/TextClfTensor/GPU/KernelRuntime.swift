@@ -90,6 +90,22 @@ extension KernelRuntime {
     ) throws -> Bool { false }
 }
 
+/// The runtimes of one kind of device, one per ordinal, made on first use and kept for the
+/// process (their contexts, programs and pools are reused by every backend made later).
+final class RuntimeRegistry<Runtime: KernelRuntime>: Sendable {
+    private let runtimes = Mutex<[Int: Runtime]>([:])
+
+    /// The runtime of device `ordinal`, made by `make` the first time.
+    func runtime(_ ordinal: Int, _ make: () throws -> Runtime) throws -> Runtime {
+        try runtimes.withLock { runtimes in
+            if let runtime = runtimes[ordinal] { return runtime }
+            let runtime = try make()
+            runtimes[ordinal] = runtime
+            return runtime
+        }
+    }
+}
+
 /// A caching allocator of one device's memory, as PyTorch's: a buffer whose last reference
 /// goes returns to the pool, and a later request of the same size class takes it without
 /// asking the driver (whose allocation and release can wait for the device). Training asks

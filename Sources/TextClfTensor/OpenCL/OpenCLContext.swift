@@ -25,19 +25,16 @@ final class OpenCLContext: KernelRuntime, @unchecked Sendable {
     /// - Throws: ``OpenCLError`` when there is no such device or its program does not build
     ///   (the message holds the build log).
     static func shared(ordinal: Int) throws -> OpenCLContext {
-        try registry.withLock { contexts in
-            if let context = contexts[ordinal] { return context }
+        try registry.runtime(ordinal) {
             let devices = try OpenCL.devices()
             guard devices.indices.contains(ordinal) else {
                 throw OpenCLError("no OpenCL device \(ordinal): \(devices.count) found (opencl:0 to opencl:\(devices.count - 1))")
             }
-            let context = try OpenCLContext(device: devices[ordinal])
-            contexts[ordinal] = context
-            return context
+            return try OpenCLContext(device: devices[ordinal])
         }
     }
 
-    private static let registry = Mutex<[Int: OpenCLContext]>([:])
+    private static let registry = RuntimeRegistry<OpenCLContext>()
 
     private init(device: OpenCLDeviceInfo) throws {
         info = device
