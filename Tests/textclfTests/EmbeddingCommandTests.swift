@@ -43,6 +43,23 @@ struct EmbeddingCommandTests {
         #expect(try TextClfBinary.run(["cache", "list", "--cache-dir", cache]).standardOutput.contains("0 embeddings file(s)"))
     }
 
+    /// GPU kernel images compiled into the cache folder are counted by 'list' and removed by
+    /// 'clear', beside the embeddings database.
+    @Test func cacheListsAndClearsCompiledKernels() throws {
+        let folder = try TemporaryFolder()
+        let cache = folder.url.appendingPathComponent("cache").path
+        try FileManager.default.createDirectory(atPath: cache + "/kernels", withIntermediateDirectories: true)
+        for name in ["cuda-sm_80-1.cubin", "cuda-sm_90-2.cubin"] {
+            try Data(count: 250_000).write(to: URL(fileURLWithPath: cache + "/kernels/" + name))
+        }
+        let listing = try TextClfBinary.run(["cache", "list", "--cache-dir", cache])
+        #expect(listing.standardOutput.contains("2 compiled GPU kernel image(s), 0.5 MB, in \(cache)/kernels"), "\(listing.standardOutput)")
+        let cleared = try TextClfBinary.run(["cache", "clear", "--cache-dir", cache])
+        #expect(cleared.status == 0 && cleared.standardOutput.contains("removed 2 compiled GPU kernel image(s)"), "\(cleared.standardOutput)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache + "/kernels").isEmpty)
+        #expect(!(try TextClfBinary.run(["cache", "list", "--cache-dir", cache])).standardOutput.contains("kernel image"))
+    }
+
     @Test func trainAndPredictWithStandardisedWordVectors() throws {
         let folder = try TemporaryFolder()
         let embeddings = try folder.write("vectors.txt", Self.vectors)

@@ -197,6 +197,25 @@ public enum CUDA {
         return cubin.map { UInt8(bitPattern: $0) }
     }
 
+    /// The kernel images compiled for GPUs (`CUDAContext`) in the cache folder, with their sizes in bytes.
+    public static func cachedKernelImages(folder: String = CacheFolder.defaultPath()) -> [(path: String, bytes: Int)] {
+        let kernels = folder + "/kernels"
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: kernels)) ?? []).filter { $0.hasSuffix(".cubin") }.sorted()
+        return names.map { name in
+            let path = kernels + "/" + name
+            return (path, ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0)
+        }
+    }
+
+    /// Removes the compiled kernel images from the cache folder (they are compiled again at
+    /// their next use); returns how many there were.
+    @discardableResult
+    public static func removeCachedKernelImages(folder: String = CacheFolder.defaultPath()) throws -> Int {
+        let images = cachedKernelImages(folder: folder)
+        for image in images { try FileManager.default.removeItem(atPath: image.path) }
+        return images.count
+    }
+
     /// The text of a NUL-terminated buffer.
     static func text(_ buffer: [CChar]) -> String {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

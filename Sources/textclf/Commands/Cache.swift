@@ -15,7 +15,10 @@ struct Cache: ParsableCommand {
             changed. Averaged document matrices are cached by their texts and options. \
             'clear' empties the database and creates nothing where there is none. A build \
             that is interrupted (Ctrl-C, kill -9) leaves its temporary store file behind; \
-            'list' counts such files, and the next build and 'clear' remove them.
+            'list' counts such files, and the next build and 'clear' remove them. The GPU \
+            kernels compiled for an NVIDIA GPU (--device cuda) are kept in the folder's \
+            kernels/; 'list' counts them and 'clear' removes them (they are compiled again at \
+            their next use).
 
             Examples:
               textclf cache list
@@ -32,6 +35,7 @@ struct Cache: ParsableCommand {
 
     func run() throws {
         let cache = EmbeddingCache(directory: cacheDir)
+        let kernels = CUDA.cachedKernelImages(folder: cache.directory)
         switch action {
         case .list:
             let entries = try cache.list()
@@ -42,6 +46,11 @@ struct Cache: ParsableCommand {
                              Double(entry.bytes) / 1e6, entry.format))
             }
             print("  \(entries.count) embeddings file(s), \(averaged.count) averaged matri\(averaged.count == 1 ? "x" : "ces")")
+            if !kernels.isEmpty {
+                print(String(
+                    format: "  %d compiled GPU kernel image(s), %.1f MB, in %@/kernels", kernels.count,
+                    Double(kernels.reduce(0) { $0 + $1.bytes }) / 1e6, cache.directory))
+            }
             let stale = cache.staleTemporaryFiles()
             if !stale.isEmpty {
                 print(String(
@@ -49,6 +58,9 @@ struct Cache: ParsableCommand {
                     stale.count, Double(stale.reduce(0) { $0 + $1.bytes }) / 1e6))
             }
         case .clear:
+            if try CUDA.removeCachedKernelImages(folder: cache.directory) > 0 {
+                print("removed \(kernels.count) compiled GPU kernel image(s) from \(cache.directory)/kernels")
+            }
             if try cache.clear() {
                 print("cleared \(cache.databasePath)")
             } else {
