@@ -127,6 +127,16 @@ public struct CountVectorizer: Sendable, Equatable, Codable {
         return FittingPass(self, threads: threads ?? TermCounting.defaultThreads)
     }
 
+    /// A pass that learns the vocabulary and document frequencies without keeping the rows,
+    /// so memory is bounded by the vocabulary whatever the corpus size; end it with
+    /// ``FittingPass/finishVocabulary()``. The vocabulary is the one ``makeFittingPass(threads:)``
+    /// learns from the same documents.
+    /// - Throws: ``FeatureError/invalidOption(_:)`` for invalid options.
+    public func makeVocabularyPass(threads: Int? = nil) throws -> FittingPass {
+        try validate()
+        return FittingPass(self, threads: threads ?? TermCounting.defaultThreads, keepsRows: false)
+    }
+
     func validate() throws {
         if let maxFeatures, maxFeatures < 1 {
             throw FeatureError.invalidOption("max features must be at least 1 (got \(maxFeatures))")
@@ -143,10 +153,10 @@ public struct CountVectorizer: Sendable, Equatable, Codable {
         let fixed: Vocabulary?
         var counting: TermCounting
 
-        init(_ options: CountVectorizer, threads: Int) {
+        init(_ options: CountVectorizer, threads: Int, keepsRows: Bool = true) {
             self.options = options
             fixed = options.fixedVocabulary.map { try! Vocabulary(terms: $0) }
-            counting = TermCounting(analyzer: options.analyzer, fixed: fixed, threads: threads)
+            counting = TermCounting(analyzer: options.analyzer, fixed: fixed, threads: threads, keepsRows: keepsRows)
         }
 
         /// Counts the terms of one document as the next row.
@@ -157,26 +167,50 @@ public struct CountVectorizer: Sendable, Equatable, Codable {
         public func finish() throws -> (vectorizer: FittedCountVectorizer, matrix: CSRMatrix) {
             counting.flush()
             var matrix = counting.matrix
-            let terms = counting.terms
-            let rows = matrix.rowCount
-            guard rows > 0 else { throw FeatureError.emptyCorpus }
             if options.binary { matrix.makeBinary() }
-            if let fixed {
-                let result = matrix.build(columnCount: fixed.count, columnMap: nil)
-                return (FittedCountVectorizer(options: options, vocabulary: fixed), result)
+            var documentFrequency = [Int](repeating: 0, count: fixed?.count ?? counting.terms.count)
+            var totalCount = documentFrequency
+            matrix.forEachEntry { column, value in
+                documentFrequency[column] += 1
+                totalCount[column] += Int(value)
             }
+            let (vectorizer, columnMap, _) = try vocabulary(
+                documents: matrix.rowCount, documentFrequency: documentFrequency, totalCount: totalCount)
+            return (vectorizer, matrix.build(columnCount: vectorizer.vocabulary.count, columnMap: columnMap))
+        }
+
+        /// The fitted vectorizer with each column's document frequency and the number of
+        /// documents, from a pass that kept no rows (``CountVectorizer/makeVocabularyPass(threads:)``).
+        /// - Throws: as ``finish()``.
+        public func finishVocabulary() throws -> (vectorizer: FittedCountVectorizer, documentFrequency: [Int], documents: Int) {
+            counting.flush()
+            precondition(!counting.keepsRows, "finishVocabulary ends a pass without rows; finish() ends one with rows")
+            var totalCount = counting.totalCount, documentFrequency = counting.documentFrequency
+            let size = fixed?.count ?? counting.terms.count
+            documentFrequency += repeatElement(0, count: max(0, size - documentFrequency.count))
+            totalCount += repeatElement(0, count: max(0, size - totalCount.count))
+            // With binary counts a term's total is its document frequency.
+            let (vectorizer, _, kept) = try vocabulary(
+                documents: counting.documents, documentFrequency: documentFrequency,
+                totalCount: options.binary ? documentFrequency : totalCount)
+            return (vectorizer, kept.map { documentFrequency[$0] }, counting.documents)
+        }
+
+        /// The vocabulary of `documents` documents given each term's document frequency and
+        /// total count: terms within the document-frequency bounds, the `maxFeatures` most
+        /// frequent, in code-point order. Returns the map from term id to column (-1 when
+        /// pruned; `nil` for a fixed vocabulary) and the kept term ids in column order.
+        private func vocabulary(documents rows: Int, documentFrequency: [Int], totalCount: [Int]) throws -> (
+            vectorizer: FittedCountVectorizer, columnMap: [Int32]?, kept: [Int]
+        ) {
+            guard rows > 0 else { throw FeatureError.emptyCorpus }
+            if let fixed { return (FittedCountVectorizer(options: options, vocabulary: fixed), nil, Array(0..<fixed.count)) }
+            let terms = counting.terms
             let termCount = terms.count
             guard termCount > 0 else { throw FeatureError.emptyVocabulary }
             let high = options.maxDF.documents(of: rows)
             let low = options.minDF.documents(of: rows)
             guard high >= low else { throw FeatureError.maxBelowMin(minDocuments: low, maxDocuments: high) }
-
-            var documentFrequency = [Int](repeating: 0, count: termCount)
-            var totalCount = [Int](repeating: 0, count: termCount)
-            matrix.forEachEntry { column, value in
-                documentFrequency[column] += 1
-                totalCount[column] += Int(value)
-            }
             // Terms in code-point (= UTF-8 byte) order: scikit-learn's column order.
             let sorted = terms.arena.withUnsafeBufferPointer { arena in
                 (0..<termCount).sorted { Self.precedes($0, $1, arena: arena, ends: terms.keyEnds) }
@@ -205,18 +239,19 @@ public struct CountVectorizer: Sendable, Equatable, Codable {
                     minDocuments: low, maxDocuments: high, maxFeatures: options.maxFeatures)
             }
             var columnMap = [Int32](repeating: -1, count: termCount)
+            var keptIDs: [Int] = []
             var vocabularyTerms: [String] = []
             vocabularyTerms.reserveCapacity(kept)
             var table = ByteStringTable(capacity: kept)
             for id in sorted where keep[id] {
                 columnMap[id] = Int32(vocabularyTerms.count)
+                keptIDs.append(id)
                 let key = terms.key(id)
                 key.withUnsafeBufferPointer { _ = table.insert($0) }
                 vocabularyTerms.append(String(decoding: key, as: UTF8.self))
             }
-            let result = matrix.build(columnCount: kept, columnMap: columnMap)
             let vocabulary = Vocabulary(terms: vocabularyTerms, table: table)
-            return (FittedCountVectorizer(options: options, vocabulary: vocabulary), result)
+            return (FittedCountVectorizer(options: options, vocabulary: vocabulary), columnMap, keptIDs)
         }
 
         static func precedes(_ a: Int, _ b: Int, arena: UnsafeBufferPointer<UInt8>, ends: [Int]) -> Bool {

@@ -157,6 +157,35 @@ public struct FeatureSpecification: Sendable, Equatable {
     }
 }
 
+extension FeatureSpecification {
+    /// Fits on documents streamed from a source without keeping their matrix: memory is
+    /// bounded by the vocabulary, whatever the corpus size. The fitted features equal those
+    /// of ``fitTransform(_:)-8ohxe`` on the same documents. Hashing needs no fitting; the
+    /// source is read to check that it has a document.
+    /// - Throws: What `source` throws, or ``FeatureError`` for an empty corpus or vocabulary,
+    ///   or invalid options.
+    public func fit(_ source: ((String) -> Void) throws -> Void) throws -> FittedFeatures {
+        switch kind {
+        case .counts, .tfidf:
+            let pass = try counts.makeVocabularyPass()
+            try source(pass.add)
+            let (fitted, documentFrequency, documents) = try pass.finishVocabulary()
+            guard kind == .tfidf else { return .counts(fitted) }
+            return .tfidf(fitted, tfidf.fit(documentFrequency: documentFrequency, documents: documents))
+        case .glove:
+            throw FeatureError.invalidOption("word-vector features are dense: fit them with EmbeddingFeatures.fit")
+        case .hashing:
+            var documents = 0
+            try source { _ in documents += 1 }
+            guard documents > 0 else { throw FeatureError.emptyCorpus }
+            return .hashing(
+                try HashingVectorizer(
+                    analyzer: counts.analyzer, features: hashFeatures, alternateSign: alternateSign, binary: counts.binary,
+                    norm: tfidf.norm))
+        }
+    }
+}
+
 // MARK: - vectorizer.json
 
 extension FittedFeatures {

@@ -11,8 +11,16 @@ import TextClfText
 struct TermCounting {
     /// The shared term table, in order of first appearance (unused with a fixed vocabulary).
     private(set) var terms = ByteStringTable(capacity: 1 << 16)
-    /// The counts merged so far.
+    /// The counts merged so far (none kept when ``keepsRows`` is off).
     private(set) var matrix = SparseCountBuilder()
+    /// Whether the rows are kept; without them only ``documentFrequency``, ``totalCount``
+    /// and ``documents`` grow, so memory is bounded by the vocabulary.
+    let keepsRows: Bool
+    /// For each term id: the documents it occurs in, and its occurrences (without rows kept).
+    private(set) var documentFrequency: [Int] = []
+    private(set) var totalCount: [Int] = []
+    /// The documents counted (without rows kept).
+    private(set) var documents = 0
     private let fixed: Vocabulary?
     private let counters: [BatchCounter]
     private var batch: [String] = []
@@ -21,8 +29,9 @@ struct TermCounting {
 
     /// Counts the tokens of `analyzer` on `threads` worker threads: only the terms of `fixed`,
     /// as its columns, or every term, learning them when `fixed` is `nil`.
-    init(analyzer: Analyzer, fixed: Vocabulary?, threads: Int) {
+    init(analyzer: Analyzer, fixed: Vocabulary?, threads: Int, keepsRows: Bool = true) {
         self.fixed = fixed
+        self.keepsRows = keepsRows
         counters = (0..<max(1, threads)).map { _ in BatchCounter(analyzer: analyzer, fixed: fixed) }
         batch.reserveCapacity(Self.batchSize)
     }
@@ -52,6 +61,23 @@ struct TermCounting {
         }
         for counter in counters.prefix(parts) { merge(counter) }
         batch.removeAll(keepingCapacity: true)
+        if !keepsRows { foldRows() }
+    }
+
+    /// Adds the merged rows to the per-term totals and drops them.
+    private mutating func foldRows() {
+        let size = fixed?.count ?? terms.count
+        if documentFrequency.count < size {
+            documentFrequency += repeatElement(0, count: size - documentFrequency.count)
+            totalCount += repeatElement(0, count: size - totalCount.count)
+        }
+        for index in matrix.columns.indices {
+            let column = Int(matrix.columns[index])
+            documentFrequency[column] += 1
+            totalCount[column] += Int(matrix.counts[index])
+        }
+        documents += matrix.rowCount
+        matrix.removeAll()
     }
 
     private mutating func merge(_ counter: BatchCounter) {

@@ -52,14 +52,20 @@ public struct TfidfTransformer: Sendable, Equatable, Codable {
     /// Learns the inverse document frequencies of `counts`.
     /// - Complexity: O(rows + stored entries).
     public func fit(_ counts: CSRMatrix) -> FittedTfidfTransformer {
-        guard useIDF else { return FittedTfidfTransformer(options: self, idf: nil) }
-        var documentFrequency = [Double](repeating: 0, count: counts.columnCount)
+        var documentFrequency = [Int](repeating: 0, count: counts.columnCount)
         for column in counts.columnIndices {
             documentFrequency[Int(column)] += 1
         }
+        return fit(documentFrequency: documentFrequency, documents: counts.rowCount)
+    }
+
+    /// Learns the inverse document frequencies from each column's document frequency among
+    /// `documents` documents (as a streamed vocabulary pass counts them).
+    public func fit(documentFrequency: [Int], documents: Int) -> FittedTfidfTransformer {
+        guard useIDF else { return FittedTfidfTransformer(options: self, idf: nil) }
         let smoothing = smoothIDF ? 1.0 : 0.0
-        let documents = Double(counts.rowCount) + smoothing
-        let idf = documentFrequency.map { log(documents / ($0 + smoothing)) + 1 }
+        let total = Double(documents) + smoothing
+        let idf = documentFrequency.map { log(total / (Double($0) + smoothing)) + 1 }
         return FittedTfidfTransformer(options: self, idf: idf)
     }
 }

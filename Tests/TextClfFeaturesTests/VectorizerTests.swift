@@ -98,6 +98,37 @@ struct VectorizerTests {
         #expect(loaded == fitted)
         #expect(labels == ["a", "b"])
         #expect(try loaded.transform(fixture.apply) == apply)
+
+        // Fitting without the matrix (as --stream does) learns the same features.
+        #expect(try spec.fit { add in fixture.train.forEach(add) } == fitted)
+    }
+
+    @Test func aVocabularyPassOverManyBatchesLearnsWhatTheFittingPassLearns() throws {
+        // Several counting batches, so rows are folded into the totals batch after batch.
+        let documents = (0..<7000).map { index in
+            SmallFixture.shared.train[index % SmallFixture.shared.train.count] + " w\(index % 997) x\(index % 13) y\(index % 5000)"
+        }
+        for (binary, minDF, maxDF, maxFeatures) in [
+            (false, DocumentFrequencyBound.count(1), DocumentFrequencyBound.fraction(1), nil as Int?), (true, .count(2), .fraction(0.5), nil),
+            (false, .count(2), .fraction(0.9), 300), (true, .count(1), .fraction(1), 50),
+        ] {
+            let vectorizer = CountVectorizer(
+                analyzer: try Analyzer(parsing: "lowercase,sklearn,ngrams=1..2"), binary: binary, minDF: minDF, maxDF: maxDF,
+                maxFeatures: maxFeatures)
+            let (fitted, matrix) = try vectorizer.fitTransform(documents, threads: 2)
+            let pass = try vectorizer.makeVocabularyPass(threads: 2)
+            documents.forEach(pass.add)
+            let (streamed, documentFrequency, count) = try pass.finishVocabulary()
+            #expect(streamed == fitted, "binary \(binary), min \(minDF), max \(maxDF), top \(String(describing: maxFeatures))")
+            #expect(count == documents.count)
+            var expected = [Int](repeating: 0, count: matrix.columnCount)
+            for column in matrix.columnIndices { expected[Int(column)] += 1 }
+            #expect(documentFrequency == expected)
+            let tfidf = TfidfTransformer(sublinearTF: true)
+            #expect(tfidf.fit(documentFrequency: documentFrequency, documents: count) == tfidf.fit(matrix))
+        }
+        #expect(throws: FeatureError.emptyCorpus) { try CountVectorizer().makeVocabularyPass().finishVocabulary() }
+        #expect(throws: FeatureError.emptyCorpus) { try FeatureSpecification(kind: .hashing).fit { _ in } }
     }
 
     @Test func resultDoesNotDependOnThreadCount() throws {
