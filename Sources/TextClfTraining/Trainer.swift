@@ -264,17 +264,33 @@ public final class Trainer {
         try CPUBackend.withSubnormalsFlushed { try fitFlushed(train: train, validation: validation) }
     }
 
+    /// Trains on batches from `source` (batches streamed from disk, say) as
+    /// ``fit(train:validation:)`` does on a dataset, validating on `validation`.
+    @discardableResult
+    public func fit(source: any BatchSource, validation: (any EvaluationData)? = nil) throws -> TrainingResult {
+        try CPUBackend.withSubnormalsFlushed { try fitFlushed(source: source, validation: validation) }
+    }
+
+    /// The seed of the training order: stream 2 of the run's seed (stream 0: weights,
+    /// 1: dropout). A ``BatchSource`` other than a ``DataLoader`` shuffles with it too.
+    public var shuffleSeed: UInt64 {
+        var shuffleStream = RandomGenerator(seed: options.seed).fork(stream: 2)
+        return shuffleStream.nextUInt64()
+    }
+
     /// ``fit(train:validation:)`` once subnormals are flushed.
     private func fitFlushed(train: Dataset, validation: Dataset?) throws -> TrainingResult {
-        let classes = model.classCount
-        let classWeights = options.classWeights?.weights(labels: train.labels, classes: classes)
-        // The shuffling seed is stream 2 of the run's seed (stream 0: weights, 1: dropout).
-        var shuffleStream = RandomGenerator(seed: options.seed).fork(stream: 2)
         let loader = try DataLoader(
             dataset: train, batchSize: options.batchSize, shuffle: options.shuffle && options.overfitBatches == nil,
-            seed: shuffleStream.nextUInt64(), dropLast: options.dropLast,
-            balanced: options.balancedSampling, prefetch: false)
-        let stepsPerEpoch = min(loader.batchesPerEpoch, options.overfitBatches ?? Int.max)
+            seed: shuffleSeed, dropLast: options.dropLast, balanced: options.balancedSampling, prefetch: false)
+        return try fitFlushed(source: loader, validation: validation)
+    }
+
+    /// ``fit(source:validation:)`` once subnormals are flushed.
+    private func fitFlushed(source: any BatchSource, validation: (any EvaluationData)?) throws -> TrainingResult {
+        let classes = model.classCount
+        let classWeights = options.classWeights?.weights(labels: source.labels, classes: classes)
+        let stepsPerEpoch = min(source.batchesPerEpoch, options.overfitBatches ?? Int.max)
         var reason: StoppingReason = .completed
         if let saved = state.optimizerState {
             try optimizer.loadStateDictionary(saved, for: model.parameters)
@@ -301,8 +317,8 @@ public final class Trainer {
                 (windowLoss, windowSteps, earlierSeconds) = (partial.windowLoss, partial.windowSteps, partial.seconds)
             }
             state.partialEpoch = nil
-            var batches = loader.batches(epoch: epochIndex, from: step).makeIterator()
-            while step < stepsPerEpoch, let batch = batches.next() {
+            var batches = try source.epochBatches(epochIndex, from: step)
+            while step < stepsPerEpoch, let batch = try batches.nextBatch() {
                 step += 1
                 do {
                     let rows = batch.count
@@ -356,7 +372,7 @@ public final class Trainer {
                 record.trainMacroF1 = ClassificationMetrics(confusion: rows).macro.f1
             }
             if let validation {
-                let evaluation = try evaluate(validation, classWeights: classWeights)
+                let evaluation = try evaluateFlushed(validation, classWeights: classWeights)
                 record.validationLoss = evaluation.loss
                 record.validationAccuracy = evaluation.metrics.accuracy
                 record.validationMacroF1 = evaluation.metrics.macro.f1
@@ -447,26 +463,22 @@ public final class Trainer {
 
     /// The mean loss (weighted by class weights as in training) and metrics of the model on
     /// `dataset`, in evaluation mode, in batches of ``TrainingOptions/batchSize`` rows or 256, whichever is more.
-    public func evaluate(_ dataset: Dataset, classWeights: [Float]? = nil) throws -> (loss: Double, metrics: ClassificationMetrics) {
-        try CPUBackend.withSubnormalsFlushed { try evaluateFlushed(dataset, classWeights: classWeights) }
+    public func evaluate(_ data: any EvaluationData, classWeights: [Float]? = nil) throws -> (loss: Double, metrics: ClassificationMetrics) {
+        try CPUBackend.withSubnormalsFlushed { try evaluateFlushed(data, classWeights: classWeights) }
     }
 
     /// ``evaluate(_:classWeights:)`` once subnormals are flushed.
-    private func evaluateFlushed(_ dataset: Dataset, classWeights: [Float]?) throws -> (loss: Double, metrics: ClassificationMetrics) {
+    private func evaluateFlushed(_ data: any EvaluationData, classWeights: [Float]?) throws -> (loss: Double, metrics: ClassificationMetrics) {
         let wasTraining = model.isTraining
         model.isTraining = false
         defer { model.isTraining = wasTraining }
-        var predictions: [Int] = []
-        predictions.reserveCapacity(dataset.count)
+        var predictions: [Int] = [], truth: [Int] = []
         var lossSum = 0.0, weightSum = 0.0
-        var start = 0
         // Batches of at least 256 rows: fewer, larger products than training's batches.
-        let size = max(options.batchSize, 256)
-        while start < dataset.count {
-            let end = min(start + size, dataset.count)
-            let labels = Array(dataset.labels[start..<end])
-            let logits = try model.forward(input(dataset.features.batch(in: start..<end)))
+        try data.forEachBatch(size: max(options.batchSize, 256)) { features, labels in
+            let logits = try model.forward(input(features))
             predictions += LogisticRegression.predictionsOf(logits)
+            truth += labels
             let batchWeight = classWeights.map { w in labels.reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(labels.count)
             do {
                 let loss = try model.loss(logits: logits, labels: labels, classWeights: classWeights)
@@ -476,9 +488,8 @@ public final class Trainer {
                 lossSum = .nan
             }
             weightSum += batchWeight
-            start = end
         }
-        let metrics = ClassificationMetrics(predictions: predictions, truth: dataset.labels, classCount: model.classCount)
+        let metrics = ClassificationMetrics(predictions: predictions, truth: truth, classCount: model.classCount)
         return (weightSum > 0 ? lossSum / weightSum : .nan, metrics)
     }
 }
