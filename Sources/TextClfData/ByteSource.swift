@@ -89,3 +89,38 @@ func withFileBytes<R>(
             raw.bindMemory(to: UInt8.self), path: path, decoder: ByteDecoder(encoding: encoding, errors: errors), body)
     }
 }
+
+/// Maps a file read-only and hands its bytes to `body` with a function that drops the
+/// mapping's resident pages. The bytes stay readable (touched pages come back from the page
+/// cache), so a reader that calls it every so often keeps its resident memory small however
+/// large the file (`CorpusReader.boundedMemory`).
+///
+/// - Throws: ``CorpusError`` when the file cannot be opened or mapped, and whatever `body` throws.
+func withReleasableFileBytes<R>(
+    path: String, encoding: TextEncoding, errors: DecodeErrors,
+    _ body: (ByteContext, _ release: () -> Void) throws -> R
+) throws -> R {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+        if errno == ENOENT { throw CorpusError(.fileNotFound, path: path, message: "no such file") }
+        throw CorpusError(.unreadable, path: path, message: "cannot read the file: \(String(cString: strerror(errno)))")
+    }
+    defer { close(descriptor) }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else {
+        throw CorpusError(.unreadable, path: path, message: "cannot read the file: \(String(cString: strerror(errno)))")
+    }
+    let size = Int(status.st_size)
+    let decoder = ByteDecoder(encoding: encoding, errors: errors)
+    guard size > 0 else {
+        return try ByteContext.with(UnsafeBufferPointer(start: nil, count: 0), path: path, decoder: decoder) { try body($0, {}) }
+    }
+    guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), base != MAP_FAILED else {
+        throw CorpusError(.unreadable, path: path, message: "cannot map the file: \(String(cString: strerror(errno)))")
+    }
+    defer { munmap(base, size) }
+    let bytes = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: size)
+    return try ByteContext.with(bytes, path: path, decoder: decoder) { context in
+        try body(context, { _ = madvise(base, size, MADV_DONTNEED) })
+    }
+}

@@ -64,6 +64,12 @@ public struct CorpusReader: Sendable {
     /// Opens a corpus (a file, or a directory for folder-per-label corpora) and detects its format.
     /// - Throws: ``CorpusError`` when the path is missing, the format cannot be detected, or a
     ///   forced format does not fit the path.
+    /// Whether reading keeps resident memory small however large the file: the file's mapped
+    /// pages are dropped every ``documentsPerRelease`` documents (and read again from the page
+    /// cache if touched), so a corpus read to the end does not stay resident. For corpora
+    /// read again and again without being kept (`textclf train --stream`).
+    public var boundedMemory = false
+
     public init(path: String, options: CorpusOptions = .init()) throws {
         self.path = path
         self.options = options
@@ -134,28 +140,45 @@ public struct CorpusReader: Sendable {
     ///   - body: Called with each document.
     /// - Throws: ``CorpusError`` for bad input (naming file, line and field), or what `body` throws.
     public func forEach(warn: (String) -> Void = { _ in }, _ body: (LabeledDocument) throws -> Void) throws {
+        func read(_ ctx: ByteContext, _ body: (LabeledDocument) throws -> Void) throws {
+            switch format {
+            case .tsv:
+                try DelimitedReader.read(ctx: ctx, delimiter: 0x09, quoting: options.tsvQuoting, options: options, body)
+            case .csv:
+                try DelimitedReader.read(ctx: ctx, delimiter: 0x2C, quoting: true, options: options, body)
+            case .jsonl:
+                try JSONLReader.read(ctx: ctx, options: options, body)
+            case .arff:
+                try ARFFReader.read(ctx: ctx, options: options, body)
+            case .lines:
+                try LinesReader.read(ctx: ctx, options: options, body)
+            case .folder:
+                break
+            }
+        }
         switch format {
         case .folder:
             try FolderReader.read(path: path, options: options, warn: warn, body)
         case .tsv, .csv, .jsonl, .arff, .lines:
-            try withFileBytes(path: path, encoding: options.encoding, errors: options.decodeErrors) { ctx in
-                switch format {
-                case .tsv:
-                    try DelimitedReader.read(ctx: ctx, delimiter: 0x09, quoting: options.tsvQuoting, options: options, body)
-                case .csv:
-                    try DelimitedReader.read(ctx: ctx, delimiter: 0x2C, quoting: true, options: options, body)
-                case .jsonl:
-                    try JSONLReader.read(ctx: ctx, options: options, body)
-                case .arff:
-                    try ARFFReader.read(ctx: ctx, options: options, body)
-                case .lines:
-                    try LinesReader.read(ctx: ctx, options: options, body)
-                case .folder:
-                    break
+            guard boundedMemory else {
+                return try withFileBytes(path: path, encoding: options.encoding, errors: options.decodeErrors) { try read($0, body) }
+            }
+            try withReleasableFileBytes(path: path, encoding: options.encoding, errors: options.decodeErrors) { ctx, release in
+                var sinceRelease = 0
+                try read(ctx) { document in
+                    try body(document)
+                    sinceRelease += 1
+                    if sinceRelease == Self.documentsPerRelease {
+                        release()
+                        sinceRelease = 0
+                    }
                 }
             }
         }
     }
+
+    /// With ``boundedMemory``, the file's resident pages are dropped after this many documents.
+    static let documentsPerRelease = 1024
 
     /// Every document, in file order; `warn` is called with each warning (see
     /// ``forEach(warn:_:)``).

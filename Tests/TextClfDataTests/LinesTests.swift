@@ -51,3 +51,44 @@ struct LinesTests {
         #expect(throws: CorpusError.self) { try CorpusReader.forEachLine(of: [0x61, 0xFF], name: "<stdin>") { _ in } }
     }
 }
+
+/// `CorpusReader.boundedMemory` drops the mapped pages as it goes and reads what a plain
+/// reading reads, across many release points, in every mapped format.
+@Suite("Reading with bounded memory")
+struct BoundedMemoryReadingTests {
+    @Test(arguments: ["jsonl", "tsv", "csv", "txt"])
+    func readsWhatAPlainReadingReads(format: String) throws {
+        let count = CorpusReader.documentsPerRelease * 3 + 17
+        let lines = (0..<count).map { index -> String in
+            let text = "document \(index) " + String(repeating: "word\(index % 7) ", count: index % 40)
+            switch format {
+            case "jsonl": return "{\"text\": \"\(text)\", \"label\": \"\(index % 3)\"}"
+            case "tsv": return "\(text)\t\(index % 3)"
+            case "csv": return "\"\(text)\",\(index % 3)"
+            default: return text
+            }
+        }
+        let header = format == "tsv" ? "text\tlabel\n" : format == "csv" ? "text,label\n" : ""
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bounded-\(UUID().uuidString).\(format)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try (header + lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        let options = CorpusOptions(labelRequired: format != "txt")
+        let plain = try CorpusReader(path: url.path, options: options).readAll()
+        var reader = try CorpusReader(path: url.path, options: options)
+        reader.boundedMemory = true
+        let bounded = try reader.readAll()
+        #expect(plain.count == count)
+        #expect(bounded == plain)
+        // An empty file reads as in a plain reading; a file gone since is an error naming it.
+        let empty = url.deletingLastPathComponent().appendingPathComponent("empty-\(UUID().uuidString).\(format)")
+        defer { try? FileManager.default.removeItem(at: empty) }
+        try Data().write(to: empty)
+        var emptyReader = try CorpusReader(path: empty.path, options: options)
+        emptyReader.boundedMemory = true
+        #expect((try? emptyReader.readAll().count) == (try? CorpusReader(path: empty.path, options: options).readAll().count))
+        var missing = emptyReader
+        try FileManager.default.removeItem(at: empty)
+        missing.boundedMemory = true
+        #expect { try missing.readAll() } throws: { "\($0)".contains(empty.path) && "\($0)".contains("no such file") }
+    }
+}
