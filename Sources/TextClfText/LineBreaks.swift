@@ -95,7 +95,7 @@ public enum LineBreaks {
 
 /// Finds the lines of a byte buffer one after another with ``LineBreaks``' rules.
 ///
-/// It searches with `memchr` and remembers the next `\n` and the next `\r` it has found, so
+/// It searches with `memchr` and remembers the next `\n` and the next `\r` before it, so
 /// each byte is searched at most twice however the lines end (LF, CRLF or CR only).
 public struct LineScanner {
     /// The bytes.
@@ -117,15 +117,18 @@ public struct LineScanner {
     /// at `next` (`next == end == count` for a last line without a break).
     /// - Precondition: `start <= count`, and `start` is not before a start asked for earlier.
     public mutating func line(from start: Int) -> (end: Int, next: Int) {
-        if nextLF < start { nextLF = find(0x0A, from: start) }
-        if nextCR < start { nextCR = find(0x0D, from: start) }
-        if nextLF < nextCR { return (nextLF, nextLF + 1) }
-        if nextCR < count { return (nextCR, nextCR + 1 == nextLF ? nextCR + 2 : nextCR + 1) }
+        if nextLF < start { nextLF = find(0x0A, from: start, to: count) }
+        // A carriage return matters only before the line feed: the search stops there, so a
+        // file without any reads each byte once, in order (never the whole file ahead).
+        if nextCR < start { nextCR = find(0x0D, from: start, to: nextLF) }
+        if nextCR < nextLF { return (nextCR, nextCR + 1 == nextLF ? nextCR + 2 : nextCR + 1) }
+        if nextLF < count { return (nextLF, nextLF + 1) }
         return (count, count)
     }
 
-    private func find(_ byte: UInt8, from start: Int) -> Int {
-        guard start < count, let found = memchr(p + start, Int32(byte), count - start) else { return count }
+    /// The first `byte` in `start..<end`, or `end`.
+    private func find(_ byte: UInt8, from start: Int, to end: Int) -> Int {
+        guard start < end, let found = memchr(p + start, Int32(byte), end - start) else { return end }
         return UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - p
     }
 }

@@ -66,6 +66,18 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue training the model in --out from its last state.")
     var resume = false
 
+    @Flag(help: ArgumentHelp(
+        "Never hold the corpus or its feature matrix in memory: fit the features in one pass, then read TRAIN again each epoch, shuffled within --shuffle-buffer rows. Counts, tfidf and hashing features."))
+    var stream = false
+
+    @Option(help: ArgumentHelp(
+        "With --stream, the rows each epoch is shuffled within (memory grows with it; a corpus sorted by label needs more rows than its longest run of one label).",
+        valueName: "rows"))
+    var shuffleBuffer = 100_000
+
+    @Flag(help: "Print the process's peak resident memory at the end.")
+    var verbose = false
+
     @Flag(help: "Replace a model already in --out.")
     var overwrite = false
 
@@ -92,6 +104,7 @@ struct Train: ParsableCommand {
     /// Checks the options together (those of a resumed run once the saved ones are in).
     func checkOptions() throws {
         try options.check()
+        if shuffleBuffer < 1 { throw ValidationError("--shuffle-buffer must be at least 1 (got \(shuffleBuffer))") }
         try options.checkValidation(validation: validation, folds: nil)
     }
 
@@ -121,27 +134,42 @@ struct Train: ParsableCommand {
         let progress = options.progress
         CPUBackend.threads = options.training.threads ?? CPUBackend.usableCores
 
-        let data = options.data
-        let (training, held) = try options.holdOut(
-            from: LabelledCorpus.read(train, data: data), else: validation.map { try LabelledCorpus.read($0, data: data) })
-        let testCorpus = try test.map { try LabelledCorpus.read($0, data: data) }
-        var described = ["\(train): \(training.count) training documents"]
-        if let held {
-            described.append(validation.map { "\($0): \(held.count) validation documents" } ?? "\(held.count) validation documents held out")
-        }
-        if let test, let testCorpus { described.append("\(test): \(testCorpus.count) test documents") }
-        recorder.update(data: described.joined(separator: "; "))
         var interrupt: InterruptHandler?
         defer { interrupt?.cancel() }
-        let outcome = try options.job.run(
-            training: training, validation: held, test: testCorpus,
-            names: .init(training: train, validation: validation ?? train, test: test), resumedFrom: resume ? out : nil,
-            progress: progress, showBar: !options.quiet,
-            prepare: { trainer in
-                recorder.attach(to: trainer)
-                let cancellation = trainer.cancellation
-                interrupt = InterruptHandler { cancellation.set() }
-            })
+        let names = TrainingJob.Names(training: train, validation: validation ?? train, test: test)
+        let prepare = { (trainer: Trainer) in
+            recorder.attach(to: trainer)
+            let cancellation = trainer.cancellation
+            interrupt = InterruptHandler { cancellation.set() }
+        }
+        let outcome: TrainingJob.Outcome
+        if stream {
+            let corpusOptions = options.data.corpusOptions(labelRequired: true)
+            var training = StreamedCorpus(path: train, options: corpusOptions)
+            var held = validation.map { StreamedCorpus(path: $0, options: corpusOptions) }
+            if let fraction = options.validationFraction {
+                (training, held) = training.split(fraction: fraction, seed: options.training.seed)
+            }
+            recorder.update(data: "\(train): streamed" + (held.map { "; validation \($0.path)" } ?? "") + (test.map { "; test \($0)" } ?? ""))
+            outcome = try options.job.runStreaming(
+                training: training, validation: held, test: test.map { StreamedCorpus(path: $0, options: corpusOptions) },
+                shuffleBuffer: shuffleBuffer, names: names, resumedFrom: resume ? out : nil, progress: progress, showBar: !options.quiet,
+                prepare: prepare)
+        } else {
+            let data = options.data
+            let (training, held) = try options.holdOut(
+                from: LabelledCorpus.read(train, data: data), else: validation.map { try LabelledCorpus.read($0, data: data) })
+            let testCorpus = try test.map { try LabelledCorpus.read($0, data: data) }
+            var described = ["\(train): \(training.count) training documents"]
+            if let held {
+                described.append(validation.map { "\($0): \(held.count) validation documents" } ?? "\(held.count) validation documents held out")
+            }
+            if let test, let testCorpus { described.append("\(test): \(testCorpus.count) test documents") }
+            recorder.update(data: described.joined(separator: "; "))
+            outcome = try options.job.run(
+                training: training, validation: held, test: testCorpus, names: names, resumedFrom: resume ? out : nil,
+                progress: progress, showBar: !options.quiet, prepare: prepare)
+        }
         interrupt?.cancel()
         interrupt = nil
         let result = outcome.result
@@ -191,6 +219,11 @@ struct Train: ParsableCommand {
         }
         let seconds = (clock.now - started).inSeconds
         print("saved \(out) in " + String(format: "%.2f s", seconds))
+        if verbose {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            print(String(format: "peak memory: %.1f MB resident", Double(usage.ru_maxrss) / 1024))
+        }
         if let json {
             let summary = TrainSummary(outcome: outcome, model: out, train: train, seconds: seconds)
             try SummaryFile.write(summary, to: json)

@@ -131,23 +131,98 @@ struct TrainingJob {
         progress.line(
             "data: \(trainingSet.count) training, \(validationSet?.count ?? 0) validation, \(testSet?.count ?? 0) test "
                 + "documents; \(pipeline.columnCount) features; \(encoder.count) classes")
+        return try train(
+            encoder: encoder, pipeline: pipeline, trainingCount: trainingSet.count, device: device, resumed: resumed, progress: progress,
+            showBar: showBar, stop: stop, prepare: prepare, started: started, validation: validationSet, test: testSet
+        ) { trainer, _ in try trainer.fit(train: trainingSet, validation: validationSet) }
+    }
 
-        if resumed == nil {
-            // A model too large for this machine is refused before any of it is allocated: its
-            // weights, their gradients and an optimizer's two moments, as 32-bit floats.
-            let requested = ModelArchitecture(
-                kind: options.model == .logreg ? .logisticRegression : .mlp, features: pipeline.columnCount,
-                classes: encoder.count, hidden: options.model == .logreg ? [] : settings.hiddenSizes)
-            let memory = ProcessInfo.processInfo.physicalMemory
-            let values = requested.valueCount
-            if values.map({ UInt64($0) > memory / 16 }) ?? true {
-                // 16 bytes a value, in megabytes, without multiplying (which could overflow).
-                let needed = values.map { "\($0 / 62_500) MB" } ?? "more memory than can be counted"
-                throw DataError(
-                    "the model (\(pipeline.columnCount) features\(options.model == .logreg ? "" : ", hidden \(settings.hiddenSizes.map(String.init).joined(separator: ","))")) "
-                        + "needs \(needed) for its weights, gradients and optimizer state; this machine has \(memory / 1_000_000) MB")
+    /// Runs the job on corpora streamed from their files (`textclf train --stream`): one pass
+    /// learns the classes and fits the features (memory bounded by the vocabulary), and each
+    /// epoch reads the training corpus again, shuffled within a buffer of `shuffleBuffer` rows
+    /// (``StreamedBatches``); validation and test documents are read batch by batch.
+    /// Word-vector features and `--standardize` are refused: they are fitted in memory.
+    func runStreaming(
+        training: StreamedCorpus, validation: StreamedCorpus?, test: StreamedCorpus?, shuffleBuffer: Int, names: Names,
+        resumedFrom: String? = nil, progress: Progress = Progress(quiet: true), showBar: Bool = false, stop: StopSignal? = nil,
+        prepare: (Trainer) -> Void = { _ in }
+    ) throws -> Outcome {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let settings = options.training
+        guard options.features.features != .glove, !options.standardize else {
+            throw DataError("--stream: word-vector features and --standardize are fitted in memory; stream counts, tfidf or hashing features")
+        }
+        guard !settings.balancedSampling else { throw DataError("--stream: --balanced-sampling draws rows from the whole corpus; it is not streamed") }
+        let device = try Device(parsing: settings.device)
+        var resumed: (model: any Classifier, document: ModelDocument)?
+        if let resumedFrom { resumed = try ModelFile.loadForResuming(from: resumedFrom) }
+        // The first pass: the labels in order of first appearance, and the features fitted.
+        var firstSeen: [String: Int] = [:], seen: [Int32] = []
+        func record(_ document: LabeledDocument) {
+            let label = document.label ?? ""
+            let id = firstSeen[label] ?? firstSeen.count
+            firstSeen[label] = id
+            seen.append(Int32(id))
+        }
+        let pipeline: FeaturePipeline
+        if let resumedFrom {
+            pipeline = try FeaturePipeline.load(from: resumedFrom, cacheDir: options.features.cacheDir, report: { progress.line($0) })
+            try training.forEach(warn: printWarning, record)
+        } else {
+            let specification = try options.features.specification(analyzer: try options.text.analyzer())
+            do {
+                let fitted = try specification.fit { add in
+                    try training.forEach(warn: printWarning) { document in
+                        add(document.text)
+                        record(document)
+                    }
+                }
+                pipeline = FeaturePipeline(sparse: fitted, dense: nil, standardizer: nil, report: { progress.line($0) })
+            } catch let error as FeatureError {
+                throw DataError("the training corpus: \(error)")
             }
         }
+        let encoder = resumed.map { LabelEncoder(classes: $0.document.classes) } ?? LabelEncoder(labels: firstSeen.keys)
+        guard encoder.count >= 2 else {
+            throw DataError(
+                "\(names.training): the training data has only one label ('\(encoder.classes.first ?? "")'); a classifier needs two or more")
+        }
+        var classOf = [Int](repeating: 0, count: firstSeen.count)
+        for (label, id) in firstSeen {
+            guard let index = try? encoder.encode(label) else {
+                throw DataError("\(names.training): label '\(label)' does not occur in the resumed model's classes (\(encoder.classes.joined(separator: ", ")))")
+            }
+            classOf[id] = index
+        }
+        let labels = seen.map { classOf[Int($0)] }
+        seen = []
+        let validationSet = validation.map { StreamedEvaluation(corpus: $0, features: pipeline, encoder: encoder) }
+        let testSet = test.map { StreamedEvaluation(corpus: $0, features: pipeline, encoder: encoder) }
+        progress.line(
+            "data: \(labels.count) training documents, streamed (shuffle buffer \(shuffleBuffer) rows); \(pipeline.columnCount) features; "
+                + "\(encoder.count) classes")
+        return try train(
+            encoder: encoder, pipeline: pipeline, trainingCount: labels.count, device: device, resumed: resumed, progress: progress,
+            showBar: showBar, stop: stop, prepare: prepare, started: started, validation: validationSet, test: testSet
+        ) { trainer, validation in
+            let batches = StreamedBatches(
+                corpus: training, features: pipeline, encoder: encoder, labels: labels, batchSize: settings.batchSize,
+                dropLast: trainer.options.dropLast, shuffle: trainer.options.shuffle && trainer.options.overfitBatches == nil,
+                bufferSize: shuffleBuffer, seed: trainer.shuffleSeed)
+            return try trainer.fit(source: batches, validation: validation)
+        }
+    }
+
+    /// The part both kinds of job share: the model built (or resumed), trained by `fit`, and
+    /// evaluated on the validation and test data.
+    private func train(
+        encoder: LabelEncoder, pipeline: FeaturePipeline, trainingCount: Int, device: Device,
+        resumed: (model: any Classifier, document: ModelDocument)?, progress: Progress, showBar: Bool, stop: StopSignal?,
+        prepare: (Trainer) -> Void, started: ContinuousClock.Instant, validation: (any EvaluationData)?, test: (any EvaluationData)?,
+        fit: (Trainer, (any EvaluationData)?) throws -> TrainingResult
+    ) throws -> Outcome {
+        let settings = options.training
         let classifier: any Classifier
         if let resumed {
             classifier = resumed.model
@@ -174,16 +249,16 @@ struct TrainingJob {
         }
         prepare(trainer)
         stop?.register(trainer.cancellation)
-        let result = try trainer.fit(train: trainingSet, validation: validationSet)
+        let result = try fit(trainer, validation)
         bar.clear()
 
-        let evaluate = { (set: Dataset) throws -> Evaluation in
+        let evaluate = { (set: any EvaluationData) throws -> Evaluation in
             let (loss, metrics) = try trainer.evaluate(set)
-            return Evaluation(loss: loss, metrics: metrics, count: set.count)
+            return Evaluation(loss: loss, metrics: metrics, count: metrics.sampleCount)
         }
         return Outcome(
             encoder: encoder, pipeline: pipeline, classifier: classifier, trainer: trainer, result: result,
-            trainingCount: trainingSet.count, validation: try validationSet.map(evaluate), test: try testSet.map(evaluate),
-            seconds: (clock.now - started).inSeconds)
+            trainingCount: trainingCount, validation: try validation.map(evaluate), test: try test.map(evaluate),
+            seconds: (ContinuousClock.now - started).inSeconds)
     }
 }
