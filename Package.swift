@@ -78,7 +78,11 @@ let package = Package(
         .target(name: "TextClfReport", dependencies: ["TextClfMetrics"]),
         .target(
             name: "TextClfTraining",
-            dependencies: ["TextClfNN", "TextClfDataset", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO"]),
+            dependencies: [
+                "TextClfNN", "TextClfDataset", "TextClfFeatures", "TextClfMetrics", "TextClfTensor", "TextClfIO", "CTextClfMPI",
+            ]),
+        // Open MPI, loaded at run time (dlopen of libmpi.so.40) for data-parallel training.
+        .target(name: "CTextClfMPI", linkerSettings: [.linkedLibrary("dl")]),
         // The SQLite log of command runs; it records the Trainer's epochs and results.
         .target(name: "TextClfRunLog", dependencies: ["TextClfTraining", "TextClfSQLite"]),
         // Element-wise kernels in C: restrict pointers let the compiler vectorise them; the

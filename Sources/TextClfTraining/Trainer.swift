@@ -217,6 +217,13 @@ public final class Trainer {
     public private(set) var stoppingReason: StoppingReason?
     /// Called after every optimizer step.
     public var onStep: ((StepProgress) -> Void)?
+    /// The processes of a data-parallel run (MPI), or `nil` for one process. Each rank
+    /// trains on its slice of every batch (``fit(train:validation:)`` splits a dataset's
+    /// batches; a ``BatchSource`` given to ``fit(source:validation:)`` is the rank's own), the
+    /// ranks average their gradients after each step, so every rank applies the same update,
+    /// and validation is split over the ranks and its metrics summed. After each epoch the
+    /// ranks compare a checksum of their weights; a difference is an error.
+    public var collective: (any Collective)?
     /// Called after every epoch.
     public var onEpoch: ((EpochRecord) -> Void)?
     /// Receives log lines (`step 500: mean training loss 0.41`, every ``TrainingOptions/logEvery`` steps).
@@ -286,8 +293,12 @@ public final class Trainer {
         return try fitFlushed(source: loader, validation: validation)
     }
 
-    /// ``fit(source:validation:)`` once subnormals are flushed.
+    /// ``fit(source:validation:)`` once subnormals are flushed; with several ranks, each
+    /// trains on its slice of every batch of `source` (every rank gives the same source).
     private func fitFlushed(source: any BatchSource, validation: (any EvaluationData)?) throws -> TrainingResult {
+        if let collective, collective.size > 1, !(source is ShardedBatches) {
+            return try fitFlushed(source: ShardedBatches(source: source, rank: collective.rank, size: collective.size), validation: validation)
+        }
         let classes = model.classCount
         let classWeights = options.classWeights?.weights(labels: source.labels, classes: classes)
         let stepsPerEpoch = min(source.batchesPerEpoch, options.overfitBatches ?? Int.max)
@@ -320,17 +331,30 @@ public final class Trainer {
             var batches = try source.epochBatches(epochIndex, from: step)
             while step < stepsPerEpoch, let batch = try batches.nextBatch() {
                 step += 1
+                var stopAll = false
                 do {
                     let rows = batch.count
                     for parameter in parameters { parameter.zeroGradient() }
-                    let logits = try model.forward(input(batch.features))
-                    let loss = try model.loss(logits: logits, labels: batch.labels, classWeights: classWeights)
-                    let lossValue = loss.value
-                    guard lossValue.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
-                    _ = try model.backward(loss.gradient, needsInputGradient: false)
+                    var lossValue: Float = 0
+                    var predictions: [Int] = []
+                    if rows > 0 || collective == nil {
+                        let logits = try model.forward(input(batch.features))
+                        let loss = try model.loss(logits: logits, labels: batch.labels, classWeights: classWeights)
+                        lossValue = loss.value
+                        if collective == nil {
+                            guard lossValue.isFinite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
+                        }
+                        _ = try model.backward(loss.gradient, needsInputGradient: false)
+                        predictions = LogisticRegression.predictionsOf(logits)
+                    }
+                    if let collective {
+                        // Every rank leaves the step together: on a non-finite loss anywhere, or a stop anywhere.
+                        let step = try exchangeGradients(parameters, rows: rows, loss: lossValue, stop: shouldStop, collective)
+                        guard step.finite else { throw TensorError.nonFinite(what: "training loss", index: 0) }
+                        stopAll = step.stop
+                    }
                     if let clip = options.clipNorm { try clipGradientNorm(parameters, maxNorm: clip) }
                     try optimizer.step(parameters)
-                    let predictions = LogisticRegression.predictionsOf(logits)
                     for (p, t) in zip(predictions, batch.labels) {
                         if p == t { correct += 1 }
                         if p >= 0 && p < classCount && t >= 0 && t < classCount { confusion[t * classCount + p] += 1 }
@@ -351,7 +375,7 @@ public final class Trainer {
                     reason = .diverged(epoch: epoch, step: step, detail: "\(error)")
                     break epochs
                 }
-                if shouldStop {
+                if collective == nil ? shouldStop : stopAll {
                     reason = .cancelled(epoch: epoch, step: step)
                     state.partialEpoch = PartialEpoch(
                         epoch: epoch, steps: step, lossSum: lossSum, correct: correct, seen: seen, confusion: confusion,
@@ -359,6 +383,13 @@ public final class Trainer {
                         dropoutGenerators: model.layers.compactMap { ($0 as? Dropout)?.maskGenerator.checkpoint })
                     break epochs
                 }
+            }
+            if let collective {
+                // The epoch's figures over every rank's rows, and the same weights everywhere.
+                let totals = try collective.sum([lossSum, Double(correct), Double(seen)] + confusion.map(Double.init))
+                (lossSum, correct, seen) = (totals[0], Int(totals[1]), Int(totals[2]))
+                confusion = totals.dropFirst(3).map { Int($0) }
+                try checkSameWeights(parameters, collective)
             }
             if let problem = divergence(parameters, meanLoss: seen > 0 ? lossSum / Double(seen) : 0, classWeights: classWeights) {
                 reason = .diverged(epoch: epoch, step: step, detail: problem)
@@ -475,7 +506,12 @@ public final class Trainer {
         var predictions: [Int] = [], truth: [Int] = []
         var lossSum = 0.0, weightSum = 0.0
         // Batches of at least 256 rows: fewer, larger products than training's batches.
+        var batchIndex = -1
+        let (rank, ranks) = (collective?.rank ?? 0, collective?.size ?? 1)
         try data.forEachBatch(size: max(options.batchSize, 256)) { features, labels in
+            // With several ranks, each evaluates every ranks-th batch; the sums are combined below.
+            batchIndex += 1
+            guard batchIndex % ranks == rank else { return }
             let logits = try model.forward(input(features))
             predictions += LogisticRegression.predictionsOf(logits)
             truth += labels
@@ -489,8 +525,125 @@ public final class Trainer {
             }
             weightSum += batchWeight
         }
+        if let collective, collective.size > 1 {
+            let classes = model.classCount
+            var counts = [Double](repeating: 0, count: classes * classes)
+            for (p, t) in zip(predictions, truth) where p >= 0 && p < classes && t >= 0 && t < classes { counts[t * classes + p] += 1 }
+            let totals = try collective.sum([lossSum, weightSum] + counts)
+            let confusion = (0..<classes).map { row in totals[(2 + row * classes)..<(2 + (row + 1) * classes)].map { Int($0) } }
+            return (totals[1] > 0 ? totals[0] / totals[1] : .nan, ClassificationMetrics(confusion: confusion))
+        }
         let metrics = ClassificationMetrics(predictions: predictions, truth: truth, classCount: model.classCount)
         return (weightSum > 0 ? lossSum / weightSum : .nan, metrics)
+    }
+}
+
+extension Trainer {
+    /// Averages the step's gradients over the ranks: each rank's gradient (of its own rows'
+    /// mean loss) weighted by its share of the batch's rows, summed in rank order, so every
+    /// rank holds the gradient of the whole batch's mean loss. Row-sparse gradients stay
+    /// sparse: the union of the ranks' rows. Returns whether every rank's loss was finite and
+    /// whether any rank was asked to stop.
+    func exchangeGradients(
+        _ parameters: [Parameter], rows: Int, loss: Float, stop: Bool, _ collective: any Collective
+    ) throws -> (finite: Bool, stop: Bool) {
+        var message = Message()
+        message.append([Float(rows), loss.isFinite ? 1 : 0, stop ? 1 : 0])
+        let rowCounts = try collective.allGather([Int64(rows)]).map { Int($0[0]) }
+        let total = rowCounts.reduce(0, +)
+        let share = total > 0 ? Float(rows) / Float(total) : 0
+        for parameter in parameters {
+            let dense = parameter.gradient.map { $0.scalars.map { $0 * share } } ?? []
+            message.append(Int64(dense.count))
+            message.append(dense)
+            let sparse = parameter.sparseGradient
+            message.append(Int64(sparse?.rowIndices.count ?? 0))
+            message.append((sparse?.rowIndices ?? []).map(Int64.init))
+            message.append((sparse?.values.scalars ?? []).map { $0 * share })
+        }
+        var finite = true, stopAll = false
+        var dense = [[Float]](repeating: [], count: parameters.count)
+        var sparse = [[Int: [Float]]](repeating: [:], count: parameters.count)
+        for part in try collective.allGather(message.bytes) {
+            var reader = Message.Reader(bytes: part)
+            let header: [Float] = try reader.floats(3)
+            finite = finite && header[1] == 1
+            stopAll = stopAll || header[2] == 1
+            for (index, parameter) in parameters.enumerated() {
+                let values = try reader.floats(Int(try reader.int64()))
+                if !values.isEmpty {
+                    if dense[index].isEmpty { dense[index] = values } else { for i in values.indices { dense[index][i] += values[i] } }
+                }
+                let count = Int(try reader.int64())
+                let rowIndices = try reader.int64s(count)
+                let columns = parameter.value.rank == 2 ? parameter.value.columns : 1
+                let rowValues = try reader.floats(count * columns)
+                for (position, row) in rowIndices.enumerated() {
+                    let slice = rowValues[(position * columns)..<((position + 1) * columns)]
+                    if let existing = sparse[index][Int(row)] {
+                        sparse[index][Int(row)] = zip(existing, slice).map { $0 + $1 }
+                    } else {
+                        sparse[index][Int(row)] = Array(slice)
+                    }
+                }
+            }
+        }
+        for (index, parameter) in parameters.enumerated() {
+            let device = parameter.value.device
+            parameter.gradient = dense[index].isEmpty ? nil : try Tensor(shape: parameter.value.shape, values: dense[index], device: device)
+            if sparse[index].isEmpty {
+                parameter.sparseGradient = nil
+            } else {
+                let rowIndices = sparse[index].keys.sorted()
+                let columns = parameter.value.rank == 2 ? parameter.value.columns : 1
+                let values = try Tensor(shape: [rowIndices.count, columns], values: rowIndices.flatMap { sparse[index][$0]! }, device: device)
+                parameter.sparseGradient = RowSparseTensor(rowCount: parameter.value.shape[0], rowIndices: rowIndices, values: values)
+            }
+        }
+        return (finite, stopAll)
+    }
+
+    /// Throws when the ranks' weights differ (a 64-bit hash of every weight's bits).
+    func checkSameWeights(_ parameters: [Parameter], _ collective: any Collective) throws {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for parameter in parameters {
+            for value in parameter.value.scalars { hash = (hash ^ UInt64(value.bitPattern)) &* 0x100_0000_01b3 }
+        }
+        let hashes = try collective.allGather([hash]).map { $0[0] }
+        if let different = hashes.firstIndex(where: { $0 != hashes[0] }) {
+            throw CollectiveError("rank \(different)'s weights differ from rank 0's after an epoch; the ranks must run the same binary on the same data and options")
+        }
+    }
+}
+
+/// Bytes sent in one exchange: values appended in order, read back in the same order.
+struct Message {
+    var bytes: [UInt8] = []
+
+    mutating func append<Value: BitwiseCopyable>(_ values: [Value]) {
+        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func append(_ value: Int64) { append([value]) }
+
+    struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+
+        mutating func values<Value: BitwiseCopyable>(_ count: Int, as _: Value.Type) throws -> [Value] {
+            let length = count * MemoryLayout<Value>.stride
+            guard count >= 0, offset + length <= bytes.count else {
+                throw CollectiveError("a rank sent a short message (\(bytes.count) bytes); the ranks must train the same model")
+            }
+            defer { offset += length }
+            return bytes[offset..<(offset + length)].withUnsafeBytes { raw in
+                (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<Value>.stride, as: Value.self) }
+            }
+        }
+
+        mutating func floats(_ count: Int) throws -> [Float] { try values(count, as: Float.self) }
+        mutating func int64s(_ count: Int) throws -> [Int64] { try values(count, as: Int64.self) }
+        mutating func int64() throws -> Int64 { try values(1, as: Int64.self)[0] }
     }
 }
 

@@ -75,8 +75,13 @@ struct Train: ParsableCommand {
         valueName: "rows"))
     var shuffleBuffer = 100_000
 
-    @Flag(help: "Print the process's peak resident memory at the end.")
+    @Flag(help: "Print the process's peak resident memory at the end (and, under mpirun, every rank's output).")
     var verbose = false
+
+    @Option(help: ArgumentHelp(
+        "Train data-parallel over the processes mpirun started: 'mpi'. Under mpirun this is the default; without Open MPI it is an error.",
+        valueName: "mpi"))
+    var distributed: String?
 
     @Flag(help: "Replace a model already in --out.")
     var overwrite = false
@@ -105,6 +110,7 @@ struct Train: ParsableCommand {
     func checkOptions() throws {
         try options.check()
         if shuffleBuffer < 1 { throw ValidationError("--shuffle-buffer must be at least 1 (got \(shuffleBuffer))") }
+        if let distributed, distributed != "mpi" { throw ValidationError("--distributed: mpi is the one kind (got '\(distributed)')") }
         try options.checkValidation(validation: validation, folds: nil)
     }
 
@@ -120,18 +126,39 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// The processes of a data-parallel run: under mpirun (or with `--distributed mpi`),
+    /// MPI's, when there are two or more; else `nil`.
+    /// - Throws: ``CollectiveError`` when MPI is asked for and cannot be started.
+    func processes() throws -> MPICollective? {
+        guard distributed == "mpi" || MPICollective.isLaunchedByMPI else { return nil }
+        let collective = try MPICollective.start()
+        return collective.size > 1 ? collective : nil
+    }
+
     /// Trains with these options, recording the run; `arguments` are saved with the model
-    /// for `--resume`.
+    /// for `--resume`. Under mpirun, rank 0 alone records the run and writes the model.
     private func train(arguments: [String]?) throws {
+        let collective = try processes()
+        if let collective, collective.rank != 0 {
+            var metrics: [String: Double] = [:]
+            return try run(recorder: .disabled(), metrics: &metrics, arguments: arguments, collective: collective)
+        }
         try options.runLog.record(command: "train", options: self, modelPath: out) { recorder, metrics in
-            try run(recorder: recorder, metrics: &metrics, arguments: arguments)
+            try run(recorder: recorder, metrics: &metrics, arguments: arguments, collective: collective)
         }
     }
 
-    private func run(recorder: RunRecorder, metrics: inout [String: Double], arguments: [String]?) throws {
+    private func run(recorder: RunRecorder, metrics: inout [String: Double], arguments: [String]?, collective: MPICollective?) throws {
         let clock = ContinuousClock()
         let started = clock.now
-        let progress = options.progress
+        // Ranks other than 0 train silently, unless --verbose.
+        let follower = (collective?.rank ?? 0) != 0
+        let progress = follower && !verbose ? Progress(quiet: true) : options.progress
+        var job = options.job
+        job.collective = collective
+        if let collective {
+            progress.line("data-parallel: rank \(collective.rank) of \(collective.size) (MPI)")
+        }
         CPUBackend.threads = options.training.threads ?? CPUBackend.usableCores
 
         var interrupt: InterruptHandler?
@@ -151,9 +178,9 @@ struct Train: ParsableCommand {
                 (training, held) = training.split(fraction: fraction, seed: options.training.seed)
             }
             recorder.update(data: "\(train): streamed" + (held.map { "; validation \($0.path)" } ?? "") + (test.map { "; test \($0)" } ?? ""))
-            outcome = try options.job.runStreaming(
+            outcome = try job.runStreaming(
                 training: training, validation: held, test: test.map { StreamedCorpus(path: $0, options: corpusOptions) },
-                shuffleBuffer: shuffleBuffer, names: names, resumedFrom: resume ? out : nil, progress: progress, showBar: !options.quiet,
+                shuffleBuffer: shuffleBuffer, names: names, resumedFrom: resume ? out : nil, progress: progress, showBar: !options.quiet && !follower,
                 prepare: prepare)
         } else {
             let data = options.data
@@ -166,9 +193,14 @@ struct Train: ParsableCommand {
             }
             if let test, let testCorpus { described.append("\(test): \(testCorpus.count) test documents") }
             recorder.update(data: described.joined(separator: "; "))
-            outcome = try options.job.run(
+            outcome = try job.run(
                 training: training, validation: held, test: testCorpus, names: names, resumedFrom: resume ? out : nil,
-                progress: progress, showBar: !options.quiet, prepare: prepare)
+                progress: progress, showBar: !options.quiet && !follower, prepare: prepare)
+        }
+        // The model, its figures and the run's record are rank 0's to write.
+        if follower {
+            if verbose { print("rank \(collective!.rank): \(outcome.result.stoppingReason.description)") }
+            return
         }
         interrupt?.cancel()
         interrupt = nil

@@ -54,6 +54,8 @@ struct LabelledCorpus {
 struct TrainingJob {
     /// The model, text stages, features, training options and `--standardize`.
     var options: TrainOptions
+    /// The processes of a data-parallel run (`mpirun`), or `nil`.
+    var collective: (any Collective)?
 
     /// The loss and metrics of the trained model on one set.
     struct Evaluation {
@@ -247,6 +249,7 @@ struct TrainingJob {
             bar.clear()
             progress.line(line)
         }
+        trainer.collective = collective
         prepare(trainer)
         stop?.register(trainer.cancellation)
         let result = try fit(trainer, validation)
