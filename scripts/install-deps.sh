@@ -5,11 +5,13 @@
 # members). All four are linked statically (their `.a` archives); the release build also links
 # the toolchain's libstdc++ statically. ocl-icd-libopencl1 (the OpenCL ICD loader) and
 # pocl-opencl-icd (OpenCL on the CPU) are loaded at run time, never linked: they give the
-# tests an OpenCL device on any machine.
+# tests an OpenCL device on any machine. openmpi-bin (mpirun) and libopenmpi-dev (Open MPI's
+# libmpi.so.40) give data-parallel training (`mpirun -np N textclf train`); libmpi is loaded at
+# run time too.
 # Runs apt-get as root, or through sudo when run as another user.
 set -euo pipefail
 
-packages=(libopenblas-dev libopenblas-pthread-dev libutf8proc-dev libsqlite3-dev zlib1g-dev ocl-icd-libopencl1 pocl-opencl-icd)
+packages=(libopenblas-dev libopenblas-pthread-dev libutf8proc-dev libsqlite3-dev zlib1g-dev ocl-icd-libopencl1 pocl-opencl-icd openmpi-bin libopenmpi-dev)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -26,15 +26,22 @@ enum TextClfBinary {
     static let testRunLog = FileManager.default.temporaryDirectory
         .appendingPathComponent("textclf-test-runs-\(ProcessInfo.processInfo.processIdentifier).sqlite").path
 
+    /// Runs textclf with `arguments`, through `launcher` when given (`mpirun -np 2`: the
+    /// launcher's path and arguments, then textclf's path and `arguments`).
     static func run(
-        _ arguments: [String], standardInput: String? = nil, environment: [String: String] = [:]
+        _ arguments: [String], standardInput: String? = nil, environment: [String: String] = [:], launcher: [String] = []
     ) throws -> CommandResult {
         guard let binary = url else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "the textclf binary was not built"])
         }
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        if let first = launcher.first {
+            process.executableURL = URL(fileURLWithPath: first)
+            process.arguments = launcher.dropFirst() + [binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         var variables = ProcessInfo.processInfo.environment
         if variables["TEXTCLF_RUN_LOG"] == nil { variables["TEXTCLF_RUN_LOG"] = testRunLog }
         variables.merge(environment) { _, new in new }
