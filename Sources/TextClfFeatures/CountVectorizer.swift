@@ -174,8 +174,9 @@ public struct CountVectorizer: Sendable, Equatable, Codable {
                 documentFrequency[column] += 1
                 totalCount[column] += Int(value)
             }
-            let (vectorizer, columnMap, _) = try vocabulary(
-                documents: matrix.rowCount, documentFrequency: documentFrequency, totalCount: totalCount)
+            let (vectorizer, columnMap, _) = try Self.vocabulary(
+                options: options, fixed: fixed, terms: counting.terms, documents: matrix.rowCount, documentFrequency: documentFrequency,
+                totalCount: totalCount)
             return (vectorizer, matrix.build(columnCount: vectorizer.vocabulary.count, columnMap: columnMap))
         }
 
@@ -183,29 +184,53 @@ public struct CountVectorizer: Sendable, Equatable, Codable {
         /// documents, from a pass that kept no rows (``CountVectorizer/makeVocabularyPass(threads:)``).
         /// - Throws: as ``finish()``.
         public func finishVocabulary() throws -> (vectorizer: FittedCountVectorizer, documentFrequency: [Int], documents: Int) {
+            try finishVocabulary(merging: termCounts())
+        }
+
+        /// The counts of the documents added, by term, to merge with other passes' (the ranks
+        /// of a data-parallel run each count their share of a corpus).
+        public func termCounts() -> TermCounts {
             counting.flush()
-            precondition(!counting.keepsRows, "finishVocabulary ends a pass without rows; finish() ends one with rows")
-            var totalCount = counting.totalCount, documentFrequency = counting.documentFrequency
+            precondition(!counting.keepsRows, "term counts come from a pass without rows (makeVocabularyPass)")
             let size = fixed?.count ?? counting.terms.count
-            documentFrequency += repeatElement(0, count: max(0, size - documentFrequency.count))
-            totalCount += repeatElement(0, count: max(0, size - totalCount.count))
+            var counts = TermCounts(documents: counting.documents)
+            counts.documentFrequency = counting.documentFrequency + repeatElement(0, count: max(0, size - counting.documentFrequency.count))
+            counts.totalCount = counting.totalCount + repeatElement(0, count: max(0, size - counting.totalCount.count))
+            if fixed == nil { (counts.arena, counts.keyEnds) = (counting.terms.arena, counting.terms.keyEnds) }
+            return counts
+        }
+
+        /// ``finishVocabulary()`` from `counts`: this pass's (``termCounts()``), or several
+        /// passes' merged (``TermCounts/merged(_:)``), which give the vocabulary a pass over
+        /// all their documents gives.
+        public func finishVocabulary(merging counts: TermCounts) throws -> (
+            vectorizer: FittedCountVectorizer, documentFrequency: [Int], documents: Int
+        ) {
+            var terms = ByteStringTable(capacity: max(16, counts.keyEnds.count))
+            counts.arena.withUnsafeBufferPointer { arena in
+                var start = 0
+                for end in counts.keyEnds {
+                    _ = terms.insert(UnsafeBufferPointer(rebasing: arena[start..<end]))
+                    start = end
+                }
+            }
             // With binary counts a term's total is its document frequency.
-            let (vectorizer, _, kept) = try vocabulary(
-                documents: counting.documents, documentFrequency: documentFrequency,
-                totalCount: options.binary ? documentFrequency : totalCount)
-            return (vectorizer, kept.map { documentFrequency[$0] }, counting.documents)
+            let (vectorizer, _, kept) = try Self.vocabulary(
+                options: options, fixed: fixed, terms: terms, documents: counts.documents, documentFrequency: counts.documentFrequency,
+                totalCount: options.binary ? counts.documentFrequency : counts.totalCount)
+            return (vectorizer, kept.map { counts.documentFrequency[$0] }, counts.documents)
         }
 
         /// The vocabulary of `documents` documents given each term's document frequency and
         /// total count: terms within the document-frequency bounds, the `maxFeatures` most
         /// frequent, in code-point order. Returns the map from term id to column (-1 when
         /// pruned; `nil` for a fixed vocabulary) and the kept term ids in column order.
-        private func vocabulary(documents rows: Int, documentFrequency: [Int], totalCount: [Int]) throws -> (
-            vectorizer: FittedCountVectorizer, columnMap: [Int32]?, kept: [Int]
-        ) {
+        private static func vocabulary(
+            options: CountVectorizer, fixed: Vocabulary?, terms: ByteStringTable, documents rows: Int, documentFrequency: [Int],
+            totalCount: [Int]
+        ) throws -> (vectorizer: FittedCountVectorizer, columnMap: [Int32]?, kept: [Int]) {
             guard rows > 0 else { throw FeatureError.emptyCorpus }
             if let fixed { return (FittedCountVectorizer(options: options, vocabulary: fixed), nil, Array(0..<fixed.count)) }
-            let terms = counting.terms
             let termCount = terms.count
             guard termCount > 0 else { throw FeatureError.emptyVocabulary }
             let high = options.maxDF.documents(of: rows)
@@ -266,6 +291,98 @@ public struct CountVectorizer: Sendable, Equatable, Codable {
             }
             return aLength < bLength
         }
+    }
+}
+
+/// The counts a vocabulary is learned from: each term's document frequency and total count
+/// (the terms in a byte arena; none for a fixed vocabulary, whose columns they are) and the
+/// number of documents. Counts of several shares of a corpus merge into those of the whole.
+public struct TermCounts: Sendable, Equatable {
+    /// The terms' UTF-8 bytes, one after another; term *i* ends at `keyEnds[i]`.
+    public var arena: [UInt8] = []
+    public var keyEnds: [Int] = []
+    public var documentFrequency: [Int] = []
+    public var totalCount: [Int] = []
+    public var documents: Int
+
+    public init(documents: Int = 0) { self.documents = documents }
+
+    /// The counts of all of `parts` together, terms in order of first appearance across them.
+    public static func merged(_ parts: [TermCounts]) -> TermCounts {
+        var table = ByteStringTable(capacity: 1 << 12)
+        var result = TermCounts()
+        for part in parts {
+            result.documents += part.documents
+            if part.keyEnds.isEmpty {
+                // A fixed vocabulary: the counts are by column.
+                if result.documentFrequency.count < part.documentFrequency.count {
+                    result.documentFrequency += repeatElement(0, count: part.documentFrequency.count - result.documentFrequency.count)
+                    result.totalCount += repeatElement(0, count: part.totalCount.count - result.totalCount.count)
+                }
+                for column in part.documentFrequency.indices {
+                    result.documentFrequency[column] += part.documentFrequency[column]
+                    result.totalCount[column] += part.totalCount[column]
+                }
+                continue
+            }
+            part.arena.withUnsafeBufferPointer { arena in
+                var start = 0
+                for (index, end) in part.keyEnds.enumerated() {
+                    let id = table.insert(UnsafeBufferPointer(rebasing: arena[start..<end])).id
+                    if id == result.documentFrequency.count {
+                        result.documentFrequency.append(0)
+                        result.totalCount.append(0)
+                    }
+                    result.documentFrequency[id] += part.documentFrequency[index]
+                    result.totalCount[id] += part.totalCount[index]
+                    start = end
+                }
+            }
+        }
+        (result.arena, result.keyEnds) = (table.arena, table.keyEnds)
+        return result
+    }
+
+    /// The counts as bytes, to send to other processes (``init(encoded:)`` reads them).
+    public var encoded: [UInt8] {
+        var bytes: [UInt8] = []
+        func put(_ values: [Int]) {
+            var count = Int64(values.count)
+            withUnsafeBytes(of: &count) { bytes.append(contentsOf: $0) }
+            values.map(Int64.init).withUnsafeBytes { bytes.append(contentsOf: $0) }
+        }
+        put([documents])
+        put(keyEnds)
+        put(documentFrequency)
+        put(totalCount)
+        var length = Int64(arena.count)
+        withUnsafeBytes(of: &length) { bytes.append(contentsOf: $0) }
+        return bytes + arena
+    }
+
+    /// Counts from ``encoded``.
+    /// - Throws: ``FeatureError/invalidOption(_:)`` for bytes that are not such counts.
+    public init(encoded bytes: [UInt8]) throws {
+        var offset = 0
+        func int64() throws -> Int64 {
+            guard offset + 8 <= bytes.count else { throw FeatureError.invalidOption("truncated term counts") }
+            defer { offset += 8 }
+            return bytes[offset..<(offset + 8)].withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }
+        }
+        func take() throws -> [Int] {
+            let count = try int64()
+            guard count >= 0, count <= (bytes.count - offset) / 8 else { throw FeatureError.invalidOption("truncated term counts") }
+            return try (0..<count).map { _ in Int(try int64()) }
+        }
+        documents = try take().first ?? 0
+        keyEnds = try take()
+        documentFrequency = try take()
+        totalCount = try take()
+        let length = Int(try int64())
+        guard length >= 0, offset + length == bytes.count, keyEnds.last ?? 0 <= length,
+            documentFrequency.count == totalCount.count, keyEnds.isEmpty || keyEnds.count == documentFrequency.count
+        else { throw FeatureError.invalidOption("inconsistent term counts") }
+        arena = Array(bytes[offset...])
     }
 }
 

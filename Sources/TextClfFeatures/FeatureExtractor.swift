@@ -165,11 +165,18 @@ extension FeatureSpecification {
     /// - Throws: What `source` throws, or ``FeatureError`` for an empty corpus or vocabulary,
     ///   or invalid options.
     public func fit(_ source: ((String) -> Void) throws -> Void) throws -> FittedFeatures {
+        try fit(source, merging: { $0 })
+    }
+
+    /// ``fit(_:)`` on a share of a corpus, whose counts `merge` combines with the other
+    /// shares' (a data-parallel run gathers them from every rank): the features fitted on the
+    /// whole corpus. `merge` is called once, on every share the same way.
+    public func fit(_ source: ((String) -> Void) throws -> Void, merging merge: (TermCounts) throws -> TermCounts) throws -> FittedFeatures {
         switch kind {
         case .counts, .tfidf:
             let pass = try counts.makeVocabularyPass()
             try source(pass.add)
-            let (fitted, documentFrequency, documents) = try pass.finishVocabulary()
+            let (fitted, documentFrequency, documents) = try pass.finishVocabulary(merging: try merge(pass.termCounts()))
             guard kind == .tfidf else { return .counts(fitted) }
             return .tfidf(fitted, tfidf.fit(documentFrequency: documentFrequency, documents: documents))
         case .glove:
@@ -177,7 +184,7 @@ extension FeatureSpecification {
         case .hashing:
             var documents = 0
             try source { _ in documents += 1 }
-            guard documents > 0 else { throw FeatureError.emptyCorpus }
+            guard try merge(TermCounts(documents: documents)).documents > 0 else { throw FeatureError.emptyCorpus }
             return .hashing(
                 try HashingVectorizer(
                     analyzer: counts.analyzer, features: hashFeatures, alternateSign: alternateSign, binary: counts.binary,

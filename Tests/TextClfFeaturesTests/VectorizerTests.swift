@@ -126,9 +126,20 @@ struct VectorizerTests {
             #expect(documentFrequency == expected)
             let tfidf = TfidfTransformer(sublinearTF: true)
             #expect(tfidf.fit(documentFrequency: documentFrequency, documents: count) == tfidf.fit(matrix))
+
+            // Three shares counted apart, sent as bytes and merged learn the same vocabulary.
+            let shares = try (0..<3).map { share -> TermCounts in
+                let part = try vectorizer.makeVocabularyPass(threads: 1)
+                for (index, document) in documents.enumerated() where index % 3 == share { part.add(document) }
+                return try TermCounts(encoded: part.termCounts().encoded)
+            }
+            let merging = try vectorizer.makeVocabularyPass(threads: 1)
+            let merged = try merging.finishVocabulary(merging: TermCounts.merged(shares))
+            #expect(merged.vectorizer == fitted && merged.documentFrequency == documentFrequency && merged.documents == count)
         }
         #expect(throws: FeatureError.emptyCorpus) { try CountVectorizer().makeVocabularyPass().finishVocabulary() }
         #expect(throws: FeatureError.emptyCorpus) { try FeatureSpecification(kind: .hashing).fit { _ in } }
+        #expect(throws: FeatureError.self) { try TermCounts(encoded: Array(TermCounts(documents: 3).encoded.dropLast())) }
     }
 
     @Test func resultDoesNotDependOnThreadCount() throws {
