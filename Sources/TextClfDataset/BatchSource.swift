@@ -10,6 +10,14 @@ public protocol BatchSource {
     /// for one epoch and seed, so a run stopped after `first` steps continues exactly.
     /// - Throws: when the batches cannot be read (a file gone or changed).
     func epochBatches(_ epoch: Int, from first: Int) throws -> any BatchStream
+
+    /// Whether these are one rank's own batches in a data-parallel run (each rank reads its
+    /// share of the data), rather than the whole run's, which each rank slices.
+    var isRankLocal: Bool { get }
+}
+
+extension BatchSource {
+    public var isRankLocal: Bool { false }
 }
 
 /// The batches of one epoch, one at a time.

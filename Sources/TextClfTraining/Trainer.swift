@@ -294,9 +294,10 @@ public final class Trainer {
     }
 
     /// ``fit(source:validation:)`` once subnormals are flushed; with several ranks, each
-    /// trains on its slice of every batch of `source` (every rank gives the same source).
+    /// trains on its slice of every batch of `source` (every rank gives the same source),
+    /// unless the source is the rank's own (``BatchSource/isRankLocal``).
     private func fitFlushed(source: any BatchSource, validation: (any EvaluationData)?) throws -> TrainingResult {
-        if let collective, collective.size > 1, !(source is ShardedBatches) {
+        if let collective, collective.size > 1, !(source is ShardedBatches), !source.isRankLocal {
             return try fitFlushed(source: ShardedBatches(source: source, rank: collective.rank, size: collective.size), validation: validation)
         }
         let classes = model.classCount

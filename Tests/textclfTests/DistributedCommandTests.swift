@@ -46,14 +46,24 @@ struct DistributedCommandTests {
             #expect(parallel.status == 0, "\(name): \(parallel.standardError)")
             #expect(parallel.standardOutput.components(separatedBy: "saved \(two) in").count == 2, "\(name): one rank prints\n\(parallel.standardOutput)")
             #expect(parallel.standardError.contains("data-parallel: rank 0 of 2 (MPI)"), "\(parallel.standardError)")
+            // The features fitted from every rank's counts are the one-process features.
+            #expect(try Data(contentsOf: URL(fileURLWithPath: one + "/vectorizer.json")) == Data(contentsOf: URL(fileURLWithPath: two + "/vectorizer.json")))
+            func accuracy(_ output: String) -> Double? {
+                output.split(separator: "\n").first { $0.hasPrefix("test: accuracy ") }.flatMap { Double($0.dropFirst("test: accuracy ".count).prefix(6)) }
+            }
             let (a, b) = (try Self.weights(one), try Self.weights(two))
             #expect(a.keys.sorted() == b.keys.sorted())
+            if name == "stream" {
+                // Each rank streams and shuffles its own share: another order, close accuracy.
+                let (x, y) = (try #require(accuracy(single.standardOutput)), try #require(accuracy(parallel.standardOutput)))
+                #expect(abs(x - y) <= 0.05 && y > 0.9, "\(x) one process, \(y) two ranks")
+                continue
+            }
             for (tensor, values) in a {
                 let worst = zip(values, b[tensor] ?? []).map { abs($0 - $1) }.max() ?? 0
                 #expect(b[tensor]?.count == values.count && worst <= 1e-5, "\(name) \(tensor): \(worst)")
             }
-            func testLine(_ output: String) -> Substring? { output.split(separator: "\n").first { $0.hasPrefix("test: accuracy") } }
-            #expect(testLine(single.standardOutput) == testLine(parallel.standardOutput), "\(name)")
+            #expect(accuracy(single.standardOutput) == accuracy(parallel.standardOutput), "\(name)")
         }
     }
 

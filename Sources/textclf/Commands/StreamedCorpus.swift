@@ -17,6 +17,9 @@ struct StreamedCorpus {
     let options: CorpusOptions
     /// Which documents this corpus is.
     var part: Part = .all
+    /// With several ranks, the rank whose share this is: the documents at positions
+    /// `rank`, `rank + size`, … of the part.
+    var shard: (rank: Int, size: Int)?
 
     enum Part {
         /// Every document.
@@ -41,17 +44,26 @@ struct StreamedCorpus {
          StreamedCorpus(path: path, options: options, part: .split(fraction: fraction, seed: seed, held: true)))
     }
 
+    /// Rank `rank`'s share of this part, of `size` ranks.
+    func sharded(rank: Int, size: Int) -> StreamedCorpus {
+        var share = self
+        share.shard = (rank, size)
+        return share
+    }
+
     /// Calls `body` with each document of this part, in file order; `warn` gets the reader's
     /// warnings (the first pass shows them, later passes need not).
     func forEach(warn: (String) -> Void = { _ in }, _ body: (LabeledDocument) throws -> Void) throws {
         var reader = try CorpusReader(path: path, options: options)
         reader.boundedMemory = true
-        var position = 0
+        var position = 0, inPart = 0
         try reader.forEach(warn: warn) { document in
             defer { position += 1 }
             if case .split(let fraction, let seed, let held) = part, Self.isHeldOut(position, fraction: fraction, seed: seed) != held {
                 return
             }
+            defer { inPart += 1 }
+            if let shard, inPart % shard.size != shard.rank { return }
             try body(document)
         }
     }
@@ -107,8 +119,14 @@ final class StreamedBatches: BatchSource, @unchecked Sendable {
     let corpus: StreamedCorpus
     let features: FeaturePipeline
     let encoder: LabelEncoder
-    /// The class of each training document, from the first pass.
+    /// The class of each document this source reads, from the first pass.
+    let documentLabels: [Int]
+    /// The class of every training document of the run (every rank's, with several), for
+    /// class weights.
     let labels: [Int]
+    /// With several ranks reading their own shares: this rank, and the batches of an epoch
+    /// every rank makes (a rank whose share runs out first adds empty batches).
+    let rankLocal: (rank: Int, batchesPerEpoch: Int)?
     let batchSize: Int
     let dropLast: Bool
     let shuffle: Bool
@@ -120,12 +138,14 @@ final class StreamedBatches: BatchSource, @unchecked Sendable {
 
     init(
         corpus: StreamedCorpus, features: FeaturePipeline, encoder: LabelEncoder, labels: [Int], batchSize: Int, dropLast: Bool,
-        shuffle: Bool, bufferSize: Int, seed: UInt64
+        shuffle: Bool, bufferSize: Int, seed: UInt64, allLabels: [Int]? = nil, rankLocal: (rank: Int, batchesPerEpoch: Int)? = nil
     ) {
         self.corpus = corpus
         self.features = features
         self.encoder = encoder
-        self.labels = labels
+        documentLabels = labels
+        self.labels = allLabels ?? labels
+        self.rankLocal = rankLocal
         self.batchSize = batchSize
         self.dropLast = dropLast
         self.shuffle = shuffle
@@ -133,8 +153,13 @@ final class StreamedBatches: BatchSource, @unchecked Sendable {
         self.seed = seed
     }
 
-    var batchesPerEpoch: Int {
-        labels.count / batchSize + (dropLast || labels.count % batchSize == 0 ? 0 : 1)
+    var batchesPerEpoch: Int { rankLocal?.batchesPerEpoch ?? Self.batches(documents: documentLabels.count, size: batchSize, dropLast: dropLast) }
+
+    var isRankLocal: Bool { rankLocal != nil }
+
+    /// The batches of `documents` documents in batches of `size`.
+    static func batches(documents: Int, size: Int, dropLast: Bool) -> Int {
+        documents / size + (dropLast || documents % size == 0 ? 0 : 1)
     }
 
     func epochBatches(_ epoch: Int, from first: Int) throws -> any BatchStream {
@@ -154,8 +179,10 @@ final class StreamedBatches: BatchSource, @unchecked Sendable {
 
     /// Reads the corpus once, handing each batch of the epoch to `emit` in order.
     private func produce(epoch: Int, _ emit: (Batch) throws -> Void) throws {
-        var generator = RandomGenerator(seed: seed).fork(stream: UInt64(epoch))
+        // Each rank shuffles its share with a stream of its own.
+        var generator = RandomGenerator(seed: seed &+ UInt64(rankLocal?.rank ?? 0) &* 0x9E37_79B9_7F4A_7C15).fork(stream: UInt64(epoch))
         var buffer: [Row] = []
+        var emitted = 0
         var pending: [Row] = []
         var rowsSeen = 0
         func take(_ row: Row) throws {
@@ -173,6 +200,7 @@ final class StreamedBatches: BatchSource, @unchecked Sendable {
                 unchecked: pending.count, columnCount: features.columnCount, rowPointers: pointers, columnIndices: columns, values: values)
             try emit(Batch(features: .sparse(matrix), labels: pending.map(\.label), indices: pending.map(\.index)))
             pending.removeAll(keepingCapacity: true)
+            emitted += 1
         }
         var texts: [String] = [], chunkLabels: [Int] = []
         func vectorizeChunk() throws {
@@ -205,8 +233,8 @@ final class StreamedBatches: BatchSource, @unchecked Sendable {
             if texts.count == Self.chunkSize { try vectorizeChunk() }
         }
         try vectorizeChunk()
-        guard rowsSeen == labels.count else {
-            throw DataError("\(corpus.path) changed while training: \(rowsSeen) training documents now, \(labels.count) when training began")
+        guard rowsSeen == documentLabels.count else {
+            throw DataError("\(corpus.path) changed while training: \(rowsSeen) training documents now, \(documentLabels.count) when training began")
         }
         // The buffer's rows, in a random order.
         for index in stride(from: buffer.count - 1, to: 0, by: -1) {
@@ -214,6 +242,8 @@ final class StreamedBatches: BatchSource, @unchecked Sendable {
         }
         for row in buffer { try take(row) }
         if !pending.isEmpty && !dropLast { try emitPending() }
+        // A share that ran out first keeps step with the other ranks.
+        while emitted < batchesPerEpoch { try emitPending() }
     }
 }
 

@@ -167,25 +167,36 @@ struct TrainingJob {
             firstSeen[label] = id
             seen.append(Int32(id))
         }
+        // With several ranks, each reads its own share; the counts are merged for the features.
+        let share = collective.map { training.sharded(rank: $0.rank, size: $0.size) } ?? training
         let pipeline: FeaturePipeline
         if let resumedFrom {
             pipeline = try FeaturePipeline.load(from: resumedFrom, cacheDir: options.features.cacheDir, report: { progress.line($0) })
-            try training.forEach(warn: printWarning, record)
+            try share.forEach(warn: printWarning, record)
         } else {
             let specification = try options.features.specification(analyzer: try options.text.analyzer())
             do {
-                let fitted = try specification.fit { add in
-                    try training.forEach(warn: printWarning) { document in
+                let fitted = try specification.fit({ add in
+                    try share.forEach(warn: printWarning) { document in
                         add(document.text)
                         record(document)
                     }
-                }
+                }, merging: { counts in
+                    guard let collective else { return counts }
+                    return TermCounts.merged(try collective.allGather(counts.encoded).map(TermCounts.init(encoded:)))
+                })
                 pipeline = FeaturePipeline(sparse: fitted, dense: nil, standardizer: nil, report: { progress.line($0) })
             } catch let error as FeatureError {
                 throw DataError("the training corpus: \(error)")
             }
         }
-        let encoder = resumed.map { LabelEncoder(classes: $0.document.classes) } ?? LabelEncoder(labels: firstSeen.keys)
+        var labelNames = Array(firstSeen.keys)
+        if let collective {
+            // Every rank's labels, so that every rank has the same classes.
+            labelNames = try collective.allGather(Array(try JSONEncoder().encode(labelNames.sorted())))
+                .flatMap { try JSONDecoder().decode([String].self, from: Data($0)) }
+        }
+        let encoder = resumed.map { LabelEncoder(classes: $0.document.classes) } ?? LabelEncoder(labels: labelNames)
         guard encoder.count >= 2 else {
             throw DataError(
                 "\(names.training): the training data has only one label ('\(encoder.classes.first ?? "")'); a classifier needs two or more")
@@ -199,19 +210,34 @@ struct TrainingJob {
         }
         let labels = seen.map { classOf[Int($0)] }
         seen = []
+        // With several ranks: every rank's classes (for class weights), this rank's share of
+        // each batch, and the most batches any share makes.
+        var allLabels = labels
+        var rankLocal: (rank: Int, batchesPerEpoch: Int)?
+        var batchSize = settings.batchSize
+        if let collective {
+            allLabels = try collective.allGather(labels.map(Int32.init)).flatMap { $0.map(Int.init) }
+            let (rank, size) = (collective.rank, collective.size)
+            batchSize = settings.batchSize * (rank + 1) / size - settings.batchSize * rank / size
+            guard batchSize > 0 else {
+                throw DataError("--batch-size \(settings.batchSize) is smaller than the \(size) ranks: give each rank a row of every batch")
+            }
+            let local = StreamedBatches.batches(documents: labels.count, size: batchSize, dropLast: settings.options().dropLast)
+            rankLocal = (rank, try collective.allGather([Int64(local)]).map { Int($0[0]) }.max() ?? local)
+        }
         let validationSet = validation.map { StreamedEvaluation(corpus: $0, features: pipeline, encoder: encoder) }
         let testSet = test.map { StreamedEvaluation(corpus: $0, features: pipeline, encoder: encoder) }
         progress.line(
-            "data: \(labels.count) training documents, streamed (shuffle buffer \(shuffleBuffer) rows); \(pipeline.columnCount) features; "
+            "data: \(allLabels.count) training documents, streamed (shuffle buffer \(shuffleBuffer) rows); \(pipeline.columnCount) features; "
                 + "\(encoder.count) classes")
         return try train(
-            encoder: encoder, pipeline: pipeline, trainingCount: labels.count, device: device, resumed: resumed, progress: progress,
+            encoder: encoder, pipeline: pipeline, trainingCount: allLabels.count, device: device, resumed: resumed, progress: progress,
             showBar: showBar, stop: stop, prepare: prepare, started: started, validation: validationSet, test: testSet
         ) { trainer, validation in
             let batches = StreamedBatches(
-                corpus: training, features: pipeline, encoder: encoder, labels: labels, batchSize: settings.batchSize,
+                corpus: share, features: pipeline, encoder: encoder, labels: labels, batchSize: batchSize,
                 dropLast: trainer.options.dropLast, shuffle: trainer.options.shuffle && trainer.options.overfitBatches == nil,
-                bufferSize: shuffleBuffer, seed: trainer.shuffleSeed)
+                bufferSize: shuffleBuffer, seed: trainer.shuffleSeed, allLabels: allLabels, rankLocal: rankLocal)
             return try trainer.fit(source: batches, validation: validation)
         }
     }
