@@ -60,15 +60,17 @@ extension CSRMatrix {
                 switch valueType {
                 case .float32: try values.withUnsafeBytes { try zip.write($0) }
                 case .float64: try emitConverted(values, to: Double.self, into: zip) { Double($0) }
-                case .int64:
-                    // Saturating, like numpy's cast on x86 for in-range values; NaN becomes 0.
-                    try emitConverted(values, to: Int64.self, into: zip) { value in
-                        value.isNaN ? 0 : value >= 9.2e18 ? Int64.max : value <= -9.2e18 ? Int64.min : Int64(value)
-                    }
+                case .int64: try emitConverted(values, to: Int64.self, into: zip, Self.savedInteger)
                 }
             }
             try zip.finish()
         }
+    }
+
+    /// A value as `int64` `data.npy` holds it: saturating, like numpy's cast on x86 for
+    /// in-range values; NaN becomes 0.
+    static func savedInteger(_ value: Float) -> Int64 {
+        value.isNaN ? 0 : value >= 9.2e18 ? Int64.max : value <= -9.2e18 ? Int64.min : Int64(value)
     }
 
     /// Reads a CSR matrix saved by `scipy.sparse.save_npz` (compressed or not) or ``writeNPZ(to:valueType:)``.

@@ -30,21 +30,24 @@ extension CSRMatrix {
     }
 
     private func writeSVMLight(to path: String, zeroBased: Bool, label: (Int) -> String) throws {
+        try AtomicFile.write(to: path) { output in try writeSVMLightRows(into: output, zeroBased: zeroBased, label: label) }
+    }
+
+    /// Writes each row as one svmlight line, `label(row)` first.
+    func writeSVMLightRows(into output: FileOutput, zeroBased: Bool, label: (Int) -> String) throws {
         let base = zeroBased ? 0 : 1
-        try AtomicFile.write(to: path) { output in
-            var line = ""
-            for row in 0..<rowCount {
-                line.removeAll(keepingCapacity: true)
-                line += label(row)
-                for entry in entries(ofRow: row) {
-                    line += " "
-                    line += String(Int(columnIndices[entry]) + base)
-                    line += ":"
-                    line += svmlightText(values[entry])
-                }
-                line += "\n"
-                try output.write(line)
+        var line = ""
+        for row in 0..<rowCount {
+            line.removeAll(keepingCapacity: true)
+            line += label(row)
+            for entry in entries(ofRow: row) {
+                line += " "
+                line += String(Int(columnIndices[entry]) + base)
+                line += ":"
+                line += svmlightText(values[entry])
             }
+            line += "\n"
+            try output.write(line)
         }
     }
 

@@ -115,4 +115,33 @@ struct StreamCommandTests {
             #expect(!FileManager.default.fileExists(atPath: out))
         }
     }
+
+    /// `vectorize --stream` writes the files of a run without it, byte for byte.
+    @Test(arguments: ["counts", "tfidf", "hashing"])
+    func streamedVectorizingWritesTheSameFiles(features: String) throws {
+        let folder = try TemporaryFolder()
+        let train = try folder.write("train.tsv", TrainCommandTests.corpus(2500, seed: 51))
+        let dev = try folder.write("dev.tsv", TrainCommandTests.corpus(300, seed: 52))
+        var outputs: [String] = []
+        for mode in ["memory", "stream"] {
+            let out = folder.url.appendingPathComponent(mode).path
+            let result = try TextClfBinary.run(
+                ["vectorize", train, "--apply", dev, "--features", features, "--hash-features", "512", "--svmlight", "--out", out, "--quiet"]
+                    + (mode == "stream" ? ["--stream"] : []))
+            #expect(result.status == 0, "\(result.standardError)")
+            outputs.append(out)
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: outputs[0]).sorted()
+        #expect(files.contains("train.npz") && files.contains("dev.svm") && files.contains("dev.labels.txt"), "\(files)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outputs[1]).sorted() == files)
+        for file in files {
+            #expect(FileManager.default.contents(atPath: outputs[0] + "/" + file) == FileManager.default.contents(atPath: outputs[1] + "/" + file), "\(file)")
+        }
+        // A label the training corpus lacks is an error naming the line; the earlier files stay.
+        let odd = try folder.write("odd.tsv", "text\tlabel\ngood film\tpos\nfine\tmaybe\n")
+        let wrong = try TextClfBinary.run(["vectorize", train, "--apply", odd, "--features", features, "--svmlight", "--stream", "--out", outputs[1], "--quiet"])
+        #expect(wrong.status != 0 && wrong.standardError.contains("odd.tsv:3"), "\(wrong.standardError)")
+        #expect(FileManager.default.contents(atPath: outputs[0] + "/dev.npz") == FileManager.default.contents(atPath: outputs[1] + "/dev.npz"))
+        #expect(!FileManager.default.fileExists(atPath: outputs[1] + "/odd.npz"))
+    }
 }

@@ -27,6 +27,13 @@ struct Vectorize: ParsableCommand {
             is written to a temporary name and renamed, so outputs appear whole or \
             not at all.
 
+            --stream never holds a corpus or its matrix in memory: one pass over TRAIN fits \
+            the features (the same vocabulary and IDF), then each input is read again and \
+            written 1,024 documents at a time through temporary files, so memory is \
+            bounded by the vocabulary whatever the corpus size; the files are those of a \
+            run without --stream, byte for byte. An input that fails to read leaves the \
+            outputs already written in place. Not with --features glove.
+
             Progress goes to standard error: a line as each input is read (and, on a \
             terminal, a running count of its documents), then one summary line per \
             input on standard output; --quiet prints neither. --json FILE writes the \
@@ -67,6 +74,9 @@ struct Vectorize: ParsableCommand {
     @Flag(help: "Also write NAME.svm in svmlight/libsvm format.")
     var svmlight = false
 
+    @Flag(help: "Never hold a corpus or its matrix in memory: fit in one pass, then write each input chunk by chunk.")
+    var stream = false
+
     @Option(help: ArgumentHelp("Write a summary of the run as JSON to this file.", valueName: "file"))
     var json: String?
 
@@ -77,6 +87,7 @@ struct Vectorize: ParsableCommand {
         _ = try text.analyzer()
         try features.check()
         if features.features == .glove && svmlight { throw ValidationError("--svmlight writes sparse rows; glove features are dense (.npy)") }
+        if features.features == .glove && stream { throw ValidationError("--stream writes sparse rows; glove features are averaged in memory") }
         let names = ([train] + applyFiles).map(Self.outputName)
         if let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw ValidationError("two inputs would both be written as '\(duplicate).npz'; rename one of them")
@@ -147,6 +158,7 @@ struct Vectorize: ParsableCommand {
 
     func run() throws {
         if features.features == .glove { return try runEmbeddings() }
+        if stream { return try runStreaming() }
         let specification = try features.specification(analyzer: text.analyzer())
         let clock = ContinuousClock()
         let started = clock.now
@@ -222,6 +234,123 @@ struct Vectorize: ParsableCommand {
                     stored: matrix.storedCount, density: matrix.density, seconds: elapsed, labelled: corpus.labels != nil))
         }
         try finish(summary, started: started, clock)
+    }
+
+    /// `--stream`: fits in one pass over the training corpus, then reads each input again
+    /// and writes its files 1,024 documents at a time (``StreamingCSRWriter``).
+    private func runStreaming() throws {
+        let specification = try features.specification(analyzer: text.analyzer())
+        let clock = ContinuousClock()
+        let started = clock.now
+        progress.line("fitting \(features.features.rawValue) on \(train), streamed")
+        var classes = Set<String>()
+        var trainingFormat: CorpusFormat?
+        let fitted: FittedFeatures
+        do {
+            fitted = try specification.fit { add in
+                trainingFormat = try readStreaming(train, trainingFormat: nil) { document in
+                    add(document.text)
+                    if let label = document.label { classes.insert(label) }
+                }
+            }
+        } catch let error as FeatureError {
+            throw DataError("\(train): \(error)")
+        }
+        let classList = classes.isEmpty ? nil : classes.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var classNumbers: [String: Int] = [:]
+        for (index, label) in (classList ?? []).enumerated() { classNumbers[label] = index }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        TemporaryFile.removeStale(in: out)
+        let folder = URL(fileURLWithPath: out)
+        try AtomicFile.write(try fitted.encodedFile(labels: classList), to: folder.appendingPathComponent("vectorizer.json").path)
+        if let vocabulary = fitted.vocabulary {
+            try AtomicFile.write(to: folder.appendingPathComponent("vocabulary.txt").path) { output in
+                for term in vocabulary.terms { try output.write(term + "\n") }
+            }
+        }
+        var summary = Summary(features: fitted.kind.rawValue, columns: fitted.columnCount, classes: classList, out: out)
+        for path in [train] + applyFiles {
+            let start = clock.now
+            let base = folder.appendingPathComponent(Self.outputName(path)).path
+            let writer = try StreamingCSRWriter(
+                npz: base + ".npz", columnCount: fitted.columnCount, valueType: fitted.isInteger ? .int64 : .float32,
+                svmlight: svmlight ? base + ".svm" : nil)
+            let labelsPath = base + ".labels.txt"
+            guard let (labelsTemporary, descriptor) = TemporaryFile.create(for: labelsPath) else {
+                throw DataError("\(labelsPath): cannot create a temporary file beside it")
+            }
+            let labelsFile = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+            defer { unlink(labelsTemporary) }
+            var texts: [String] = [], numbers: [Int] = [], labelled = false
+            func flush() throws {
+                guard !texts.isEmpty else { return }
+                try writer.append(try fitted.transform(texts), labels: svmlight ? numbers : nil)
+                texts.removeAll(keepingCapacity: true)
+                numbers.removeAll(keepingCapacity: true)
+            }
+            progress.line("transforming \(path), streamed")
+            _ = try readStreaming(path, trainingFormat: path == train ? nil : trainingFormat) { document in
+                texts.append(document.text)
+                if let label = document.label {
+                    labelled = true
+                    try labelsFile.write(contentsOf: Data((label + "\n").utf8))
+                    if svmlight {
+                        guard let number = classNumbers[label] else {
+                            throw CorpusError(
+                                .invalidValue, path: document.source.path, line: document.source.line,
+                                message: "the label '\(label)', which the training corpus does not have (--svmlight)")
+                        }
+                        numbers.append(number)
+                    }
+                } else if svmlight {
+                    throw DataError("--svmlight needs labels, and \(path) has none")
+                }
+                if texts.count == StreamedBatches.chunkSize { try flush() }
+            }
+            try flush()
+            try writer.finish()
+            if labelled {
+                guard rename(labelsTemporary, labelsPath) == 0 else { throw DataError("\(labelsPath): cannot write the file") }
+            }
+            let elapsed = (clock.now - start).inSeconds
+            let density = writer.rowCount == 0 ? 0 : Double(writer.storedCount) / (Double(writer.rowCount) * Double(fitted.columnCount))
+            progress.summary(
+                "\(Self.outputName(path)): \(writer.rowCount) × \(fitted.columnCount), \(writer.storedCount) stored, "
+                    + "density \(String(format: "%.6f", density)), \(String(format: "%.3f", elapsed)) s" + (labelled ? "" : " (no labels)"))
+            summary.inputs.append(
+                Summary.Input(
+                    path: path, name: Self.outputName(path), rows: writer.rowCount, columns: fitted.columnCount, stored: writer.storedCount,
+                    density: density, seconds: elapsed, labelled: labelled))
+        }
+        try finish(summary, started: started, clock)
+    }
+
+    /// Reads a corpus with bounded memory, handing each document to `body`; a corpus is
+    /// labelled throughout or not at all. Returns its format.
+    private func readStreaming(
+        _ path: String, trainingFormat: CorpusFormat?, _ body: (LabeledDocument) throws -> Void
+    ) throws -> CorpusFormat {
+        let counter = DocumentCounter(label: path, enabled: !quiet && isatty(2) == 1)
+        defer { counter.finish() }
+        var reader = try CorpusReader(path: path, options: data.corpusOptions(labelRequired: false))
+        reader.boundedMemory = true
+        if let trainingFormat, reader.format != trainingFormat, data.format == nil {
+            throw DataError(
+                "\(path) is \(reader.format.rawValue) but the training corpus is \(trainingFormat.rawValue); "
+                    + "convert it, or pass --format to read both the same way")
+        }
+        var labelled: Bool?
+        try reader.forEach(warn: printWarning) { document in
+            counter.add()
+            if let labelled, labelled != (document.label != nil) {
+                throw CorpusError(
+                    .missingLabel, path: document.source.path, line: document.source.line,
+                    message: document.label == nil ? "missing label (other documents of this corpus have one)" : "a label, where the documents before have none")
+            }
+            labelled = document.label != nil
+            try body(document)
+        }
+        return reader.format
     }
 
     /// What `--json` writes.
