@@ -144,4 +144,51 @@ struct StreamCommandTests {
         #expect(FileManager.default.contents(atPath: outputs[0] + "/dev.npz") == FileManager.default.contents(atPath: outputs[1] + "/dev.npz"))
         #expect(!FileManager.default.fileExists(atPath: outputs[1] + "/odd.npz"))
     }
+
+    /// Word-vector averages stream too: with TF-IDF weighting the document frequencies are
+    /// counted chunk by chunk and give the in-memory `embeddings.json`; the streamed model
+    /// learns; under mpirun the ranks' frequencies are merged.
+    @Test func wordVectorAveragesStream() throws {
+        let folder = try TemporaryFolder()
+        let embeddings = try folder.write("vectors.txt", EmbeddingCommandTests.vectors)
+        var lines = ["text\tlabel"]
+        for index in 0..<5000 {
+            lines.append(index % 2 == 0 ? "good film great \(index % 7)\tpos" : "bad awful film\tneg")
+        }
+        let train = try folder.write("train.tsv", lines.joined(separator: "\n") + "\n")
+        var models: [String] = []
+        for (name, extra, launcher) in [
+            ("memory", [String](), [String]()), ("stream", ["--stream", "--shuffle-buffer", "500"], []),
+            ("ranks", ["--stream"], DistributedCommandTests.mpirun == nil ? [] : DistributedCommandTests.twoRanks),
+        ] {
+            if name == "ranks" && launcher.isEmpty { continue }
+            let model = folder.url.appendingPathComponent(name).path
+            let result = try TextClfBinary.run(
+                ["train", train, "--features", "glove", "--embeddings", embeddings, "--weighting", "tfidf", "--epochs", "2", "--lr", "0.05",
+                 "--seed", "2", "--cache-dir", folder.url.appendingPathComponent("cache").path, "--out", model, "--no-run-log",
+                 "--validation-fraction", "0.1"] + extra,
+                environment: DistributedCommandTests.rootAllowed, launcher: launcher)
+            #expect(result.status == 0, "\(name): \(result.standardError)")
+            #expect(result.standardOutput.contains("validation: accuracy 1.0000"), "\(name): \(result.standardOutput)")
+            models.append(model)
+        }
+        // Held-out documents differ (stratified in memory, by position streamed), so the
+        // frequencies are compared between the streamed runs, and against a fit on the same documents.
+        let streamed = try Data(contentsOf: URL(fileURLWithPath: models[1] + "/embeddings.json"))
+        #expect(String(decoding: streamed, as: UTF8.self).contains("frequencies"))
+        for model in models.dropFirst(2) {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: model + "/embeddings.json")) == streamed)
+        }
+        // On the same documents, streamed and in-memory fits write the same features.
+        var fitted: [Data] = []
+        for extra in [[], ["--stream"]] {
+            let model = folder.url.appendingPathComponent("all\(extra.count)").path
+            let result = try TextClfBinary.run(
+                ["train", train, "--features", "glove", "--embeddings", embeddings, "--weighting", "tfidf", "--epochs", "1",
+                 "--cache-dir", folder.url.appendingPathComponent("cache").path, "--out", model, "--no-run-log", "--quiet"] + extra)
+            #expect(result.status == 0, "\(result.standardError)")
+            fitted.append(try Data(contentsOf: URL(fileURLWithPath: model + "/embeddings.json")))
+        }
+        #expect(fitted[0] == fitted[1])
+    }
 }

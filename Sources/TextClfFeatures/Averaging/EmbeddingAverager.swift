@@ -44,6 +44,14 @@ public struct DocumentFrequencies: Sendable, Equatable, Codable {
         self.counts = counts
     }
 
+    /// The frequencies of all of `parts`' documents together (shares of one corpus, counted
+    /// against the same vectors).
+    public static func merged(_ parts: [DocumentFrequencies]) -> DocumentFrequencies {
+        var counts = [Int32](repeating: 0, count: parts.map(\.counts.count).max() ?? 0)
+        for part in parts { for (index, count) in part.counts.enumerated() { counts[index] += count } }
+        return DocumentFrequencies(documents: parts.reduce(0) { $0 + $1.documents }, counts: counts)
+    }
+
     /// scikit-learn's smoothed idf, `ln((1 + n) / (1 + df)) + 1`, per word then the unknown slot.
     public var idf: [Double] {
         let n = Double(documents) + 1

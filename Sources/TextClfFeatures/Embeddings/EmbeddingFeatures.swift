@@ -53,6 +53,23 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
         weighting: EmbeddingAverager.Weighting, unknownWords: EmbeddingAverager.UnknownWords,
         trainingTexts: [String], cache: EmbeddingCache, report: @escaping (String) -> Void
     ) throws -> (features: EmbeddingFeatures, store: LazyEmbeddingStore) {
+        try fit(
+            embeddings: path, format: format, skipBadLines: skipBadLines, text: text, weighting: weighting, unknownWords: unknownWords,
+            trainingDocuments: { add in trainingTexts.forEach(add) }, chunk: max(trainingTexts.count, 1), merging: { $0 }, cache: cache,
+            report: report)
+    }
+
+    /// ``fit(embeddings:format:skipBadLines:text:weighting:unknownWords:trainingTexts:cache:report:)``
+    /// on training documents streamed from `source`, which is called once whatever the
+    /// weighting: with TF-IDF weighting their document frequencies are counted `chunk`
+    /// documents at a time, and `merge` combines them with other shares' (the ranks of a
+    /// data-parallel run), so memory is bounded by the vocabulary of the vectors.
+    public static func fit(
+        embeddings path: String, format: EmbeddingFormat?, skipBadLines: Bool, text: Analyzer,
+        weighting: EmbeddingAverager.Weighting, unknownWords: EmbeddingAverager.UnknownWords,
+        trainingDocuments source: ((String) -> Void) throws -> Void, chunk: Int = 4096,
+        merging merge: (DocumentFrequencies) throws -> DocumentFrequencies, cache: EmbeddingCache, report: @escaping (String) -> Void
+    ) throws -> (features: EmbeddingFeatures, store: LazyEmbeddingStore) {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         func features(dimension: Int) -> EmbeddingFeatures {
             EmbeddingFeatures(
@@ -60,14 +77,30 @@ public struct EmbeddingFeatures: Sendable, Equatable, Codable {
                 unknownWords: unknownWords, dimension: dimension, frequencies: nil)
         }
         if weighting != .tfidf, let described = cache.describe(path: absolute, format: format, skipBadLines: skipBadLines) {
+            try source { _ in }
             let fitted = features(dimension: described.dimension)
             return (fitted, fitted.store(cache: cache, report: report))
         }
         let (store, _) = try cache.load(path: absolute, format: format, skipBadLines: skipBadLines, report: report)
         var fitted = features(dimension: store.dimension)
-        if weighting == .tfidf {
-            fitted.frequencies = fitted.averager.fitDocumentFrequencies(trainingTexts, vectors: store)
+        guard weighting == .tfidf else {
+            try source { _ in }
+            return (fitted, LazyEmbeddingStore(loaded: store))
         }
+        var parts: [DocumentFrequencies] = []
+        var documents: [String] = []
+        func count() {
+            guard !documents.isEmpty else { return }
+            parts.append(fitted.averager.fitDocumentFrequencies(documents, vectors: store))
+            parts = [DocumentFrequencies.merged(parts)]
+            documents.removeAll(keepingCapacity: true)
+        }
+        try source { document in
+            documents.append(document)
+            if documents.count >= chunk { count() }
+        }
+        count()
+        fitted.frequencies = try merge(parts.first ?? fitted.averager.fitDocumentFrequencies([], vectors: store))
         return (fitted, LazyEmbeddingStore(loaded: store))
     }
 

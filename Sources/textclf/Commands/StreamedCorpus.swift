@@ -103,6 +103,14 @@ struct StreamedEvaluation: EvaluationData {
     }
 }
 
+extension Features {
+    /// The values of dense features, row after row (empty for sparse ones).
+    var denseRows: [Float] {
+        if case .dense(let tensor) = self { return tensor.scalars }
+        return []
+    }
+}
+
 /// Training batches of a streamed corpus, read and vectorized again each epoch and shuffled
 /// within a seeded buffer of rows (`--shuffle-buffer`).
 ///
@@ -196,23 +204,32 @@ final class StreamedBatches: BatchSource, @unchecked Sendable {
                 values += row.values
                 pointers.append(columns.count)
             }
-            let matrix = CSRMatrix(
-                unchecked: pending.count, columnCount: features.columnCount, rowPointers: pointers, columnIndices: columns, values: values)
-            try emit(Batch(features: .sparse(matrix), labels: pending.map(\.label), indices: pending.map(\.index)))
+            let rows: Features
+            if features.sparse == nil {
+                rows = .dense(try Tensor(shape: [pending.count, features.columnCount], values: values, device: .cpu))
+            } else {
+                rows = .sparse(CSRMatrix(
+                    unchecked: pending.count, columnCount: features.columnCount, rowPointers: pointers, columnIndices: columns, values: values))
+            }
+            try emit(Batch(features: rows, labels: pending.map(\.label), indices: pending.map(\.index)))
             pending.removeAll(keepingCapacity: true)
             emitted += 1
         }
         var texts: [String] = [], chunkLabels: [Int] = []
         func vectorizeChunk() throws {
             guard !texts.isEmpty else { return }
-            guard case .sparse(let matrix) = try features.transform(texts) else {
-                throw DataError("--stream: word-vector features are not streamed; use counts, tfidf or hashing")
-            }
-            for row in 0..<matrix.rowCount {
-                let entries = matrix.entries(ofRow: row)
-                let next = Row(
-                    columns: Array(matrix.columnIndices[entries]), values: Array(matrix.values[entries]), label: chunkLabels[row],
-                    index: rowsSeen)
+            let chunk = try features.transform(texts)
+            let dense = chunk.denseRows
+            for row in 0..<chunk.rowCount {
+                let next: Row
+                switch chunk {
+                case .sparse(let matrix):
+                    let entries = matrix.entries(ofRow: row)
+                    next = Row(columns: Array(matrix.columnIndices[entries]), values: Array(matrix.values[entries]), label: chunkLabels[row], index: rowsSeen)
+                case .dense:
+                    let width = features.columnCount
+                    next = Row(columns: [], values: Array(dense[(row * width)..<((row + 1) * width)]), label: chunkLabels[row], index: rowsSeen)
+                }
                 rowsSeen += 1
                 if !shuffle {
                     try take(next)

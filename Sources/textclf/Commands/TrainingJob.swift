@@ -152,8 +152,8 @@ struct TrainingJob {
         let clock = ContinuousClock()
         let started = clock.now
         let settings = options.training
-        guard options.features.features != .glove, !options.standardize else {
-            throw DataError("--stream: word-vector features and --standardize are fitted in memory; stream counts, tfidf or hashing features")
+        guard !options.standardize else {
+            throw DataError("--stream: --standardize needs the whole feature matrix; it is not streamed")
         }
         guard !settings.balancedSampling else { throw DataError("--stream: --balanced-sampling draws rows from the whole corpus; it is not streamed") }
         let device = try Device(parsing: settings.device)
@@ -169,10 +169,25 @@ struct TrainingJob {
         }
         // With several ranks, each reads its own share; the counts are merged for the features.
         let share = collective.map { training.sharded(rank: $0.rank, size: $0.size) } ?? training
-        let pipeline: FeaturePipeline
+        var pipeline: FeaturePipeline
         if let resumedFrom {
             pipeline = try FeaturePipeline.load(from: resumedFrom, cacheDir: options.features.cacheDir, report: { progress.line($0) })
             try share.forEach(warn: printWarning, record)
+        } else if options.features.features == .glove {
+            let (fitted, store, _) = try options.features.fitEmbeddings(
+                text: try options.text.analyzer(),
+                documents: { add in
+                    try share.forEach(warn: printWarning) { document in
+                        add(document.text)
+                        record(document)
+                    }
+                },
+                merging: { frequencies in
+                    guard let collective else { return frequencies }
+                    let parts = try collective.allGather([Int32(truncatingIfNeeded: frequencies.documents)] + frequencies.counts)
+                    return .merged(parts.map { DocumentFrequencies(documents: Int($0[0]), counts: Array($0.dropFirst())) })
+                }, seed: settings.seed, report: { progress.line($0) })
+            pipeline = FeaturePipeline(sparse: nil, dense: (fitted, store, nil), standardizer: nil, report: { progress.line($0) })
         } else {
             let specification = try options.features.specification(analyzer: try options.text.analyzer())
             do {
@@ -190,6 +205,8 @@ struct TrainingJob {
                 throw DataError("the training corpus: \(error)")
             }
         }
+        // Streamed chunks are averaged afresh: caching each would fill the cache with pieces.
+        pipeline.dense = pipeline.dense.map { (features: $0.features, store: $0.store, cache: nil) }
         var labelNames = Array(firstSeen.keys)
         if let collective {
             // Every rank's labels, so that every rank has the same classes.

@@ -89,10 +89,19 @@ struct FeatureOptions: ParsableArguments {
     func fitEmbeddings(text: Analyzer, texts: [String], seed: UInt64, report: @escaping (String) -> Void) throws -> (
         EmbeddingFeatures, LazyEmbeddingStore, EmbeddingCache
     ) {
+        try fitEmbeddings(text: text, documents: { add in texts.forEach(add) }, merging: { $0 }, seed: seed, report: report)
+    }
+
+    /// Fits word-vector features on documents streamed from `source` (called once), their
+    /// document frequencies combined with other shares' by `merge` (`textclf train --stream`).
+    func fitEmbeddings(
+        text: Analyzer, documents source: ((String) -> Void) throws -> Void, merging merge: (DocumentFrequencies) throws -> DocumentFrequencies,
+        seed: UInt64, report: @escaping (String) -> Void
+    ) throws -> (EmbeddingFeatures, LazyEmbeddingStore, EmbeddingCache) {
         let cache = EmbeddingCache(directory: cacheDir)
         let (fitted, store) = try EmbeddingFeatures.fit(
             embeddings: embeddings!, format: embeddingsFormat, skipBadLines: skipBadLines, text: text, weighting: weighting,
-            unknownWords: try unknownWords(seed: seed), trainingTexts: texts, cache: cache, report: report)
+            unknownWords: try unknownWords(seed: seed), trainingDocuments: source, merging: merge, cache: cache, report: report)
         return (fitted, store, cache)
     }
 
