@@ -268,6 +268,22 @@ struct TrainingJob {
         fit: (Trainer, (any EvaluationData)?) throws -> TrainingResult
     ) throws -> Outcome {
         let settings = options.training
+        if resumed == nil {
+            // A model too large for this machine is refused before any of it is allocated: its
+            // weights, their gradients and an optimizer's two moments, as 32-bit floats.
+            let requested = ModelArchitecture(
+                kind: options.model == .logreg ? .logisticRegression : .mlp, features: pipeline.columnCount,
+                classes: encoder.count, hidden: options.model == .logreg ? [] : settings.hiddenSizes)
+            let memory = ProcessInfo.processInfo.physicalMemory
+            let values = requested.valueCount
+            if values.map({ UInt64($0) > memory / 16 }) ?? true {
+                // 16 bytes a value, in megabytes, without multiplying (which could overflow).
+                let needed = values.map { "\($0 / 62_500) MB" } ?? "more memory than can be counted"
+                throw DataError(
+                    "the model (\(pipeline.columnCount) features\(options.model == .logreg ? "" : ", hidden \(settings.hiddenSizes.map(String.init).joined(separator: ","))")) "
+                        + "needs \(needed) for its weights, gradients and optimizer state; this machine has \(memory / 1_000_000) MB")
+            }
+        }
         let classifier: any Classifier
         if let resumed {
             classifier = resumed.model
