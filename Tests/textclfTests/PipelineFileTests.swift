@@ -247,7 +247,7 @@ struct PipelineFileTests {
             "training.epochs": ("7", []), "training.batch-size": ("8", []), "training.seed": ("42", []),
             "training.patience": ("2", ["--validation-fraction", "0.2"]), "training.class-weight": ("balanced", []),
             "training.balanced-sampling": ("true", []), "training.overfit-batches": ("2", []), "training.threads": ("1", []),
-            "training.device": ("reference", []),
+            "training.device": ("reference", []), "training.stream": ("true", []), "training.shuffle-buffer": ("500", ["--stream"]),
             "evaluation.monitor": ("val-f1", []), "evaluation.min-delta": ("0.01", []), "evaluation.log-every": ("5", []),
             "output.dir": ("elsewhere", []),
         ]

@@ -137,6 +137,8 @@ struct PipelineKey: Sendable, Equatable {
         PipelineKey("training", "overfit-batches", "overfit-batches", .int, "train on the first N batches only"),
         PipelineKey("training", "threads", "threads", .int, "BLAS threads (default: the cores)"),
         PipelineKey("training", "device", "device", .string, "cpu, reference, opencl[:N] or cuda[:N]"),
+        PipelineKey("training", "stream", "stream", .flag, "read the corpus from disk each epoch, never whole in memory", commands: ["train"]),
+        PipelineKey("training", "shuffle-buffer", "shuffle-buffer", .int, "the rows a streamed epoch is shuffled within", commands: ["train"]),
 
         PipelineKey("evaluation", "monitor", "monitor", .string, "what early stopping and the best epoch watch: val-loss, val-accuracy or val-f1"),
         PipelineKey("evaluation", "min-delta", "min-delta", .number, "the smallest change that counts as an improvement"),
@@ -152,6 +154,8 @@ struct PipelineKey: Sendable, Equatable {
         "version": "shows the version",
         "pipeline": "names the pipeline file itself",
         "quiet": "how much the run prints",
+        "verbose": "how much the run prints",
+        "distributed": "how the processes were started (mpirun sets it)",
         "json": "where this run's summary is written",
         "resume": "continue a model already in the output folder",
         "overwrite": "replace a model already in the output folder",
