@@ -114,12 +114,9 @@ struct TrainingJob {
         resumedFrom: String? = nil, progress: Progress = Progress(quiet: true), showBar: Bool = false, stop: StopSignal? = nil,
         prepare: (Trainer) -> Void = { _ in }
     ) throws -> Outcome {
-        let clock = ContinuousClock()
-        let started = clock.now
+        let started = ContinuousClock.now
         let settings = options.training
-        let device = try Device(parsing: settings.device)
-        var resumed: (model: any Classifier, document: ModelDocument)?
-        if let resumedFrom { resumed = try ModelFile.loadForResuming(from: resumedFrom) }
+        let (device, resumed) = try begin(resumedFrom: resumedFrom)
         let encoder = resumed.map { LabelEncoder(classes: $0.document.classes) } ?? LabelEncoder(labels: training.labels)
         guard encoder.count >= 2 else {
             throw DataError(
@@ -142,23 +139,22 @@ struct TrainingJob {
     /// Runs the job on corpora streamed from their files (`textclf train --stream`): one pass
     /// learns the classes and fits the features (memory bounded by the vocabulary), and each
     /// epoch reads the training corpus again, shuffled within a buffer of `shuffleBuffer` rows
-    /// (``StreamedBatches``); validation and test documents are read batch by batch.
-    /// Word-vector features and `--standardize` are refused: they are fitted in memory.
+    /// (``StreamedBatches``); validation and test documents are read batch by batch. With
+    /// several ranks (``collective``), each reads its own share and the features are fitted
+    /// from every rank's counts. `--standardize` and `--balanced-sampling` are refused: they
+    /// need the whole corpus at once.
     func runStreaming(
         training: StreamedCorpus, validation: StreamedCorpus?, test: StreamedCorpus?, shuffleBuffer: Int, names: Names,
         resumedFrom: String? = nil, progress: Progress = Progress(quiet: true), showBar: Bool = false, stop: StopSignal? = nil,
         prepare: (Trainer) -> Void = { _ in }
     ) throws -> Outcome {
-        let clock = ContinuousClock()
-        let started = clock.now
+        let started = ContinuousClock.now
         let settings = options.training
         guard !options.standardize else {
             throw DataError("--stream: --standardize needs the whole feature matrix; it is not streamed")
         }
         guard !settings.balancedSampling else { throw DataError("--stream: --balanced-sampling draws rows from the whole corpus; it is not streamed") }
-        let device = try Device(parsing: settings.device)
-        var resumed: (model: any Classifier, document: ModelDocument)?
-        if let resumedFrom { resumed = try ModelFile.loadForResuming(from: resumedFrom) }
+        let (device, resumed) = try begin(resumedFrom: resumedFrom)
         // The first pass: the labels in order of first appearance, and the features fitted.
         var firstSeen: [String: Int] = [:], seen: [Int32] = []
         func record(_ document: LabeledDocument) {
@@ -257,6 +253,12 @@ struct TrainingJob {
                 bufferSize: shuffleBuffer, seed: trainer.shuffleSeed, allLabels: allLabels, rankLocal: rankLocal)
             return try trainer.fit(source: batches, validation: validation)
         }
+    }
+
+    /// The device, opened, and the model folder to continue from, loaded, for either kind of job.
+    private func begin(resumedFrom: String?) throws -> (device: Device, resumed: (model: any Classifier, document: ModelDocument)?) {
+        let device = try Device(parsing: options.training.device)
+        return (device, try resumedFrom.map { try ModelFile.loadForResuming(from: $0) })
     }
 
     /// The part both kinds of job share: the model built (or resumed), trained by `fit`, and

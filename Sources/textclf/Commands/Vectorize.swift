@@ -207,15 +207,7 @@ struct Vectorize: ParsableCommand {
             }
         }
 
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        TemporaryFile.removeStale(in: out)
-        let folder = URL(fileURLWithPath: out)
-        try AtomicFile.write(try fitted.encodedFile(labels: classes), to: folder.appendingPathComponent("vectorizer.json").path)
-        if let vocabulary = fitted.vocabulary {
-            try AtomicFile.write(to: folder.appendingPathComponent("vocabulary.txt").path) { output in
-                for term in vocabulary.terms { try output.write(term + "\n") }
-            }
-        }
+        let folder = try writeFeatures(fitted, classes: classes)
         var summary = Summary(features: fitted.kind.rawValue, columns: fitted.columnCount, classes: classes, out: out)
         for (corpus, matrix, elapsed) in matrices {
             let base = folder.appendingPathComponent(corpus.name).path
@@ -259,15 +251,7 @@ struct Vectorize: ParsableCommand {
         let classList = classes.isEmpty ? nil : classes.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         var classNumbers: [String: Int] = [:]
         for (index, label) in (classList ?? []).enumerated() { classNumbers[label] = index }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        TemporaryFile.removeStale(in: out)
-        let folder = URL(fileURLWithPath: out)
-        try AtomicFile.write(try fitted.encodedFile(labels: classList), to: folder.appendingPathComponent("vectorizer.json").path)
-        if let vocabulary = fitted.vocabulary {
-            try AtomicFile.write(to: folder.appendingPathComponent("vocabulary.txt").path) { output in
-                for term in vocabulary.terms { try output.write(term + "\n") }
-            }
-        }
+        let folder = try writeFeatures(fitted, classes: classList)
         var summary = Summary(features: fitted.kind.rawValue, columns: fitted.columnCount, classes: classList, out: out)
         for path in [train] + applyFiles {
             let start = clock.now
@@ -323,6 +307,21 @@ struct Vectorize: ParsableCommand {
                     density: density, seconds: elapsed, labelled: labelled))
         }
         try finish(summary, started: started, clock)
+    }
+
+    /// Makes the output folder (removing stale temporary files) and writes `vectorizer.json`
+    /// and `vocabulary.txt` there; returns the folder.
+    private func writeFeatures(_ fitted: FittedFeatures, classes: [String]?) throws -> URL {
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        TemporaryFile.removeStale(in: out)
+        let folder = URL(fileURLWithPath: out)
+        try AtomicFile.write(try fitted.encodedFile(labels: classes), to: folder.appendingPathComponent("vectorizer.json").path)
+        if let vocabulary = fitted.vocabulary {
+            try AtomicFile.write(to: folder.appendingPathComponent("vocabulary.txt").path) { output in
+                for term in vocabulary.terms { try output.write(term + "\n") }
+            }
+        }
+        return folder
     }
 
     /// Reads a corpus with bounded memory, handing each document to `body`; a corpus is
