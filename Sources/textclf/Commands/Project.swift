@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import TextClf
+
+/// `textclf project`: each document's representation inside a model, projected to 2-D.
+struct Project: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "project",
+        abstract: "Project each document's representation inside a model to two dimensions (PCA).",
+        discussion: """
+            Runs DATA through the model (dropout off) and takes each document's \
+            representation: for an MLP, the output of hidden layer --layer (1 for the first; \
+            default the last hidden layer); for a logistic regression, its input features. \
+            The representations are projected on their two leading principal components, as \
+            scikit-learn's PCA(2) does (rows centred; each component's sign is arbitrary), \
+            without densifying sparse features. Writes FILE.csv with a header and one \
+            'label,x,y' row per document in input order (the label empty for unlabelled \
+            documents); --activations FILE.npy saves the representations projected \
+            (dense ones only).
+
+            Examples:
+              textclf project --model models/sms-mlp sms/test.tsv --method pca --out sms.csv
+              textclf project --model models/sms-mlp sms/test.tsv --layer 1 --out h1.csv \\
+                  --activations h1.npy
+            """).subcommandOfTextclf()
+
+    @Option(help: ArgumentHelp("The model folder written by 'textclf train'.", valueName: "dir"))
+    var model: String
+
+    @Argument(help: ArgumentHelp("The documents to project (labels, if any, are written beside the points).", valueName: "data"))
+    var data: String
+
+    @Option(help: "The projection: pca.")
+    var method = "pca"
+
+    @Option(help: "The MLP's hidden layer whose output is projected (1 for the first; default: the last).")
+    var layer: Int?
+
+    @Option(help: ArgumentHelp("The CSV file to write: label,x,y.", valueName: "file"))
+    var out: String
+
+    @Option(help: ArgumentHelp("Also save the representations projected, as a float32 .npy.", valueName: "file"))
+    var activations: String?
+
+    @OptionGroup(title: "Data")
+    var dataOptions: DataOptions
+
+    @Option(help: ArgumentHelp("The embeddings cache folder, for word-vector models.", valueName: "dir"))
+    var cacheDir: String?
+
+    func validate() throws {
+        guard method == "pca" else { throw ValidationError("--method: pca is the projection this build makes (got '\(method)')") }
+        if let layer, layer < 1 { throw ValidationError("--layer must be at least 1 (got \(layer))") }
+    }
+
+    func run() throws {
+        var (classifier, _) = try ModelFile.load(from: model)
+        let pipeline = try FeaturePipeline.load(from: model, cacheDir: cacheDir, report: { printError($0) })
+        classifier.isTraining = false
+        var texts: [String] = [], labels: [String] = []
+        try CorpusReader(path: data, options: dataOptions.corpusOptions(labelRequired: false)).forEach(warn: printWarning) { document in
+            texts.append(document.text)
+            labels.append(document.label ?? "")
+        }
+        guard texts.count >= 2 else { throw DataError("\(data): a projection needs at least two documents (got \(texts.count))") }
+        let points: [[Double]]
+        let features = try pipeline.transform(texts)
+        let hidden = classifier.layers.indices.filter { classifier.layers[$0] is Activation }
+        if classifier.architecture.kind == .logisticRegression || hidden.isEmpty {
+            if layer != nil { throw ValidationError("--layer: a logistic regression has no hidden layer; its input features are projected") }
+            switch features {
+            case .sparse(let matrix):
+                if activations != nil { throw ValidationError("--activations: the features are sparse; write them with 'textclf vectorize'") }
+                points = PCA(sparse: matrix).project(sparse: matrix)
+            case .dense(let tensor):
+                points = try project(tensor.scalars, rows: texts.count, columns: tensor.columns)
+            }
+        } else {
+            let chosen = layer ?? hidden.count
+            guard chosen <= hidden.count else {
+                throw ValidationError("--layer \(chosen): the model has \(hidden.count) hidden layer\(hidden.count == 1 ? "" : "s")")
+            }
+            var output: Tensor
+            switch features {
+            case .sparse(let matrix): output = try classifier.layers[0].forward(.sparse(matrix))
+            case .dense(let tensor): output = try classifier.layers[0].forward(.dense(tensor))
+            }
+            for layer in classifier.layers[1...hidden[chosen - 1]] { output = try layer.forward(.dense(output)) }
+            points = try project(output.scalars, rows: texts.count, columns: output.columns)
+        }
+        try AtomicFile.write(to: out) { file in
+            try file.write("label,x,y\n")
+            for (label, point) in zip(labels, points) {
+                try file.write("\(Self.csvField(label)),\(point[0]),\(point[1])\n")
+            }
+        }
+        printError("wrote \(out): \(points.count) points")
+    }
+
+    /// PCA of dense rows, saving them first when --activations asks.
+    private func project(_ values: [Float], rows: Int, columns: Int) throws -> [[Double]] {
+        if let activations {
+            try NPYArray(shape: [rows, columns], elements: .float32(values)).write(to: activations)
+        }
+        return PCA(dense: values, rows: rows, columns: columns).project(dense: values, rows: rows)
+    }
+
+    /// A CSV field: quoted when it holds a comma, a quote or a line break.
+    static func csvField(_ text: String) -> String {
+        text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import TextClf
+import TextClfTestSupport
+
+@Suite("textclf project")
+struct ProjectCommandTests {
+    /// An MLP's last hidden layer, projected: one `label,x,y` row per document in order, the
+    /// saved activations `[documents, hidden]`, and the rows their PCA projection.
+    @Test func projectsAHiddenLayerOnItsPrincipalComponents() throws {
+        let folder = try TemporaryFolder()
+        let train = try folder.write("train.tsv", TrainCommandTests.corpus(200, seed: 71))
+        let data = try folder.write("data.tsv", TrainCommandTests.corpus(60, seed: 72))
+        let model = folder.url.appendingPathComponent("mlp").path
+        let trained = try TextClfBinary.run(
+            ["train", train, "--model", "mlp", "--hidden", "8,5", "--epochs", "3", "--seed", "1", "--out", model, "--no-run-log", "--quiet"])
+        #expect(trained.status == 0, "\(trained.standardError)")
+        let csv = folder.url.appendingPathComponent("points.csv").path, npy = folder.url.appendingPathComponent("h.npy").path
+        for (layer, width) in [(nil as Int?, 5), (1, 8)] {
+            let result = try TextClfBinary.run(
+                ["project", "--model", model, data, "--out", csv, "--activations", npy] + (layer.map { ["--layer", String($0)] } ?? []))
+            #expect(result.status == 0, "\(result.standardError)")
+            let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+            #expect(lines.first == "label,x,y" && lines.count == 61)
+            let expectedLabels = TrainCommandTests.corpus(60, seed: 72).split(separator: "\n").dropFirst().map { $0.split(separator: "\t")[1] }
+            #expect(lines.dropFirst().map { $0.split(separator: ",")[0] } == expectedLabels)
+            let activations = try NPYArray(contentsOf: npy)
+            #expect(activations.shape == [60, width])
+            guard case .float32(let values) = activations.elements else { Issue.record("not float32"); continue }
+            let pca = PCA(dense: values, rows: 60, columns: width)
+            let expected = pca.project(dense: values, rows: 60)
+            for (line, point) in zip(lines.dropFirst(), expected) {
+                let fields = line.split(separator: ",").dropFirst().map { Double($0)! }
+                #expect(abs(fields[0] - point[0]) < 1e-9 && abs(fields[1] - point[1]) < 1e-9)
+            }
+        }
+        let beyond = try TextClfBinary.run(["project", "--model", model, data, "--out", csv, "--layer", "3"])
+        #expect(beyond.status == 64 && beyond.standardError.contains("the model has 2 hidden layers"), "\(beyond.standardError)")
+        let method = try TextClfBinary.run(["project", "--model", model, data, "--out", csv, "--method", "umap"])
+        #expect(method.status == 64 && method.standardError.contains("--method"), "\(method.standardError)")
+
+        // A logistic regression projects its sparse input features.
+        let linear = folder.url.appendingPathComponent("logreg").path
+        #expect(try TextClfBinary.run(["train", train, "--epochs", "1", "--out", linear, "--no-run-log", "--quiet"]).status == 0)
+        let sparse = try TextClfBinary.run(["project", "--model", linear, data, "--out", csv])
+        #expect(sparse.status == 0, "\(sparse.standardError)")
+        #expect(try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").count == 61)
+        let dense = try TextClfBinary.run(["project", "--model", linear, data, "--out", csv, "--activations", npy])
+        #expect(dense.status == 64 && dense.standardError.contains("sparse"), "\(dense.standardError)")
+    }
+}
