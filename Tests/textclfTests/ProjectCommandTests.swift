@@ -34,6 +34,20 @@ struct ProjectCommandTests {
                 #expect(abs(fields[0] - point[0]) < 1e-9 && abs(fields[1] - point[1]) < 1e-9)
             }
         }
+        // t-SNE of the same layer keeps neighbourhoods, the same points twice.
+        var embeddings: [String] = []
+        for _ in 0..<2 {
+            let tsne = try TextClfBinary.run(["project", "--model", model, data, "--out", csv, "--method", "tsne", "--perplexity", "10", "--activations", npy])
+            #expect(tsne.status == 0, "\(tsne.standardError)")
+            embeddings.append(try String(contentsOfFile: csv, encoding: .utf8))
+        }
+        #expect(embeddings[0] == embeddings[1])
+        let points = embeddings[0].split(separator: "\n").dropFirst().map { line in line.split(separator: ",").dropFirst().map { Double($0)! } }
+        let hidden = try NPYArray(contentsOf: npy)
+        if case .float32(let values) = hidden.elements {
+            let trust = TSNE.trustworthiness(input: values, columns: hidden.shape[1], embedding: points, neighbours: 5)
+            #expect(trust > 0.8, "trustworthiness \(trust)")
+        }
         let beyond = try TextClfBinary.run(["project", "--model", model, data, "--out", csv, "--layer", "3"])
         #expect(beyond.status == 64 && beyond.standardError.contains("the model has 2 hidden layers"), "\(beyond.standardError)")
         let method = try TextClfBinary.run(["project", "--model", model, data, "--out", csv, "--method", "umap"])

@@ -6,20 +6,25 @@ import TextClf
 struct Project: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "project",
-        abstract: "Project each document's representation inside a model to two dimensions (PCA).",
+        abstract: "Project each document's representation inside a model to two dimensions (PCA or t-SNE).",
         discussion: """
             Runs DATA through the model (dropout off) and takes each document's \
             representation: for an MLP, the output of hidden layer --layer (1 for the first; \
             default the last hidden layer); for a logistic regression, its input features. \
-            The representations are projected on their two leading principal components, as \
-            scikit-learn's PCA(2) does (rows centred; each component's sign is arbitrary), \
-            without densifying sparse features. Writes FILE.csv with a header and one \
+            --method pca projects the representations on their two leading principal \
+            components, as scikit-learn's PCA(2) does (rows centred; each component's sign \
+            is arbitrary), without densifying sparse features. --method tsne embeds them \
+            with exact t-SNE and scikit-learn's defaults (--perplexity 30, --iterations \
+            1000, PCA initialisation: the same input gives the same points), for up to \
+            5,000 documents of dense representations (an MLP's hidden layer, or word-vector \
+            features). Writes FILE.csv with a header and one \
             'label,x,y' row per document in input order (the label empty for unlabelled \
             documents); --activations FILE.npy saves the representations projected \
             (dense ones only).
 
             Examples:
               textclf project --model models/sms-mlp sms/test.tsv --method pca --out sms.csv
+              textclf project --model models/sms-mlp sms/test.tsv --method tsne --out sms-tsne.csv
               textclf project --model models/sms-mlp sms/test.tsv --layer 1 --out h1.csv \\
                   --activations h1.npy
             """).subcommandOfTextclf()
@@ -30,8 +35,14 @@ struct Project: ParsableCommand {
     @Argument(help: ArgumentHelp("The documents to project (labels, if any, are written beside the points).", valueName: "data"))
     var data: String
 
-    @Option(help: "The projection: pca.")
+    @Option(help: "The projection: pca or tsne.")
     var method = "pca"
+
+    @Option(help: "t-SNE's perplexity.")
+    var perplexity = 30.0
+
+    @Option(help: "t-SNE's iterations.")
+    var iterations = 1000
 
     @Option(help: "The MLP's hidden layer whose output is projected (1 for the first; default: the last).")
     var layer: Int?
@@ -49,7 +60,8 @@ struct Project: ParsableCommand {
     var cacheDir: String?
 
     func validate() throws {
-        guard method == "pca" else { throw ValidationError("--method: pca is the projection this build makes (got '\(method)')") }
+        guard ["pca", "tsne"].contains(method) else { throw ValidationError("--method: pca or tsne (got '\(method)')") }
+        if !(perplexity > 0) || iterations < 1 { throw ValidationError("--perplexity must be positive and --iterations at least 1") }
         if let layer, layer < 1 { throw ValidationError("--layer must be at least 1 (got \(layer))") }
     }
 
@@ -71,6 +83,7 @@ struct Project: ParsableCommand {
             switch features {
             case .sparse(let matrix):
                 if activations != nil { throw ValidationError("--activations: the features are sparse; write them with 'textclf vectorize'") }
+                guard method == "pca" else { throw ValidationError("--method tsne: the features are sparse; t-SNE takes an MLP's hidden layer or dense features") }
                 points = PCA(sparse: matrix).project(sparse: matrix)
             case .dense(let tensor):
                 points = try project(tensor.scalars, rows: texts.count, columns: tensor.columns)
@@ -97,12 +110,17 @@ struct Project: ParsableCommand {
         printError("wrote \(out): \(points.count) points")
     }
 
-    /// PCA of dense rows, saving them first when --activations asks.
+    /// The projection of dense rows, saving them first when --activations asks.
     private func project(_ values: [Float], rows: Int, columns: Int) throws -> [[Double]] {
         if let activations {
             try NPYArray(shape: [rows, columns], elements: .float32(values)).write(to: activations)
         }
-        return PCA(dense: values, rows: rows, columns: columns).project(dense: values, rows: rows)
+        guard method == "tsne" else { return PCA(dense: values, rows: rows, columns: columns).project(dense: values, rows: rows) }
+        guard rows <= TSNE.maximumPoints else {
+            throw DataError("--method tsne embeds at most \(TSNE.maximumPoints) documents exactly (got \(rows)); project a sample, or use pca")
+        }
+        guard perplexity < Double(rows) else { throw DataError("--perplexity \(perplexity) must be below the number of documents (\(rows))") }
+        return TSNE(perplexity: perplexity, iterations: iterations).embed(values, rows: rows, columns: columns)
     }
 
     /// A CSV field: quoted when it holds a comma, a quote or a line break.
