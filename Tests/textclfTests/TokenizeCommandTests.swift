@@ -230,3 +230,24 @@ struct TokenizeCommandTests {
             """)
     }
 }
+
+@Suite("textclf tokenize --model")
+struct TokenizeModelTests {
+    /// A model's saved stages (with its n-grams) give the tokens it counts.
+    @Test func theModelsStagesGiveItsTokens() throws {
+        let folder = try TemporaryFolder()
+        let train = try folder.write("train.tsv", TrainCommandTests.corpus(60, seed: 81))
+        let model = folder.url.appendingPathComponent("model").path
+        let trained = try TextClfBinary.run(
+            ["train", train, "--text", "whitespace,porter", "--ngram", "1..2", "--epochs", "1", "--out", model, "--no-run-log", "--quiet"])
+        #expect(trained.status == 0, "\(trained.standardError)")
+        let input = "Running dogs ran\n"
+        let fromModel = try TextClfBinary.run(["tokenize", "-", "--model", model], standardInput: input)
+        let fromStages = try TextClfBinary.run(["tokenize", "-", "--text", "whitespace,porter,ngrams=1..2"], standardInput: input)
+        #expect(fromModel.status == 0 && fromModel.standardOutput == fromStages.standardOutput, "\(fromModel.standardOutput) \(fromModel.standardError)")
+        // Porter stems, then the bigrams (a bigram's words joined by a space).
+        #expect(fromModel.standardOutput == "run dog ran run dog dog ran\n", "\(fromModel.standardOutput)")
+        let both = try TextClfBinary.run(["tokenize", "-", "--model", model, "--text", "lowercase"], standardInput: input)
+        #expect(both.status == 64 && both.standardError.contains("give --model or --text"), "\(both.standardError)")
+    }
+}

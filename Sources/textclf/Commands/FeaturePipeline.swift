@@ -11,6 +11,9 @@ struct FeaturePipeline {
 
     var columnCount: Int { sparse?.columnCount ?? dense!.features.dimension }
 
+    /// The text stages the features analyze documents with (n-grams included).
+    var analyzer: Analyzer { sparse?.analyzer ?? dense!.features.text }
+
     /// The pipeline of a model folder to resume, else the pipeline `options` describe, fitted
     /// on `trainingTexts`; with the training corpus's features, which a fitted pipeline takes
     /// from the same pass (the training corpus is analysed once).

@@ -15,7 +15,9 @@ struct Tokenize: ParsableCommand {
             in the file, "path" replaces it for folder corpora). With --words, FILE holds one \
             word per line and each line's result is printed on its own line, so stemmers can \
             be compared with other tools word for word. FILE '-' reads standard input, one \
-            document (or word) per line.
+            document (or word) per line. --model DIR uses the text stages saved with a \
+            trained model instead of --text (with its n-grams): exactly the tokens the model \
+            counts.
 
             Examples:
               textclf tokenize sst2/dev.tsv
@@ -23,6 +25,7 @@ struct Tokenize: ParsableCommand {
               textclf tokenize 20news/test --encoding latin-1 --limit 3 --json
               textclf tokenize --text porter --words vocabulary.txt
               echo "Running dogs" | textclf tokenize - --text lowercase,sklearn,snowball
+              textclf tokenize sst2/dev.tsv --model models/sst2 --json
             """).subcommandOfTextclf()
 
     @Argument(help: ArgumentHelp(
@@ -45,14 +48,21 @@ struct Tokenize: ParsableCommand {
     @Option(help: "Stop after this many documents.")
     var limit: Int?
 
+    @Option(help: ArgumentHelp("Use the text stages saved with this model folder instead of --text.", valueName: "dir"))
+    var model: String?
+
     func validate() throws {
         _ = try text.analyzer()
+        if model != nil && text.stages != TextStage.sklearnDefault.stageNames {
+            throw ValidationError("give --model or --text, not both: --model uses the text stages saved with the model")
+        }
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more (got \(limit))") }
         if words && json { throw ValidationError("--words prints plain lines; leave out --json") }
     }
 
     func run() throws {
-        let worker = try text.analyzer().makeWorker()
+        let analyzer = try model.map { try FeaturePipeline.load(from: $0, cacheDir: nil, report: { _ in }).analyzer } ?? text.analyzer()
+        let worker = analyzer.makeWorker()
         // Held until the whole input has been read: bad input leaves no partial output.
         let output = OutputBuffer(holdUntilFlush: true)
         var remaining = limit ?? Int.max
