@@ -37,6 +37,28 @@ public struct EvaluationReport: Sendable, Hashable, Codable {
     public var biasVariance: BiasVarianceReading?
     /// The run's options as ordered key/value strings (shown in this order).
     public var options: [ReportOption]
+    /// The scored documents in two dimensions, shown as a scatter plot; optional.
+    public var projection: Projection?
+
+    /// Documents in two dimensions (`textclf report --projection`): where each lies, its true
+    /// class and its predicted class (indices into ``classNames``).
+    public struct Projection: Sendable, Hashable, Codable {
+        /// What the points are, e.g. "PCA of the last hidden layer".
+        public var title: String
+        public var x: [Double]
+        public var y: [Double]
+        public var truth: [Int]
+        public var predicted: [Int]
+
+        public init(title: String, x: [Double], y: [Double], truth: [Int], predicted: [Int]) {
+            precondition(x.count == y.count && y.count == truth.count && truth.count == predicted.count, "Projection: one value of each per point")
+            self.title = title
+            self.x = x
+            self.y = y
+            self.truth = truth
+            self.predicted = predicted
+        }
+    }
 
     /// Creates a report.
     /// - Precondition: `classNames.count == metrics.classCount`.

@@ -156,11 +156,12 @@ extension EvaluationReport {
     /// `data-rendered="ok"` on `body` (`"failed"` or `"error"` otherwise); `data-charts` on
     /// `body` is the number of charts the page holds.
     public func html(digits: Int = 4) -> String {
+        let scatter = projection.map(projectionSVG)
         let charts = chartSVGs()
         var page = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         page += "<title>\(htmlEscape(title))</title>\n<style>\n\(Self.css)</style>\n</head>\n"
-        page += "<body data-charts=\"\(charts.count)\" data-rendered=\"pending\">\n<main>\n"
+        page += "<body data-charts=\"\(charts.count + (scatter == nil ? 0 : 1))\" data-rendered=\"pending\">\n<main>\n"
         page += "<header>\n<h1>\(htmlEscape(title))</h1>\n"
         if let source { page += "<p class=\"source\">\(htmlEscape(source))</p>\n" }
         page += headlineHTML(digits: digits) + "</header>\n"
@@ -172,6 +173,9 @@ extension EvaluationReport {
             page += "<div class=\"charts\">\n" + charts.map { "<figure>\($0)</figure>\n" }.joined() + "</div>\n"
         }
         page += "</section>\n"
+        if let scatter {
+            page += "<section id=\"projection\">\n<h2>Documents in two dimensions</h2>\n<figure>\(scatter)</figure>\n</section>\n"
+        }
         // Side by side when both tables are small, one above the other otherwise.
         page += sideBySide ? "<div class=\"columns\">\n" : "<div>\n"
         page += "<section id=\"classes\">\n<h2>Per-class metrics</h2>\n" + perClassHTML(digits: digits) + "</section>\n"
@@ -192,6 +196,41 @@ extension EvaluationReport {
         }
         page += "</main>\n<script>\n\(Self.script)</script>\n</body>\n</html>\n"
         return page
+    }
+
+    /// The projection as a scatter plot: one dot per document coloured by its true class,
+    /// a misclassified document ringed in the colour of the class predicted, and a legend.
+    func projectionSVG(_ projection: Projection) -> String {
+        let (width, height, margin, legendWidth) = (560.0, 420.0, 24.0, 140.0)
+        let palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d"]
+        func colour(_ index: Int) -> String { palette[index % palette.count] }
+        let (minX, maxX) = (projection.x.min() ?? 0, projection.x.max() ?? 1)
+        let (minY, maxY) = (projection.y.min() ?? 0, projection.y.max() ?? 1)
+        let plotWidth = width - 2 * margin - legendWidth, plotHeight = height - 2 * margin - 20
+        func px(_ v: Double) -> Double { margin + (maxX > minX ? (v - minX) / (maxX - minX) : 0.5) * plotWidth }
+        func py(_ v: Double) -> Double { margin + 20 + (maxY > minY ? (maxY - v) / (maxY - minY) : 0.5) * plotHeight }
+        let wrong = zip(projection.truth, projection.predicted).filter { $0 != $1 }.count
+        let title = "\(projection.title): \(projection.x.count) documents, \(wrong) misclassified (ringed)"
+        var svg = "<svg class=\"chart\" id=\"scatter\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
+        svg += "width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(htmlEscape(title))\">\n"
+        svg += "<title>\(htmlEscape(title))</title>\n<text class=\"chart-title\" x=\"\(svgNumber(margin))\" y=\"18\">\(htmlEscape(title))</text>\n"
+        svg += "<rect class=\"frame\" x=\"\(svgNumber(margin))\" y=\"\(svgNumber(margin + 20))\" width=\"\(svgNumber(plotWidth))\" height=\"\(svgNumber(plotHeight))\" fill=\"none\" stroke=\"#d1d5db\"/>\n"
+        for index in projection.x.indices {
+            let (cx, cy) = (svgNumber(px(projection.x[index])), svgNumber(py(projection.y[index])))
+            let truth = projection.truth[index], predicted = projection.predicted[index]
+            let name = truth < classNames.count ? classNames[truth] : String(truth)
+            svg += "<circle class=\"point\" cx=\"\(cx)\" cy=\"\(cy)\" r=\"2.5\" fill=\"\(colour(truth))\" fill-opacity=\"0.75\"><title>\(htmlEscape(name))</title></circle>"
+            if truth != predicted {
+                svg += "<circle class=\"miss\" cx=\"\(cx)\" cy=\"\(cy)\" r=\"5\" fill=\"none\" stroke=\"\(colour(predicted))\" stroke-width=\"1.2\"/>"
+            }
+            svg += "\n"
+        }
+        for (index, name) in classNames.enumerated() {
+            let y = margin + 30 + Double(index) * 18, x = width - legendWidth + 4
+            svg += "<g class=\"legend\"><circle cx=\"\(svgNumber(x))\" cy=\"\(svgNumber(y))\" r=\"4\" fill=\"\(colour(index))\"/>"
+            svg += "<text class=\"tick\" x=\"\(svgNumber(x + 10))\" y=\"\(svgNumber(y))\" dominant-baseline=\"middle\">\(htmlEscape(name))</text></g>\n"
+        }
+        return svg + "</svg>"
     }
 
     /// The charts of the history: loss, accuracy and macro-F1, each drawn only when it has a value.

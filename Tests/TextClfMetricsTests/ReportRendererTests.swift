@@ -287,13 +287,43 @@ func onPath(_ name: String) -> Bool {
     return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
 }
 
+extension SampleReports {
+    /// Sixteen documents of the training run's three classes in two dimensions, four misclassified.
+    static func projection() -> EvaluationReport.Projection {
+        let truth = [0, 0, 0, 1, 1, 1, 1, 2, 2, 0, 1, 2, 0, 1, 1, 0]
+        let predictions = [0, 0, 1, 1, 1, 2, 1, 2, 0, 0, 1, 2, 0, 1, 0, 0]
+        return EvaluationReport.Projection(
+            title: "PCA of the last hidden layer", x: truth.indices.map { Double($0 % 5) + Double(truth[$0]) * 3 },
+            y: truth.indices.map { Double($0 / 5) - Double(truth[$0]) }, truth: truth, predicted: predictions)
+    }
+}
+
+/// The projection's scatter plot: a dot per document in its true class's colour, a ring in
+/// the predicted class's colour around each misclassified one, counted as a chart.
+@Suite struct ProjectionPlotTests {
+    @Test func everyDocumentIsADotAndEveryMistakeIsRinged() {
+        var report = SampleReports.trainingRun()
+        let plain = report.html()
+        report.projection = SampleReports.projection()
+        let page = report.html()
+        #expect(page.components(separatedBy: "<circle class=\"point\"").count - 1 == 16)
+        #expect(page.components(separatedBy: "<circle class=\"miss\"").count - 1 == 4)
+        #expect(page.contains("16 documents, 4 misclassified (ringed)"))
+        let charts = { (html: String) in html.components(separatedBy: "<svg class=\"chart\"").count - 1 }
+        #expect(charts(page) == charts(plain) + 1)
+        #expect(page.contains("data-charts=\"\(charts(page))\""))
+        #expect(!plain.contains("id=\"projection\""))
+    }
+}
+
 @Suite(.serialized) struct ReportPageInChromiumTests {
     /// Writes each sample page and its screenshot to `$TMPDIR/textclf-report-check/` (kept
     /// for a look) and runs `scripts/check-report-html.sh` on it.
     @Test(.enabled(if: onPath("chromium"), "needs chromium on PATH (scripts/check-report-html.sh installs it); skipped"),
-          arguments: ["training", "predictions"])
+          arguments: ["training", "predictions", "projection"])
     func pageRendersWithoutErrors(_ which: String) throws {
-        let report = which == "training" ? SampleReports.trainingRun() : SampleReports.predictionsOnly()
+        var report = which == "predictions" ? SampleReports.predictionsOnly() : SampleReports.trainingRun()
+        if which == "projection" { report.projection = SampleReports.projection() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("textclf-report-check")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let page = folder.appendingPathComponent("\(which).html"), screenshot = folder.appendingPathComponent("\(which).png")

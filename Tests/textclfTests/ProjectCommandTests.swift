@@ -53,6 +53,15 @@ struct ProjectCommandTests {
         let method = try TextClfBinary.run(["project", "--model", model, data, "--out", csv, "--method", "umap"])
         #expect(method.status == 64 && method.standardError.contains("--method"), "\(method.standardError)")
 
+        // The report's page plots the same documents, one dot each.
+        let page = folder.url.appendingPathComponent("report.html").path
+        let report = try TextClfBinary.run(["report", "--model", model, data, "--html", page, "--projection", "pca", "--quiet"])
+        #expect(report.status == 0, "\(report.standardError)")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.components(separatedBy: "<circle class=\"point\"").count - 1 == 60 && html.contains("PCA of the last hidden layer: 60 documents"))
+        let withoutPage = try TextClfBinary.run(["report", "--model", model, data, "--projection", "pca", "--quiet"])
+        #expect(withoutPage.status == 64 && withoutPage.standardError.contains("--projection draws on the --html page"), "\(withoutPage.standardError)")
+
         // A logistic regression projects its sparse input features.
         let linear = folder.url.appendingPathComponent("logreg").path
         #expect(try TextClfBinary.run(["train", train, "--epochs", "1", "--out", linear, "--no-run-log", "--quiet"]).status == 0)

@@ -75,32 +75,9 @@ struct Project: ParsableCommand {
             labels.append(document.label ?? "")
         }
         guard texts.count >= 2 else { throw DataError("\(data): a projection needs at least two documents (got \(texts.count))") }
-        let points: [[Double]]
-        let features = try pipeline.transform(texts)
-        let hidden = classifier.layers.indices.filter { classifier.layers[$0] is Activation }
-        if classifier.architecture.kind == .logisticRegression || hidden.isEmpty {
-            if layer != nil { throw ValidationError("--layer: a logistic regression has no hidden layer; its input features are projected") }
-            switch features {
-            case .sparse(let matrix):
-                if activations != nil { throw ValidationError("--activations: the features are sparse; write them with 'textclf vectorize'") }
-                guard method == "pca" else { throw ValidationError("--method tsne: the features are sparse; t-SNE takes an MLP's hidden layer or dense features") }
-                points = PCA(sparse: matrix).project(sparse: matrix)
-            case .dense(let tensor):
-                points = try project(tensor.scalars, rows: texts.count, columns: tensor.columns)
-            }
-        } else {
-            let chosen = layer ?? hidden.count
-            guard chosen <= hidden.count else {
-                throw ValidationError("--layer \(chosen): the model has \(hidden.count) hidden layer\(hidden.count == 1 ? "" : "s")")
-            }
-            var output: Tensor
-            switch features {
-            case .sparse(let matrix): output = try classifier.layers[0].forward(.sparse(matrix))
-            case .dense(let tensor): output = try classifier.layers[0].forward(.dense(tensor))
-            }
-            for layer in classifier.layers[1...hidden[chosen - 1]] { output = try layer.forward(.dense(output)) }
-            points = try project(output.scalars, rows: texts.count, columns: output.columns)
-        }
+        let points = try Self.points(
+            of: texts, classifier: classifier, pipeline: pipeline, method: method, layer: layer, perplexity: perplexity,
+            iterations: iterations, activations: activations)
         try AtomicFile.write(to: out) { file in
             try file.write("label,x,y\n")
             for (label, point) in zip(labels, points) {
@@ -110,17 +87,49 @@ struct Project: ParsableCommand {
         printError("wrote \(out): \(points.count) points")
     }
 
-    /// The projection of dense rows, saving them first when --activations asks.
-    private func project(_ values: [Float], rows: Int, columns: Int) throws -> [[Double]] {
-        if let activations {
-            try NPYArray(shape: [rows, columns], elements: .float32(values)).write(to: activations)
+    /// The 2-D points of `texts` through `classifier` (in evaluation mode): its hidden layer
+    /// `layer` (default the last) or, for a logistic regression, its input features, by
+    /// `method` (`pca` or `tsne`); the dense representations are saved to `activations` first
+    /// when given.
+    static func points(
+        of texts: [String], classifier: any Classifier, pipeline: FeaturePipeline, method: String, layer: Int?, perplexity: Double,
+        iterations: Int, activations: String?
+    ) throws -> [[Double]] {
+        func project(_ values: [Float], rows: Int, columns: Int) throws -> [[Double]] {
+            if let activations {
+                try NPYArray(shape: [rows, columns], elements: .float32(values)).write(to: activations)
+            }
+            guard method == "tsne" else { return PCA(dense: values, rows: rows, columns: columns).project(dense: values, rows: rows) }
+            guard rows <= TSNE.maximumPoints else {
+                throw DataError("--method tsne embeds at most \(TSNE.maximumPoints) documents exactly (got \(rows)); project a sample, or use pca")
+            }
+            guard perplexity < Double(rows) else { throw DataError("--perplexity \(perplexity) must be below the number of documents (\(rows))") }
+            return TSNE(perplexity: perplexity, iterations: iterations).embed(values, rows: rows, columns: columns)
         }
-        guard method == "tsne" else { return PCA(dense: values, rows: rows, columns: columns).project(dense: values, rows: rows) }
-        guard rows <= TSNE.maximumPoints else {
-            throw DataError("--method tsne embeds at most \(TSNE.maximumPoints) documents exactly (got \(rows)); project a sample, or use pca")
+        let features = try pipeline.transform(texts)
+        let hidden = classifier.layers.indices.filter { classifier.layers[$0] is Activation }
+        if classifier.architecture.kind == .logisticRegression || hidden.isEmpty {
+            if layer != nil { throw ValidationError("--layer: a logistic regression has no hidden layer; its input features are projected") }
+            switch features {
+            case .sparse(let matrix):
+                if activations != nil { throw ValidationError("--activations: the features are sparse; write them with 'textclf vectorize'") }
+                guard method == "pca" else { throw ValidationError("--method tsne: the features are sparse; t-SNE takes an MLP's hidden layer or dense features") }
+                return PCA(sparse: matrix).project(sparse: matrix)
+            case .dense(let tensor):
+                return try project(tensor.scalars, rows: texts.count, columns: tensor.columns)
+            }
         }
-        guard perplexity < Double(rows) else { throw DataError("--perplexity \(perplexity) must be below the number of documents (\(rows))") }
-        return TSNE(perplexity: perplexity, iterations: iterations).embed(values, rows: rows, columns: columns)
+        let chosen = layer ?? hidden.count
+        guard chosen <= hidden.count else {
+            throw ValidationError("--layer \(chosen): the model has \(hidden.count) hidden layer\(hidden.count == 1 ? "" : "s")")
+        }
+        var output: Tensor
+        switch features {
+        case .sparse(let matrix): output = try classifier.layers[0].forward(.sparse(matrix))
+        case .dense(let tensor): output = try classifier.layers[0].forward(.dense(tensor))
+        }
+        for layer in classifier.layers[1...hidden[chosen - 1]] { output = try layer.forward(.dense(output)) }
+        return try project(output.scalars, rows: texts.count, columns: output.columns)
     }
 
     /// A CSV field: quoted when it holds a comma, a quote or a line break.

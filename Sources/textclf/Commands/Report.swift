@@ -59,6 +59,11 @@ struct Report: ParsableCommand {
     @Option(help: ArgumentHelp("Write the report as a self-contained HTML page to this file.", valueName: "file"))
     var html: String?
 
+    @Option(help: ArgumentHelp(
+        "Add a scatter plot of the documents to the --html page: pca or tsne of the model's last hidden layer (a logistic regression's input features, pca only), coloured by true class, misclassified documents ringed.",
+        valueName: "method"))
+    var projection: String?
+
     @Option(help: "Digits after the decimal point in the text report.")
     var digits = 2
 
@@ -95,6 +100,10 @@ struct Report: ParsableCommand {
                 throw ValidationError("give --model DIR FILE, or --predictions FILE with --truth FILE")
             }
             guard input == nil else { throw ValidationError("FILE is read with --model only") }
+        }
+        if let projection {
+            guard ["pca", "tsne"].contains(projection) else { throw ValidationError("--projection: pca or tsne (got '\(projection)')") }
+            guard model != nil, html != nil else { throw ValidationError("--projection draws on the --html page of a --model report") }
         }
         guard ZeroDivision(parsing: zeroDivision) != nil else {
             throw ValidationError("--zero-division must be 0, 1 or nan (got '\(zeroDivision)')")
@@ -156,11 +165,25 @@ struct Report: ParsableCommand {
                 seconds: document.history.reduce(0) { $0 + $1.seconds })
         let reading = BiasVarianceReading(
             history: history, epoch: document.bestEpoch, bayesError: bayesError, tolerance: tolerance)
-        return EvaluationReport(
+        var report = EvaluationReport(
             title: "\((model as NSString).lastPathComponent) on \((input as NSString).lastPathComponent)",
             source: "model \(model), data \(input) (\(corpus.count) documents)", classNames: classes, metrics: metrics,
             training: training, history: history, biasVariance: reading,
             options: Self.options(of: document, model: model))
+        if let projection {
+            var projected = classifier
+            projected.isTraining = false
+            let points = try Device.withDefault(device) {
+                try Project.points(
+                    of: corpus.texts, classifier: projected, pipeline: pipeline, method: projection, layer: nil, perplexity: 30,
+                    iterations: 1000, activations: nil)
+            }
+            let what = document.architecture.kind == .logisticRegression ? "the input features" : "the last hidden layer"
+            report.projection = EvaluationReport.Projection(
+                title: (projection == "pca" ? "PCA" : "t-SNE") + " of " + what, x: points.map { $0[0] }, y: points.map { $0[1] },
+                truth: truthIDs, predicted: predicted)
+        }
+        return report
     }
 
     /// Scores two label files line by line.
