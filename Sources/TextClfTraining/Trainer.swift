@@ -218,8 +218,9 @@ public final class Trainer {
     /// Called after every optimizer step.
     public var onStep: ((StepProgress) -> Void)?
     /// The processes of a data-parallel run (MPI), or `nil` for one process. Each rank
-    /// trains on its slice of every batch (``fit(train:validation:)`` splits a dataset's
-    /// batches; a ``BatchSource`` given to ``fit(source:validation:)`` is the rank's own), the
+    /// trains on its slice of every batch (of a dataset, or of a ``BatchSource`` every rank
+    /// gives alike; a source that is the rank's own, ``BatchSource/isRankLocal``, is not
+    /// sliced), the
     /// ranks average their gradients after each step, so every rank applies the same update,
     /// and validation is split over the ranks and its metrics summed. After each epoch the
     /// ranks compare a checksum of their weights; a difference is an error.

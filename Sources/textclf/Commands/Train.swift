@@ -67,7 +67,7 @@ struct Train: ParsableCommand {
     var resume = false
 
     @Flag(help: ArgumentHelp(
-        "Never hold the corpus or its feature matrix in memory: fit the features in one pass, then read TRAIN again each epoch, shuffled within --shuffle-buffer rows. Counts, tfidf and hashing features."))
+        "Never hold the corpus or its feature matrix in memory: fit the features in one pass, then read TRAIN again each epoch, shuffled within --shuffle-buffer rows. Not with --standardize or --balanced-sampling."))
     var stream = false
 
     @Option(help: ArgumentHelp(

@@ -94,6 +94,14 @@ struct TrainingJob {
         var training: String
         var validation: String?
         var test: String?
+
+        /// Throws unless the training data has two classes or more.
+        func checkClasses(_ encoder: LabelEncoder) throws {
+            guard encoder.count >= 2 else {
+                throw DataError(
+                    "\(training): the training data has only one label ('\(encoder.classes.first ?? "")'); a classifier needs two or more")
+            }
+        }
     }
 
     /// Runs the job.
@@ -118,10 +126,7 @@ struct TrainingJob {
         let settings = options.training
         let (device, resumed) = try begin(resumedFrom: resumedFrom)
         let encoder = resumed.map { LabelEncoder(classes: $0.document.classes) } ?? LabelEncoder(labels: training.labels)
-        guard encoder.count >= 2 else {
-            throw DataError(
-                "\(names.training): the training data has only one label ('\(encoder.classes.first ?? "")'); a classifier needs two or more")
-        }
+        try names.checkClasses(encoder)
         let (pipeline, trainingFeatures) = try FeaturePipeline.make(
             resumedFrom: resumedFrom, options: options, trainingTexts: training.texts, report: { progress.line($0) })
         let trainingSet = try Dataset(features: trainingFeatures, labels: training.encoded(encoder))
@@ -210,10 +215,7 @@ struct TrainingJob {
                 .flatMap { try JSONDecoder().decode([String].self, from: Data($0)) }
         }
         let encoder = resumed.map { LabelEncoder(classes: $0.document.classes) } ?? LabelEncoder(labels: labelNames)
-        guard encoder.count >= 2 else {
-            throw DataError(
-                "\(names.training): the training data has only one label ('\(encoder.classes.first ?? "")'); a classifier needs two or more")
-        }
+        try names.checkClasses(encoder)
         var classOf = [Int](repeating: 0, count: firstSeen.count)
         for (label, id) in firstSeen {
             guard let index = try? encoder.encode(label) else {
