@@ -551,35 +551,39 @@ extension Trainer {
     ) throws -> (finite: Bool, stop: Bool) {
         var message = Message()
         message.append([Float(rows), loss.isFinite ? 1 : 0, stop ? 1 : 0])
-        let rowCounts = try collective.allGather([Int64(rows)]).map { Int($0[0]) }
-        let total = rowCounts.reduce(0, +)
-        let share = total > 0 ? Float(rows) / Float(total) : 0
         for parameter in parameters {
-            let dense = parameter.gradient.map { $0.scalars.map { $0 * share } } ?? []
+            let dense = parameter.gradient?.scalars ?? []
             message.append(Int64(dense.count))
             message.append(dense)
             let sparse = parameter.sparseGradient
             message.append(Int64(sparse?.rowIndices.count ?? 0))
             message.append((sparse?.rowIndices ?? []).map(Int64.init))
-            message.append((sparse?.values.scalars ?? []).map { $0 * share })
+            message.append(sparse?.values.scalars ?? [])
         }
-        var finite = true, stopAll = false
+        // One exchange per step: the headers give each rank's rows, and so its share.
+        let parts = try collective.allGather(message.bytes)
+        var headers: [[Float]] = []
+        for part in parts {
+            var reader = Message.Reader(bytes: part)
+            headers.append(try reader.floats(3))
+        }
+        let total = headers.reduce(Float(0)) { $0 + $1[0] }
+        let finite = headers.allSatisfy { $0[1] == 1 }, stopAll = headers.contains { $0[2] == 1 }
         var dense = [[Float]](repeating: [], count: parameters.count)
         var sparse = [[Int: [Float]]](repeating: [:], count: parameters.count)
-        for part in try collective.allGather(message.bytes) {
+        for (part, header) in zip(parts, headers) {
             var reader = Message.Reader(bytes: part)
-            let header: [Float] = try reader.floats(3)
-            finite = finite && header[1] == 1
-            stopAll = stopAll || header[2] == 1
+            _ = try reader.floats(3)
+            let share = total > 0 ? header[0] / total : 0
             for (index, parameter) in parameters.enumerated() {
-                let values = try reader.floats(Int(try reader.int64()))
+                let values = try reader.floats(Int(try reader.int64())).map { $0 * share }
                 if !values.isEmpty {
                     if dense[index].isEmpty { dense[index] = values } else { for i in values.indices { dense[index][i] += values[i] } }
                 }
                 let count = Int(try reader.int64())
                 let rowIndices = try reader.int64s(count)
                 let columns = parameter.value.rank == 2 ? parameter.value.columns : 1
-                let rowValues = try reader.floats(count * columns)
+                let rowValues = try reader.floats(count * columns).map { $0 * share }
                 for (position, row) in rowIndices.enumerated() {
                     let slice = rowValues[(position * columns)..<((position + 1) * columns)]
                     if let existing = sparse[index][Int(row)] {
