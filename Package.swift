@@ -41,6 +41,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Pipeline files: YAML with line numbers for every node, so errors can name the line.
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // `textclf serve`: an HTTP/1.1 server on SwiftNIO with graceful shutdown on SIGTERM
+        // (swift-service-lifecycle), so in-flight predictions finish before the process exits.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Hummingbird's own dependencies, named for the types the server code uses directly
+        // (ByteBuffer and the body-size error; the logger it is given).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries from Debian, wrapped as modules and imported internally only. sqlite3,
@@ -124,6 +131,9 @@ let package = Package(
                 "COpenBLAS", "CSQLite", "CUtf8proc", "CTextClfKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             linkerSettings: releaseLinking),
 

@@ -36,7 +36,7 @@ struct TextClfCommand: ParsableCommand {
         version: TextClfVersion.current,
         subcommands: [
             Tokenize.self, Vectorize.self, Train.self, CrossValidate.self, Search.self, Predict.self, Report.self, Stats.self,
-            Cache.self, Runs.self, Info.self, Explain.self, Project.self, Export.self,
+            Cache.self, Runs.self, Info.self, Explain.self, Project.self, Export.self, Serve.self,
         ]
     )
 
