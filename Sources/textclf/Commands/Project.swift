@@ -14,10 +14,10 @@ struct Project: ParsableCommand {
             --method pca projects the representations on their two leading principal \
             components, as scikit-learn's PCA(2) does (rows centred; each component's sign \
             is arbitrary), without densifying sparse features. --method tsne embeds them \
-            with exact t-SNE and scikit-learn's defaults (--perplexity 30, --iterations \
-            1000, PCA initialisation: the same input gives the same points), for up to \
-            5,000 documents of dense representations (an MLP's hidden layer, or word-vector \
-            features). Writes FILE.csv with a header and one \
+            with t-SNE and scikit-learn's defaults (--perplexity 30, --iterations 1000, PCA \
+            initialisation: the same input gives the same points), exact for up to 1,000 \
+            documents and Barnes-Hut (angle 0.5) above, for dense representations (an MLP's \
+            hidden layer, or word-vector features). Writes FILE.csv with a header and one \
             'label,x,y' row per document in input order (the label empty for unlabelled \
             documents); --activations FILE.npy saves the representations projected \
             (dense ones only).
@@ -100,9 +100,6 @@ struct Project: ParsableCommand {
                 try NPYArray(shape: [rows, columns], elements: .float32(values)).write(to: activations)
             }
             guard method == "tsne" else { return PCA(dense: values, rows: rows, columns: columns).project(dense: values, rows: rows) }
-            guard rows <= TSNE.maximumPoints else {
-                throw DataError("--method tsne embeds at most \(TSNE.maximumPoints) documents exactly (got \(rows)); project a sample, or use pca")
-            }
             guard perplexity < Double(rows) else { throw DataError("--perplexity \(perplexity) must be below the number of documents (\(rows))") }
             return TSNE(perplexity: perplexity, iterations: iterations).embed(values, rows: rows, columns: columns)
         }
