@@ -1,4 +1,5 @@
 import Foundation
+import TextClfTensor
 
 /// t-distributed stochastic neighbour embedding to two dimensions with scikit-learn's `TSNE`
 /// defaults: perplexity 30, early exaggeration 12 for the first 250 of 1,000 iterations, the
@@ -44,11 +45,28 @@ public struct TSNE: Sendable {
     /// scikit-learn's default method at any size, keeps neighbourhoods as well.
     public static let automaticExactLimit = 1000
 
-    public init(perplexity: Double = 30, iterations: Int = 1000, method: Method = .automatic, angle: Double = 0.5) {
+    /// Where the descent starts.
+    public enum Initialization: Sendable, Hashable {
+        /// The two leading principal components, scaled to a standard deviation of 1e-4 (the
+        /// default, as scikit-learn's `init="pca"`): nothing is drawn.
+        case pca
+        /// Independent normal coordinates of standard deviation 1e-4 drawn from `seed`, as
+        /// scikit-learn's `init="random"` draws them from its `random_state`.
+        case random(seed: UInt64)
+    }
+
+    /// Where the descent starts; ``Initialization/pca`` by default.
+    public var initialization: Initialization = .pca
+
+    public init(
+        perplexity: Double = 30, iterations: Int = 1000, method: Method = .automatic, angle: Double = 0.5,
+        initialization: Initialization = .pca
+    ) {
         self.perplexity = perplexity
         self.iterations = iterations
         self.method = method
         self.angle = angle
+        self.initialization = initialization
     }
 
     /// Whether `rows` points are embedded with the exact gradient.
@@ -64,7 +82,13 @@ public struct TSNE: Sendable {
     /// - Precondition: `2 <= rows`, `0 < perplexity < rows`, `0 <= angle`.
     public func embed(_ values: [Float], rows n: Int, columns: Int) -> [[Double]] {
         precondition(n >= 2 && values.count == n * columns && perplexity > 0 && perplexity < Double(n) && angle >= 0)
-        var y = Self.initialEmbedding(values, rows: n, columns: columns)
+        var y: [Double]
+        switch initialization {
+        case .pca: y = Self.initialEmbedding(values, rows: n, columns: columns)
+        case .random(let seed):
+            var generator = RandomGenerator(seed: seed)
+            y = (0..<(2 * n)).map { _ in Double(Float(1e-4 * Double(generator.nextNormal()))) }
+        }
         if usesExactGradient(rows: n) {
             var gradient = ExactGradient(affinities: Self.exactAffinities(values, rows: n, columns: columns, perplexity: perplexity), rows: n)
             descend(&y, gradient: &gradient)

@@ -48,6 +48,23 @@ struct ProjectCommandTests {
             let trust = TSNE.trustworthiness(input: values, columns: hidden.shape[1], embedding: points, neighbours: 5)
             #expect(trust > 0.8, "trustworthiness \(trust)")
         }
+        // Random starting points: the same seed gives the same points, another seed others,
+        // and neighbourhoods are kept either way.
+        var seeded: [String] = []
+        for seed in ["3", "3", "4"] {
+            let run = try TextClfBinary.run([
+                "project", "--model", model, data, "--out", csv, "--method", "tsne", "--perplexity", "10",
+                "--initialization", "random", "--seed", seed,
+            ])
+            #expect(run.status == 0, "\(run.standardError)")
+            seeded.append(try String(contentsOfFile: csv, encoding: .utf8))
+        }
+        #expect(seeded[0] == seeded[1] && seeded[0] != seeded[2] && seeded[0] != embeddings[0])
+        if case .float32(let values) = hidden.elements {
+            let points = seeded[2].split(separator: "\n").dropFirst().map { line in line.split(separator: ",").dropFirst().map { Double($0)! } }
+            let trust = TSNE.trustworthiness(input: values, columns: hidden.shape[1], embedding: points, neighbours: 5)
+            #expect(trust > 0.8, "trustworthiness \(trust) from random starting points")
+        }
         let beyond = try TextClfBinary.run(["project", "--model", model, data, "--out", csv, "--layer", "3"])
         #expect(beyond.status == 64 && beyond.standardError.contains("the model has 2 hidden layers"), "\(beyond.standardError)")
         let method = try TextClfBinary.run(["project", "--model", model, data, "--out", csv, "--method", "umap"])

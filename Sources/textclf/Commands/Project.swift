@@ -15,7 +15,8 @@ struct Project: ParsableCommand {
             components, as scikit-learn's PCA(2) does (rows centred; each component's sign \
             is arbitrary), without densifying sparse features. --method tsne embeds them \
             with t-SNE and scikit-learn's defaults (--perplexity 30, --iterations 1000, PCA \
-            initialisation: the same input gives the same points), exact for up to 1,000 \
+            initialisation: the same input gives the same points; --initialization random \
+            starts from normal points drawn from --seed instead), exact for up to 1,000 \
             documents and Barnes-Hut (angle 0.5) above, for dense representations (an MLP's \
             hidden layer, or word-vector features). Writes FILE.csv with a header and one \
             'label,x,y' row per document in input order (the label empty for unlabelled \
@@ -25,6 +26,8 @@ struct Project: ParsableCommand {
             Examples:
               textclf project --model models/sms-mlp sms/test.tsv --method pca --out sms.csv
               textclf project --model models/sms-mlp sms/test.tsv --method tsne --out sms-tsne.csv
+              textclf project --model models/sms-mlp sms/test.tsv --method tsne --initialization random \\
+                  --seed 3 --out sms-tsne-3.csv
               textclf project --model models/sms-mlp sms/test.tsv --layer 1 --out h1.csv \\
                   --activations h1.npy
             """).subcommandOfTextclf()
@@ -43,6 +46,12 @@ struct Project: ParsableCommand {
 
     @Option(help: "t-SNE's iterations.")
     var iterations = 1000
+
+    @Option(help: "t-SNE's starting points: pca (the leading principal components; nothing drawn) or random (drawn from --seed).")
+    var initialization = "pca"
+
+    @Option(help: "The seed of t-SNE's random starting points (--initialization random).")
+    var seed: UInt64 = 0
 
     @Option(help: "The MLP's hidden layer whose output is projected (1 for the first; default: the last).")
     var layer: Int?
@@ -63,6 +72,9 @@ struct Project: ParsableCommand {
         guard ["pca", "tsne"].contains(method) else { throw ValidationError("--method: pca or tsne (got '\(method)')") }
         if !(perplexity > 0) || iterations < 1 { throw ValidationError("--perplexity must be positive and --iterations at least 1") }
         if let layer, layer < 1 { throw ValidationError("--layer must be at least 1 (got \(layer))") }
+        guard ["pca", "random"].contains(initialization) else {
+            throw ValidationError("--initialization: pca or random (got '\(initialization)')")
+        }
     }
 
     func run() throws {
@@ -76,8 +88,9 @@ struct Project: ParsableCommand {
         }
         guard texts.count >= 2 else { throw DataError("\(data): a projection needs at least two documents (got \(texts.count))") }
         let points = try Self.points(
-            of: texts, classifier: classifier, pipeline: pipeline, method: method, layer: layer, perplexity: perplexity,
-            iterations: iterations, activations: activations)
+            of: texts, classifier: classifier, pipeline: pipeline, method: method, layer: layer,
+            tsne: TSNE(perplexity: perplexity, iterations: iterations, initialization: initialization == "pca" ? .pca : .random(seed: seed)),
+            activations: activations)
         try AtomicFile.write(to: out) { file in
             try file.write("label,x,y\n")
             for (label, point) in zip(labels, points) {
@@ -92,16 +105,18 @@ struct Project: ParsableCommand {
     /// `method` (`pca` or `tsne`); the dense representations are saved to `activations` first
     /// when given.
     static func points(
-        of texts: [String], classifier: any Classifier, pipeline: FeaturePipeline, method: String, layer: Int?, perplexity: Double,
-        iterations: Int, activations: String?
+        of texts: [String], classifier: any Classifier, pipeline: FeaturePipeline, method: String, layer: Int?, tsne: TSNE,
+        activations: String?
     ) throws -> [[Double]] {
         func project(_ values: [Float], rows: Int, columns: Int) throws -> [[Double]] {
             if let activations {
                 try NPYArray(shape: [rows, columns], elements: .float32(values)).write(to: activations)
             }
             guard method == "tsne" else { return PCA(dense: values, rows: rows, columns: columns).project(dense: values, rows: rows) }
-            guard perplexity < Double(rows) else { throw DataError("--perplexity \(perplexity) must be below the number of documents (\(rows))") }
-            return TSNE(perplexity: perplexity, iterations: iterations).embed(values, rows: rows, columns: columns)
+            guard tsne.perplexity < Double(rows) else {
+                throw DataError("--perplexity \(tsne.perplexity) must be below the number of documents (\(rows))")
+            }
+            return tsne.embed(values, rows: rows, columns: columns)
         }
         let features = try pipeline.transform(texts)
         let hidden = classifier.layers.indices.filter { classifier.layers[$0] is Activation }

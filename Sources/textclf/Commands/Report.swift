@@ -175,8 +175,8 @@ struct Report: ParsableCommand {
             projected.isTraining = false
             let points = try Device.withDefault(device) {
                 try Project.points(
-                    of: corpus.texts, classifier: projected, pipeline: pipeline, method: projection, layer: nil, perplexity: 30,
-                    iterations: 1000, activations: nil)
+                    of: corpus.texts, classifier: projected, pipeline: pipeline, method: projection, layer: nil, tsne: TSNE(),
+                    activations: nil)
             }
             let what = document.architecture.kind == .logisticRegression ? "the input features" : "the last hidden layer"
             report.projection = EvaluationReport.Projection(
