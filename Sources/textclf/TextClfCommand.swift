@@ -27,6 +27,10 @@ struct TextClfCommand: ParsableCommand {
               textclf search sst2/dev.tsv --folds 3 --space 'lr=0.01|0.1' --out runs/lr
               textclf predict --model models/sst2 sst2/dev.tsv
               textclf report --model models/sst2 sst2/dev.tsv --html report.html
+              textclf explain --model models/sst2 --top 15
+              textclf project --model models/sms-mlp sms/test.tsv --out sms.csv
+              textclf export --model models/sst2 --onnx sst2.onnx
+              textclf serve --model models/sst2 --port 8080
               textclf train --pipeline pipelines/sst2-logreg.yaml
               textclf runs
               textclf stats sms/SMSSpamCollection
