@@ -167,6 +167,9 @@ struct ServeCommandTests {
         #expect(missing.status == 404 && ((missing.body as? [String: Any])?["error"] as? [String: Any])?["status"] as? Int == 404)
         let empty = try await server.request("/v1/predict", json: ["texts": [String]()])
         #expect(empty.status == 200 && ((empty.body as? [String: Any])?["predictions"] as? [Any])?.isEmpty == true)
+        // A second server on the same port says it cannot listen there.
+        let taken = try TextClfBinary.run(["serve", "--model", model, "--port", String(server.port)])
+        #expect(taken.status == 1 && taken.standardError.contains("cannot listen on 127.0.0.1:\(server.port)"), "\(taken.standardError)")
         #expect(server.stop().status == 0)
     }
 

@@ -95,26 +95,30 @@ struct Serve: ParsableCommand {
         let server = PredictionServer(models: served, metrics: metrics, maxBodyBytes: maxBodyBytes, maxDocuments: maxDocuments)
         let (host, port, quiet) = (self.host, self.port, self.quiet)
         let names = served.map(\.name).joined(separator: ", ")
+        let outcome = BlockingOutcome()
         var logger = Logger(label: "textclf.serve")
         logger.logLevel = .error
         let application = Application(
             router: server.router(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "textclf"),
             onServerRunning: { channel in
+                outcome.started = true
                 if !quiet {
                     let bound = channel.localAddress?.port ?? port
                     printError("textclf serve: listening on http://\(host):\(bound) (\(names))")
                 }
             },
             logger: logger)
-        let outcome = BlockingOutcome()
         Task.detached {
             do { try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint]) } catch { outcome.error = error }
             outcome.finish()
         }
         outcome.wait()
         for model in served { model.batcher.stop() }
-        if let error = outcome.error { throw DataError("serve: \(error)") }
+        if let error = outcome.error {
+            let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+            throw DataError(outcome.started ? "serve: \(reason)" : "serve: cannot listen on \(host):\(port): \(reason)")
+        }
         if !quiet { printError("textclf serve: stopped after \(metrics.requestCount) requests") }
     }
 
@@ -132,6 +136,8 @@ struct Serve: ParsableCommand {
 private final class BlockingOutcome: @unchecked Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
     var error: (any Error)?
+    /// Whether the server accepted connections.
+    var started = false
     func finish() { semaphore.signal() }
     func wait() { semaphore.wait() }
 }
