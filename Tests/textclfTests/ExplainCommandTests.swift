@@ -71,7 +71,7 @@ struct ExplainCommandTests {
             ["train", train, "--model", "mlp", "--hidden", "6", "--activation", "tanh", "--dropout", "0.3", "--features", "tfidf",
              "--epochs", "3", "--seed", "4", "--out", model, "--no-run-log", "--quiet"])
         #expect(trained.status == 0, "\(trained.standardError)")
-        var (classifier, _) = try ModelFile.load(from: model)
+        let (classifier, _) = try ModelFile.load(from: model)
         classifier.isTraining = false
         let pipeline = try FeaturePipeline.load(from: model, cacheDir: nil, report: { _ in })
         let text = "a great film , the plot dull"

@@ -53,7 +53,7 @@ struct Explain: ParsableCommand {
     }
 
     func run() throws {
-        var (classifier, document) = try ModelFile.load(from: model)
+        let (classifier, document) = try ModelFile.load(from: model)
         let pipeline = try FeaturePipeline.load(from: model, cacheDir: cacheDir, report: { printError($0) })
         let columns = classifier.architecture.features
         guard pipeline.columnCount == columns else {

@@ -78,7 +78,7 @@ struct Project: ParsableCommand {
     }
 
     func run() throws {
-        var (classifier, _) = try ModelFile.load(from: model)
+        let (classifier, _) = try ModelFile.load(from: model)
         let pipeline = try FeaturePipeline.load(from: model, cacheDir: cacheDir, report: { printError($0) })
         classifier.isTraining = false
         var texts: [String] = [], labels: [String] = []

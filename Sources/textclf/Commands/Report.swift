@@ -171,7 +171,7 @@ struct Report: ParsableCommand {
             training: training, history: history, biasVariance: reading,
             options: Self.options(of: document, model: model))
         if let projection {
-            var projected = classifier
+            let projected = classifier
             projected.isTraining = false
             let points = try Device.withDefault(device) {
                 try Project.points(

@@ -123,7 +123,6 @@ struct TrainingJob {
         prepare: (Trainer) -> Void = { _ in }
     ) throws -> Outcome {
         let started = ContinuousClock.now
-        let settings = options.training
         let (device, resumed) = try begin(resumedFrom: resumedFrom)
         let encoder = resumed.map { LabelEncoder(classes: $0.document.classes) } ?? LabelEncoder(labels: training.labels)
         try names.checkClasses(encoder)
