@@ -93,7 +93,7 @@ public enum ONNX {
     }
 
     /// An operator call (`NodeProto`).
-    public struct Node: Sendable, Equatable {
+    public struct Node: Sendable {
         public var opType: String
         public var domain: String
         public var inputs: [String]
@@ -113,12 +113,6 @@ public enum ONNX {
             self.outputs = outputs
             self.name = name
             self.attributes = attributes
-        }
-
-        public static func == (lhs: Node, rhs: Node) -> Bool {
-            lhs.opType == rhs.opType && lhs.domain == rhs.domain && lhs.inputs == rhs.inputs && lhs.outputs == rhs.outputs
-                && lhs.name == rhs.name && lhs.attributes.map(\.name) == rhs.attributes.map(\.name)
-                && lhs.attributes.map(\.value) == rhs.attributes.map(\.value)
         }
 
         func encode(into writer: inout ProtobufWriter) {
@@ -187,7 +181,7 @@ public enum ONNX {
     }
 
     /// A computation graph (`GraphProto`).
-    public struct Graph: Sendable, Equatable {
+    public struct Graph: Sendable {
         public var name: String
         /// The nodes, in an order where each node's inputs come before it.
         public var nodes: [Node] = []
@@ -221,7 +215,7 @@ public enum ONNX {
     }
 
     /// A whole model (`ModelProto`).
-    public struct Model: Sendable, Equatable {
+    public struct Model: Sendable {
         /// The ONNX IR version (8 goes with opset 17 and ML opset 3).
         public var irVersion = 8
         public var opsets: [OperatorSet]
@@ -235,10 +229,6 @@ public enum ONNX {
         public init(graph: Graph, opsets: [OperatorSet]) {
             self.graph = graph
             self.opsets = opsets
-        }
-
-        public static func == (lhs: Model, rhs: Model) -> Bool {
-            lhs.encoded() == rhs.encoded()
         }
 
         /// The serialised model: the bytes of a `.onnx` file.

@@ -76,23 +76,17 @@ struct Predict: ParsableCommand {
         let output = OutputBuffer(holdUntilFlush: true)
         let classes = document.classes
         let fields = classes.map(Self.field)
+        let quotedClasses = classes.map(OutputBuffer.jsonString)
         var row = 0
         try Self.forEachProbabilityRow(of: texts, classifier: classifier, pipeline: pipeline, batchSize: batchSize) { rowValues in
             defer { row += 1 }
             let best = Self.mostProbable(rowValues)
             if json {
-                output.write("{\"label\":")
-                output.writeJSONString(classes[best])
-                output.write(",\"probabilities\":{")
-                for (index, name) in classes.enumerated() {
-                    if index > 0 { output.write(",") }
-                    output.writeJSONString(name)
-                    output.write(":" + String(rowValues[rowValues.startIndex + index]))
-                }
+                output.write("{" + Self.jsonFields(rowValues, quotedClasses: quotedClasses))
                 if let line = sources[row].line {
-                    output.write("},\"line\":" + String(line) + "}\n")
+                    output.write(",\"line\":" + String(line) + "}\n")
                 } else {
-                    output.write("},\"file\":")
+                    output.write(",\"file\":")
                     output.writeJSONString(sources[row].path)
                     output.write("}\n")
                 }
@@ -147,6 +141,18 @@ extension Predict {
             result.append(mostProbable(row))
         }
         return result
+    }
+
+    /// `"label":…,"probabilities":{…}` for one document's probabilities `row`: the fields of
+    /// each object `--json` prints and `textclf serve` answers. `quotedClasses` are the class
+    /// names as JSON strings; a probability is written as `Float` prints it (shortest digits).
+    static func jsonFields(_ row: ArraySlice<Float>, quotedClasses: [String]) -> String {
+        var text = "\"label\":" + quotedClasses[mostProbable(row)] + ",\"probabilities\":{"
+        for (index, name) in quotedClasses.enumerated() {
+            if index > 0 { text += "," }
+            text += name + ":" + String(row[row.startIndex + index])
+        }
+        return text + "}"
     }
 
     /// The class of the highest probability in `row` (the first on ties).

@@ -146,7 +146,8 @@ private final class BlockingOutcome: @unchecked Sendable {
 final class ServedModel: @unchecked Sendable {
     let name: String
     let directory: String
-    let classes: [String]
+    /// The class names as JSON strings.
+    let quotedClasses: [String]
     let batcher: PredictionBatcher
     /// The `/v1/models` entry (a JSON object).
     let description: String
@@ -165,11 +166,11 @@ final class ServedModel: @unchecked Sendable {
         }
         self.name = name
         self.directory = directory
-        classes = document.classes
+        quotedClasses = document.classes.map(OutputBuffer.jsonString)
         let architecture = classifier.architecture
         let kind = pipeline.sparse?.kind.rawValue ?? "glove"
         description = "{\"name\":\(OutputBuffer.jsonString(name)),\"path\":\(OutputBuffer.jsonString(directory)),\"classes\":["
-            + document.classes.map(OutputBuffer.jsonString).joined(separator: ",") + "],\"features\":\"\(kind)\",\"columns\":\(architecture.features),"
+            + quotedClasses.joined(separator: ",") + "],\"features\":\"\(kind)\",\"columns\":\(architecture.features),"
             + "\"model\":\"\(architecture.kind.rawValue)\",\"hidden\":[\(architecture.hidden.map(String.init).joined(separator: ","))],"
             + "\"text_stages\":\(OutputBuffer.jsonString(pipeline.analyzer.description))}"
         let quietPipeline = FeaturePipeline(sparse: pipeline.sparse, dense: pipeline.dense, standardizer: pipeline.standardizer, report: { _ in })
@@ -316,15 +317,8 @@ struct PredictionServer: Sendable {
         }
         let rows = texts.isEmpty ? [] : try await model.batcher.predict(texts)
         var answer = "{\"model\":" + OutputBuffer.jsonString(model.name) + ",\"predictions\":["
-        let names = model.classes.map(OutputBuffer.jsonString)
         for (index, row) in rows.enumerated() {
-            if index > 0 { answer += "," }
-            answer += "{\"label\":" + names[Predict.mostProbable(row[...])] + ",\"probabilities\":{"
-            for (column, name) in names.enumerated() {
-                if column > 0 { answer += "," }
-                answer += name + ":" + String(row[column])
-            }
-            answer += "}}"
+            answer += (index > 0 ? ",{" : "{") + Predict.jsonFields(row[...], quotedClasses: model.quotedClasses) + "}"
         }
         return Self.json(.ok, answer + "]}")
     }
